@@ -1,0 +1,35 @@
+package dev.simdnorm.jmh;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** The hardware ceilings the kernels are measured against. */
+final class Ceilings {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private Ceilings() {
+    }
+
+    /** A read-only sum over the floats with four vector accumulators: what reading the data costs at best. */
+    static float readSum(float[] x, int length) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S);
+        FloatVector a3 = FloatVector.zero(S);
+        int l = S.length();
+        int i = 0;
+        for (; i <= length - 4 * l; i += 4 * l) {
+            a0 = a0.add(FloatVector.fromArray(S, x, i));
+            a1 = a1.add(FloatVector.fromArray(S, x, i + l));
+            a2 = a2.add(FloatVector.fromArray(S, x, i + 2 * l));
+            a3 = a3.add(FloatVector.fromArray(S, x, i + 3 * l));
+        }
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            s += x[i];
+        }
+        return s;
+    }
+}

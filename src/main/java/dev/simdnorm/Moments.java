@@ -1,0 +1,220 @@
+package dev.simdnorm;
+
+import dev.simdnorm.internal.Chan;
+import dev.simdnorm.internal.KernelProvider;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Immutable per-channel mean and variance of an NHWC float tensor, reduced over its N·H·W rows.
+ *
+ * <p><b>Accuracy.</b> One pass: blocks of rows are summed in float after a shift by each block's first value, and the
+ * blocks are folded with Chan, Golub and LeVeque's formula in double (docs/numerics.md). The mean and M2 are kept in
+ * double, so the mean carries its own rounding error: {@link ChannelAffine#normalizing(Moments, float[], float[],
+ * float)} uses it to centre data at {@code (x − μ_hi) − μ_lo}. On data of mean 1e4 and standard deviation 1 the
+ * variance is within about 1e-7 relatively of a double two-pass computation.
+ *
+ * <p><b>Special values.</b> The variance is never negative; a constant channel has variance exactly 0. A NaN or ±Inf
+ * in a channel's data makes that channel's mean and variance NaN or infinite, per IEEE arithmetic; other channels are
+ * unaffected.
+ *
+ * <p>Instances are immutable and safe to share between threads.
+ */
+public final class Moments {
+
+    private final long count;
+    private final double[] mean;
+    private final double[] m2;
+
+    private Moments(long count, double[] mean, double[] m2) {
+        this.count = count;
+        this.mean = mean;
+        this.m2 = m2;
+    }
+
+    /**
+     * Computes the moments of {@code rows} rows of {@code channels} floats starting at {@code x[offset]}.
+     *
+     * @param x        the tensor, NHWC, channels innermost
+     * @param offset   index of the first float
+     * @param rows     N·H·W, at least 1
+     * @param channels C, at least 1
+     * @return the per-channel moments over the rows
+     * @throws NullPointerException      if {@code x} is null
+     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} from {@code offset}
+     */
+    public static Moments of(float[] x, int offset, int rows, int channels) {
+        Check.notNull(x, "x");
+        Check.channels(channels);
+        Check.range(x, "x", offset, rows, channels);
+        Check.positiveRows(rows);
+        double[] mean = new double[channels];
+        double[] m2 = new double[channels];
+        KernelProvider.kernel().moments(x, offset, rows, channels, mean, m2);
+        return new Moments(rows, mean, m2);
+    }
+
+    /**
+     * Moments of {@code count} values per channel with the given means and M2 (sums of squared deviations from the
+     * mean), for callers that keep statistics elsewhere.
+     *
+     * @param count number of values per channel, at least 1
+     * @param mean  per-channel means
+     * @param m2    per-channel sums of squared deviations, each ≥ 0, same length as {@code mean}
+     * @return the moments
+     */
+    public static Moments ofSums(long count, double[] mean, double[] m2) {
+        Check.notNull(mean, "mean");
+        Check.notNull(m2, "m2");
+        if (count <= 0) {
+            throw new IllegalArgumentException("count must be > 0, got " + count);
+        }
+        Check.channels(mean.length);
+        if (m2.length != mean.length) {
+            throw new IllegalArgumentException("m2.length must be " + mean.length + " (mean.length), got " + m2.length);
+        }
+        for (int c = 0; c < m2.length; c++) {
+            if (m2[c] < 0) {
+                throw new IllegalArgumentException("m2[" + c + "] must be >= 0, got " + m2[c]);
+            }
+        }
+        return new Moments(count, mean.clone(), m2.clone());
+    }
+
+    /**
+     * The moments of the union of the two groups of values, by Chan, Golub and LeVeque's pairwise formula in double:
+     * the moments of two slices of rows, merged, equal those of all the rows up to rounding.
+     *
+     * @param other moments over the same channels
+     * @return a new instance; neither operand changes
+     * @throws IllegalArgumentException if the channel counts differ
+     */
+    public Moments merge(Moments other) {
+        Check.notNull(other, "other");
+        if (other.channels() != channels()) {
+            throw new IllegalArgumentException("other has " + other.channels() + " channels, expected " + channels());
+        }
+        double[] mergedMean = mean.clone();
+        double[] mergedM2 = m2.clone();
+        for (int c = 0; c < mergedMean.length; c++) {
+            Chan.merge(count, mergedMean, mergedM2, c, other.count, other.mean[c], other.m2[c]);
+        }
+        return new Moments(count + other.count, mergedMean, mergedM2);
+    }
+
+    /**
+     * Returns the number of channels C.
+     *
+     * @return the number of channels C
+     */
+    public int channels() {
+        return mean.length;
+    }
+
+    /**
+     * Returns the number of values per channel (N·H·W summed over merged groups).
+     *
+     * @return the number of values per channel (N·H·W summed over merged groups)
+     */
+    public long count() {
+        return count;
+    }
+
+    /**
+     * Sets c.
+     *
+     * @param c channel index
+     * @return the mean of channel {@code c}, rounded to float
+     */
+    public float mean(int c) {
+        return (float) mean[Objects.checkIndex(c, mean.length)];
+    }
+
+    /**
+     * Sets c.
+     *
+     * @param c channel index
+     * @return the population (biased, ÷n) variance of channel {@code c}, as {@code tf.nn.moments} returns it
+     */
+    public float variance(int c) {
+        return (float) (m2[Objects.checkIndex(c, m2.length)] / count);
+    }
+
+    /**
+     * Sets c.
+     *
+     * @param c channel index
+     * @return the sample (unbiased, ÷(n−1)) variance of channel {@code c}; NaN when the count is 1
+     */
+    public float sampleVariance(int c) {
+        double v = m2[Objects.checkIndex(c, m2.length)];
+        return count > 1 ? (float) (v / (count - 1)) : Float.NaN;
+    }
+
+    /**
+     * Returns a copy of all the means.
+     *
+     * @return a copy of all the means
+     */
+    public float[] means() {
+        float[] out = new float[mean.length];
+        for (int c = 0; c < out.length; c++) {
+            out[c] = (float) mean[c];
+        }
+        return out;
+    }
+
+    /**
+     * Returns a copy of all the population variances.
+     *
+     * @return a copy of all the population variances
+     */
+    public float[] variances() {
+        float[] out = new float[m2.length];
+        for (int c = 0; c < out.length; c++) {
+            out[c] = (float) (m2[c] / count);
+        }
+        return out;
+    }
+
+    /**
+     * Returns a copy of all the sample variances (NaN when the count is 1).
+     *
+     * @return a copy of all the sample variances (NaN when the count is 1)
+     */
+    public float[] sampleVariances() {
+        float[] out = new float[m2.length];
+        for (int c = 0; c < out.length; c++) {
+            out[c] = sampleVariance(c);
+        }
+        return out;
+    }
+
+    /**
+     * Sets c.
+     *
+     * @param c channel index
+     * @return the mean of channel {@code c} in double, as accumulated (more precise than {@link #mean(int)})
+     */
+    public double meanAsDouble(int c) {
+        return mean[Objects.checkIndex(c, mean.length)];
+    }
+
+    /**
+     * Sets c.
+     *
+     * @param c channel index
+     * @return the population variance of channel {@code c} in double, as accumulated
+     */
+    public double varianceAsDouble(int c) {
+        return m2[Objects.checkIndex(c, m2.length)] / count;
+    }
+
+    @Override
+    public String toString() {
+        return "Moments[count=" + count + ", means=" + Arrays.toString(means()) + ", variances="
+                + Arrays.toString(variances()) + "]";
+    }
+}

@@ -1,0 +1,41 @@
+package dev.simdnorm.internal;
+
+/**
+ * Chan, Golub and LeVeque's pairwise update of (count, mean, M2), in double.
+ *
+ * <p>Source: T. F. Chan, G. H. Golub, R. J. LeVeque, "Updating formulae and a pairwise algorithm for computing sample
+ * variances", Stanford CS tech. report STAN-CS-79-773 (1979), eq. 2.1.
+ */
+public final class Chan {
+
+    private Chan() {
+    }
+
+    /**
+     * Folds a second group {@code (nB, meanB, m2B)} into the first group held at index {@code c} of {@code mean} and
+     * {@code m2}, which covers {@code nA} values. Every term added to M2 is non-negative, so M2 never goes negative.
+     */
+    public static void merge(long nA, double[] mean, double[] m2, int c, long nB, double meanB, double m2B) {
+        if (nA == 0) {
+            mean[c] = meanB;
+            m2[c] = m2B;
+            return;
+        }
+        double n = (double) nA + (double) nB;
+        double delta = meanB - mean[c];
+        mean[c] += delta * (nB / n);
+        m2[c] += m2B + delta * delta * (nA * (nB / n));
+    }
+
+    /**
+     * Folds one block of {@code nB} rows into channel {@code c}. The block is described by its centre m and the float
+     * sums {@code r1 = Σ(x − m)} and {@code q = Σ(x − m)²}: its mean is {@code m + r1/nB} and its M2 is
+     * {@code q − r1²/nB}, the correction term of the two-pass algorithm (Chan, Golub, LeVeque, "Algorithms for
+     * computing the sample variance", Am. Stat. 37(3), 1983, eq. 1.7). M2 is clamped at 0, which a NaN passes.
+     */
+    public static void mergeBlock(long nA, double[] mean, double[] m2, int c, int nB, float center, float r1, float q) {
+        double meanOffset = r1 / (double) nB;
+        double blockM2 = Math.max(0.0, q - r1 * meanOffset);
+        merge(nA, mean, m2, c, nB, center + meanOffset, blockM2);
+    }
+}

@@ -1,0 +1,35 @@
+package dev.simdnorm.internal;
+
+/**
+ * What a kernel does: per-channel statistics and the fused per-channel affine map over NHWC rows.
+ *
+ * <p>Kernels are stateless and thread-safe. Arguments are validated by the public API before they get here; a kernel
+ * trusts them. Both operations read {@code rows * channels} floats starting at an offset, channel innermost.
+ */
+public interface Kernel {
+
+    /** Short name for reports: {@code "scalar"} or {@code "vector"}. */
+    String name();
+
+    /**
+     * Writes each channel's mean and sum of squared deviations (M2) over {@code rows} rows.
+     *
+     * <p>Rows are taken in blocks of {@link Blocks#ROWS}. For each block and channel, in float and in row order:
+     * {@code s1 = Σ(x − x₀)} with x₀ the block's first value, the centre {@link Blocks#center m}, then
+     * {@code r1 = Σ(x − m)} and {@code q = Σ(x − m)²} (the square by FMA). Blocks are folded in row order with
+     * {@link Chan#mergeBlock}. Implementations follow this order per channel so that they agree with
+     * {@link ScalarKernel} bit for bit wherever one lane holds one channel.
+     *
+     * @param mean out: per-channel mean, length ≥ channels
+     * @param m2   out: per-channel sum of squared deviations from the mean, length ≥ channels
+     */
+    void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2);
+
+    /**
+     * Computes {@code y = fma((x - center[c]) - centerLo[c], scale[c], shift[c])}, then {@code max(y, 0)} if
+     * {@code relu}. With {@code centerLo == null} the second subtraction is skipped (it would subtract zero).
+     * {@code x} and {@code y} may be the same range; they never partially overlap.
+     */
+    void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, int channels,
+                   float[] center, float[] centerLo, float[] scale, float[] shift, boolean relu);
+}

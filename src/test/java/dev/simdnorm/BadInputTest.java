@@ -1,0 +1,136 @@
+package dev.simdnorm;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Clear exceptions that name the argument, and nothing mutated. */
+class BadInputTest {
+
+    static <T extends Throwable> void fails(Class<T> type, String mentions, Executable call) {
+        T e = assertThrows(type, call);
+        assertTrue(e.getMessage() != null && e.getMessage().contains(mentions),
+                "message should name '" + mentions + "': " + e.getMessage());
+    }
+
+    @Test
+    void momentsRejectsBadArguments() {
+        float[] x = new float[12];
+        fails(NullPointerException.class, "x", () -> Moments.of(null, 0, 1, 1));
+        fails(IllegalArgumentException.class, "channels", () -> Moments.of(x, 0, 1, 0));
+        fails(IllegalArgumentException.class, "channels", () -> Moments.of(x, 0, 1, -3));
+        fails(IllegalArgumentException.class, "rows", () -> Moments.of(x, 0, -1, 3));
+        fails(IllegalArgumentException.class, "rows", () -> Moments.of(x, 0, 0, 3));
+        fails(IndexOutOfBoundsException.class, "xOffset", () -> Moments.of(x, -1, 1, 3));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 1, 4, 3));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 12, 1, 1));
+        // rows·channels overflows int: must be reported as out of range, never wrapped into range.
+        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, 65536, 65536));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, Integer.MAX_VALUE, 3));
+        Moments a = Moments.of(x, 0, 4, 3);
+        fails(IllegalArgumentException.class, "channels", () -> a.merge(Moments.of(x, 0, 3, 4)));
+        fails(NullPointerException.class, "other", () -> a.merge(null));
+        fails(IllegalArgumentException.class, "m2", () -> Moments.ofSums(2, new double[] {0}, new double[] {-1}));
+        fails(IllegalArgumentException.class, "count", () -> Moments.ofSums(0, new double[] {0}, new double[] {0}));
+        assertThrows(IndexOutOfBoundsException.class, () -> a.mean(3));
+    }
+
+    @Test
+    void channelAffineRejectsBadArguments() {
+        float[] one = {1f};
+        float[] two = {1f, 2f};
+        fails(NullPointerException.class, "scale", () -> ChannelAffine.of(null, one));
+        fails(NullPointerException.class, "shift", () -> ChannelAffine.of(one, null));
+        fails(IllegalArgumentException.class, "channels", () -> ChannelAffine.of(new float[0], new float[0]));
+        fails(IllegalArgumentException.class, "shift.length", () -> ChannelAffine.of(one, two));
+        fails(IllegalArgumentException.class, "scale[0]", () -> ChannelAffine.of(new float[] {Float.NaN}, one));
+        fails(IllegalArgumentException.class, "variance.length", () -> ChannelAffine.normalizing(one, two, one, one, 1e-3f));
+        fails(IllegalArgumentException.class, "gamma.length", () -> ChannelAffine.normalizing(one, one, two, one, 1e-3f));
+        fails(IllegalArgumentException.class, "beta.length", () -> ChannelAffine.normalizing(one, one, one, two, 1e-3f));
+        fails(IllegalArgumentException.class, "variance[0]",
+                () -> ChannelAffine.normalizing(one, new float[] {-1f}, one, one, 1e-3f));
+        fails(IllegalArgumentException.class, "mean[0]",
+                () -> ChannelAffine.normalizing(new float[] {Float.POSITIVE_INFINITY}, one, one, one, 1e-3f));
+        for (float eps : new float[] {0f, -1e-3f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            fails(IllegalArgumentException.class, "epsilon", () -> ChannelAffine.normalizing(one, one, one, one, eps));
+        }
+
+        ChannelAffine map = ChannelAffine.of(two, two);
+        float[] x = new float[8];
+        float[] y = new float[8];
+        fails(NullPointerException.class, "x", () -> map.apply(null, 0, y, 0, 1));
+        fails(NullPointerException.class, "y", () -> map.apply(x, 0, null, 0, 1));
+        fails(IllegalArgumentException.class, "rows", () -> map.apply(x, 0, y, 0, -1));
+        fails(IndexOutOfBoundsException.class, "y.length", () -> map.apply(x, 0, y, 2, 4));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> map.apply(x, 1, y, 0, 4));
+        fails(IndexOutOfBoundsException.class, "yOffset", () -> map.apply(x, 0, y, -2, 1));
+        fails(IllegalArgumentException.class, "overlap", () -> map.apply(x, 0, x, 2, 3));
+        map.apply(x, 0, y, 0, 0); // zero rows is a valid no-op for normalize
+    }
+
+    @Test
+    void builderRejectsBadArguments() {
+        fails(IllegalArgumentException.class, "channels", () -> BatchNorm.builder(0));
+        fails(IllegalArgumentException.class, "channels", () -> BatchNorm.builder(-1));
+        BatchNorm.Builder b = BatchNorm.builder(2);
+        for (float eps : new float[] {0f, -1f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            fails(IllegalArgumentException.class, "epsilon", () -> b.epsilon(eps));
+        }
+        for (float m : new float[] {-0.01f, 1.01f, Float.NaN, Float.NEGATIVE_INFINITY}) {
+            fails(IllegalArgumentException.class, "momentum", () -> b.momentum(m));
+        }
+        fails(IllegalArgumentException.class, "gamma.length", () -> b.gamma(new float[3]));
+        fails(NullPointerException.class, "beta", () -> b.beta(null));
+        fails(IllegalArgumentException.class, "runningMean.length", () -> b.runningMean(new float[1]));
+        fails(IllegalArgumentException.class, "runningVariance[1]", () -> b.runningVariance(new float[] {1, -1}));
+        fails(IllegalArgumentException.class, "gamma[0]", () -> b.gamma(new float[] {Float.NaN, 1}));
+        fails(NullPointerException.class, "activation", () -> b.activation(null));
+    }
+
+    @Test
+    void failedCallsChangeNothing() {
+        float[] gamma = {1.5f, 0.5f, 2f};
+        float[] beta = {0.1f, -0.2f, 0.3f};
+        BatchNorm bn = BatchNorm.builder(3).gamma(gamma).beta(beta).build();
+        float[] x = new float[30];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i * 0.37f - 4f;
+        }
+        bn.train(x, 0, new float[30], 0, 10);
+        float[] rm = bn.runningMean();
+        float[] rv = bn.runningVariance();
+        float[] y = new float[30];
+        Arrays.fill(y, 7f);
+        float[] yBefore = y.clone();
+
+        fails(IndexOutOfBoundsException.class, "y.length", () -> bn.train(x, 0, y, 3, 10));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> bn.train(x, 1, y, 0, 10));
+        fails(IllegalArgumentException.class, "rows", () -> bn.train(x, 0, y, 0, 0));
+        fails(IllegalArgumentException.class, "rows", () -> bn.train(x, 0, y, 0, -5));
+        fails(NullPointerException.class, "y", () -> bn.train(x, 0, null, 0, 1));
+        fails(IllegalArgumentException.class, "overlap", () -> bn.train(x, 0, x, 3, 5));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> bn.inference(x, 0, y, 0, 11));
+        fails(IllegalArgumentException.class, "gamma.length", () -> bn.setGamma(new float[2]));
+        fails(IllegalArgumentException.class, "beta[2]", () -> bn.setBeta(new float[] {0, 0, Float.NaN}));
+        fails(IllegalArgumentException.class, "runningMean.length", () -> bn.setRunningMean(new float[4]));
+        fails(IllegalArgumentException.class, "runningVariance[0]",
+                () -> bn.setRunningVariance(new float[] {-1, 1, 1}));
+
+        assertArrayEquals(rm, bn.runningMean(), "running mean changed by a failed call");
+        assertArrayEquals(rv, bn.runningVariance(), "running variance changed by a failed call");
+        assertArrayEquals(gamma, bn.gamma(), "gamma changed by a failed call");
+        assertArrayEquals(beta, bn.beta(), "beta changed by a failed call");
+        assertArrayEquals(yBefore, y, "y written by a failed call");
+
+        // Getters return copies: writing into them changes nothing.
+        bn.gamma()[0] = 99f;
+        bn.runningMean()[0] = 99f;
+        assertArrayEquals(gamma, bn.gamma());
+        assertArrayEquals(rm, bn.runningMean());
+    }
+}
