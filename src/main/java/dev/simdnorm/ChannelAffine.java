@@ -1,5 +1,6 @@
 package dev.simdnorm;
 
+import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.KernelProvider;
 
 /**
@@ -19,17 +20,23 @@ import dev.simdnorm.internal.KernelProvider;
 public final class ChannelAffine {
 
     private final float[] center;
-    private final float[] centerLo;
     private final float[] scale;
     private final float[] shift;
     private final Activation activation;
+    /** The parameters as the active kernel reads them. */
+    private final AffineParams params;
 
     private ChannelAffine(float[] center, float[] centerLo, float[] scale, float[] shift, Activation activation) {
+        this(center, scale, shift, activation,
+                KernelProvider.kernel().prepare(center.length, center, centerLo, scale, shift));
+    }
+
+    private ChannelAffine(float[] center, float[] scale, float[] shift, Activation activation, AffineParams params) {
         this.center = center;
-        this.centerLo = centerLo;
         this.scale = scale;
         this.shift = shift;
         this.activation = activation;
+        this.params = params;
     }
 
     /**
@@ -126,7 +133,7 @@ public final class ChannelAffine {
      */
     public ChannelAffine withActivation(Activation activation) {
         Check.notNull(activation, "activation");
-        return new ChannelAffine(center, centerLo, scale, shift, activation);
+        return new ChannelAffine(center, scale, shift, activation, params);
     }
 
     /**
@@ -147,8 +154,7 @@ public final class ChannelAffine {
         Check.range(x, "x", xOffset, rows, channels);
         Check.range(y, "y", yOffset, rows, channels);
         Check.noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
-        KernelProvider.kernel().normalize(x, xOffset, y, yOffset, rows, channels, center, centerLo, scale, shift,
-                activation == Activation.RELU);
+        KernelProvider.kernel().normalize(x, xOffset, y, yOffset, rows, params, activation == Activation.RELU);
     }
 
     /**

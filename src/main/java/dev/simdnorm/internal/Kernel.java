@@ -26,10 +26,19 @@ public interface Kernel {
     void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2);
 
     /**
-     * Computes {@code y = fma((x - center[c]) - centerLo[c], scale[c], shift[c])}, then {@code max(y, 0)} if
-     * {@code relu}. With {@code centerLo == null} the second subtraction is skipped (it would subtract zero).
-     * {@code x} and {@code y} may be the same range; they never partially overlap.
+     * Lays the per-channel parameters of the affine map out the way {@link #normalize} reads them (the vector kernel
+     * repeats them over a period of whole vectors). Done once per map, so that normalize allocates nothing.
+     *
+     * @param centerLo the low part of the centre, or null for none
      */
-    void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, int channels,
-                   float[] center, float[] centerLo, float[] scale, float[] shift, boolean relu);
+    AffineParams prepare(int channels, float[] center, float[] centerLo, float[] scale, float[] shift);
+
+    /**
+     * Computes {@code y = fma((x − center[c]) − centerLo[c], scale[c], shift[c])}, then {@code max(y, 0)} if
+     * {@code relu}. Without a low part the second subtraction is skipped or subtracts +0, which changes no bit.
+     * {@code x} and {@code y} may be the same range; they never partially overlap.
+     *
+     * @param params made by this kernel's {@link #prepare}
+     */
+    void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams params, boolean relu);
 }

@@ -56,8 +56,17 @@ public final class ScalarKernel implements Kernel {
     }
 
     @Override
-    public void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, int channels,
-                          float[] center, float[] centerLo, float[] scale, float[] shift, boolean relu) {
+    public AffineParams prepare(int channels, float[] center, float[] centerLo, float[] scale, float[] shift) {
+        return new AffineParams(channels, center, centerLo, scale, shift);
+    }
+
+    @Override
+    public void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
+        int channels = p.channels();
+        float[] center = p.center();
+        float[] centerLo = p.centerLo();
+        float[] scale = p.scale();
+        float[] shift = p.shift();
         for (int r = 0, i = xOffset, o = yOffset; r < rows; r++) {
             for (int c = 0; c < channels; c++, i++, o++) {
                 float v = x[i] - center[c];
