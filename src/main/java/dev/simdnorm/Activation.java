@@ -4,6 +4,6 @@ package dev.simdnorm;
 public enum Activation {
     /** The identity: y is the affine output. */
     NONE,
-    /** {@code max(y, 0)}; a NaN stays NaN. */
+    /** {@code y < 0 ? 0 : y}, as TensorFlow's {@code std::max(y, 0)}: a NaN stays NaN and −0 stays −0. */
     RELU
 }

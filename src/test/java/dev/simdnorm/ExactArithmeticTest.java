@@ -1,6 +1,6 @@
 package dev.simdnorm;
 
-import dev.simdnorm.internal.Blocks;
+import dev.simdnorm.internal.Statistics;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -15,14 +15,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * statistics must then come out exactly, which catches n versus n−1 and the direction of the decay, errors that
  * tolerances hide.
  *
- * <p>Each channel holds pairs m ± a with m = j/4 and a = k/8 (|k| ≤ 16), shuffled within each statistics block (so
- * that every partial sum the kernel forms, per block, is exact too). So the mean is exactly m, M2 is 2Σa², a multiple
- * of 2⁻⁶ below 2¹³, and with a power-of-two count the variance is exactly representable.
+ * <p>Each channel holds pairs m ± a with m = j/4 and a = k/8 (|k| ≤ 16), shuffled within groups of 32 rows (so that
+ * every partial sum the algorithm forms is exact too: it centres the first block on the mean of its first 32 rows,
+ * and later blocks on the mean so far). So the mean is exactly m, M2 is 2Σa², a multiple
+ * of 2⁻⁶ below 2¹⁶, and with a power-of-two count the variance is exactly representable.
  */
 class ExactArithmeticTest {
 
     @ParameterizedTest(name = "rows={0}, channels={1}")
-    @CsvSource({"2, 1", "8, 3", "256, 5", "512, 17", "1024, 16", "2048, 33", "64, 257"})
+    @CsvSource({"2, 1", "8, 3", "256, 5", "512, 17", "1024, 16", "2048, 33", "64, 257", "16384, 1", "8192, 3",
+        "1024, 64"})
     void dyadicDataGiveExactStatisticsAndRunningUpdates(int rows, int channels) {
         SplittableRandom r = new SplittableRandom(rows * 31L + channels);
         float[] x = new float[rows * channels];
@@ -30,8 +32,8 @@ class ExactArithmeticTest {
         double[] m2 = new double[channels];
         for (int c = 0; c < channels; c++) {
             m[c] = (r.nextInt(81) - 40) / 4.0;
-            for (int r0 = 0; r0 < rows; r0 += Blocks.ROWS) {
-                int nb = Math.min(Blocks.ROWS, rows - r0);
+            for (int r0 = 0; r0 < rows; r0 += Statistics.SAMPLE_ROWS) {
+                int nb = Math.min(Statistics.SAMPLE_ROWS, rows - r0);
                 int[] order = shuffled(nb, r);
                 for (int p = 0; p < nb / 2; p++) {
                     double a = (r.nextInt(33) - 16) / 8.0;

@@ -12,13 +12,8 @@ public interface Kernel {
     String name();
 
     /**
-     * Writes each channel's mean and sum of squared deviations (M2) over {@code rows} rows.
-     *
-     * <p>Rows are taken in blocks of {@link Blocks#ROWS}. For each block and channel, in float and in row order:
-     * {@code s1 = Σ(x − x₀)} with x₀ the block's first value, the centre {@link Blocks#center m}, then
-     * {@code r1 = Σ(x − m)} and {@code q = Σ(x − m)²} (the square by FMA). Blocks are folded in row order with
-     * {@link Chan#mergeBlock}. Implementations follow this order per channel so that they agree with
-     * {@link ScalarKernel} bit for bit wherever one lane holds one channel.
+     * Writes each channel's mean and sum of squared deviations (M2) over {@code rows} rows, by {@link Statistics}:
+     * the order of operations is the same for every kernel.
      *
      * @param mean out: per-channel mean, length ≥ channels
      * @param m2   out: per-channel sum of squared deviations from the mean, length ≥ channels
@@ -34,7 +29,7 @@ public interface Kernel {
     AffineParams prepare(int channels, float[] center, float[] centerLo, float[] scale, float[] shift);
 
     /**
-     * Computes {@code y = fma((x − center[c]) − centerLo[c], scale[c], shift[c])}, then {@code max(y, 0)} if
+     * Computes {@code y = fma((x − center[c]) − centerLo[c], scale[c], shift[c])}, then {@code y < 0 ? 0 : y} if
      * {@code relu}. Without a low part the second subtraction is skipped or subtracts +0, which changes no bit.
      * {@code x} and {@code y} may be the same range; they never partially overlap.
      *

@@ -2,7 +2,8 @@ package dev.simdnorm.internal;
 
 /**
  * The plain-Java kernel: the oracle every vector kernel is tested against, and the fallback wherever the Vector API
- * is unavailable. Loops run channel-innermost, the memory order of NHWC, so one pass touches each float once.
+ * is unavailable. It walks the tensor in the {@link Layout} the vector kernel uses, one position at a time, so the
+ * two agree bit for bit.
  */
 public final class ScalarKernel implements Kernel {
 
@@ -19,39 +20,26 @@ public final class ScalarKernel implements Kernel {
 
     @Override
     public void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2) {
-        float[] shift = new float[channels];
-        float[] s1 = new float[channels];
-        float[] q = new float[channels];
-        float[] r1 = new float[channels];
-        long done = 0;
-        for (int r0 = 0; r0 < rows; r0 += Blocks.ROWS) {
-            int nb = Math.min(Blocks.ROWS, rows - r0);
-            int base = offset + r0 * channels;
-            // Pass 1: the block's mean, from sums shifted by its first row.
-            System.arraycopy(x, base, shift, 0, channels);
-            java.util.Arrays.fill(s1, 0f);
-            for (int r = 0, i = base; r < nb; r++) {
-                for (int c = 0; c < channels; c++, i++) {
-                    s1[c] += x[i] - shift[c];
-                }
+        Statistics.moments(ScalarKernel::deviations, x, offset, rows, channels, mean, m2);
+    }
+
+    /** {@link Statistics.Deviations}, one position at a time. */
+    private static void deviations(float[] x, int base, int period, int periods, int tail, float[] centre, float[] r,
+                                   float[] q) {
+        java.util.Arrays.fill(r, 0f);
+        java.util.Arrays.fill(q, 0f);
+        int end = base + periods * period;
+        for (int i = base; i < end; i += period) {
+            for (int p = 0; p < period; p++) {
+                float d = x[i + p] - centre[p];
+                r[p] += d;
+                q[p] = Math.fma(d, d, q[p]);
             }
-            for (int c = 0; c < channels; c++) {
-                shift[c] = Blocks.center(shift[c], s1[c], nb);
-            }
-            // Pass 2, over the same rows while they are in cache: sums of deviations from that centre.
-            java.util.Arrays.fill(q, 0f);
-            java.util.Arrays.fill(r1, 0f);
-            for (int r = 0, i = base; r < nb; r++) {
-                for (int c = 0; c < channels; c++, i++) {
-                    float d = x[i] - shift[c];
-                    r1[c] += d;
-                    q[c] = Math.fma(d, d, q[c]);
-                }
-            }
-            for (int c = 0; c < channels; c++) {
-                Chan.mergeBlock(done, mean, m2, c, nb, shift[c], r1[c], q[c]);
-            }
-            done += nb;
+        }
+        for (int p = 0; p < tail; p++) {
+            float d = x[end + p] - centre[p];
+            r[p] += d;
+            q[p] = Math.fma(d, d, q[p]);
         }
     }
 
@@ -74,7 +62,7 @@ public final class ScalarKernel implements Kernel {
                     v -= centerLo[c];
                 }
                 float t = Math.fma(v, scale[c], shift[c]);
-                y[o] = relu ? Math.max(t, 0f) : t;
+                y[o] = relu && t < 0f ? 0f : t;
             }
         }
     }

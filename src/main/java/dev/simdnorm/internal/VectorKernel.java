@@ -8,28 +8,22 @@ import jdk.incubator.vector.VectorSpecies;
  * The Vector API kernel; the only class that imports {@code jdk.incubator.vector}. Loaded by name, and only after
  * {@link KernelProvider} has checked that the module is readable.
  *
- * <p><b>Layout.</b> The tensor is walked as a flat array of floats in periods of whole vectors in which each lane
- * always holds the same channel ({@link #period}): C floats when C is a multiple of the lane count L (one lane per
- * channel, a row per period); lcm(C, L) floats when that is at most 64 vectors (C = 3: 48 floats, 16 rows, each lane
- * one channel of one row in three); otherwise C floats with the row's last vector masked. The per-channel parameters
- * are laid out over one period once ({@link #prepare}), and vectors are processed in groups of four whose parameters
- * or accumulators stay in registers while the group walks the periods of a cache-sized chunk.
+ * <p>It walks the tensor in the periods of {@link Layout}, in which each lane always holds the same channel, so the
+ * per-channel parameters (normalize) and the per-position accumulators (statistics) are plain vectors. Vectors are
+ * processed in groups of four whose parameters or accumulators stay in registers while the group walks the periods
+ * of a cache-sized chunk (normalize) or of a block (statistics, whose second pass re-reads the block from cache).
+ * Every lane does what {@link ScalarKernel} does for that position, in the same order: the two agree bit for bit.
  *
- * <p><b>Statistics</b> follow {@link Kernel#moments}: per block of {@link Blocks#ROWS} rows, one pass for the centre
- * and one, from cache, for the deviations. With one lane per channel and at least four vectors per row the per-lane
- * order is the scalar kernel's, so the two agree bit for bit. Fewer vectors per row would leave the adds waiting on
- * each other, so the period is repeated (2 or 4 times) to give four independent accumulators; then, as in the lcm
- * layout, a channel's sum is spread over several lanes and summed in lane order at the end of each block.
+ * <p>Vectors and masks are never passed between methods (that would box them); flags are, and the loops branch on
+ * them, which C2 hoists out of the loop.
  */
 public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
 
     /** The float species, chosen once so that C2 sees a constant. */
     static final VectorSpecies<Float> S = species(Integer.getInteger(KernelProvider.BITS_PROPERTY));
     private static final int L = S.length();
-    /** Most vectors in an lcm period; beyond it a row's last vector is masked instead. */
-    private static final int MAX_LCM_VECTORS = 64;
     /** Floats per normalize chunk: one chunk stays in L1 while every group of vectors walks it. */
-    private static final int CHUNK_FLOATS = 4096;
+    private static final int CHUNK_FLOATS = 8192;
 
     private static final VectorKernel INSTANCE = new VectorKernel();
 
@@ -51,7 +45,9 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
 
     private static VectorSpecies<Float> species(Integer bits) {
         if (bits == null) {
-            return FloatVector.SPECIES_PREFERRED;
+            // Layout assumes at most 16 lanes; wider hardware (SVE) runs 512-bit vectors.
+            return FloatVector.SPECIES_PREFERRED.length() <= Layout.WIDTH
+                    ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_512;
         }
         return switch (bits) {
             case 128 -> FloatVector.SPECIES_128;
@@ -72,59 +68,18 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
         return S.vectorBitSize();
     }
 
-    /** Floats per period in which each lane keeps one channel (see the class comment). */
-    static int period(int channels) {
-        if (channels % L == 0) {
-            return channels;
-        }
-        int lcm = channels / gcd(channels, L) * L;
-        return lcm / L <= MAX_LCM_VECTORS ? lcm : channels;
-    }
-
-    /** The statistics period: {@link #period}, repeated until it holds at least four vectors. */
-    static int statisticsPeriod(int channels) {
-        int p = period(channels);
-        int vectors = (p + L - 1) / L;
-        return vectors >= 4 ? p : p * (vectors == 3 ? 2 : 4 / vectors);
-    }
-
-    /**
-     * Whether the statistics of this many channels keep one lane per channel with the scalar kernel's order, and so
-     * agree with it bit for bit.
-     *
-     * @param channels C
-     * @return true where vector and scalar statistics are identical
-     */
-    public static boolean statisticsMatchScalar(int channels) {
-        return statisticsPeriod(channels) == channels;
-    }
-
-    private static int gcd(int a, int b) {
-        while (b != 0) {
-            int t = a % b;
-            a = b;
-            b = t;
-        }
-        return a;
-    }
-
-    /** Repeats {@code perChannel} over a period of {@code period} floats, padded with zeros to whole vectors. */
+    /** Repeats {@code perChannel} over a period, padded with zeros to whole vectors. */
     private static float[] layOut(float[] perChannel, int channels, int period) {
-        float[] out = new float[(period + L - 1) / L * L];
-        for (int i = 0; i < period; i++) {
-            out[i] = perChannel[i % channels];
-        }
-        return out;
+        return Layout.layOut(perChannel, channels, period, Layout.padded(period));
     }
 
     // ---------------------------------------------------------------------------------------------- normalize
 
     @Override
     public AffineParams prepare(int channels, float[] center, float[] centerLo, float[] scale, float[] shift) {
-        int p = period(channels);
-        // Without a low part the kernel subtracts +0, which changes no bit: one code path.
-        float[] lo = centerLo != null ? layOut(centerLo, channels, p) : new float[(p + L - 1) / L * L];
-        return new AffineParams(channels, layOut(center, channels, p), lo, layOut(scale, channels, p),
+        int p = Layout.statisticsPeriod(channels);
+        return new AffineParams(channels, layOut(center, channels, p),
+                centerLo != null ? layOut(centerLo, channels, p) : null, layOut(scale, channels, p),
                 layOut(shift, channels, p));
     }
 
@@ -132,42 +87,60 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     public void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
         int channels = p.channels();
         int n = rows * channels;
-        int period = period(channels);
+        if (Layout.period(channels) == 3 * L) {
+            // Three distinct vectors (C = 3, 6, 12, 24, 48 at 16 lanes): all in registers, one pass, no chunks.
+            int period = 3 * L;
+            int periods = n / period;
+            normalize3(x, xOffset, y, yOffset, period, 0, periods, 0, p, relu);
+            for (int i = periods * period, off = 0; i + off < n; off += L) {
+                normalizeMasked(x, xOffset + i, y, yOffset + i, period, 0, 1, off, Math.min(L, n - i - off), p,
+                        relu);
+            }
+            return;
+        }
+        int period = Layout.statisticsPeriod(channels);
         int full = period / L;
-        // max(t, −Inf) is t, NaN included: ReLU off costs one max, not a second loop.
-        FloatVector floor = FloatVector.broadcast(S, relu ? 0f : Float.NEGATIVE_INFINITY);
         int periods = n / period;
         int chunk = Math.max(1, CHUNK_FLOATS / period);
         for (int k0 = 0; k0 < periods; k0 += chunk) {
             int k1 = Math.min(periods, k0 + chunk);
             int v = 0;
             for (; v + 4 <= full; v += 4) {
-                normalize4(x, xOffset, y, yOffset, period, k0, k1, v * L, p, floor);
+                normalize4(x, xOffset, y, yOffset, period, k0, k1, v * L, p, relu);
             }
             for (; v < full; v++) {
-                normalize1(x, xOffset, y, yOffset, period, k0, k1, v * L, p, floor, S.maskAll(true));
+                normalize1(x, xOffset, y, yOffset, period, k0, k1, v * L, p, relu);
             }
             if (period % L != 0) {
-                normalize1(x, xOffset, y, yOffset, period, k0, k1, full * L, p, floor,
-                        S.indexInRange(0, period % L));
+                normalizeMasked(x, xOffset, y, yOffset, period, k0, k1, full * L, period % L, p, relu);
             }
         }
         // The last, partial period: one masked vector per position, as far as the data go.
         for (int i = periods * period, off = 0; i + off < n; off += L) {
-            normalizeMasked(x, xOffset + i + off, y, yOffset + i + off, off, p, floor, S.indexInRange(i + off, n));
+            normalizeMasked(x, xOffset + i, y, yOffset + i, period, 0, 1, off, Math.min(L, n - i - off), p, relu);
         }
     }
 
+    /**
+     * ReLU as TensorFlow's {@code std::max(t, 0)}: {@code t < 0 ? 0 : t}, so NaN stays NaN and −0 stays −0 (the
+     * scalar kernel does the same).
+     */
+    private static FloatVector relu(FloatVector t, boolean relu) {
+        return relu ? t.blend(0f, t.lt(0f)) : t;
+    }
+
     private static void normalize4(float[] x, int xo, float[] y, int yo, int period, int k0, int k1, int off,
-                                   AffineParams p, FloatVector floor) {
+                                   AffineParams p, boolean relu) {
+        boolean hasLo = p.centerLo() != null;
+        float[] lo = hasLo ? p.centerLo() : p.center();
         FloatVector c0 = FloatVector.fromArray(S, p.center(), off);
         FloatVector c1 = FloatVector.fromArray(S, p.center(), off + L);
         FloatVector c2 = FloatVector.fromArray(S, p.center(), off + 2 * L);
         FloatVector c3 = FloatVector.fromArray(S, p.center(), off + 3 * L);
-        FloatVector l0 = FloatVector.fromArray(S, p.centerLo(), off);
-        FloatVector l1 = FloatVector.fromArray(S, p.centerLo(), off + L);
-        FloatVector l2 = FloatVector.fromArray(S, p.centerLo(), off + 2 * L);
-        FloatVector l3 = FloatVector.fromArray(S, p.centerLo(), off + 3 * L);
+        FloatVector l0 = FloatVector.fromArray(S, lo, off);
+        FloatVector l1 = FloatVector.fromArray(S, lo, off + L);
+        FloatVector l2 = FloatVector.fromArray(S, lo, off + 2 * L);
+        FloatVector l3 = FloatVector.fromArray(S, lo, off + 3 * L);
         FloatVector s0 = FloatVector.fromArray(S, p.scale(), off);
         FloatVector s1 = FloatVector.fromArray(S, p.scale(), off + L);
         FloatVector s2 = FloatVector.fromArray(S, p.scale(), off + 2 * L);
@@ -177,145 +150,96 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
         FloatVector b2 = FloatVector.fromArray(S, p.shift(), off + 2 * L);
         FloatVector b3 = FloatVector.fromArray(S, p.shift(), off + 3 * L);
         for (int k = k0, i = k0 * period + off; k < k1; k++, i += period) {
-            FloatVector.fromArray(S, x, xo + i).sub(c0).sub(l0).fma(s0, b0).max(floor).intoArray(y, yo + i);
-            FloatVector.fromArray(S, x, xo + i + L).sub(c1).sub(l1).fma(s1, b1).max(floor).intoArray(y, yo + i + L);
-            FloatVector.fromArray(S, x, xo + i + 2 * L).sub(c2).sub(l2).fma(s2, b2).max(floor)
-                    .intoArray(y, yo + i + 2 * L);
-            FloatVector.fromArray(S, x, xo + i + 3 * L).sub(c3).sub(l3).fma(s3, b3).max(floor)
-                    .intoArray(y, yo + i + 3 * L);
+            FloatVector v0 = FloatVector.fromArray(S, x, xo + i).sub(c0);
+            FloatVector v1 = FloatVector.fromArray(S, x, xo + i + L).sub(c1);
+            FloatVector v2 = FloatVector.fromArray(S, x, xo + i + 2 * L).sub(c2);
+            FloatVector v3 = FloatVector.fromArray(S, x, xo + i + 3 * L).sub(c3);
+            if (hasLo) {
+                v0 = v0.sub(l0);
+                v1 = v1.sub(l1);
+                v2 = v2.sub(l2);
+                v3 = v3.sub(l3);
+            }
+            relu(v0.fma(s0, b0), relu).intoArray(y, yo + i);
+            relu(v1.fma(s1, b1), relu).intoArray(y, yo + i + L);
+            relu(v2.fma(s2, b2), relu).intoArray(y, yo + i + 2 * L);
+            relu(v3.fma(s3, b3), relu).intoArray(y, yo + i + 3 * L);
+        }
+    }
+
+    private static void normalize3(float[] x, int xo, float[] y, int yo, int period, int k0, int k1, int off,
+                                   AffineParams p, boolean relu) {
+        boolean hasLo = p.centerLo() != null;
+        float[] lo = hasLo ? p.centerLo() : p.center();
+        FloatVector c0 = FloatVector.fromArray(S, p.center(), off);
+        FloatVector c1 = FloatVector.fromArray(S, p.center(), off + L);
+        FloatVector c2 = FloatVector.fromArray(S, p.center(), off + 2 * L);
+        FloatVector l0 = FloatVector.fromArray(S, lo, off);
+        FloatVector l1 = FloatVector.fromArray(S, lo, off + L);
+        FloatVector l2 = FloatVector.fromArray(S, lo, off + 2 * L);
+        FloatVector s0 = FloatVector.fromArray(S, p.scale(), off);
+        FloatVector s1 = FloatVector.fromArray(S, p.scale(), off + L);
+        FloatVector s2 = FloatVector.fromArray(S, p.scale(), off + 2 * L);
+        FloatVector b0 = FloatVector.fromArray(S, p.shift(), off);
+        FloatVector b1 = FloatVector.fromArray(S, p.shift(), off + L);
+        FloatVector b2 = FloatVector.fromArray(S, p.shift(), off + 2 * L);
+        for (int k = k0, i = k0 * period + off; k < k1; k++, i += period) {
+            FloatVector v0 = FloatVector.fromArray(S, x, xo + i).sub(c0);
+            FloatVector v1 = FloatVector.fromArray(S, x, xo + i + L).sub(c1);
+            FloatVector v2 = FloatVector.fromArray(S, x, xo + i + 2 * L).sub(c2);
+            if (hasLo) {
+                v0 = v0.sub(l0);
+                v1 = v1.sub(l1);
+                v2 = v2.sub(l2);
+            }
+            relu(v0.fma(s0, b0), relu).intoArray(y, yo + i);
+            relu(v1.fma(s1, b1), relu).intoArray(y, yo + i + L);
+            relu(v2.fma(s2, b2), relu).intoArray(y, yo + i + 2 * L);
         }
     }
 
     private static void normalize1(float[] x, int xo, float[] y, int yo, int period, int k0, int k1, int off,
-                                   AffineParams p, FloatVector floor, VectorMask<Float> m) {
+                                   AffineParams p, boolean relu) {
+        boolean hasLo = p.centerLo() != null;
         FloatVector c = FloatVector.fromArray(S, p.center(), off);
-        FloatVector l = FloatVector.fromArray(S, p.centerLo(), off);
+        FloatVector l = FloatVector.fromArray(S, hasLo ? p.centerLo() : p.center(), off);
         FloatVector s = FloatVector.fromArray(S, p.scale(), off);
         FloatVector b = FloatVector.fromArray(S, p.shift(), off);
-        boolean all = m.allTrue();
         for (int k = k0, i = k0 * period + off; k < k1; k++, i += period) {
-            if (all) {
-                FloatVector.fromArray(S, x, xo + i).sub(c).sub(l).fma(s, b).max(floor).intoArray(y, yo + i);
-            } else {
-                FloatVector.fromArray(S, x, xo + i, m).sub(c).sub(l).fma(s, b).max(floor).intoArray(y, yo + i, m);
+            FloatVector v = FloatVector.fromArray(S, x, xo + i).sub(c);
+            if (hasLo) {
+                v = v.sub(l);
             }
+            relu(v.fma(s, b), relu).intoArray(y, yo + i);
         }
     }
 
-    private static void normalizeMasked(float[] x, int xi, float[] y, int yi, int off, AffineParams p,
-                                        FloatVector floor, VectorMask<Float> m) {
-        FloatVector.fromArray(S, x, xi, m)
-                .sub(FloatVector.fromArray(S, p.center(), off))
-                .sub(FloatVector.fromArray(S, p.centerLo(), off))
-                .fma(FloatVector.fromArray(S, p.scale(), off), FloatVector.fromArray(S, p.shift(), off))
-                .max(floor)
-                .intoArray(y, yi, m);
+    /** Like {@link #normalize1} for the first {@code lanes} lanes only. */
+    private static void normalizeMasked(float[] x, int xo, float[] y, int yo, int period, int k0, int k1, int off,
+                                        int lanes, AffineParams p, boolean relu) {
+        VectorMask<Float> m = S.indexInRange(0, lanes);
+        boolean hasLo = p.centerLo() != null;
+        FloatVector c = FloatVector.fromArray(S, p.center(), off);
+        FloatVector l = FloatVector.fromArray(S, hasLo ? p.centerLo() : p.center(), off);
+        FloatVector s = FloatVector.fromArray(S, p.scale(), off);
+        FloatVector b = FloatVector.fromArray(S, p.shift(), off);
+        for (int k = k0, i = k0 * period + off; k < k1; k++, i += period) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i, m).sub(c);
+            if (hasLo) {
+                v = v.sub(l);
+            }
+            relu(v.fma(s, b), relu).intoArray(y, yo + i, m);
+        }
     }
 
     // --------------------------------------------------------------------------------------------- statistics
 
     @Override
     public void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2) {
-        int period = statisticsPeriod(channels);
-        int rowsPerPeriod = period / channels;
-        int padded = (period + L - 1) / L * L;
-        float[] first = new float[channels];
-        float[] centre = new float[channels];
-        float[] sum1 = new float[channels];
-        float[] sumR = new float[channels];
-        float[] sumQ = new float[channels];
-        float[] laidOut = new float[padded];
-        float[] laneA = new float[padded];
-        float[] laneB = new float[padded];
-        long done = 0;
-        for (int r0 = 0; r0 < rows; r0 += Blocks.ROWS) {
-            int nb = Math.min(Blocks.ROWS, rows - r0);
-            int base = offset + r0 * channels;
-            int periods = nb / rowsPerPeriod;
-            int tail = (nb % rowsPerPeriod) * channels;
-            // Pass 1: Σ(x − x₀) per lane, x₀ the block's first row.
-            System.arraycopy(x, base, first, 0, channels);
-            fill(laidOut, first, channels, period);
-            sumShifted(x, base, period, periods, tail, laidOut, laneA);
-            reduce(laneA, period, channels, sum1);
-            for (int c = 0; c < channels; c++) {
-                centre[c] = Blocks.center(first[c], sum1[c], nb);
-            }
-            // Pass 2, from cache: Σ(x − m) and Σ(x − m)² per lane.
-            fill(laidOut, centre, channels, period);
-            sumDeviations(x, base, period, periods, tail, laidOut, laneA, laneB);
-            reduce(laneA, period, channels, sumR);
-            reduce(laneB, period, channels, sumQ);
-            for (int c = 0; c < channels; c++) {
-                Chan.mergeBlock(done, mean, m2, c, nb, centre[c], sumR[c], sumQ[c]);
-            }
-            done += nb;
-        }
+        Statistics.moments(VectorKernel::sumDeviations, x, offset, rows, channels, mean, m2);
     }
 
-    private static void fill(float[] laidOut, float[] perChannel, int channels, int period) {
-        for (int i = 0; i < period; i++) {
-            laidOut[i] = perChannel[i % channels];
-        }
-    }
-
-    /** Sums each channel's lanes in lane order; with one lane per channel this is the lane itself. */
-    private static void reduce(float[] lanes, int period, int channels, float[] out) {
-        if (period == channels) {
-            System.arraycopy(lanes, 0, out, 0, channels);
-            return;
-        }
-        java.util.Arrays.fill(out, 0f);
-        for (int i = 0; i < period; i++) {
-            out[i % channels] += lanes[i];
-        }
-    }
-
-    /** Per lane of the period: Σ(x − k) over {@code periods} periods and a tail of {@code tail} floats. */
-    private static void sumShifted(float[] x, int base, int period, int periods, int tail, float[] k, float[] out) {
-        int full = period / L;
-        int v = 0;
-        for (; v + 4 <= full; v += 4) {
-            int off = v * L;
-            FloatVector k0 = FloatVector.fromArray(S, k, off);
-            FloatVector k1 = FloatVector.fromArray(S, k, off + L);
-            FloatVector k2 = FloatVector.fromArray(S, k, off + 2 * L);
-            FloatVector k3 = FloatVector.fromArray(S, k, off + 3 * L);
-            FloatVector a0 = FloatVector.zero(S);
-            FloatVector a1 = FloatVector.zero(S);
-            FloatVector a2 = FloatVector.zero(S);
-            FloatVector a3 = FloatVector.zero(S);
-            for (int j = 0, i = base + off; j < periods; j++, i += period) {
-                a0 = a0.add(FloatVector.fromArray(S, x, i).sub(k0));
-                a1 = a1.add(FloatVector.fromArray(S, x, i + L).sub(k1));
-                a2 = a2.add(FloatVector.fromArray(S, x, i + 2 * L).sub(k2));
-                a3 = a3.add(FloatVector.fromArray(S, x, i + 3 * L).sub(k3));
-            }
-            a0.intoArray(out, off);
-            a1.intoArray(out, off + L);
-            a2.intoArray(out, off + 2 * L);
-            a3.intoArray(out, off + 3 * L);
-        }
-        for (; v * L < period; v++) {
-            int off = v * L;
-            VectorMask<Float> m = S.indexInRange(off, period);
-            FloatVector kv = FloatVector.fromArray(S, k, off);
-            FloatVector a = FloatVector.zero(S);
-            for (int j = 0, i = base + off; j < periods; j++, i += period) {
-                // Masked lanes load 0 and k is 0 there (padding): they add 0.
-                a = a.add(FloatVector.fromArray(S, x, i, m).sub(kv));
-            }
-            a.intoArray(out, off);
-        }
-        int t = base + periods * period;
-        for (int off = 0; off < tail; off += L) {
-            VectorMask<Float> m = S.indexInRange(off, tail);
-            FloatVector xv = FloatVector.fromArray(S, x, t + off, m);
-            FloatVector.fromArray(S, out, off).add(xv.sub(FloatVector.fromArray(S, k, off), m)).intoArray(out, off);
-        }
-    }
-
-    /** Per lane of the period: Σ(x − m) into {@code outR} and Σ(x − m)² (by FMA) into {@code outQ}. */
+    /** {@link Statistics.Deviations}: Σ(x − m) into {@code outR} and Σ(x − m)² (by FMA) into {@code outQ}, per lane. */
     private static void sumDeviations(float[] x, int base, int period, int periods, int tail, float[] centre,
                                       float[] outR, float[] outQ) {
         int full = period / L;
@@ -357,13 +281,27 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
             q2.intoArray(outQ, off + 2 * L);
             q3.intoArray(outQ, off + 3 * L);
         }
-        for (; v * L < period; v++) {
+        for (; v < full; v++) {
             int off = v * L;
-            VectorMask<Float> m = S.indexInRange(off, period);
             FloatVector mv = FloatVector.fromArray(S, centre, off);
             FloatVector r = FloatVector.zero(S);
             FloatVector q = FloatVector.zero(S);
             for (int j = 0, i = base + off; j < periods; j++, i += period) {
+                FloatVector d = FloatVector.fromArray(S, x, i).sub(mv);
+                r = r.add(d);
+                q = d.fma(d, q);
+            }
+            r.intoArray(outR, off);
+            q.intoArray(outQ, off);
+        }
+        if (period % L != 0) {
+            int off = full * L;
+            VectorMask<Float> m = S.indexInRange(0, period % L);
+            FloatVector mv = FloatVector.fromArray(S, centre, off);
+            FloatVector r = FloatVector.zero(S);
+            FloatVector q = FloatVector.zero(S);
+            for (int j = 0, i = base + off; j < periods; j++, i += period) {
+                // Masked lanes load 0 and the centre is 0 there (padding): they add 0.
                 FloatVector d = FloatVector.fromArray(S, x, i, m).sub(mv);
                 r = r.add(d);
                 q = d.fma(d, q);

@@ -11,7 +11,10 @@ public record TensorCase(float[] x, int offset, int rows, int channels, Distribu
     /** Channel counts that stress SIMD tails and tiling. */
     public static final int[] EDGE_CHANNELS = {1, 2, 3, 7, 15, 16, 17, 31, 33, 64, 255, 256, 257};
 
-    /** Cases with at most {@code maxFloats} floats of data; rows cross the 256-row statistics block often. */
+    /**
+     * Cases with at most {@code maxFloats} floats of data. Rows cross statistics blocks often: 256 rows for C ≥ 64,
+     * up to 16384 rows for few channels (the last kind of size below reaches them).
+     */
     public static Gen<TensorCase> gen(int maxFloats) {
         return gen(maxFloats, Distribution.values());
     }
@@ -20,11 +23,12 @@ public record TensorCase(float[] x, int offset, int rows, int channels, Distribu
     public static Gen<TensorCase> gen(int maxFloats, Distribution... distributions) {
         return ch -> {
             int channels = ch.oneIn(4) ? ch.between(1, 300) : EDGE_CHANNELS[ch.between(0, EDGE_CHANNELS.length - 1)];
-            int rows = switch (ch.between(0, 3)) {
+            int rows = switch (ch.between(0, 4)) {
                 case 0 -> ch.between(1, 8);
                 case 1 -> ch.between(1, 300);
                 case 2 -> ch.between(250, 800);
-                default -> ch.between(800, 3000);
+                case 3 -> ch.between(800, 3000);
+                default -> ch.between(1, maxFloats / channels);
             };
             rows = Math.max(1, Math.min(rows, maxFloats / channels));
             int offset = ch.between(0, 37);

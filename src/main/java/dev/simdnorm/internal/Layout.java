@@ -1,0 +1,146 @@
+package dev.simdnorm.internal;
+
+/**
+ * How the kernels walk an NHWC tensor, shared by the scalar and the vector kernel so that they do the same operations
+ * in the same order and agree bit for bit, at every vector width up to 512 bits.
+ *
+ * <p>The tensor is a flat array of floats cut into periods in which each position always holds the same channel
+ * (position p holds channel p mod C). A period is laid out for {@link #WIDTH} lanes, the widest species: C floats
+ * when C is a multiple of 16; lcm(C, 16) floats when that is at most 64 vectors (C = 3: 48 floats, 16 rows);
+ * otherwise C floats, a row's last vector then partly masked. Narrower species divide every period into more
+ * vectors, lane for lane the same positions.
+ *
+ * <p>Statistics keep one float accumulator per position of a (possibly repeated) period and fold the rows in blocks.
+ * Each accumulator sums at most {@link #ACCUMULATED} values per block, so the float error stays that of a
+ * 256-term sum whatever C is; a block then holds {@code 256·positions/C} rows. Few channels have many positions per
+ * channel and so get long blocks (16384 rows for C = 1 or 3), which keeps the per-block work (reduce, fold) small.
+ */
+public final class Layout {
+
+    /** Lanes of the widest species used (512-bit floats); narrower species divide it. */
+    public static final int WIDTH = 16;
+    /** Values each statistics accumulator sums per block. */
+    public static final int ACCUMULATED = 256;
+    /** Most vectors in an lcm period; beyond it a row's last vector is masked instead. */
+    private static final int MAX_LCM_VECTORS = 64;
+
+    private Layout() {
+    }
+
+    /**
+     * Floats per period in which each position keeps one channel.
+     *
+     * @param channels C
+     * @return C, or lcm(C, 16)
+     */
+    public static int period(int channels) {
+        if (channels % WIDTH == 0) {
+            return channels;
+        }
+        int lcm = channels / gcd(channels, WIDTH) * WIDTH;
+        return lcm / WIDTH <= MAX_LCM_VECTORS ? lcm : channels;
+    }
+
+    /**
+     * The period the kernels walk: {@link #period}, repeated to four vectors of 16 lanes (or twelve, from three) when
+     * shorter, so that a group of four vectors fits (statistics: four independent accumulators; normalize: four
+     * vectors per loop iteration).
+     *
+     * @param channels C
+     * @return floats per statistics period, a multiple of C
+     */
+    public static int statisticsPeriod(int channels) {
+        int p = period(channels);
+        int vectors = (p + WIDTH - 1) / WIDTH;
+        return vectors >= 4 ? p : p * (vectors == 3 ? 4 : 4 / vectors);
+    }
+
+    /**
+     * Accumulators (positions of the statistics period) per channel.
+     *
+     * @param channels C
+     * @return statisticsPeriod / C
+     */
+    public static int accumulatorsPerChannel(int channels) {
+        return statisticsPeriod(channels) / channels;
+    }
+
+    /**
+     * Rows per statistics block: each accumulator sums {@link #ACCUMULATED} of them.
+     *
+     * @param channels C
+     * @return rows per block
+     */
+    public static int blockRows(int channels) {
+        return ACCUMULATED * accumulatorsPerChannel(channels);
+    }
+
+    /**
+     * The centre of a block for its second pass: {@code first + s1/n} in float, where {@code s1 = Σ(x − first)}.
+     *
+     * @param first the block's first value of the channel
+     * @param s1    the sum of the block's values less {@code first}
+     * @param n     the block's rows
+     * @return the centre
+     */
+    public static float center(float first, float s1, int n) {
+        return first + s1 / n;
+    }
+
+    /**
+     * Repeats per-channel values over a period, padded with zeros to whole vectors of 16 lanes.
+     *
+     * @param perChannel one value per channel
+     * @param channels   C
+     * @param period     floats per period, a multiple of C
+     * @param out        at least the period rounded up to 16 floats; the padding must already be zero
+     * @return {@code out}
+     */
+    public static float[] layOut(float[] perChannel, int channels, int period, float[] out) {
+        for (int p = 0, c = 0; p < period; p++) {
+            out[p] = perChannel[c];
+            c = c + 1 == channels ? 0 : c + 1;
+        }
+        return out;
+    }
+
+    /**
+     * A new array of a period's length rounded up to whole vectors of 16 lanes.
+     *
+     * @param period floats per period
+     * @return zeros
+     */
+    public static float[] padded(int period) {
+        return new float[(period + WIDTH - 1) / WIDTH * WIDTH];
+    }
+
+    /**
+     * Sums each channel's accumulators in position order: {@code out[c] = ((0 + a[c]) + a[c + C]) + …}.
+     *
+     * @param accumulators one per position of the period
+     * @param period       floats per period
+     * @param channels     C
+     * @param out          one sum per channel
+     */
+    public static void reduce(float[] accumulators, int period, int channels, float[] out) {
+        if (period == channels) {
+            // One accumulator per channel: 0 + a is a (a sum that starts at +0 is never −0).
+            System.arraycopy(accumulators, 0, out, 0, channels);
+            return;
+        }
+        java.util.Arrays.fill(out, 0, channels, 0f);
+        for (int p = 0, c = 0; p < period; p++) {
+            out[c] += accumulators[p];
+            c = c + 1 == channels ? 0 : c + 1;
+        }
+    }
+
+    private static int gcd(int a, int b) {
+        while (b != 0) {
+            int t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
+    }
+}

@@ -1,0 +1,98 @@
+package dev.simdnorm.internal;
+
+/**
+ * The statistics algorithm, shared by every kernel: they differ only in how they sum deviations over a block
+ * ({@link Deviations}), so they agree bit for bit.
+ *
+ * <p>Rows are taken in blocks of {@link Layout#blockRows}. Each block sums, per position of the statistics period and
+ * in float, {@code r = Σ(x − c)} and {@code q = Σ(x − c)²} around a per-channel centre c, reduces the positions of
+ * each channel ({@link Layout#reduce}) and is folded in double ({@link Chan#mergeBlock}). The centre is the mean of
+ * the rows before the block or, for the first block, of its first {@link #SAMPLE_ROWS} rows (summed around the first
+ * row). The block is kept if that centre was close, {@code 8r²/n ≤ q}: then {@code q ≤ 8/7·M2}, so cancellation
+ * costs at most a factor 8/7 over an exactly centred block. Otherwise (drifting or sorted data, an unlucky sample,
+ * non-finite values) the block is summed again around its own mean {@code c + r/n}, from cache: the corrected
+ * two-pass algorithm (Chan, Golub and LeVeque, Am. Stat. 37(3), 1983). So memory sees one pass, stationary data cost
+ * one pass of arithmetic, and no data cost more than the two-pass error (docs/numerics.md).
+ */
+public final class Statistics {
+
+    /** How a kernel sums deviations over part of a block. */
+    @FunctionalInterface
+    public interface Deviations {
+        /**
+         * Per position p of the period: {@code r[p] = Σ(x − centre[p])} and {@code q[p] = Σ(x − centre[p])²}, each
+         * square by FMA, in float, over {@code periods} whole periods from {@code base} and then the first
+         * {@code tail} positions of one more; positions past the tail get sums over the whole periods only.
+         */
+        void sum(float[] x, int base, int period, int periods, int tail, float[] centre, float[] r, float[] q);
+    }
+
+    /** Rows of the first block whose mean centres it. */
+    public static final int SAMPLE_ROWS = 32;
+
+    private Statistics() {
+    }
+
+    /**
+     * Each channel's mean and M2 over {@code rows} rows from {@code offset}.
+     *
+     * @param kernel how the kernel sums deviations
+     */
+    public static void moments(Deviations kernel, float[] x, int offset, int rows, int channels, double[] mean,
+                               double[] m2) {
+        int period = Layout.statisticsPeriod(channels);
+        int rowsPerPeriod = period / channels;
+        int blockRows = Layout.blockRows(channels);
+        float[] centre = new float[channels];
+        float[] sumR = new float[channels];
+        float[] sumQ = new float[channels];
+        float[] laidOut = Layout.padded(period);
+        float[] r = Layout.padded(period);
+        float[] q = Layout.padded(period);
+        long done = 0;
+        for (int r0 = 0; r0 < rows; r0 += blockRows) {
+            int nb = Math.min(blockRows, rows - r0);
+            int base = offset + r0 * channels;
+            if (done == 0) {
+                int sample = Math.min(nb, SAMPLE_ROWS);
+                System.arraycopy(x, base, centre, 0, channels);
+                kernel.sum(x, base, period, sample / rowsPerPeriod, (sample % rowsPerPeriod) * channels,
+                        Layout.layOut(centre, channels, period, laidOut), r, q);
+                Layout.reduce(r, period, channels, sumR);
+                for (int c = 0; c < channels; c++) {
+                    centre[c] = Layout.center(centre[c], sumR[c], sample);
+                }
+            } else {
+                for (int c = 0; c < channels; c++) {
+                    centre[c] = (float) mean[c];
+                }
+            }
+            int periods = nb / rowsPerPeriod;
+            int tail = (nb % rowsPerPeriod) * channels;
+            kernel.sum(x, base, period, periods, tail, Layout.layOut(centre, channels, period, laidOut), r, q);
+            Layout.reduce(r, period, channels, sumR);
+            Layout.reduce(q, period, channels, sumQ);
+            if (!centred(sumR, sumQ, channels, nb)) {
+                for (int c = 0; c < channels; c++) {
+                    centre[c] = Layout.center(centre[c], sumR[c], nb);
+                }
+                kernel.sum(x, base, period, periods, tail, Layout.layOut(centre, channels, period, laidOut), r, q);
+                Layout.reduce(r, period, channels, sumR);
+                Layout.reduce(q, period, channels, sumQ);
+            }
+            Chan.mergeBlock(done, mean, m2, channels, nb, centre, sumR, sumQ);
+            done += nb;
+        }
+    }
+
+    /** Whether every channel's centre lay close to the block mean: 8r²/n ≤ q, so q ≤ 8/7·M2 (NaN: no). */
+    private static boolean centred(float[] r, float[] q, int channels, int n) {
+        for (int c = 0; c < channels; c++) {
+            double rc = r[c];
+            if (!(8 * rc * (rc / n) <= q[c])) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
