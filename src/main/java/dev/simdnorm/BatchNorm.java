@@ -25,7 +25,8 @@ import java.util.Arrays;
  *
  * <p><b>Failure.</b> Every argument is checked before anything is written: a call that throws leaves the parameters,
  * the running statistics and {@code y} exactly as they were. NaN and ±Inf in the data propagate per IEEE into that
- * channel's outputs, batch moments and (in training) running statistics.
+ * channel's outputs, batch moments and (in training) running statistics. The setters accept finite values only, so
+ * running statistics made non-finite by such data are repaired by loading finite ones, not by loading them back.
  */
 public final class BatchNorm {
 
@@ -274,7 +275,7 @@ public final class BatchNorm {
         }
 
         /**
-         * Sets epsilon.
+         * Sets ε, added to the variance inside the square root.
          *
          * @param epsilon ε, finite and &gt; 0 (default 0.001)
          * @return this builder
@@ -285,7 +286,7 @@ public final class BatchNorm {
         }
 
         /**
-         * Sets momentum.
+         * Sets the decay of the running statistics.
          *
          * @param momentum the decay, the weight of the old running value, in [0, 1] (default 0.99)
          * @return this builder
@@ -296,7 +297,7 @@ public final class BatchNorm {
         }
 
         /**
-         * Sets activation.
+         * Sets the activation fused into the output.
          *
          * @param activation fused into the output (default {@link Activation#NONE})
          * @return this builder
@@ -307,7 +308,7 @@ public final class BatchNorm {
         }
 
         /**
-         * Sets gamma.
+         * Sets the scale γ.
          *
          * @param gamma per-channel scale γ, finite, length C (default 1); copied
          * @return this builder
@@ -318,7 +319,7 @@ public final class BatchNorm {
         }
 
         /**
-         * Sets beta.
+         * Sets the offset β.
          *
          * @param beta per-channel offset β, finite, length C (default 0); copied
          * @return this builder
@@ -329,7 +330,7 @@ public final class BatchNorm {
         }
 
         /**
-         * Sets runningMean.
+         * Sets the initial running mean.
          *
          * @param runningMean initial running mean, finite, length C (default 0); copied
          * @return this builder
@@ -340,7 +341,7 @@ public final class BatchNorm {
         }
 
         /**
-         * Sets runningVariance.
+         * Sets the initial running variance.
          *
          * @param runningVariance initial running variance, finite and ≥ 0, length C (default 1); copied
          * @return this builder

@@ -2,6 +2,8 @@ package dev.simdnorm;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.SplittableRandom;
 
@@ -55,6 +57,38 @@ class AccuracyTest {
             // The double mean carries what a float mean cannot: within 1e-6 here, against 4.9e-4 for float.
             if (!(meanErr <= 1e-6)) {
                 throw new AssertionError("channel " + c + ": double mean error " + meanErr);
+            }
+        }
+    }
+
+    /**
+     * The same bar for channel counts that take each of the kernels' layouts: one lane per channel (64), lcm periods
+     * with many lanes per channel (1, 3) and few (17), at 10⁶ rows.
+     */
+    @ParameterizedTest(name = "C={0}")
+    @ValueSource(ints = {1, 3, 17, 64})
+    void varianceBarHoldsForEveryLayout(int channels) {
+        SplittableRandom r = new SplittableRandom(channels);
+        float[] data = new float[ROWS * channels];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) (1e4 + r.nextGaussian());
+        }
+        Moments m = Moments.of(data, 0, ROWS, channels);
+        for (int c = 0; c < channels; c++) {
+            double s = 0;
+            for (int row = 0; row < ROWS; row++) {
+                s += data[row * channels + c];
+            }
+            double mu = s / ROWS;
+            double ss = 0;
+            for (int row = 0; row < ROWS; row++) {
+                double d = data[row * channels + c] - mu;
+                ss += d * d;
+            }
+            double rel = Math.abs(m.variance(c) - ss / ROWS) / (ss / ROWS);
+            // The bar.
+            if (!(rel <= 1e-6)) {
+                throw new AssertionError("C=" + channels + ", channel " + c + ": variance relative error " + rel);
             }
         }
     }

@@ -70,6 +70,9 @@ class BadInputTest {
         fails(IndexOutOfBoundsException.class, "x.length", () -> map.apply(x, 1, y, 0, 4));
         fails(IndexOutOfBoundsException.class, "yOffset", () -> map.apply(x, 0, y, -2, 1));
         fails(IllegalArgumentException.class, "overlap", () -> map.apply(x, 0, x, 2, 3));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> map.apply(x, 0, y, 0, Integer.MAX_VALUE));
+        ChannelAffine wide = ChannelAffine.of(new float[65536], new float[65536]);
+        fails(IndexOutOfBoundsException.class, "x.length", () -> wide.apply(x, 0, y, 0, 65536));
         map.apply(x, 0, y, 0, 0); // zero rows is a valid no-op for normalize
     }
 
@@ -115,6 +118,12 @@ class BadInputTest {
         fails(NullPointerException.class, "y", () -> bn.train(x, 0, null, 0, 1));
         fails(IllegalArgumentException.class, "overlap", () -> bn.train(x, 0, x, 3, 5));
         fails(IndexOutOfBoundsException.class, "x.length", () -> bn.inference(x, 0, y, 0, 11));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> bn.train(x, 0, y, 0, Integer.MAX_VALUE));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> bn.inference(x, 0, y, 0, Integer.MAX_VALUE));
+        fails(NullPointerException.class, "x", () -> bn.inference(null, 0, y, 0, 1));
+        fails(NullPointerException.class, "x", () -> bn.train(null, 0, y, 0, 1));
+        fails(IllegalArgumentException.class, "rows", () -> bn.inference(x, 0, y, 0, -1));
+        fails(IndexOutOfBoundsException.class, "yOffset", () -> bn.inference(x, 0, y, -1, 1));
         fails(IllegalArgumentException.class, "gamma.length", () -> bn.setGamma(new float[2]));
         fails(IllegalArgumentException.class, "beta[2]", () -> bn.setBeta(new float[] {0, 0, Float.NaN}));
         fails(IllegalArgumentException.class, "runningMean.length", () -> bn.setRunningMean(new float[4]));

@@ -3,7 +3,6 @@ package dev.simdnorm;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -18,7 +17,6 @@ class KernelSelectionTest {
         assertTrue(k.name().equals("scalar") || k.name().equals("vector"), k.name());
         assertTrue(k.reason().startsWith(k.name() + ":"), k.reason());
         assertEquals(k.name().equals("vector"), k.vectorBits() >= 128, k.toString());
-        assertEquals(k, KernelSelection.active(), "decided once");
         String expected = System.getProperty("simdnorm.expect.kernel");
         if (expected != null) {
             assertEquals(expected, k.name(), "this execution must run the " + expected + " kernels: " + k);
@@ -31,6 +29,6 @@ class KernelSelectionTest {
         if (bits != null && k.name().equals("vector")) {
             assertEquals(Integer.parseInt(bits), k.vectorBits(), k.toString());
         }
-        assertSame(dev.simdnorm.internal.KernelProvider.kernel(), dev.simdnorm.internal.KernelProvider.kernel());
+        assertEquals(k.name(), dev.simdnorm.internal.KernelProvider.kernel().name(), "the report names the kernel in use");
     }
 }

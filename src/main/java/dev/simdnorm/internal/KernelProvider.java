@@ -62,7 +62,7 @@ public final class KernelProvider {
                 LOG.log(Level.INFO, "simdnorm kernels: {0}", s.reason());
                 return s;
             } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                unavailable = "the vector kernel failed to load (" + e + ")";
+                unavailable = "the vector kernel failed to load (" + rootCause(e) + ")";
             }
         }
         String reason = "scalar: " + unavailable;
@@ -71,6 +71,15 @@ public final class KernelProvider {
         }
         LOG.log(Level.WARNING, "simdnorm kernels: {0}", reason);
         return scalar(reason);
+    }
+
+    /** The innermost cause: reflection and class initialisation wrap the exception that says what went wrong. */
+    private static Throwable rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     private static Selection scalar(String reason) {
@@ -94,7 +103,15 @@ public final class KernelProvider {
     }
 
     private static Selection loadVector() throws ReflectiveOperationException {
-        Integer bits = Integer.getInteger(BITS_PROPERTY);
+        String forced = System.getProperty(BITS_PROPERTY);
+        Integer bits = null;
+        if (forced != null) {
+            try {
+                bits = Integer.valueOf(forced.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("-D" + BITS_PROPERTY + " must be 128, 256 or 512, got " + forced);
+            }
+        }
         Class<?> cls = Class.forName(VECTOR_KERNEL_CLASS);
         Kernel k = (Kernel) cls.getMethod("create", Integer.class).invoke(null, bits);
         int width = ((VectorWidth) k).vectorBits();

@@ -34,8 +34,8 @@ public final class Layout {
      * @return C, or lcm(C, 16)
      */
     public static int period(int channels) {
-        if (channels % WIDTH == 0) {
-            return channels;
+        if (channels % WIDTH == 0 || channels > MAX_LCM_VECTORS * WIDTH) {
+            return channels; // (the lcm would exceed 64 vectors, and could overflow an int)
         }
         int lcm = channels / gcd(channels, WIDTH) * WIDTH;
         return lcm / WIDTH <= MAX_LCM_VECTORS ? lcm : channels;

@@ -9,10 +9,11 @@ package dev.simdnorm.internal;
  * each channel ({@link Layout#reduce}) and is folded in double ({@link Chan#mergeBlock}). The centre is the mean of
  * the rows before the block or, for the first block, of its first {@link #SAMPLE_ROWS} rows (summed around the first
  * row). The block is kept if that centre was close, {@code 8r²/n ≤ q}: then {@code q ≤ 8/7·M2}, so cancellation
- * costs at most a factor 8/7 over an exactly centred block. Otherwise (drifting or sorted data, an unlucky sample,
- * non-finite values) the block is summed again around its own mean {@code c + r/n}, from cache: the corrected
- * two-pass algorithm (Chan, Golub and LeVeque, Am. Stat. 37(3), 1983). So memory sees one pass, stationary data cost
- * one pass of arithmetic, and no data cost more than the two-pass error (docs/numerics.md).
+ * costs at most a factor 8/7 over an exactly centred block. Otherwise (drifting or sorted data, an unlucky sample)
+ * the block is summed again around its own mean {@code c + r/n}, from cache where the block fits (blocks hold about
+ * 256 KiB, 1 MiB for C = 1000): the corrected two-pass algorithm (Chan, Golub and LeVeque, Am. Stat. 37(3), 1983).
+ * So stationary data cost one pass of arithmetic and of memory, and no data cost more than 8/7 of the two-pass
+ * error (docs/numerics.md). Non-finite sums never trigger the second pass: it cannot help them.
  */
 public final class Statistics {
 
@@ -50,8 +51,8 @@ public final class Statistics {
         float[] r = Layout.padded(period);
         float[] q = Layout.padded(period);
         long done = 0;
-        for (int r0 = 0; r0 < rows; r0 += blockRows) {
-            int nb = Math.min(blockRows, rows - r0);
+        for (int r0 = 0, nb; r0 < rows; r0 += nb) {
+            nb = Math.min(blockRows, rows - r0);
             int base = offset + r0 * channels;
             if (done == 0) {
                 int sample = Math.min(nb, SAMPLE_ROWS);
@@ -85,11 +86,14 @@ public final class Statistics {
         }
     }
 
-    /** Whether every channel's centre lay close to the block mean: 8r²/n ≤ q, so q ≤ 8/7·M2 (NaN: no). */
+    /**
+     * Whether every channel's centre lay close to the block mean: 8r²/n ≤ q, so q ≤ 8/7·M2. Channels whose sums are
+     * not finite are skipped: summing them again cannot help, and one NaN must not double the work of every block.
+     */
     private static boolean centred(float[] r, float[] q, int channels, int n) {
         for (int c = 0; c < channels; c++) {
             double rc = r[c];
-            if (!(8 * rc * (rc / n) <= q[c])) {
+            if (Double.isFinite(rc) && Float.isFinite(q[c]) && !(8 * rc * (rc / n) <= q[c])) {
                 return false;
             }
         }

@@ -9,7 +9,7 @@ import java.util.Arrays;
 public record TensorCase(float[] x, int offset, int rows, int channels, Distribution distribution, long seed) {
 
     /** Channel counts that stress SIMD tails and tiling. */
-    public static final int[] EDGE_CHANNELS = {1, 2, 3, 7, 15, 16, 17, 31, 33, 64, 255, 256, 257};
+    public static final int[] EDGE_CHANNELS = {1, 2, 3, 7, 15, 16, 17, 31, 33, 64, 255, 256, 257, 520, 1000};
 
     /**
      * Cases with at most {@code maxFloats} floats of data. Rows cross statistics blocks often: 256 rows for C ≥ 64,

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Turns a JMH JSON result (-rf json) of the Shape* and Sweep* benchmarks into the README's markdown tables.
+
+Every ratio is taken between rows of the same run, from medians of the measurement iterations:
+  normalize / arraycopy  = arraycopy time / normalize time   (bandwidth ratio; target >= 0.9, 0.75 at 16 KiB)
+  statistics / sum       = readSum time / statistics time     (target >= 0.9, 0.5 at 16 KiB)
+  train / arraycopy      = trainStep time / arraycopy time    (target <= 2.2)
+  vector / scalar        = scalar time / vector time          (target >= 5 statistics, >= 4 normalize to 4 MiB)
+
+Usage: python3 jmh/report.py results.json
+"""
+import json
+import statistics
+import sys
+
+
+def median(entry):
+    raw = [v for fork in entry["primaryMetric"]["rawData"] for v in fork]
+    return statistics.median(raw)
+
+
+def load(path):
+    rows = {}
+    for e in json.load(open(path)):
+        name = e["benchmark"].rsplit(".", 2)
+        cls, op = name[-2], name[-1]
+        p = e.get("params", {})
+        key = (cls.replace("Ceiling", ""), p.get("shape") or (p.get("channels"), p.get("kib")), op,
+               p.get("impl", "-"))
+        rows[key] = median(e)
+    return rows
+
+
+def ratio(a, b):
+    return "–" if a is None or b is None else f"{a / b:.2f}"
+
+
+def table(rows, cls, keys, label):
+    out = [f"| {label} | normalize / arraycopy | statistics / sum | train / arraycopy | normalize vector/scalar "
+           f"| statistics vector/scalar | normalize GB/s | statistics GB/s |",
+           "|---|---|---|---|---|---|---|---|"]
+    for k in keys:
+        g = lambda op, impl="-": rows.get((cls, k, op, impl))
+        nv, ns, cp = g("normalize", "vector"), g("normalize", "scalar"), g("arraycopy")
+        sv, ss, rs = g("statistics", "vector"), g("statistics", "scalar"), g("readSum")
+        tv = g("trainStep", "vector")
+        floats = floats_of(cls, k)
+        gbn = f"{2 * 4 * floats / (nv * 1e3):.0f}" if nv else "–"
+        gbs = f"{4 * floats / (sv * 1e3):.0f}" if sv else "–"
+        name = k if isinstance(k, str) else f"C={k[0]}, {kib_label(k[1])}"
+        out.append(f"| {name} | {ratio(cp, nv)} | {ratio(rs, sv)} | {ratio(tv, cp)} | {ratio(ns, nv)} "
+                   f"| {ratio(ss, sv)} | {gbn} | {gbs} |")
+    return "\n".join(out)
+
+
+def floats_of(cls, k):
+    if isinstance(k, str):
+        n, h, w, c = (int(v) for v in k.split("x"))
+        return n * h * w * c
+    c, kib = int(k[0]), int(k[1])
+    return max(1, kib * 1024 // (4 * c)) * c
+
+
+def kib_label(kib):
+    kib = int(kib)
+    return f"{kib // 1024} MiB" if kib >= 1024 else f"{kib} KiB"
+
+
+def main():
+    rows = load(sys.argv[1])
+    shapes = sorted({k[1] for k in rows if k[0] == "ShapeBenchmark"}, key=lambda s: floats_of("", s))
+    sweep = sorted({k[1] for k in rows if k[0] == "SweepBenchmark"}, key=lambda t: (int(t[0]), int(t[1])))
+    print(table(rows, "ShapeBenchmark", shapes, "shape (N×H×W×C)"))
+    print()
+    print(table(rows, "SweepBenchmark", sweep, "C, working set"))
+
+
+if __name__ == "__main__":
+    main()
