@@ -87,13 +87,14 @@ public final class Statistics {
     }
 
     /**
-     * Whether every channel's centre lay close to the block mean: 8r²/n ≤ q, so q ≤ 8/7·M2. Channels whose sums are
+     * Whether every channel's centre lay close to the block mean: 8r² ≤ q·n, so q ≤ 8/7·M2. Channels whose sums are
      * not finite are skipped: summing them again cannot help, and one NaN must not double the work of every block.
      */
     private static boolean centred(float[] r, float[] q, int channels, int n) {
         for (int c = 0; c < channels; c++) {
             double rc = r[c];
-            if (Double.isFinite(rc) && Float.isFinite(q[c]) && !(8 * rc * (rc / n) <= q[c])) {
+            double qn = (double) q[c] * n;
+            if (8 * rc * rc > qn && Double.isFinite(rc) && Double.isFinite(qn)) {
                 return false;
             }
         }
