@@ -66,6 +66,34 @@ def kib_label(kib):
     return f"{kib // 1024} MiB" if kib >= 1024 else f"{kib} KiB"
 
 
+def targets(rows, sweep, shapes):
+    """Issue 3's targets, each as 'met/total' with the misses listed."""
+    checks = []
+    for k in sweep:
+        g = lambda op, impl="-": rows.get(("SweepBenchmark", k, op, impl))
+        kib = int(k[1])
+        name = f"C={k[0]} {kib_label(kib)}"
+        nv, ns, cp = g("normalize", "vector"), g("normalize", "scalar"), g("arraycopy")
+        sv, ss, rs = g("statistics", "vector"), g("statistics", "scalar"), g("readSum")
+        tv = g("trainStep", "vector")
+        if None in (nv, ns, cp, sv, ss, rs, tv):
+            continue
+        checks.append(("normalize >= 0.9x arraycopy (>= 256 KiB), >= 0.75x (16 KiB)", name, cp / nv,
+                       cp / nv >= (0.75 if kib < 256 else 0.9)))
+        checks.append(("statistics >= 0.9x read sum (>= 256 KiB), >= 0.5x (16 KiB)", name, rs / sv,
+                       rs / sv >= (0.5 if kib < 256 else 0.9)))
+        checks.append(("train step <= 2.2x arraycopy", name, tv / cp, tv / cp <= 2.2))
+        checks.append(("statistics vector >= 5x scalar", name, ss / sv, ss / sv >= 5))
+        if kib <= 4096:
+            checks.append(("normalize vector >= 4x scalar (<= 4 MiB)", name, ns / nv, ns / nv >= 4))
+    out = ["| target | met | misses (value) |", "|---|---|---|"]
+    for t in dict.fromkeys(c[0] for c in checks):
+        cs = [c for c in checks if c[0] == t]
+        miss = ", ".join(f"{c[1]} ({c[2]:.2f})" for c in cs if not c[3])
+        out.append(f"| {t} | {sum(c[3] for c in cs)}/{len(cs)} | {miss or '–'} |")
+    return "\n".join(out)
+
+
 def main():
     rows = load(sys.argv[1])
     shapes = sorted({k[1] for k in rows if k[0] == "ShapeBenchmark"}, key=lambda s: floats_of("", s))
@@ -73,6 +101,8 @@ def main():
     print(table(rows, "ShapeBenchmark", shapes, "shape (N×H×W×C)"))
     print()
     print(table(rows, "SweepBenchmark", sweep, "C, working set"))
+    print()
+    print(targets(rows, sweep, shapes))
 
 
 if __name__ == "__main__":

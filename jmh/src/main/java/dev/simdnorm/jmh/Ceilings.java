@@ -32,4 +32,23 @@ final class Ceilings {
         }
         return s;
     }
+
+    /**
+     * A copy with Vector API loads and stores, four vectors per iteration: what any Java vector loop that reads x and
+     * writes y can reach. {@code System.arraycopy} is a hand-written stub and faster (see README).
+     */
+    static void vectorCopy(float[] x, float[] y, int length) {
+        int l = S.length();
+        int i = 0;
+        for (; i <= length - 4 * l; i += 4 * l) {
+            FloatVector.fromArray(S, x, i).intoArray(y, i);
+            FloatVector.fromArray(S, x, i + l).intoArray(y, i + l);
+            FloatVector.fromArray(S, x, i + 2 * l).intoArray(y, i + 2 * l);
+            FloatVector.fromArray(S, x, i + 3 * l).intoArray(y, i + 3 * l);
+        }
+        for (; i < length; i += l) {
+            var m = S.indexInRange(i, length);
+            FloatVector.fromArray(S, x, i, m).intoArray(y, i, m);
+        }
+    }
 }

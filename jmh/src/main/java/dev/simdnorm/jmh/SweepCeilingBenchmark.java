@@ -40,6 +40,11 @@ public class SweepCeilingBenchmark extends Workload {
     }
 
     @Benchmark
+    public float[] vectorCopy() {
+        return super.vectorCopy();
+    }
+
+    @Benchmark
     public float readSum() {
         return super.readSum();
     }

@@ -77,6 +77,12 @@ class Workload {
         return y;
     }
 
+    /** What a Java vector loop that copies the same bytes reaches (normalize's ceiling within Java). */
+    float[] vectorCopy() {
+        Ceilings.vectorCopy(x, y, x.length);
+        return y;
+    }
+
     /** Ceiling for statistics: reading the same floats with a 4-accumulator vector sum. */
     float readSum() {
         return Ceilings.readSum(x, x.length);
