@@ -16,9 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * statistics must then come out exactly, which catches n versus n−1, the fold of blocks and the direction of the
  * decay, errors that tolerances hide.
  *
- * <p>In each statistics block b, a channel holds pairs m_b ± a with a = k/4 (|k| ≤ 4), shuffled within groups of 32
+ * <p>In each statistics block b, a channel holds pairs m_b ± a with a = k/4 (|k| ≤ 4), shuffled within groups of 128
  * rows (so every partial sum the algorithm forms is exact too: it centres the first block on the mean of its first
- * 32 rows and later blocks on the mean so far, or on their own mean). Block means are m, m + 1/2, then m + 1/4, so
+ * 128 rows and later blocks on the mean so far, or on their own mean). Block means are m, m + 1/2, then m + 1/4, so
  * the fold across blocks has real work to do while the mean so far stays dyadic (a centre that is not a short
  * dyadic number would make the float sums inexact). With power-of-two counts every expected value is a float; the
  * test checks that itself before comparing.
