@@ -3,20 +3,23 @@ package dev.simdnorm;
 import java.util.Arrays;
 
 /**
- * A batch-normalization layer over NHWC float tensors, with TensorFlow 1 semantics by default.
+ * A batch-normalization layer over NHWC float tensors, with TensorFlow 1 semantics by default and the other
+ * frameworks' selectable by {@link Builder#convention}.
  *
  * <ul>
  *   <li><b>Training</b> ({@link #train}): the batch moments over N, H and W, with the biased (÷n) variance as
- *       {@code tf.nn.moments(x, [0,1,2])}; then {@code y = (x − μ)/√(σ² + ε)·γ + β} in one centred pass; then
- *       {@code running = running·decay + batch·(1 − decay)} for the mean and the biased variance.</li>
+ *       {@code tf.nn.moments(x, [0,1,2])}; then {@code y = (x − μ)/√(σ² + ε)·γ + β} in one centred pass; then the
+ *       running update of the {@link Convention}, by default {@code running = running·decay + batch·(1 − decay)}
+ *       for the mean and the biased variance.</li>
  *   <li><b>Inference</b> ({@link #inference}): the same map with the running statistics, precomputed.</li>
  * </ul>
  *
- * <p>Defaults: ε = 0.001 (inside the square root), momentum (decay, the weight of the old running value) = 0.99,
- * γ = 1, β = 0, running mean 0, running variance 1. {@code (1 − decay)} is computed in double from the decimal value
- * of the float decay and then rounded to float, as TensorFlow computes {@code 1 − 0.99} in Python: 0.99f gives
- * exactly 0.01f. The running update itself is float arithmetic, {@code fl(fl(R·d) + fl(B·(1−d)))}, which reproduces
- * TensorFlow's values bit for bit given the same batch statistics.
+ * <p>Defaults ({@link Convention#TENSORFLOW}): ε = 0.001 (inside the square root), momentum (decay, the weight of
+ * the old running value) = 0.99, γ = 1, β = 0, running mean 0, running variance 1. {@code (1 − decay)} is computed in
+ * double from the decimal value of the float decay and then rounded to float, as TensorFlow computes
+ * {@code 1 − 0.99} in Python: 0.99f gives exactly 0.01f. The running update itself is float arithmetic,
+ * {@code fl(fl(R·d) + fl(B·(1−d)))}, which reproduces TensorFlow's values bit for bit given the same batch
+ * statistics. The other conventions reproduce their frameworks' float arithmetic likewise.
  *
  * <p><b>Thread safety.</b> {@link #inference} is lock-free and allocates nothing: it reads an immutable snapshot of
  * the folded parameters, so any number of threads may call it at once, also while another thread trains or loads
@@ -31,10 +34,14 @@ import java.util.Arrays;
 public final class BatchNorm {
 
     private final int channels;
+    private final Convention convention;
     private final float epsilon;
+    /** The convention's own parameter; NaN under cumulative averaging. */
     private final float momentum;
-    private final float oneMinusMomentum;
+    private final boolean cumulativeAverage;
     private final Activation activation;
+    /** Training steps taken (PyTorch's {@code num_batches_tracked}); the divisor of the cumulative average. */
+    private long batchesTracked;
     private float[] gamma;
     private float[] beta;
     private float[] runningMean;
@@ -44,9 +51,11 @@ public final class BatchNorm {
 
     private BatchNorm(Builder b) {
         this.channels = b.channels;
-        this.epsilon = b.epsilon;
-        this.momentum = b.momentum;
-        this.oneMinusMomentum = oneMinus(b.momentum);
+        this.convention = b.convention;
+        this.epsilon = Float.isNaN(b.epsilon) ? b.convention.defaultEpsilon() : b.epsilon;
+        this.cumulativeAverage = b.cumulativeAverage;
+        this.momentum = b.cumulativeAverage ? Float.NaN
+                : Float.isNaN(b.momentum) ? b.convention.defaultMomentum() : b.momentum;
         this.activation = b.activation;
         this.gamma = b.gamma != null ? b.gamma.clone() : filled(1f);
         this.beta = b.beta != null ? b.beta.clone() : filled(0f);
@@ -66,14 +75,6 @@ public final class BatchNorm {
         return new Builder(Check.channels(channels));
     }
 
-    /**
-     * {@code 1 − decay}, computed as Python computes {@code 1 - 0.99}: in double, from the shortest decimal that
-     * reads back to the float decay, then rounded to float.
-     */
-    static float oneMinus(float decay) {
-        return (float) (1.0 - Double.parseDouble(Float.toString(decay)));
-    }
-
     private float[] filled(float value) {
         float[] a = new float[channels];
         Arrays.fill(a, value);
@@ -81,44 +82,52 @@ public final class BatchNorm {
     }
 
     /**
-     * One training step: computes the batch moments of {@code x}, normalizes {@code x} into {@code y} with them, then
-     * updates the running statistics. Two passes over {@code x}. {@code y} may be {@code x} at the same offset.
+     * One training step: computes the batch moments of {@code x}, normalizes {@code x} into {@code y} with them (and
+     * their biased variance), then updates the running statistics by the layer's {@link Convention}. Two passes over
+     * {@code x}. {@code y} may be {@code x} at the same offset.
      *
      * @param x       input batch, NHWC
      * @param xOffset index of the first input float
      * @param y       output, NHWC
      * @param yOffset index of the first output float
-     * @param rows    N·H·W, at least 1
+     * @param rows    N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @return the batch moments
      * @throws NullPointerException      if an array is null
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code rows ≤ 0} or x and y partially overlap
+     * @throws IllegalArgumentException  if {@code rows ≤ 0}, if {@code rows = 1} under {@link Convention#PYTORCH}, or
+     *                                   if x and y partially overlap
      */
     public synchronized Moments train(float[] x, int xOffset, float[] y, int yOffset, int rows) {
         Check.range(x, "x", xOffset, rows, channels);
         Check.range(y, "y", yOffset, rows, channels);
         Check.positiveRows(rows);
+        if (rows == 1 && convention == Convention.PYTORCH) {
+            throw new IllegalArgumentException(
+                    "PYTORCH convention: expected more than 1 value per channel when training, got rows = 1");
+        }
         Check.noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
+        long step = batchesTracked == Long.MAX_VALUE ? Long.MAX_VALUE : batchesTracked + 1;
         Moments batch = Moments.of(x, xOffset, rows, channels);
         ChannelAffine.normalizing(batch, gamma, beta, epsilon).withActivation(activation)
                 .apply(x, xOffset, y, yOffset, rows);
         float[] mean = runningMean.clone();
         float[] variance = runningVariance.clone();
-        updateRunning(mean, variance, batch.means(), batch.variances());
+        updateRunning(mean, variance, batch.means(),
+                convention.unbiasedInUpdate() ? batch.sampleVariances() : batch.variances(), rows, step);
         runningMean = mean;
         runningVariance = variance;
+        batchesTracked = step;
         refold();
         return batch;
     }
 
-    /** The running update of the TF1 idiom, in float: {@code R = R·decay + B·(1 − decay)}. */
-    void updateRunning(float[] mean, float[] variance, float[] batchMean, float[] batchVariance) {
-        float d = momentum;
-        float w = oneMinusMomentum;
-        for (int c = 0; c < channels; c++) {
-            mean[c] = mean[c] * d + batchMean[c] * w;
-            variance[c] = variance[c] * d + batchVariance[c] * w;
-        }
+    /**
+     * The convention's running update of the k-th training step, in float, fed the batch statistics as the framework
+     * reports them (the variance unbiased for PyTorch, biased otherwise).
+     */
+    void updateRunning(float[] mean, float[] variance, float[] batchMean, float[] batchVariance, long n, long step) {
+        convention.update(mean, variance, batchMean, batchVariance, n,
+                convention.weights(momentum, cumulativeAverage ? step : 0));
     }
 
     /**
@@ -162,12 +171,54 @@ public final class BatchNorm {
     }
 
     /**
-     * Returns the decay: the weight of the old running value in the running update.
+     * Returns the framework convention of the running update.
      *
-     * @return the decay: the weight of the old running value in the running update
+     * @return the convention
+     */
+    public Convention convention() {
+        return convention;
+    }
+
+    /**
+     * Returns the momentum in the convention's own meaning (for {@link Convention#TENSORFLOW} the decay, the weight
+     * of the old running value; for {@link Convention#PYTORCH} the weight of the new batch).
+     *
+     * @return the momentum, or NaN under {@link Builder#cumulativeAverage() cumulative averaging}
      */
     public float momentum() {
         return momentum;
+    }
+
+    /**
+     * Tells whether the running statistics are PyTorch's cumulative average ({@code momentum=None}).
+     *
+     * @return true under cumulative averaging
+     */
+    public boolean cumulativeAverage() {
+        return cumulativeAverage;
+    }
+
+    /**
+     * Returns the number of training steps taken (PyTorch's {@code num_batches_tracked}).
+     *
+     * @return the number of training steps taken, or the value last loaded
+     */
+    public synchronized long batchesTracked() {
+        return batchesTracked;
+    }
+
+    /**
+     * Loads the number of training steps taken, as PyTorch's {@code num_batches_tracked}; under cumulative averaging
+     * the next step weighs its batch 1/(batchesTracked + 1).
+     *
+     * @param batchesTracked the count, ≥ 0
+     * @throws IllegalArgumentException if {@code batchesTracked < 0}
+     */
+    public synchronized void setBatchesTracked(long batchesTracked) {
+        if (batchesTracked < 0) {
+            throw new IllegalArgumentException("batchesTracked must be >= 0, got " + batchesTracked);
+        }
+        this.batchesTracked = batchesTracked;
     }
 
     /**
@@ -262,8 +313,11 @@ public final class BatchNorm {
      */
     public static final class Builder {
         private final int channels;
-        private float epsilon = 0.001f;
-        private float momentum = 0.99f;
+        private Convention convention = Convention.TENSORFLOW;
+        /** NaN until set: then the convention's default applies. */
+        private float epsilon = Float.NaN;
+        private float momentum = Float.NaN;
+        private boolean cumulativeAverage;
         private Activation activation = Activation.NONE;
         private float[] gamma;
         private float[] beta;
@@ -275,9 +329,21 @@ public final class BatchNorm {
         }
 
         /**
+         * Sets the framework convention: the meaning of {@link #momentum}, the running update and the defaults of ε
+         * and momentum (those not set explicitly). See {@link Convention}.
+         *
+         * @param convention the convention (default {@link Convention#TENSORFLOW})
+         * @return this builder
+         */
+        public Builder convention(Convention convention) {
+            this.convention = Check.notNull(convention, "convention");
+            return this;
+        }
+
+        /**
          * Sets ε, added to the variance inside the square root.
          *
-         * @param epsilon ε, finite and &gt; 0 (default 0.001)
+         * @param epsilon ε, finite and &gt; 0 (default: the convention's, 0.001 for TensorFlow)
          * @return this builder
          */
         public Builder epsilon(float epsilon) {
@@ -286,13 +352,27 @@ public final class BatchNorm {
         }
 
         /**
-         * Sets the decay of the running statistics.
+         * Sets the momentum of the running statistics, in the convention's own meaning: the decay (weight of the old
+         * value) for TensorFlow, Keras and ONNX; the weight of the new batch for PyTorch and TF fused's
+         * {@code exponential_avg_factor}.
          *
-         * @param momentum the decay, the weight of the old running value, in [0, 1] (default 0.99)
+         * @param momentum in [0, 1] (default: the convention's, 0.99 for TensorFlow)
          * @return this builder
          */
         public Builder momentum(float momentum) {
             this.momentum = Check.momentum(momentum);
+            return this;
+        }
+
+        /**
+         * Makes the running statistics PyTorch's cumulative average ({@code momentum=None}): the k-th training step
+         * weighs its batch 1/k, so after k steps they are the mean of the k batches' statistics. Only with
+         * {@link Convention#PYTORCH}, and not with {@link #momentum}.
+         *
+         * @return this builder
+         */
+        public Builder cumulativeAverage() {
+            this.cumulativeAverage = true;
             return this;
         }
 
@@ -356,8 +436,17 @@ public final class BatchNorm {
          * Returns a new layer; the builder may be reused.
          *
          * @return a new layer; the builder may be reused
+         * @throws IllegalStateException if {@link #cumulativeAverage()} was asked for with a convention other than
+         *                               {@link Convention#PYTORCH}, or together with {@link #momentum}
          */
         public BatchNorm build() {
+            if (cumulativeAverage && convention != Convention.PYTORCH) {
+                throw new IllegalStateException("cumulativeAverage() is PyTorch's momentum=None: it needs "
+                        + "convention(Convention.PYTORCH), got " + convention);
+            }
+            if (cumulativeAverage && !Float.isNaN(momentum)) {
+                throw new IllegalStateException("cumulativeAverage() replaces momentum: set one of them, not both");
+            }
             return new BatchNorm(this);
         }
     }

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.function.Executable;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,6 +94,37 @@ class BadInputTest {
         fails(IllegalArgumentException.class, "runningVariance[1]", () -> b.runningVariance(new float[] {1, -1}));
         fails(IllegalArgumentException.class, "gamma[0]", () -> b.gamma(new float[] {Float.NaN, 1}));
         fails(NullPointerException.class, "activation", () -> b.activation(null));
+        fails(NullPointerException.class, "convention", () -> b.convention(null));
+        // Cumulative averaging is PyTorch's momentum=None: not with another convention, not with a momentum.
+        fails(IllegalStateException.class, "PYTORCH", () -> BatchNorm.builder(2).cumulativeAverage().build());
+        fails(IllegalStateException.class, "momentum", () -> BatchNorm.builder(2).convention(Convention.PYTORCH)
+                .momentum(0.1f).cumulativeAverage().build());
+        fails(IllegalArgumentException.class, "momentum", () -> Convention.PYTORCH.convertMomentum(2f,
+                Convention.KERAS));
+        fails(NullPointerException.class, "target", () -> Convention.PYTORCH.convertMomentum(0.1f, null));
+    }
+
+    @Test
+    void pytorchRefusesOneValuePerChannelAndChangesNothing() {
+        BatchNorm bn = BatchNorm.builder(3).convention(Convention.PYTORCH).build();
+        float[] x = {1, 2, 3, 4, 5, 6};
+        float[] y = new float[6];
+        fails(IllegalArgumentException.class, "more than 1 value per channel", () -> bn.train(x, 0, y, 0, 1));
+        assertArrayEquals(new float[6], y, "y written by a failed call");
+        assertArrayEquals(new float[] {0, 0, 0}, bn.runningMean());
+        assertArrayEquals(new float[] {1, 1, 1}, bn.runningVariance());
+        assertEquals(0, bn.batchesTracked());
+        bn.train(x, 0, y, 0, 2);
+        assertEquals(1, bn.batchesTracked());
+        fails(IllegalArgumentException.class, "batchesTracked", () -> bn.setBatchesTracked(-1));
+        assertEquals(1, bn.batchesTracked());
+        // The other conventions accept a single row: its biased variance is 0 (TF fused clamps n − 1 to 1).
+        for (Convention c : new Convention[] {Convention.TENSORFLOW, Convention.KERAS, Convention.TF_FUSED,
+            Convention.ONNX}) {
+            BatchNorm other = BatchNorm.builder(3).convention(c).build();
+            other.train(x, 0, y, 0, 1);
+            assertTrue(Float.isFinite(other.runningVariance()[0]), c.toString());
+        }
     }
 
     @Test

@@ -25,10 +25,10 @@ class BatchNormTest {
         assertArrayEquals(new float[] {1, 1, 1}, bn.runningVariance());
         assertEquals(Activation.NONE, bn.activation());
         // Python's float32(1 − 0.99), not 1 − (double) 0.99f = 0.0099999905.
-        assertEquals(0.01f, BatchNorm.oneMinus(0.99f));
-        assertEquals(0.1f, BatchNorm.oneMinus(0.9f));
-        assertEquals(0f, BatchNorm.oneMinus(1f));
-        assertEquals(1f, BatchNorm.oneMinus(0f));
+        assertEquals(0.01f, Convention.decimalOneMinus(0.99f));
+        assertEquals(0.1f, Convention.decimalOneMinus(0.9f));
+        assertEquals(0f, Convention.decimalOneMinus(1f));
+        assertEquals(1f, Convention.decimalOneMinus(0f));
     }
 
     @Test

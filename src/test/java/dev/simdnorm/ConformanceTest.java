@@ -24,9 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * of the batch statistics' bound. Framework and library may differ by the sum of the two, which is what each check
  * allows.
  *
- * <p>The TF1 idiom passes entirely: training outputs, batch moments, running statistics and inference. For the other
- * conventions, everything that does not depend on their running-update rule passes too: training outputs, batch
- * moments (PyTorch reports the unbiased variance) and inference from the file's running statistics.
+ * <p>Each file runs through a layer of its {@link Convention}, with the file's momentum in the framework's own meaning:
+ * training outputs, batch moments (PyTorch reports the unbiased variance), the running-update rule bit for bit on the
+ * file's own inputs, our running statistics within the bound, and inference from our running statistics.
  */
 class ConformanceTest {
 
@@ -36,6 +36,9 @@ class ConformanceTest {
             "tf-fused", new double[] {2.7e-6, 4.4e-7, 3.7e-7, 2.2e-7, 2.6e-7},
             "pytorch", new double[] {2.5e-6, 4.4e-7, 3.7e-7, 2.0e-7, 2.1e-7},
             "onnx", new double[] {0, 0, 0, 0, 6.5e-7});
+
+    static final Map<String, Convention> CONVENTIONS = Map.of("tf-idiom", Convention.TENSORFLOW,
+            "tf-fused", Convention.TF_FUSED, "pytorch", Convention.PYTORCH, "onnx", Convention.ONNX);
 
     static Stream<String> files() {
         String[] shapes = {"2x3x3x5", "1x4x4x16", "3x5x5x17", "8x2x2x3", "2x4x4x64", "1x2x3x1"};
@@ -76,9 +79,20 @@ class ConformanceTest {
         float[] beta = floats(f.get("beta"));
         float[] rm = floats(f.get("running_mean_init"));
         float[] rv = floats(f.get("running_var_init"));
-        boolean tfIdiom = convention.equals("tf-idiom");
-        BatchNorm bn = BatchNorm.builder(channels).gamma(gamma).beta(beta).epsilon(eps).runningMean(rm)
-                .runningVariance(rv).build();
+        Convention conv = CONVENTIONS.get(convention);
+        float momentum = (float) (double) (Double) f.get("momentum");
+        // Our defaults and the meaning of momentum are the frameworks' own, as the files record them.
+        assertEquals(conv.defaultEpsilon(), eps, name + ": default epsilon");
+        assertEquals(conv.defaultMomentum(), momentum, name + ": default momentum");
+        assertEquals(conv.momentumWeighsNewBatch(), "weight of new batch value".equals(f.get("momentum_meaning")),
+                name + ": meaning of momentum");
+        BatchNorm bn = BatchNorm.builder(channels).convention(conv).momentum(momentum).gamma(gamma).beta(beta)
+                .epsilon(eps).runningMean(rm).runningVariance(rv).build();
+        // The running update's weights in double, to carry our error bound through the steps.
+        double fresh = conv.momentumWeighsNewBatch() ? momentum : 1 - (double) momentum;
+        double old = 1 - fresh;
+        boolean unbiased = "unbiased".equals(f.get("batch_var_kind"));
+        double bessel = conv == Convention.TF_FUSED || conv == Convention.PYTORCH ? rows / Math.max(rows - 1.0, 1) : 1;
         int step = 0;
         float[] filePrevRm = rm;
         float[] filePrevRv = rv;
@@ -89,41 +103,35 @@ class ConformanceTest {
             String where = name + " step " + step++;
             float[] x = floats(s.get("x"));
             float[] y = new float[x.length];
-            Moments batch;
-            if (tfIdiom) {
-                batch = bn.train(x, 0, y, 0, rows);
-                // The update rule itself, bit for bit, fed the file's own previous running values and batch
-                // statistics (README: TF's values are reproduced exactly by fl(fl(R·0.99f) + fl(B·0.01f))).
-                float[] rmRule = filePrevRm.clone();
-                float[] rvRule = filePrevRv.clone();
-                float[] fileRm = floats(s.get("running_mean_after"));
-                float[] fileRv = floats(s.get("running_var_after"));
-                bn.updateRunning(rmRule, rvRule, floats(s.get("batch_mean")), floats(s.get("batch_var")));
-                assertArrayEquals(fileRm, rmRule, where + ": running mean rule, bit for bit");
-                assertArrayEquals(fileRv, rvRule, where + ": running variance rule, bit for bit");
-                // Our update is the same float arithmetic as TF's, on our batch statistics: their bound, carried
-                // through the decay, plus 5u per step on the terms (BatchNormPropertyTest derives it).
-                Oracle.Stats o = Oracle.moments(x, 0, rows, channels);
-                float[] ourRm = bn.runningMean();
-                float[] ourRv = bn.runningVariance();
-                for (int c = 0; c < channels; c++) {
-                    rmErr[c] = 0.99 * rmErr[c] + 0.01 * o.meanTolerance(c)
-                            + 5 * Oracle.U * (Math.abs(filePrevRm[c]) + Math.abs(o.mean()[c]) * 0.01);
-                    rvErr[c] = 0.99 * rvErr[c] + 0.01 * o.varianceTolerance(c)
-                            + 5 * Oracle.U * (Math.abs(filePrevRv[c]) + o.variance(c) * 0.01);
-                    within(fileRm[c], ourRm[c], dev[3] * Math.max(Math.abs(fileRm[c]), 1) + rmErr[c],
-                            where + " running mean[" + c + "]");
-                    within(fileRv[c], ourRv[c], dev[3] * Math.max(Math.abs(fileRv[c]), 1) + rvErr[c],
-                            where + " running variance[" + c + "]");
-                }
-                filePrevRm = fileRm;
-                filePrevRv = fileRv;
-            } else {
-                batch = Moments.of(x, 0, rows, channels);
-                ChannelAffine.normalizing(batch, gamma, beta, eps).apply(x, 0, y, 0, rows);
-            }
+            Moments batch = bn.train(x, 0, y, 0, rows);
+            // The update rule itself, bit for bit, fed the file's own previous running values and batch statistics
+            // (README: each framework's values are reproduced exactly by the float arithmetic it lists).
+            float[] rmRule = filePrevRm.clone();
+            float[] rvRule = filePrevRv.clone();
+            float[] fileRm = floats(s.get("running_mean_after"));
+            float[] fileRv = floats(s.get("running_var_after"));
+            bn.updateRunning(rmRule, rvRule, floats(s.get("batch_mean")), floats(s.get("batch_var")), rows, step);
+            assertArrayEquals(fileRm, rmRule, where + ": running mean rule, bit for bit");
+            assertArrayEquals(fileRv, rvRule, where + ": running variance rule, bit for bit");
+            // Our update is the same float arithmetic as the framework's, on our batch statistics: their bound
+            // (the variance's scaled by Bessel's factor where the rule uses it), carried through the weights, plus
+            // 6u per step on the terms: 5u of the float update (BatchNormPropertyTest derives it) and u for the
+            // float weights against the decimal ones used here, which at the files' momenta are within u.
             Oracle.Stats o = Oracle.moments(x, 0, rows, channels);
-            boolean unbiased = "unbiased".equals(f.get("batch_var_kind"));
+            float[] ourRm = bn.runningMean();
+            float[] ourRv = bn.runningVariance();
+            for (int c = 0; c < channels; c++) {
+                rmErr[c] = old * rmErr[c] + fresh * o.meanTolerance(c)
+                        + 6 * Oracle.U * (Math.abs(filePrevRm[c]) * old + Math.abs(o.mean()[c]) * fresh);
+                rvErr[c] = old * rvErr[c] + fresh * bessel * o.varianceTolerance(c)
+                        + 6 * Oracle.U * (Math.abs(filePrevRv[c]) * old + o.variance(c) * bessel * fresh);
+                within(fileRm[c], ourRm[c], dev[3] * Math.max(Math.abs(fileRm[c]), 1) + rmErr[c],
+                        where + " running mean[" + c + "]");
+                within(fileRv[c], ourRv[c], dev[3] * Math.max(Math.abs(fileRv[c]), 1) + rvErr[c],
+                        where + " running variance[" + c + "]");
+            }
+            filePrevRm = fileRm;
+            filePrevRv = fileRv;
             double[] meanTol = new double[channels];
             double[] varTol = new double[channels];
             for (int c = 0; c < channels; c++) {
@@ -150,14 +158,6 @@ class ConformanceTest {
         Map<String, Object> inf = (Map<String, Object>) f.get("inference");
         float[] x = floats(inf.get("x"));
         float[] y = new float[x.length];
-        if (!tfIdiom) {
-            List<Object> steps = (List<Object>) f.get("train_steps");
-            if (!steps.isEmpty()) {
-                Map<String, Object> last = (Map<String, Object>) steps.get(steps.size() - 1);
-                bn.setRunningMean(floats(last.get("running_mean_after")));
-                bn.setRunningVariance(floats(last.get("running_var_after")));
-            }
-        }
         bn.inference(x, 0, y, 0, rows);
         float[] mean = bn.runningMean();
         float[] var = bn.runningVariance();
@@ -166,12 +166,12 @@ class ConformanceTest {
             int c = i % channels;
             double scale = gamma[c] / Math.sqrt((double) var[c] + eps);
             double exact = Oracle.normalize(x[i], mean[c], var[c], gamma[c], beta[c], eps);
-            // For TF1 the running statistics are ours: within our bound of exact, the file's within its documented
+            // The running statistics are ours: within our bound of exact, the file's within its documented
             // deviation. Their difference moves y by |s|·Δμ + |x − μ|·|s|·Δσ²/(2(σ² + ε)).
             double dMean = rmErr[c] + dev[3] * Math.max(Math.abs(mean[c]), 1);
             double dVar = rvErr[c] + dev[3] * Math.max(var[c], 1);
-            double statsErr = tfIdiom ? Math.abs(scale) * (dMean + Math.abs(x[i] - mean[c]) * 0.5 * dVar
-                    / ((double) var[c] + eps)) : 0;
+            double statsErr = Math.abs(scale) * (dMean + Math.abs(x[i] - mean[c]) * 0.5 * dVar
+                    / ((double) var[c] + eps));
             double ours = Oracle.affineTolerance(x[i], mean[c], scale, exact, 0, Oracle.U) + statsErr;
             within(fileY[i], y[i], dev[4] * Math.max(Math.abs(fileY[i]), 1) + ours, name + " inference y[" + i + "]");
         }
