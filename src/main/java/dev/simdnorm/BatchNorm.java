@@ -97,7 +97,28 @@ public final class BatchNorm {
      * @throws IllegalArgumentException  if {@code rows ≤ 0}, if {@code rows = 1} under {@link Convention#PYTORCH}, or
      *                                   if x and y partially overlap
      */
-    public synchronized Moments train(float[] x, int xOffset, float[] y, int yOffset, int rows) {
+    public Moments train(float[] x, int xOffset, float[] y, int yOffset, int rows) {
+        return train(x, xOffset, y, yOffset, rows, Parallelism.sequential());
+    }
+
+    /**
+     * One training step, as {@link #train(float[], int, float[], int, int)}, with the statistics and the normalize
+     * spread over threads. Results, running statistics included, are the same bit for bit for every parallelism.
+     *
+     * @param x           input batch, NHWC
+     * @param xOffset     index of the first input float
+     * @param y           output, NHWC
+     * @param yOffset     index of the first output float
+     * @param rows        N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
+     * @param parallelism where to run the work
+     * @return the batch moments
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows ≤ 0}, if {@code rows = 1} under {@link Convention#PYTORCH}, or
+     *                                   if x and y partially overlap
+     */
+    public synchronized Moments train(float[] x, int xOffset, float[] y, int yOffset, int rows,
+                                      Parallelism parallelism) {
         Check.range(x, "x", xOffset, rows, channels);
         Check.range(y, "y", yOffset, rows, channels);
         Check.positiveRows(rows);
@@ -106,10 +127,11 @@ public final class BatchNorm {
                     "PYTORCH convention: expected more than 1 value per channel when training, got rows = 1");
         }
         Check.noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
+        Check.notNull(parallelism, "parallelism");
         long step = batchesTracked == Long.MAX_VALUE ? Long.MAX_VALUE : batchesTracked + 1;
-        Moments batch = Moments.of(x, xOffset, rows, channels);
+        Moments batch = Moments.of(x, xOffset, rows, channels, parallelism);
         ChannelAffine.normalizing(batch, gamma, beta, epsilon).withActivation(activation)
-                .apply(x, xOffset, y, yOffset, rows);
+                .apply(x, xOffset, y, yOffset, rows, parallelism);
         float[] mean = runningMean.clone();
         float[] variance = runningVariance.clone();
         updateRunning(mean, variance, batch.means(),
@@ -145,6 +167,24 @@ public final class BatchNorm {
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, int rows) {
         inferenceMap.apply(x, xOffset, y, yOffset, rows);
+    }
+
+    /**
+     * Normalizes {@code x} into {@code y} with the running statistics, spreading the rows over threads; the output is
+     * the same, bit for bit, for every parallelism. Lock-free.
+     *
+     * @param x           input, NHWC
+     * @param xOffset     index of the first input float
+     * @param y           output, NHWC
+     * @param yOffset     index of the first output float
+     * @param rows        N·H·W, ≥ 0
+     * @param parallelism where to run the work
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows < 0} or x and y partially overlap
+     */
+    public void inference(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
+        inferenceMap.apply(x, xOffset, y, yOffset, rows, parallelism);
     }
 
     /** Arrays held by this layer are replaced, never written in place, so the map may share them. */

@@ -150,11 +150,39 @@ public final class ChannelAffine {
      * @throws IllegalArgumentException  if {@code rows} is negative or x and y partially overlap
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows) {
+        apply(x, xOffset, y, yOffset, rows, Parallelism.sequential());
+    }
+
+    /**
+     * Applies the map to {@code rows} rows, spreading them over threads; the output is the same, bit for bit, for
+     * every parallelism (each element is computed alone). Allocation-free when it stays on the calling thread.
+     *
+     * @param x           input, NHWC
+     * @param xOffset     index of the first input float
+     * @param y           output, NHWC; may be {@code x} at the same offset
+     * @param yOffset     index of the first output float
+     * @param rows        number of rows, ≥ 0
+     * @param parallelism where to run the work
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows} is negative or x and y partially overlap
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
         int channels = center.length;
         Check.range(x, "x", xOffset, rows, channels);
         Check.range(y, "y", yOffset, rows, channels);
         Check.noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
-        KernelProvider.kernel().normalize(x, xOffset, y, yOffset, rows, params, activation == Activation.RELU);
+        Check.notNull(parallelism, "parallelism");
+        boolean relu = activation == Activation.RELU;
+        long floats = (long) rows * channels;
+        if (!parallelism.spreads(floats)) {
+            KernelProvider.kernel().normalize(x, xOffset, y, yOffset, rows, params, relu);
+            return;
+        }
+        Slices slices = new Slices(rows, channels);
+        parallelism.forEach(slices.count(), floats, s -> KernelProvider.kernel().normalize(x,
+                xOffset + slices.start(s) * channels, y, yOffset + slices.start(s) * channels, slices.rows(s), params,
+                relu));
     }
 
     /**

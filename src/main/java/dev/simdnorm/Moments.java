@@ -47,14 +47,56 @@ public final class Moments {
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} from {@code offset}
      */
     public static Moments of(float[] x, int offset, int rows, int channels) {
+        return of(x, offset, rows, channels, Parallelism.sequential());
+    }
+
+    /**
+     * Computes the moments of {@code rows} rows of {@code channels} floats starting at {@code x[offset]}, spreading
+     * the work over threads. The result is the same, bit for bit, for every parallelism, and equals
+     * {@link #of(float[], int, int, int)}: the rows are cut into fixed slices whose partial moments are merged in a
+     * fixed tree, whatever the threads ({@link Parallelism}).
+     *
+     * @param x           the tensor, NHWC, channels innermost
+     * @param offset      index of the first float
+     * @param rows        N·H·W, at least 1
+     * @param channels    C, at least 1
+     * @param parallelism where to run the work
+     * @return the per-channel moments over the rows
+     * @throws NullPointerException      if {@code x} or {@code parallelism} is null
+     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} from {@code offset}
+     */
+    public static Moments of(float[] x, int offset, int rows, int channels, Parallelism parallelism) {
         Check.notNull(x, "x");
         Check.channels(channels);
         Check.range(x, "x", offset, rows, channels);
         Check.positiveRows(rows);
-        double[] mean = new double[channels];
-        double[] m2 = new double[channels];
-        KernelProvider.kernel().moments(x, offset, rows, channels, mean, m2);
-        return new Moments(rows, mean, m2);
+        Check.notNull(parallelism, "parallelism");
+        Slices slices = new Slices(rows, channels);
+        int count = slices.count();
+        double[][] means = new double[count][channels];
+        double[][] m2s = new double[count][channels];
+        parallelism.forEach(count, (long) rows * channels, s -> KernelProvider.kernel().moments(x,
+                offset + slices.start(s) * channels, slices.rows(s), channels, means[s], m2s[s]));
+        merge(slices, means, m2s, 0, count);
+        return new Moments(rows, means[0], m2s[0]);
+    }
+
+    /**
+     * Merges the partials of slices [from, to) into slot {@code from}: halves first, then the two (Chan), so the tree
+     * depends only on the slice count.
+     */
+    private static long merge(Slices slices, double[][] means, double[][] m2s, int from, int to) {
+        if (to - from == 1) {
+            return slices.rows(from);
+        }
+        int mid = (from + to) >>> 1;
+        long left = merge(slices, means, m2s, from, mid);
+        long right = merge(slices, means, m2s, mid, to);
+        for (int c = 0; c < means[from].length; c++) {
+            Chan.merge(left, means[from], m2s[from], c, right, means[mid][c], m2s[mid][c]);
+        }
+        return left + right;
     }
 
     /**

@@ -1,0 +1,162 @@
+package dev.simdnorm;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
+
+/**
+ * Where the parallel overloads of {@link Moments}, {@link ChannelAffine} and {@link BatchNorm} run their work: an
+ * {@link Executor} of the caller's and how many threads, the calling thread included, may work on one call.
+ *
+ * <p><b>Determinism.</b> Results never depend on the thread count. A tensor is cut into fixed slices of rows (about
+ * 1 MiB each, whatever the threads), each slice's partial moments are computed alone and the partials are merged in a
+ * fixed balanced tree; the sequential methods compute exactly that too. So every thread count, 1 included, and the
+ * sequential methods give the same bits. Below {@link #MIN_PARALLEL_FLOATS} floats a call stays on the calling thread:
+ * handing work to another thread costs more than it saves there (measured, see the README).
+ *
+ * <p>The calling thread always works too, and takes every slice no other thread has started, so a call completes even
+ * if the executor is saturated, slow to start tasks, or rejects them. An exception thrown by the work is rethrown to
+ * the caller after every started slice has finished. A parallel call allocates a few small objects per task; the
+ * sequential inference path allocates nothing. Instances are immutable and thread-safe.
+ */
+public final class Parallelism {
+
+    /**
+     * Floats below which a call runs on the calling thread alone: measured on 2 cores (README, "Threads"). The
+     * system property {@code simdnorm.parallel.minFloats} overrides it, for measuring; results never depend on it.
+     */
+    public static final long MIN_PARALLEL_FLOATS = Long.getLong("simdnorm.parallel.minFloats", 1L << 20);
+
+    private static final Parallelism SEQUENTIAL = new Parallelism(Runnable::run, 1);
+
+    private final Executor executor;
+    private final int threads;
+
+    private Parallelism(Executor executor, int threads) {
+        this.executor = executor;
+        this.threads = threads;
+    }
+
+    /**
+     * Work on up to {@code threads} threads: the caller and up to {@code threads − 1} tasks of {@code executor}.
+     *
+     * @param executor runs the helper tasks, e.g. a {@link ForkJoinPool} or a fixed thread pool
+     * @param threads  the most threads working on one call, caller included, at least 1
+     * @return the parallelism
+     * @throws NullPointerException     if executor is null
+     * @throws IllegalArgumentException if {@code threads < 1}
+     */
+    public static Parallelism of(Executor executor, int threads) {
+        Check.notNull(executor, "executor");
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        return new Parallelism(executor, threads);
+    }
+
+    /**
+     * Work on the common {@link ForkJoinPool}: the caller and as many tasks as the pool's parallelism.
+     *
+     * @return the parallelism of the common pool
+     */
+    public static Parallelism commonPool() {
+        return new Parallelism(ForkJoinPool.commonPool(), ForkJoinPool.getCommonPoolParallelism() + 1);
+    }
+
+    /**
+     * Work on the calling thread only; the same results as every other parallelism.
+     *
+     * @return the sequential parallelism
+     */
+    public static Parallelism sequential() {
+        return SEQUENTIAL;
+    }
+
+    /**
+     * Returns the most threads that work on one call, the caller included.
+     *
+     * @return the most threads that work on one call, the caller included
+     */
+    public int threads() {
+        return threads;
+    }
+
+    /** Whether a call over {@code floats} floats is worth spreading over threads. */
+    boolean spreads(long floats) {
+        return threads > 1 && floats >= MIN_PARALLEL_FLOATS;
+    }
+
+    /**
+     * Runs {@code body} for every index in [0, tasks), on the caller and up to {@code threads − 1} executor tasks, and
+     * returns when all have run. Which thread runs an index is left to chance; what an index computes must not be.
+     */
+    void forEach(int tasks, long floats, IntConsumer body) {
+        int helpers = spreads(floats) ? Math.min(threads, tasks) - 1 : 0;
+        if (helpers <= 0) {
+            for (int i = 0; i < tasks; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        CountDownLatch finished = new CountDownLatch(tasks);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Runnable worker = () -> {
+            for (int i; (i = next.getAndIncrement()) < tasks; ) {
+                try {
+                    if (failure.get() == null) {
+                        body.accept(i);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    finished.countDown();
+                }
+            }
+        };
+        for (int k = 0; k < helpers; k++) {
+            try {
+                executor.execute(worker);
+            } catch (RejectedExecutionException e) {
+                break; // the caller takes the rest
+            }
+        }
+        worker.run();
+        awaitUninterruptibly(finished);
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException e) {
+            throw e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        if (t != null) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Waits for the started slices; an interrupt is kept for the caller, never lost, and never abandons them. */
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Parallelism[threads=" + threads + ", executor=" + executor + "]";
+    }
+}

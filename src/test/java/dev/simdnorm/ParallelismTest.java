@@ -1,0 +1,190 @@
+package dev.simdnorm;
+
+import dev.simdnorm.prop.Distribution;
+import dev.simdnorm.prop.Gen;
+import dev.simdnorm.prop.Property;
+import dev.simdnorm.prop.TensorCase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The parallel overloads give the same bits for every thread count, 1 and the sequential methods included, stay
+ * within the statistics' error bound, and complete whatever the executor does.
+ */
+class ParallelismTest {
+
+    static final ExecutorService POOL = Executors.newFixedThreadPool(6);
+
+    @AfterAll
+    static void shutdown() {
+        POOL.shutdownNow();
+    }
+
+    /** Thread counts to compare; the fixed pool has 6 threads, so 7 leaves a task queued behind the others. */
+    static List<Parallelism> parallelisms() {
+        return List.of(Parallelism.sequential(), Parallelism.of(POOL, 1), Parallelism.of(POOL, 2),
+                Parallelism.of(POOL, 3), Parallelism.of(POOL, 7), Parallelism.commonPool());
+    }
+
+    /** Tensors from below one slice to several, crossing the threshold of spreading over threads. */
+    static final Gen<TensorCase> LARGE = ch -> {
+        int channels = ch.oneIn(3) ? ch.between(1, 300)
+                : TensorCase.EDGE_CHANNELS[ch.between(0, TensorCase.EDGE_CHANNELS.length - 1)];
+        int floats = ch.between(Slices.SLICE_FLOATS / 2, (int) (3 * Parallelism.MIN_PARALLEL_FLOATS));
+        return TensorCase.make(ch.between(0, 7), Math.max(1, floats / channels), channels, 1,
+                ch.oneOf(Distribution.values()), ch.seed());
+    };
+
+    @Test
+    void momentsAreTheSameBitsForEveryThreadCountAndWithinTheBound() {
+        Property.check("parallel moments: same bits for every parallelism, within the oracle's bound", 20, LARGE,
+                t -> {
+                    Moments reference = Moments.of(t.x(), t.offset(), t.rows(), t.channels());
+                    for (Parallelism p : parallelisms()) {
+                        Moments m = Moments.of(t.x(), t.offset(), t.rows(), t.channels(), p);
+                        for (int c = 0; c < t.channels(); c++) {
+                            // Bits, with every NaN alike: Java leaves the payload and sign of a NaN unspecified, and
+                            // interpreted and compiled code do produce different ones.
+                            assertEquals(Double.doubleToLongBits(reference.meanAsDouble(c)),
+                                    Double.doubleToLongBits(m.meanAsDouble(c)), p + " mean[" + c + "]");
+                            assertEquals(Double.doubleToLongBits(reference.varianceAsDouble(c)),
+                                    Double.doubleToLongBits(m.varianceAsDouble(c)), p + " variance[" + c + "]");
+                        }
+                    }
+                    // Slices are merged by Chan's formula in double, like blocks: the oracle's bound still holds.
+                    MomentsPropertyTest.assertMatches(Oracle.moments(t.x(), t.offset(), t.rows(), t.channels()),
+                            reference);
+                });
+    }
+
+    @Test
+    void normalizeAndTrainAreTheSameBitsForEveryThreadCount() {
+        Property.check("parallel normalize and train: same bits for every parallelism", 8, LARGE, t -> {
+            int c = t.channels();
+            BatchNorm sequential = BatchNorm.builder(c).activation(Activation.RELU).build();
+            float[] expected = new float[t.x().length];
+            Moments batch = sequential.train(t.x(), t.offset(), expected, t.offset(), t.rows());
+            float[] expectedInference = new float[t.x().length];
+            sequential.inference(t.x(), t.offset(), expectedInference, t.offset(), t.rows());
+            for (Parallelism p : parallelisms()) {
+                BatchNorm bn = BatchNorm.builder(c).activation(Activation.RELU).build();
+                float[] y = new float[t.x().length];
+                Moments m = bn.train(t.x(), t.offset(), y, t.offset(), t.rows(), p);
+                assertArrayEquals(bits(expected, t.offset(), t.length()),
+                        bits(y, t.offset(), t.length()), p + ": training y");
+                assertEquals(batch.toString(), m.toString(), p + ": batch moments");
+                assertArrayEquals(sequential.runningMean(), bn.runningMean(), p + ": running mean");
+                assertArrayEquals(sequential.runningVariance(), bn.runningVariance(), p + ": running variance");
+                float[] inPlace = t.x().clone();
+                bn.inference(inPlace, t.offset(), inPlace, t.offset(), t.rows(), p);
+                assertArrayEquals(bits(expectedInference, t.offset(), t.length()),
+                        bits(inPlace, t.offset(), t.length()), p + ": inference in place");
+            }
+        });
+    }
+
+    /** Bits, with every NaN alike (see above). */
+    static int[] bits(float[] a, int offset, int length) {
+        int[] out = new int[length];
+        for (int i = 0; i < length; i++) {
+            out[i] = Float.floatToIntBits(a[offset + i]);
+        }
+        return out;
+    }
+
+    @Test
+    void slicesCoverEveryRowOnce() {
+        Gen<int[]> shapes = ch -> new int[] {ch.between(1, 5_000_000), ch.between(1, 2000)};
+        Property.check("slices tile the rows", shapes, a -> {
+                    Slices s = new Slices(a[0], a[1]);
+                    int next = 0;
+                    for (int i = 0; i < s.count(); i++) {
+                        assertEquals(next, s.start(i), "slice " + i);
+                        assertEquals(true, s.rows(i) > 0, "slice " + i + " is empty");
+                        next += s.rows(i);
+                    }
+                    assertEquals(a[0], next);
+                });
+    }
+
+    @Test
+    void callsCompleteWhenTheExecutorRejectsOrNeverRuns() {
+        int tasks = 40;
+        long floats = Parallelism.MIN_PARALLEL_FLOATS;
+        List<Runnable> parked = new ArrayList<>();
+        AtomicInteger ran = new AtomicInteger();
+        for (Parallelism p : List.of(Parallelism.of(r -> {
+            throw new RejectedExecutionException("full");
+        }, 4), Parallelism.of(parked::add, 4))) {
+            ran.set(0);
+            p.forEach(tasks, floats, i -> ran.incrementAndGet());
+            assertEquals(tasks, ran.get(), p.toString());
+        }
+        // The parked tasks, run late, find nothing left to do.
+        assertEquals(3, parked.size());
+        parked.forEach(Runnable::run);
+        assertEquals(tasks, ran.get());
+    }
+
+    @Test
+    void spreadsOnlyAboveTheThresholdAndOverAtMostItsThreads() {
+        AtomicInteger submitted = new AtomicInteger();
+        Parallelism p = Parallelism.of(r -> {
+            submitted.incrementAndGet();
+            POOL.execute(r);
+        }, 3);
+        p.forEach(10, Parallelism.MIN_PARALLEL_FLOATS - 1, i -> { });
+        assertEquals(0, submitted.get(), "below the threshold the caller works alone");
+        p.forEach(10, Parallelism.MIN_PARALLEL_FLOATS, i -> { });
+        assertEquals(2, submitted.get(), "caller plus two tasks");
+        p.forEach(2, Parallelism.MIN_PARALLEL_FLOATS, i -> { });
+        assertEquals(3, submitted.get(), "no more tasks than slices");
+    }
+
+    @Test
+    void aFailureReachesTheCallerAfterTheOthersFinish() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        AtomicInteger running = new AtomicInteger();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Parallelism.of(POOL, 4).forEach(50, Parallelism.MIN_PARALLEL_FLOATS, i -> {
+                    running.incrementAndGet();
+                    try {
+                        Thread.sleep(1);
+                        if (i == 3) {
+                            throw boom;
+                        }
+                    } catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        running.decrementAndGet();
+                    }
+                }));
+        assertSame(boom, e);
+        assertEquals(0, running.get(), "a slice still running after the call returned");
+    }
+
+    @Test
+    void rejectsBadArguments() {
+        BadInputTest.fails(IllegalArgumentException.class, "threads", () -> Parallelism.of(POOL, 0));
+        BadInputTest.fails(NullPointerException.class, "executor", () -> Parallelism.of(null, 2));
+        float[] x = new float[8];
+        BadInputTest.fails(NullPointerException.class, "parallelism", () -> Moments.of(x, 0, 2, 4, null));
+        BadInputTest.fails(NullPointerException.class, "parallelism",
+                () -> ChannelAffine.of(new float[] {1}, new float[] {0}).apply(x, 0, x, 0, 8, null));
+        BatchNorm bn = BatchNorm.builder(4).build();
+        BadInputTest.fails(NullPointerException.class, "parallelism", () -> bn.train(x, 0, x, 0, 2, null));
+        assertEquals(0, bn.batchesTracked(), "a failed call changes nothing");
+    }
+}
