@@ -348,6 +348,18 @@ public final class BatchNorm {
     }
 
     /**
+     * γ, β and the running statistics read under one lock, so that they belong to one state: the getters one by one
+     * could each see a different training step. Copies.
+     */
+    synchronized Parameters parameters() {
+        return new Parameters(runningMean.clone(), runningVariance.clone(), gamma.clone(), beta.clone());
+    }
+
+    /** One consistent state of the per-channel parameters, see {@link #parameters()}. */
+    record Parameters(float[] mean, float[] variance, float[] gamma, float[] beta) {
+    }
+
+    /**
      * Builds a {@link BatchNorm}. Each setter checks its argument at once and names it in the exception. A builder is
      * not thread-safe.
      */

@@ -122,7 +122,12 @@ public final class ChannelAffine {
 
     /** γ/√(σ² + ε) in double, rounded once (the float form of TF's rsqrt(var + ε)·γ loses up to a few ulps). */
     static float scale(float gamma, float variance, float epsilon) {
-        return (float) (gamma / Math.sqrt((double) variance + epsilon));
+        return (float) scaleInDouble(gamma, variance, epsilon);
+    }
+
+    /** γ/√(σ² + ε) in double, within 3 units of 2⁻⁵³ relative (sum, root, quotient), for products rounded once. */
+    static double scaleInDouble(float gamma, float variance, float epsilon) {
+        return gamma / Math.sqrt((double) variance + epsilon);
     }
 
     /**
