@@ -1,5 +1,6 @@
 package dev.simdnorm;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -121,17 +122,79 @@ public final class BatchNorm {
                                       Parallelism parallelism) {
         Check.range(x, "x", xOffset, rows, channels);
         Check.range(y, "y", yOffset, rows, channels);
+        checkTrainingRows(rows);
+        Check.noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
+        Check.notNull(parallelism, "parallelism");
+        Moments batch = Moments.of(x, xOffset, rows, channels, parallelism);
+        trainingMap(batch).apply(x, xOffset, y, yOffset, rows, parallelism);
+        return commit(batch, rows);
+    }
+
+    /**
+     * One training step on float32 tensors in native byte order, on or off the heap, of any size, also above 2³¹
+     * floats: the same step, and the same bits, as {@link #train(float[], int, float[], int, int)} on the same values,
+     * for every parallelism.
+     *
+     * @param x           input batch, NHWC, aligned to 4 bytes; use {@code asSlice} for an offset
+     * @param y           output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
+     * @param rows        N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
+     * @param parallelism where to run the work; segments confined to one thread are processed on it alone
+     * @return the batch moments
+     * @throws NullPointerException      if a segment or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows ≤ 0}, if {@code rows = 1} under {@link Convention#PYTORCH}, if
+     *                                   a segment is misaligned, y is read-only, x and y partially overlap, or the
+     *                                   channels exceed 2²²
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     */
+    public synchronized Moments train(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
+        Check.segment(x, "x", rows, channels);
+        Check.segment(y, "y", rows, channels);
+        Check.writable(y, "y");
+        checkTrainingRows(rows);
+        Check.noPartialOverlap(x, y, rows * channels * Float.BYTES);
+        Check.notNull(parallelism, "parallelism");
+        Moments batch = Moments.of(x, rows, channels, parallelism);
+        trainingMap(batch).apply(x, y, rows, parallelism);
+        return commit(batch, rows);
+    }
+
+    /**
+     * As {@link #train(MemorySegment, MemorySegment, long, Parallelism)}, on the calling thread.
+     *
+     * @param x    input batch, NHWC, aligned to 4 bytes
+     * @param y    output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
+     * @param rows N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
+     * @return the batch moments
+     * @throws NullPointerException      if a segment is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows ≤ 0}, if {@code rows = 1} under {@link Convention#PYTORCH}, if
+     *                                   a segment is misaligned, y is read-only, x and y partially overlap, or the
+     *                                   channels exceed 2²²
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     */
+    public Moments train(MemorySegment x, MemorySegment y, long rows) {
+        return train(x, y, rows, Parallelism.sequential());
+    }
+
+    private void checkTrainingRows(long rows) {
         Check.positiveRows(rows);
         if (rows == 1 && convention == Convention.PYTORCH) {
             throw new IllegalArgumentException(
                     "PYTORCH convention: expected more than 1 value per channel when training, got rows = 1");
         }
-        Check.noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
-        Check.notNull(parallelism, "parallelism");
+    }
+
+    /** The map of a training step: the batch mean as a hi/lo pair, its biased variance, γ, β and the activation. */
+    private ChannelAffine trainingMap(Moments batch) {
+        return ChannelAffine.normalizing(batch, gamma, beta, epsilon).withActivation(activation);
+    }
+
+    /** The running update of the step that computed {@code batch}, then the refold. */
+    private Moments commit(Moments batch, long rows) {
         long step = batchesTracked == Long.MAX_VALUE ? Long.MAX_VALUE : batchesTracked + 1;
-        Moments batch = Moments.of(x, xOffset, rows, channels, parallelism);
-        ChannelAffine.normalizing(batch, gamma, beta, epsilon).withActivation(activation)
-                .apply(x, xOffset, y, yOffset, rows, parallelism);
         float[] mean = runningMean.clone();
         float[] variance = runningVariance.clone();
         updateRunning(mean, variance, batch.means(),
@@ -185,6 +248,44 @@ public final class BatchNorm {
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
         inferenceMap.apply(x, xOffset, y, yOffset, rows, parallelism);
+    }
+
+    /**
+     * Normalizes with the running statistics on float32 tensors in native byte order, on or off the heap, of any
+     * size: the same bits as the array overload on the same values, for every parallelism. Lock-free; sequential
+     * calls allocate nothing after a thread's first ({@link ChannelAffine#apply(MemorySegment, MemorySegment, long,
+     * Parallelism)}).
+     *
+     * @param x           input, NHWC, aligned to 4 bytes; use {@code asSlice} for an offset
+     * @param y           output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
+     * @param rows        N·H·W, ≥ 0
+     * @param parallelism where to run the work; segments confined to one thread are processed on it alone
+     * @throws NullPointerException      if a segment or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows < 0}, a segment is misaligned, y is read-only, x and y
+     *                                   partially overlap, or the channels exceed 2²²
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     */
+    public void inference(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
+        inferenceMap.apply(x, y, rows, parallelism);
+    }
+
+    /**
+     * As {@link #inference(MemorySegment, MemorySegment, long, Parallelism)}, on the calling thread.
+     *
+     * @param x    input, NHWC, aligned to 4 bytes
+     * @param y    output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
+     * @param rows N·H·W, ≥ 0
+     * @throws NullPointerException      if a segment is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows < 0}, a segment is misaligned, y is read-only, x and y
+     *                                   partially overlap, or the channels exceed 2²²
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     */
+    public void inference(MemorySegment x, MemorySegment y, long rows) {
+        inferenceMap.apply(x, y, rows);
     }
 
     /** Arrays held by this layer are replaced, never written in place, so the map may share them. */

@@ -3,6 +3,8 @@ package dev.simdnorm;
 import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.KernelProvider;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The fused per-channel map of batch normalization, kept in centred form:
  * {@code y = (x − center[c])·scale[c] + shift[c]}, one subtract and one FMA per element, optionally followed by a
@@ -186,8 +188,65 @@ public final class ChannelAffine {
         }
         Slices slices = new Slices(rows, channels);
         parallelism.forEach(slices.count(), floats, s -> KernelProvider.kernel().normalize(x,
-                xOffset + slices.start(s) * channels, y, yOffset + slices.start(s) * channels, slices.rows(s), params,
-                relu));
+                xOffset + (int) slices.start(s) * channels, y, yOffset + (int) slices.start(s) * channels,
+                slices.rows(s), params, relu));
+    }
+
+    /**
+     * Applies the map to {@code rows} rows at the start of {@code x}, writing them at the start of {@code y}: float32
+     * tensors in native byte order, on or off the heap, of any size, also above 2³¹ floats. The output is the same, bit
+     * for bit, as the array overload on the same values, for every parallelism. Segments over {@code float[]} are
+     * used directly; others are staged through a small per-thread heap buffer, so that the sequential call allocates
+     * nothing after a thread's first.
+     *
+     * @param x           input, NHWC; aligned to 4 bytes; use {@code asSlice} for an offset
+     * @param y           output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
+     * @param rows        number of rows, ≥ 0
+     * @param parallelism where to run the work; segments confined to one thread are processed on it alone
+     * @throws NullPointerException      if a segment or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows} is negative, a segment is misaligned, y is read-only, x and
+     *                                   y partially overlap, or the channels exceed 2²²
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     */
+    public void apply(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
+        int channels = center.length;
+        Check.segment(x, "x", rows, channels);
+        Check.segment(y, "y", rows, channels);
+        Check.writable(y, "y");
+        Check.noPartialOverlap(x, y, rows * channels * Float.BYTES);
+        Check.notNull(parallelism, "parallelism");
+        boolean relu = activation == Activation.RELU;
+        Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
+        long floats = rows * channels;
+        if (!p.spreads(floats)) {
+            Slices slices = new Slices(rows, channels);
+            for (int s = 0; s < slices.count(); s++) {
+                SegmentStaging.normalize(x, slices.start(s), y, slices.rows(s), channels, params, relu);
+            }
+            return;
+        }
+        Slices slices = new Slices(rows, channels);
+        p.forEach(slices.count(), floats, s -> SegmentStaging.normalize(x, slices.start(s), y, slices.rows(s),
+                channels, params, relu));
+    }
+
+    /**
+     * As {@link #apply(MemorySegment, MemorySegment, long, Parallelism)}, on the calling thread.
+     *
+     * @param x    input, NHWC; aligned to 4 bytes
+     * @param y    output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
+     * @param rows number of rows, ≥ 0
+     * @throws NullPointerException      if a segment is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows} is negative, a segment is misaligned, y is read-only, x and
+     *                                   y partially overlap, or the channels exceed 2²²
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     */
+    public void apply(MemorySegment x, MemorySegment y, long rows) {
+        apply(x, y, rows, Parallelism.sequential());
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.simdnorm;
 
+import java.lang.foreign.MemorySegment;
+
 /** Argument checks shared by the public API; each message names the argument. */
 final class Check {
 
@@ -36,6 +38,64 @@ final class Check {
         if (end > array.length) {
             throw new IndexOutOfBoundsException(name + ": offset " + offset + " + rows " + rows + " × channels "
                     + channels + " = " + end + " exceeds " + name + ".length " + array.length);
+        }
+    }
+
+    /**
+     * Checks a float32 tensor segment: alive, readable by this thread, aligned to 4 bytes, holding
+     * {@code rows·channels} floats; the byte count is checked without overflow.
+     */
+    static void segment(MemorySegment segment, String name, long rows, int channels) {
+        notNull(segment, name);
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException(name + ": its arena is already closed");
+        }
+        if (!segment.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException(name + " is confined to another thread");
+        }
+        if (segment.maxByteAlignment() < Float.BYTES) {
+            throw new IllegalArgumentException(name + " must be aligned to 4 bytes (a float32), its address "
+                    + segment.address() + " is aligned to " + segment.maxByteAlignment());
+        }
+        if (rows < 0) {
+            throw new IllegalArgumentException("rows must be >= 0, got " + rows);
+        }
+        if (channels > MAX_SEGMENT_CHANNELS) {
+            throw new IllegalArgumentException("channels must be <= " + MAX_SEGMENT_CHANNELS
+                    + " for a MemorySegment (its slices are staged through heap arrays), got " + channels);
+        }
+        long floats = segment.byteSize() / Float.BYTES;
+        if (rows > floats / channels) {
+            throw new IndexOutOfBoundsException(name + ": rows " + rows + " × channels " + channels
+                    + " floats exceed " + name + ".byteSize() " + segment.byteSize() + " (" + floats + " floats)");
+        }
+    }
+
+    /** Channels of a segment: a slice of 256 rows of them must fit in a heap array. */
+    static final int MAX_SEGMENT_CHANNELS = 1 << 22;
+
+    static void writable(MemorySegment segment, String name) {
+        if (segment.isReadOnly()) {
+            throw new IllegalArgumentException(name + " is read-only");
+        }
+    }
+
+    /** As for arrays: the same bytes (in place) or disjoint ones. */
+    static void noPartialOverlap(MemorySegment x, MemorySegment y, long bytes) {
+        if (bytes == 0) {
+            return;
+        }
+        MemorySegment xs = x.asSlice(0, bytes);
+        MemorySegment ys = y.asSlice(0, bytes);
+        if (xs.asOverlappingSlice(ys).isPresent() && !xs.equals(ys)) {
+            throw new IllegalArgumentException("x and y overlap without being the same bytes; pass the same segment "
+                    + "range for in place");
+        }
+    }
+
+    static void positiveRows(long rows) {
+        if (rows <= 0) {
+            throw new IllegalArgumentException("rows must be > 0 for statistics, got " + rows);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.simdnorm;
 import dev.simdnorm.internal.Chan;
 import dev.simdnorm.internal.KernelProvider;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -72,12 +73,77 @@ public final class Moments {
         Check.range(x, "x", offset, rows, channels);
         Check.positiveRows(rows);
         Check.notNull(parallelism, "parallelism");
+        return sliced(rows, channels, parallelism, (start, n, mean, m2) -> KernelProvider.kernel().moments(x,
+                offset + (int) start * channels, n, channels, mean, m2));
+    }
+
+    /**
+     * Computes the moments of {@code rows} rows of {@code channels} floats at the start of {@code x}: a float32
+     * tensor in native byte order, on or off the heap, of any size, also above 2³¹ floats. The result is the same, bit
+     * for bit, as {@link #of(float[], int, int, int)} on the same values, for every parallelism. Each slice of about
+     * 1 MiB is staged through a heap buffer for the kernels: a copy that stays in cache.
+     *
+     * @param x           the tensor, NHWC, channels innermost; aligned to 4 bytes; use {@code asSlice} for an offset
+     * @param rows        N·H·W, at least 1
+     * @param channels    C, at least 1
+     * @param parallelism where to run the work; a segment confined to one thread is read on the calling thread only
+     * @return the per-channel moments over the rows
+     * @throws NullPointerException      if {@code x} or {@code parallelism} is null
+     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive or channels exceed 2²², or
+     *                                   if x is misaligned
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}
+     * @throws IllegalStateException     if x's arena is closed
+     * @throws WrongThreadException      if x is confined to another thread
+     */
+    public static Moments of(MemorySegment x, long rows, int channels, Parallelism parallelism) {
+        Check.channels(channels);
+        Check.segment(x, "x", rows, channels);
+        Check.positiveRows(rows);
+        Check.notNull(parallelism, "parallelism");
+        float[] array = SegmentStaging.array(x);
+        if (array != null) {
+            int offset = SegmentStaging.arrayOffset(x);
+            return sliced(rows, channels, parallelism, (start, n, mean, m2) -> KernelProvider.kernel().moments(array,
+                    offset + (int) start * channels, n, channels, mean, m2));
+        }
+        return sliced(rows, channels, SegmentStaging.parallelismFor(x, parallelism), (start, n, mean, m2) -> {
+            float[] staged = SegmentStaging.read(x, start * channels, n * channels);
+            KernelProvider.kernel().moments(staged, 0, n, channels, mean, m2);
+        });
+    }
+
+    /**
+     * As {@link #of(MemorySegment, long, int, Parallelism)}, on the calling thread.
+     *
+     * @param x        the tensor, NHWC, channels innermost; aligned to 4 bytes
+     * @param rows     N·H·W, at least 1
+     * @param channels C, at least 1
+     * @return the per-channel moments over the rows
+     * @throws NullPointerException      if {@code x} is null
+     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive or channels exceed 2²², or
+     *                                   if x is misaligned
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}
+     * @throws IllegalStateException     if x's arena is closed
+     * @throws WrongThreadException      if x is confined to another thread
+     */
+    public static Moments of(MemorySegment x, long rows, int channels) {
+        return of(x, rows, channels, Parallelism.sequential());
+    }
+
+    /** The moments of one slice of rows, written into {@code mean} and {@code m2}. */
+    @FunctionalInterface
+    interface SliceMoments {
+        void compute(long startRow, int rows, double[] mean, double[] m2);
+    }
+
+    /** Slices the rows, computes each slice's partials (in parallel) and merges them in the fixed tree. */
+    private static Moments sliced(long rows, int channels, Parallelism parallelism, SliceMoments slice) {
         Slices slices = new Slices(rows, channels);
         int count = slices.count();
         double[][] means = new double[count][channels];
         double[][] m2s = new double[count][channels];
-        parallelism.forEach(count, (long) rows * channels, s -> KernelProvider.kernel().moments(x,
-                offset + slices.start(s) * channels, slices.rows(s), channels, means[s], m2s[s]));
+        parallelism.forEach(count, rows * channels,
+                s -> slice.compute(slices.start(s), slices.rows(s), means[s], m2s[s]));
         merge(slices, means, m2s, 0, count);
         return new Moments(rows, means[0], m2s[0]);
     }

@@ -14,24 +14,27 @@ final class Slices {
      */
     static final int SLICE_FLOATS = 1 << 18;
 
-    private final int rows;
+    private final long rows;
     private final int rowsPerSlice;
 
-    Slices(int rows, int channels) {
+    Slices(long rows, int channels) {
         int blockRows = Layout.blockRows(channels);
         this.rows = rows;
         this.rowsPerSlice = Math.max(1, SLICE_FLOATS / channels / blockRows) * blockRows;
     }
 
+    /** The number of slices; a tensor of 2⁶³ bytes has 2⁴³ floats, at most 2⁴³ slices of one row: C ≥ 2⁴³/2³¹. */
     int count() {
-        return (int) (((long) rows + rowsPerSlice - 1) / rowsPerSlice);
+        return Math.toIntExact((rows + rowsPerSlice - 1) / rowsPerSlice);
     }
 
-    int start(int slice) {
-        return slice * rowsPerSlice;
+    /** The first row of a slice. */
+    long start(int slice) {
+        return (long) slice * rowsPerSlice;
     }
 
+    /** The rows of a slice. */
     int rows(int slice) {
-        return Math.min(rowsPerSlice, rows - slice * rowsPerSlice);
+        return (int) Math.min(rowsPerSlice, rows - start(slice));
     }
 }
