@@ -25,8 +25,10 @@ def load(path):
         name = e["benchmark"].rsplit(".", 2)
         cls, op = name[-2], name[-1]
         p = e.get("params", {})
-        key = (cls.replace("Ceiling", ""), p.get("shape") or (p.get("channels"), p.get("kib")), op,
-               p.get("impl", "-"))
+        shape = p.get("shape")
+        if shape and p.get("layout", "NHWC") != "NHWC":
+            shape += " " + p["layout"]  # its own row; the ceilings, of the same bytes, are the NHWC row's
+        key = (cls.replace("Ceiling", ""), shape or (p.get("channels"), p.get("kib")), op, p.get("impl", "-"))
         rows[key] = median(e)
     return rows
 
@@ -41,8 +43,9 @@ def table(rows, cls, keys, label):
            "|---|---|---|---|---|---|---|---|"]
     for k in keys:
         g = lambda op, impl="-": rows.get((cls, k, op, impl))
-        nv, ns, cp = g("normalize", "vector"), g("normalize", "scalar"), g("arraycopy")
-        sv, ss, rs = g("statistics", "vector"), g("statistics", "scalar"), g("readSum")
+        ceiling = lambda op: rows.get((cls, k.split(" ")[0] if isinstance(k, str) else k, op, "-"))
+        nv, ns, cp = g("normalize", "vector"), g("normalize", "scalar"), ceiling("arraycopy")
+        sv, ss, rs = g("statistics", "vector"), g("statistics", "scalar"), ceiling("readSum")
         tv = g("trainStep", "vector")
         floats = floats_of(cls, k)
         gbn = f"{2 * 4 * floats / (nv * 1e3):.0f}" if nv else "–"
@@ -55,7 +58,7 @@ def table(rows, cls, keys, label):
 
 def floats_of(cls, k):
     if isinstance(k, str):
-        n, h, w, c = (int(v) for v in k.split("x"))
+        n, h, w, c = (int(v) for v in k.split(" ")[0].split("x"))
         return n * h * w * c
     c, kib = int(k[0]), int(k[1])
     return max(1, kib * 1024 // (4 * c)) * c
@@ -96,9 +99,9 @@ def targets(rows, sweep, shapes):
 
 def main():
     rows = load(sys.argv[1])
-    shapes = sorted({k[1] for k in rows if k[0] == "ShapeBenchmark"}, key=lambda s: floats_of("", s))
+    shapes = sorted({k[1] for k in rows if k[0] == "ShapeBenchmark"}, key=lambda s: (floats_of("", s), s))
     sweep = sorted({k[1] for k in rows if k[0] == "SweepBenchmark"}, key=lambda t: (int(t[0]), int(t[1])))
-    print(table(rows, "ShapeBenchmark", shapes, "shape (N×H×W×C)"))
+    print(table(rows, "ShapeBenchmark", shapes, "shape (N×H×W×C, NHWC unless named)"))
     print()
     print(table(rows, "SweepBenchmark", sweep, "C, working set"))
     print()

@@ -1,5 +1,5 @@
 /**
- * simdnorm: fast, exact batch normalization over NHWC float tensors, on the Vector API where it is available.
+ * simdnorm: fast, exact batch normalization over NHWC and NCHW float tensors, on the Vector API where it is available.
  *
  * <p>The public API is the package {@code dev.simdnorm}. The kernels live in an internal package that is not
  * exported. The Vector API module {@code jdk.incubator.vector} and {@code jdk.management} are optional: without them

@@ -4,8 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
- * A batch-normalization layer over NHWC float tensors, with TensorFlow 1 semantics by default and the other
- * frameworks' selectable by {@link Builder#convention}.
+ * A batch-normalization layer over float tensors, NHWC by default or NCHW where a {@link TensorLayout} says so, with
+ * TensorFlow 1 semantics by default and the other frameworks' selectable by {@link Builder#convention}.
  *
  * <ul>
  *   <li><b>Training</b> ({@link #train}): the batch moments over N, H and W, with the biased (÷n) variance as
@@ -131,6 +131,38 @@ public final class BatchNorm {
     }
 
     /**
+     * One training step on a tensor of {@code n} images of C channels and {@code spatial} = H·W positions, laid out
+     * as {@code layout} says: as {@link #train(float[], int, float[], int, int)}, with the batch moments over N, H
+     * and W. {@code y} has the layout of {@code x} and may be {@code x} at the same offset.
+     *
+     * @param x       input batch
+     * @param xOffset index of the first input float
+     * @param y       output, in the same layout
+     * @param yOffset index of the first output float
+     * @param layout  how the tensors lie in {@code x} and {@code y}
+     * @param n       N, at least 1
+     * @param spatial H·W, at least 1
+     * @return the batch moments
+     * @throws NullPointerException      if an array or {@code layout} is null
+     * @throws IndexOutOfBoundsException if the n·C·spatial floats do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is not positive, if n·spatial = 1 under
+     *                                   {@link Convention#PYTORCH}, or if x and y partially overlap
+     */
+    public synchronized Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n,
+                                      int spatial) {
+        Check.layout(layout);
+        int floats = Check.tensorRange(x, "x", xOffset, n, channels, spatial);
+        Check.tensorRange(y, "y", yOffset, n, channels, spatial);
+        Check.positiveForStatistics(n, "n");
+        Check.positiveForStatistics(spatial, "spatial");
+        checkTrainingRows((long) n * spatial);
+        Check.noPartialOverlap(x, xOffset, y, yOffset, floats);
+        Moments batch = Moments.of(x, xOffset, layout, n, channels, spatial);
+        trainingMap(batch).apply(x, xOffset, y, yOffset, layout, n, spatial);
+        return commit(batch, (long) n * spatial);
+    }
+
+    /**
      * One training step on float32 tensors in native byte order, on or off the heap, of any size, also above 2³¹
      * floats: the same step, and the same bits, as {@link #train(float[], int, float[], int, int)} on the same values,
      * for every parallelism.
@@ -248,6 +280,26 @@ public final class BatchNorm {
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
         inferenceMap.apply(x, xOffset, y, yOffset, rows, parallelism);
+    }
+
+    /**
+     * Normalizes a tensor of {@code n} images of C channels and {@code spatial} = H·W positions, laid out as
+     * {@code layout} says, with the running statistics: as {@link #inference(float[], int, float[], int, int)},
+     * lock-free and allocation-free; {@code y} has the layout of {@code x} and may be {@code x} at the same offset.
+     *
+     * @param x       input
+     * @param xOffset index of the first input float
+     * @param y       output, in the same layout
+     * @param yOffset index of the first output float
+     * @param layout  how the tensors lie in {@code x} and {@code y}
+     * @param n       N, ≥ 0
+     * @param spatial H·W, ≥ 0
+     * @throws NullPointerException      if an array or {@code layout} is null
+     * @throws IndexOutOfBoundsException if the n·C·spatial floats do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative or x and y partially overlap
+     */
+    public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
+        inferenceMap.apply(x, xOffset, y, yOffset, layout, n, spatial);
     }
 
     /**

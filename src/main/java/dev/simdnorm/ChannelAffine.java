@@ -250,6 +250,38 @@ public final class ChannelAffine {
     }
 
     /**
+     * Applies the map to a tensor of {@code n} images of {@link #channels()} channels and {@code spatial} = H·W
+     * positions, laid out as {@code layout} says; each element gets the same arithmetic in either layout, so the
+     * result is bit for bit the transpose of the other layout's. {@code x} and {@code y} may be the same array at the
+     * same offset (in place); a partial overlap is rejected. Allocates nothing.
+     *
+     * @param x       input
+     * @param xOffset index of the first input float
+     * @param y       output, in the same layout
+     * @param yOffset index of the first output float
+     * @param layout  how the tensors lie in {@code x} and {@code y}
+     * @param n       N, ≥ 0
+     * @param spatial H·W, ≥ 0
+     * @throws NullPointerException      if an array or {@code layout} is null
+     * @throws IndexOutOfBoundsException if the n·channels·spatial floats do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative or x and y partially overlap
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
+        Check.layout(layout);
+        int floats = Check.tensorRange(x, "x", xOffset, n, center.length, spatial);
+        Check.tensorRange(y, "y", yOffset, n, center.length, spatial);
+        Check.noPartialOverlap(x, xOffset, y, yOffset, floats);
+        if (floats == 0) {
+            return; // (n·channels may not fit in an int when spatial is 0)
+        }
+        boolean relu = activation == Activation.RELU;
+        switch (layout) {
+            case NHWC -> KernelProvider.kernel().normalize(x, xOffset, y, yOffset, n * spatial, params, relu);
+            case NCHW -> KernelProvider.kernel().normalizeNchw(x, xOffset, y, yOffset, n, spatial, params, relu);
+        }
+    }
+
+    /**
      * Returns the number of channels.
      *
      * @return the number of channels

@@ -157,4 +157,49 @@ final class Check {
         }
         return momentum;
     }
+
+    // ------------------------------------------------------------ tensors given by layout, n and spatial (H·W)
+
+    static TensorLayout layout(TensorLayout layout) {
+        return notNull(layout, "layout");
+    }
+
+    /**
+     * Checks that {@code array[offset, offset + n·channels·spatial)} lies inside the array and that n and spatial are
+     * not negative. The product is taken exactly, so an overflow is reported as out of range, never wrapped.
+     *
+     * @return the number of floats, n·channels·spatial
+     */
+    static int tensorRange(float[] array, String name, int offset, int n, int channels, int spatial) {
+        notNull(array, name);
+        if (offset < 0) {
+            throw new IndexOutOfBoundsException(name + "Offset must be >= 0, got " + offset);
+        }
+        nonNegative(n, "n");
+        nonNegative(spatial, "spatial");
+        String sum = name + ": offset " + offset + " + n " + n + " × channels " + channels + " × spatial " + spatial;
+        long end;
+        try {
+            end = Math.addExact(offset, Math.multiplyExact((long) n * channels, spatial));
+        } catch (ArithmeticException e) {
+            throw new IndexOutOfBoundsException(sum + " overflows; it exceeds " + name + ".length " + array.length);
+        }
+        if (end > array.length) {
+            throw new IndexOutOfBoundsException(sum + " = " + end + " exceeds " + name + ".length " + array.length);
+        }
+        return (int) (end - offset);
+    }
+
+    static void nonNegative(int value, String name) {
+        if (value < 0) {
+            throw new IllegalArgumentException(name + " must be >= 0, got " + value);
+        }
+    }
+
+    /** Statistics need at least one value per channel: n ≥ 1 and spatial ≥ 1. */
+    static void positiveForStatistics(int value, String name) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0 for statistics, got " + value);
+        }
+    }
 }

@@ -8,7 +8,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Immutable per-channel mean and variance of an NHWC float tensor, reduced over its N·H·W rows.
+ * Immutable per-channel mean and variance of a float tensor, reduced over N, H and W: NHWC by default, NCHW where the
+ * {@link TensorLayout} says so.
  *
  * <p><b>Accuracy.</b> One pass over memory: blocks of rows are summed in float around a centre close to the block's
  * mean (the mean so far, checked, else the block's own mean from a second pass in cache), and the blocks are folded
@@ -163,6 +164,38 @@ public final class Moments {
             Chan.merge(left, means[from], m2s[from], c, right, means[mid][c], m2s[mid][c]);
         }
         return left + right;
+    }
+
+    /**
+     * Computes the moments of a tensor of {@code n} images of {@code channels} channels and {@code spatial} = H·W
+     * positions, laid out as {@code layout} says, over N, H and W. For NCHW each channel's planes are summed along
+     * memory (docs/numerics.md); the accuracy is that of the NHWC path.
+     *
+     * @param x        the tensor
+     * @param offset   index of the first float
+     * @param layout   how the tensor lies in {@code x}
+     * @param n        N, at least 1
+     * @param channels C, at least 1
+     * @param spatial  H·W, at least 1
+     * @return the per-channel moments over the n·spatial values of each channel
+     * @throws NullPointerException      if {@code x} or {@code layout} is null
+     * @throws IllegalArgumentException  if {@code n}, {@code channels} or {@code spatial} is not positive
+     * @throws IndexOutOfBoundsException if the n·channels·spatial floats do not fit in {@code x} from {@code offset}
+     */
+    public static Moments of(float[] x, int offset, TensorLayout layout, int n, int channels, int spatial) {
+        Check.notNull(x, "x");
+        Check.layout(layout);
+        Check.channels(channels);
+        Check.tensorRange(x, "x", offset, n, channels, spatial);
+        Check.positiveForStatistics(n, "n");
+        Check.positiveForStatistics(spatial, "spatial");
+        double[] mean = new double[channels];
+        double[] m2 = new double[channels];
+        switch (layout) {
+            case NHWC -> KernelProvider.kernel().moments(x, offset, n * spatial, channels, mean, m2);
+            case NCHW -> KernelProvider.kernel().momentsNchw(x, offset, n, channels, spatial, mean, m2);
+        }
+        return new Moments((long) n * spatial, mean, m2);
     }
 
     /**

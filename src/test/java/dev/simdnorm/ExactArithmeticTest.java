@@ -1,6 +1,7 @@
 package dev.simdnorm;
 
 import dev.simdnorm.internal.Layout;
+import dev.simdnorm.internal.PlaneStatistics;
 import dev.simdnorm.internal.Statistics;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -17,10 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * decay, errors that tolerances hide.
  *
  * <p>In each statistics block b, a channel holds pairs m_b ± a with a = k/4 (|k| ≤ 4), shuffled within groups of 128
- * rows (so every partial sum the algorithm forms is exact too: it centres the first block on the mean of its first
- * 128 rows and later blocks on the mean so far, or on their own mean). Block means are m, m + 1/2, then m + 1/4, so
- * the fold across blocks has real work to do while the mean so far stays dyadic (a centre that is not a short
- * dyadic number would make the float sums inexact). With power-of-two counts every expected value is a float; the
+ * of its values (so every partial sum the algorithm forms is exact too: it centres the first block on the mean of its
+ * first 128 values and later blocks on the mean so far, or on their own mean). Block means are m, m + 1/2, then
+ * m + 1/4, so the fold across blocks has real work to do while the mean so far stays dyadic (a centre that is not a
+ * short dyadic number would make the float sums inexact). With power-of-two counts every expected value is a float; the
  * test checks that itself before comparing.
  */
 class ExactArithmeticTest {
@@ -29,25 +30,78 @@ class ExactArithmeticTest {
     @CsvSource({"2, 1", "8, 3", "256, 5", "512, 17", "1024, 16", "2048, 33", "64, 257", "32768, 1", "32768, 3",
         "2048, 64", "1024, 256", "512, 1000"})
     void dyadicDataGiveExactStatisticsAndRunningUpdates(int rows, int channels) {
-        SplittableRandom r = new SplittableRandom(rows * 31L + channels);
-        int blockRows = Layout.blockRows(channels);
-        float[] x = new float[rows * channels];
+        check(new Shape(TensorLayout.NHWC, rows, 1, channels), rows * 31L + channels);
+    }
+
+    /**
+     * The same in NCHW. Plane sizes are powers of two, so the first block's sample (its first 128 values, in whole
+     * planes when they are shorter) and the blocks (whole planes, or 16384-float segments of longer ones) are
+     * unions of the groups of 128 values; the shapes cross blocks of 256 planes of 1 or 2 floats, 16 planes of 1024,
+     * and segments of planes longer than a block.
+     */
+    @ParameterizedTest(name = "n={0}, spatial={1}, channels={2}")
+    @CsvSource({"2, 1, 1", "1024, 1, 3", "8, 4, 257", "1024, 2, 7", "512, 16, 5", "512, 64, 2", "256, 128, 3",
+        "64, 1024, 4", "4, 16384, 2", "2, 32768, 1"})
+    void dyadicNchwDataGiveExactStatisticsAndRunningUpdates(int n, int spatial, int channels) {
+        check(new Shape(TensorLayout.NCHW, n, spatial, channels), (n * 31L + spatial) * 31 + channels);
+    }
+
+    /** A tensor shape; NHWC shapes have {@code spatial} 1 and go through the API that takes rows. */
+    record Shape(TensorLayout layout, int n, int spatial, int channels) {
+
+        int count() {
+            return n * spatial;
+        }
+
+        /** The values per statistics block, the same for every block of these shapes. */
+        int blockValues() {
+            return layout == TensorLayout.NHWC ? Layout.blockRows(channels)
+                    : PlaneStatistics.blockRuns(spatial) * PlaneStatistics.blockLength(spatial);
+        }
+
+        /** Where value {@code i} of channel {@code c} lies. */
+        int index(int c, int i) {
+            return layout == TensorLayout.NHWC ? i * channels + c
+                    : ((i / spatial) * channels + c) * spatial + i % spatial;
+        }
+
+        Moments moments(float[] x, int firstImage, int images) {
+            int offset = firstImage * channels * spatial;
+            return layout == TensorLayout.NHWC ? Moments.of(x, offset, images, channels)
+                    : Moments.of(x, offset, layout, images, channels, spatial);
+        }
+
+        void train(BatchNorm bn, float[] x, float[] y) {
+            if (layout == TensorLayout.NHWC) {
+                bn.train(x, 0, y, 0, n);
+            } else {
+                bn.train(x, 0, y, 0, layout, n, spatial);
+            }
+        }
+    }
+
+    private static void check(Shape shape, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int channels = shape.channels();
+        int count = shape.count();
+        int blockValues = shape.blockValues();
+        float[] x = new float[count * channels];
         BigDecimal[] mean = new BigDecimal[channels];
         BigDecimal[] m2 = new BigDecimal[channels];
-        BigDecimal n = BigDecimal.valueOf(rows);
+        BigDecimal n = BigDecimal.valueOf(count);
         for (int c = 0; c < channels; c++) {
             double m = (r.nextInt(81) - 40) / 4.0;
             BigDecimal sum = BigDecimal.ZERO;
             BigDecimal squares = BigDecimal.ZERO;
-            for (int g = 0; g < rows; g += Statistics.SAMPLE_ROWS) {
-                int size = Math.min(Statistics.SAMPLE_ROWS, rows - g);
-                int b = g / blockRows;
+            for (int g = 0; g < count; g += Statistics.SAMPLE_ROWS) {
+                int size = Math.min(Statistics.SAMPLE_ROWS, count - g);
+                int b = g / blockValues;
                 double mb = m + (b == 0 ? 0 : b == 1 ? 0.5 : 0.25);
                 int[] order = shuffled(size, r);
                 for (int p = 0; p < size / 2; p++) {
                     double a = (r.nextInt(9) - 4) / 4.0;
-                    x[(g + order[2 * p]) * channels + c] = (float) (mb + a);
-                    x[(g + order[2 * p + 1]) * channels + c] = (float) (mb - a);
+                    x[shape.index(c, g + order[2 * p])] = (float) (mb + a);
+                    x[shape.index(c, g + order[2 * p + 1])] = (float) (mb - a);
                     for (double v : new double[] {mb + a, mb - a}) {
                         sum = sum.add(new BigDecimal(v));
                         squares = squares.add(new BigDecimal(v).multiply(new BigDecimal(v)));
@@ -58,15 +112,15 @@ class ExactArithmeticTest {
             m2[c] = squares.subtract(sum.multiply(sum).divide(n, MathContext.DECIMAL128));
         }
 
-        Moments batch = Moments.of(x, 0, rows, channels);
-        Moments halves = Moments.of(x, 0, rows / 2, channels)
-                .merge(Moments.of(x, rows / 2 * channels, rows - rows / 2, channels));
+        Moments batch = shape.moments(x, 0, shape.n());
+        Moments halves = shape.moments(x, 0, shape.n() / 2)
+                .merge(shape.moments(x, shape.n() / 2, shape.n() - shape.n() / 2));
         for (int c = 0; c < channels; c++) {
             float expectedMean = exact(mean[c]);
             float expectedVariance = exact(m2[c].divide(n, MathContext.DECIMAL128));
             assertEquals(expectedMean, batch.mean(c), "mean, channel " + c);
             assertEquals(expectedVariance, batch.variance(c), "variance (÷n), channel " + c);
-            float sample = m2[c].divide(BigDecimal.valueOf(rows - 1), MathContext.DECIMAL128).floatValue();
+            float sample = m2[c].divide(BigDecimal.valueOf(count - 1), MathContext.DECIMAL128).floatValue();
             assertEquals(sample, batch.sampleVariance(c), "sample variance (÷(n−1)), channel " + c);
             assertEquals(expectedMean, halves.mean(c), "merged halves: mean, channel " + c);
             assertEquals(expectedVariance, halves.variance(c), "merged halves: variance, channel " + c);
@@ -75,8 +129,8 @@ class ExactArithmeticTest {
         // Decay 0.75: 1 − d = 0.25, so R·d + B·(1−d) is exact for these values for two steps.
         BatchNorm bn = BatchNorm.builder(channels).momentum(0.75f).build();
         float[] y = new float[x.length];
-        bn.train(x, 0, y, 0, rows);
-        bn.train(x, 0, y, 0, rows);
+        shape.train(bn, x, y);
+        shape.train(bn, x, y);
         BigDecimal d = new BigDecimal("0.75");
         BigDecimal w = new BigDecimal("0.25");
         for (int c = 0; c < channels; c++) {
@@ -89,7 +143,7 @@ class ExactArithmeticTest {
 
         // The default decay 0.99: the update is TF's float arithmetic fl(fl(R·0.99f) + fl(B·0.01f)), bit for bit.
         BatchNorm tf = BatchNorm.builder(channels).build();
-        tf.train(x, 0, y, 0, rows);
+        shape.train(tf, x, y);
         for (int c = 0; c < channels; c++) {
             float bm = batch.mean(c);
             float bv = batch.variance(c);

@@ -1,6 +1,10 @@
 package dev.simdnorm;
 
 import dev.simdnorm.internal.Layout;
+import dev.simdnorm.internal.PlaneStatistics;
+
+import java.util.function.IntBinaryOperator;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Double-precision references and the error bounds the tests hold the kernels to.
@@ -51,46 +55,72 @@ final class Oracle {
     }
 
     static Stats moments(float[] x, int offset, int rows, int channels) {
+        int blockRows = Layout.blockRows(channels);
+        return moments(x, channels, rows, (c, i) -> offset + i * channels + c,
+                start -> Math.min(rows, start + blockRows),
+                Layout.ACCUMULATED + Layout.accumulatorsPerChannel(channels));
+    }
+
+    /**
+     * The same for an NCHW tensor, with the blocks of {@link PlaneStatistics}: whole runs (planes), or segments of
+     * {@link PlaneStatistics#MAX_BLOCK_LENGTH} floats of a longer run; λ = {@link PlaneStatistics#WIDTH}. A channel's
+     * values are taken in the order of its planes.
+     */
+    static Stats planeMoments(float[] x, int offset, int n, int channels, int spatial) {
+        int count = n * spatial;
+        int runs = PlaneStatistics.blockRuns(spatial);
+        int length = PlaneStatistics.blockLength(spatial);
+        return moments(x, channels, count, (c, i) -> offset + ((i / spatial) * channels + c) * spatial + i % spatial,
+                start -> spatial <= length ? Math.min(count, start + runs * spatial)
+                        : Math.min(start + length, (start / spatial + 1) * spatial),
+                Layout.ACCUMULATED + PlaneStatistics.WIDTH);
+    }
+
+    /**
+     * Two-pass statistics of {@code count} values per channel, the i-th of channel c at {@code x[index(c, i)]}, with
+     * the bounds of blocks that start at 0 and end at {@code blockEnd(start)}, and K = 256 + λ (class comment).
+     */
+    private static Stats moments(float[] x, int channels, int count, IntBinaryOperator index,
+                                 IntUnaryOperator blockEnd, double k) {
         double[] mean = new double[channels];
         double[] m2 = new double[channels];
         boolean[] nonFinite = new boolean[channels];
         double[] sumError = new double[channels];
         double[] m2Error = new double[channels];
         double[] sumAbs = new double[channels];
-        int blockRows = Layout.blockRows(channels);
-        double k = Layout.ACCUMULATED + Layout.accumulatorsPerChannel(channels);
         for (int c = 0; c < channels; c++) {
             double sum = 0;
-            for (int r = 0; r < rows; r++) {
-                float v = x[offset + r * channels + c];
+            for (int r = 0; r < count; r++) {
+                float v = x[index.applyAsInt(c, r)];
                 nonFinite[c] |= !Float.isFinite(v);
                 sum += v;
                 sumAbs[c] += Math.abs(v);
             }
-            mean[c] = sum / rows;
+            mean[c] = sum / count;
             double lo = Double.POSITIVE_INFINITY;
             double hi = Double.NEGATIVE_INFINITY;
-            for (int r = 0; r < rows; r++) {
-                lo = Math.min(lo, x[offset + r * channels + c]);
-                hi = Math.max(hi, x[offset + r * channels + c]);
+            for (int r = 0; r < count; r++) {
+                lo = Math.min(lo, x[index.applyAsInt(c, r)]);
+                hi = Math.max(hi, x[index.applyAsInt(c, r)]);
             }
             double range = hi - lo;
             double ss = 0;
-            for (int r = 0; r < rows; r++) {
-                double d = x[offset + r * channels + c] - mean[c];
+            for (int r = 0; r < count; r++) {
+                double d = x[index.applyAsInt(c, r)] - mean[c];
                 ss += d * d;
             }
             m2[c] = ss;
-            for (int r0 = 0; r0 < rows; r0 += blockRows) {
-                int nb = Math.min(blockRows, rows - r0);
+            for (int r0 = 0, r1; r0 < count; r0 = r1) {
+                r1 = blockEnd.applyAsInt(r0);
+                int nb = r1 - r0;
                 double blockSum = 0;
-                for (int r = r0; r < r0 + nb; r++) {
-                    blockSum += x[offset + r * channels + c];
+                for (int r = r0; r < r1; r++) {
+                    blockSum += x[index.applyAsInt(c, r)];
                 }
                 double blockMean = blockSum / nb;
                 double blockM2 = 0;
-                for (int r = r0; r < r0 + nb; r++) {
-                    double d = x[offset + r * channels + c] - blockMean;
+                for (int r = r0; r < r1; r++) {
+                    double d = x[index.applyAsInt(c, r)] - blockMean;
                     blockM2 += d * d;
                 }
                 double delta = U * Math.abs(blockMean) + k * U * range;
@@ -100,7 +130,7 @@ final class Oracle {
                 m2Error[c] += (3 * k + 2) * U * s + 2 * k * U * Math.abs(blockMean - mean[c]) * a1;
             }
         }
-        return new Stats(rows, mean, m2, nonFinite, sumError, m2Error, sumAbs);
+        return new Stats(count, mean, m2, nonFinite, sumError, m2Error, sumAbs);
     }
 
     /** The exact normalizing map in double: {@code (x − μ)·γ/√(σ² + ε) + β}. */

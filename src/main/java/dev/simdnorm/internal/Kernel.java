@@ -1,10 +1,11 @@
 package dev.simdnorm.internal;
 
 /**
- * What a kernel does: per-channel statistics and the fused per-channel affine map over NHWC rows.
+ * What a kernel does: per-channel statistics and the fused per-channel affine map over NHWC rows, and (the block at
+ * the end) over NCHW planes.
  *
  * <p>Kernels are stateless and thread-safe. Arguments are validated by the public API before they get here; a kernel
- * trusts them. Both operations read {@code rows * channels} floats starting at an offset, channel innermost.
+ * trusts them. The NHWC operations read {@code rows * channels} floats starting at an offset, channel innermost.
  */
 public interface Kernel {
 
@@ -36,4 +37,26 @@ public interface Kernel {
      * @param params made by this kernel's {@link #prepare}
      */
     void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams params, boolean relu);
+
+    // ------------------------------------------------------------ NCHW: each channel is N contiguous planes
+
+    /**
+     * Writes each channel's mean and M2 over an NCHW tensor of {@code n·channels·spatial} floats from {@code offset},
+     * by {@link PlaneStatistics}: the order of operations is the same for every kernel.
+     *
+     * @param mean out: per-channel mean, length ≥ channels
+     * @param m2   out: per-channel sum of squared deviations from the mean, length ≥ channels
+     */
+    void momentsNchw(float[] x, int offset, int n, int channels, int spatial, double[] mean, double[] m2);
+
+    /**
+     * {@link #normalize} for an NCHW tensor of {@code n·channels·spatial} floats: the same formula per element, with
+     * the parameters of channel c over each of its planes of {@code spatial} floats. Reads the first
+     * {@code channels} entries of the parameter arrays, which every kernel's {@link #prepare} leaves in channel
+     * order.
+     *
+     * @param params made by this kernel's {@link #prepare}
+     */
+    void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams params,
+                       boolean relu);
 }

@@ -66,4 +66,46 @@ public final class ScalarKernel implements Kernel {
             }
         }
     }
+
+    // ------------------------------------------------------------ NCHW: each channel is N contiguous planes
+
+    @Override
+    public void momentsNchw(float[] x, int offset, int n, int channels, int spatial, double[] mean, double[] m2) {
+        PlaneStatistics.moments(ScalarKernel::planeDeviations, x, offset, n, channels, spatial, mean, m2);
+    }
+
+    /** {@link PlaneStatistics.Deviations}, one value at a time, each into accumulator {@code j mod 64}. */
+    private static void planeDeviations(float[] x, int base, int stride, int runs, int length, float centre,
+                                        float[] r, float[] q) {
+        java.util.Arrays.fill(r, 0, PlaneStatistics.WIDTH, 0f);
+        java.util.Arrays.fill(q, 0, PlaneStatistics.WIDTH, 0f);
+        for (int k = 0, b = base; k < runs; k++, b += stride) {
+            for (int j = 0, p = 0; j < length; j++, p = p + 1 == PlaneStatistics.WIDTH ? 0 : p + 1) {
+                float d = x[b + j] - centre;
+                r[p] += d;
+                q[p] = Math.fma(d, d, q[p]);
+            }
+        }
+    }
+
+    @Override
+    public void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams p,
+                              boolean relu) {
+        int channels = p.channels();
+        float[] centerLo = p.centerLo();
+        for (int k = 0, c = 0, i = xOffset, o = yOffset; k < n * channels; k++, c = c + 1 == channels ? 0 : c + 1) {
+            float center = p.center()[c];
+            float lo = centerLo != null ? centerLo[c] : 0f;
+            float scale = p.scale()[c];
+            float shift = p.shift()[c];
+            for (int j = 0; j < spatial; j++, i++, o++) {
+                float v = x[i] - center;
+                if (centerLo != null) {
+                    v -= lo;
+                }
+                float t = Math.fma(v, scale, shift);
+                y[o] = relu && t < 0f ? 0f : t;
+            }
+        }
+    }
 }

@@ -94,7 +94,7 @@ public final class Statistics {
      * Whether every channel's centre lay close to the block mean: 8r² ≤ q·n, so q ≤ 8/7·M2. Channels whose sums are
      * not finite are skipped: summing them again cannot help, and one NaN must not double the work of every block.
      */
-    private static boolean centred(float[] r, float[] q, int channels, int n) {
+    static boolean centred(float[] r, float[] q, int channels, int n) {
         for (int c = 0; c < channels; c++) {
             double rc = r[c];
             double qn = (double) q[c] * n;

@@ -327,4 +327,114 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
             d.fma(d, FloatVector.fromArray(S, outQ, off)).intoArray(outQ, off);
         }
     }
+
+    // ------------------------------------------------------------ NCHW: each channel is N contiguous planes
+
+    @Override
+    public void momentsNchw(float[] x, int offset, int n, int channels, int spatial, double[] mean, double[] m2) {
+        PlaneStatistics.moments(VectorKernel::sumPlaneDeviations, x, offset, n, channels, spatial, mean, m2);
+    }
+
+    /**
+     * {@link PlaneStatistics.Deviations}: the 64 accumulators are 64/L vectors, taken four at a time; each group keeps
+     * its accumulators in registers while it walks every run of the block (narrower species walk the block, from
+     * cache, once per group). A run's last, partial period is masked: masked-off lanes keep their sums.
+     */
+    private static void sumPlaneDeviations(float[] x, int base, int stride, int runs, int length, float centre,
+                                           float[] outR, float[] outQ) {
+        int full = length / PlaneStatistics.WIDTH;
+        int tail = length % PlaneStatistics.WIDTH;
+        FloatVector c = FloatVector.broadcast(S, centre);
+        for (int g = 0; g < PlaneStatistics.WIDTH; g += 4 * L) {
+            VectorMask<Float> t0 = S.indexInRange(g, tail);
+            VectorMask<Float> t1 = S.indexInRange(g + L, tail);
+            VectorMask<Float> t2 = S.indexInRange(g + 2 * L, tail);
+            VectorMask<Float> t3 = S.indexInRange(g + 3 * L, tail);
+            FloatVector r0 = FloatVector.zero(S);
+            FloatVector r1 = FloatVector.zero(S);
+            FloatVector r2 = FloatVector.zero(S);
+            FloatVector r3 = FloatVector.zero(S);
+            FloatVector q0 = FloatVector.zero(S);
+            FloatVector q1 = FloatVector.zero(S);
+            FloatVector q2 = FloatVector.zero(S);
+            FloatVector q3 = FloatVector.zero(S);
+            for (int k = 0, b = base; k < runs; k++, b += stride) {
+                int i = b + g;
+                for (int j = 0; j < full; j++, i += PlaneStatistics.WIDTH) {
+                    FloatVector d0 = FloatVector.fromArray(S, x, i).sub(c);
+                    FloatVector d1 = FloatVector.fromArray(S, x, i + L).sub(c);
+                    FloatVector d2 = FloatVector.fromArray(S, x, i + 2 * L).sub(c);
+                    FloatVector d3 = FloatVector.fromArray(S, x, i + 3 * L).sub(c);
+                    r0 = r0.add(d0);
+                    r1 = r1.add(d1);
+                    r2 = r2.add(d2);
+                    r3 = r3.add(d3);
+                    q0 = d0.fma(d0, q0);
+                    q1 = d1.fma(d1, q1);
+                    q2 = d2.fma(d2, q2);
+                    q3 = d3.fma(d3, q3);
+                }
+                if (tail > g) {
+                    FloatVector d0 = FloatVector.fromArray(S, x, i, t0).sub(c);
+                    FloatVector d1 = FloatVector.fromArray(S, x, i + L, t1).sub(c);
+                    FloatVector d2 = FloatVector.fromArray(S, x, i + 2 * L, t2).sub(c);
+                    FloatVector d3 = FloatVector.fromArray(S, x, i + 3 * L, t3).sub(c);
+                    r0 = r0.add(d0, t0);
+                    r1 = r1.add(d1, t1);
+                    r2 = r2.add(d2, t2);
+                    r3 = r3.add(d3, t3);
+                    q0 = q0.blend(d0.fma(d0, q0), t0);
+                    q1 = q1.blend(d1.fma(d1, q1), t1);
+                    q2 = q2.blend(d2.fma(d2, q2), t2);
+                    q3 = q3.blend(d3.fma(d3, q3), t3);
+                }
+            }
+            r0.intoArray(outR, g);
+            r1.intoArray(outR, g + L);
+            r2.intoArray(outR, g + 2 * L);
+            r3.intoArray(outR, g + 3 * L);
+            q0.intoArray(outQ, g);
+            q1.intoArray(outQ, g + L);
+            q2.intoArray(outQ, g + 2 * L);
+            q3.intoArray(outQ, g + 3 * L);
+        }
+    }
+
+    @Override
+    public void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams p,
+                              boolean relu) {
+        int channels = p.channels();
+        for (int k = 0, c = 0; k < n * channels; k++, c = c + 1 == channels ? 0 : c + 1) {
+            normalizePlane(x, xOffset + k * spatial, y, yOffset + k * spatial, spatial, p, c, relu);
+        }
+    }
+
+    /**
+     * One plane of channel {@code c}: its parameters broadcast, then whole vectors and one masked. The loop carries
+     * no dependency, so C2 unrolls it; unlike NHWC there are no per-lane parameters to keep in registers.
+     */
+    private static void normalizePlane(float[] x, int xo, float[] y, int yo, int spatial, AffineParams p, int c,
+                                       boolean relu) {
+        boolean hasLo = p.centerLo() != null;
+        FloatVector ce = FloatVector.broadcast(S, p.center()[c]);
+        FloatVector lo = FloatVector.broadcast(S, hasLo ? p.centerLo()[c] : 0f);
+        FloatVector s = FloatVector.broadcast(S, p.scale()[c]);
+        FloatVector b = FloatVector.broadcast(S, p.shift()[c]);
+        int j = 0;
+        for (; j + L <= spatial; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + j).sub(ce);
+            if (hasLo) {
+                v = v.sub(lo);
+            }
+            relu(v.fma(s, b), relu).intoArray(y, yo + j);
+        }
+        if (j < spatial) {
+            VectorMask<Float> m = S.indexInRange(j, spatial);
+            FloatVector v = FloatVector.fromArray(S, x, xo + j, m).sub(ce);
+            if (hasLo) {
+                v = v.sub(lo);
+            }
+            relu(v.fma(s, b), relu).intoArray(y, yo + j, m);
+        }
+    }
 }

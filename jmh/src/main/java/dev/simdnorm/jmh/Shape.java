@@ -2,7 +2,7 @@ package dev.simdnorm.jmh;
 
 import java.util.SplittableRandom;
 
-/** An NHWC shape written "NxHxWxC", and the data the benchmarks run on. */
+/** A shape written "NxHxWxC" (whatever the layout), and the data the benchmarks run on. */
 record Shape(int n, int h, int w, int c) {
 
     static Shape parse(String s) {
@@ -17,6 +17,23 @@ record Shape(int n, int h, int w, int c) {
 
     int floats() {
         return rows() * c;
+    }
+
+    /** H·W. */
+    int spatial() {
+        return h * w;
+    }
+
+    /** This shape's NHWC data laid out as NCHW: channel c of image i is the plane at {@code (i·C + c)·H·W}. */
+    float[] toNchw(float[] nhwc) {
+        float[] out = new float[nhwc.length];
+        int spatial = spatial();
+        for (int r = 0; r < rows(); r++) {
+            for (int ch = 0; ch < c; ch++) {
+                out[((r / spatial) * c + ch) * spatial + r % spatial] = nhwc[r * c + ch];
+            }
+        }
+        return out;
     }
 
     /** Per-channel N(μ_c, σ_c²) data, μ_c ~ U[−3, 3], σ_c ~ U[0.5, 2], as the conformance files. */

@@ -15,8 +15,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Normalize, statistics and the train step on the network shapes (N,H,W,C), vector and scalar. The ceilings for the
- * same shapes are in {@link ShapeCeilingBenchmark}; run both in one JMH run and compare ratios (README).
+ * Normalize, statistics and the train step on the network shapes (N,H,W,C), vector and scalar, NHWC and NCHW. The
+ * ceilings for the same shapes are in {@link ShapeCeilingBenchmark}; run both in one JMH run and compare ratios
+ * (README).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -32,24 +33,30 @@ public class ShapeBenchmark extends Workload {
     @Param({"vector", "scalar"})
     public String impl;
 
+    /** The same N, H, W and C as NHWC or as NCHW, whose ceilings (the same bytes) are the same. */
+    @Param({"NHWC", "NCHW"})
+    public String layout;
+
+    private boolean nchw;
+
     @Setup
     public void setup() {
-        Shape s = Shape.parse(shape);
-        init(impl, s.rows(), s.c());
+        init(impl, Shape.parse(shape), layout);
+        nchw = layout.equals("NCHW");
     }
 
     @Benchmark
     public float[] normalize() {
-        return super.normalize();
+        return nchw ? normalizeNchw() : super.normalize();
     }
 
     @Benchmark
     public double[] statistics() {
-        return super.statistics();
+        return nchw ? statisticsNchw() : super.statistics();
     }
 
     @Benchmark
     public float[] trainStep() {
-        return super.trainStep();
+        return nchw ? trainStepNchw() : super.trainStep();
     }
 }

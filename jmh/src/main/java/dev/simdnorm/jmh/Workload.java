@@ -1,5 +1,6 @@
 package dev.simdnorm.jmh;
 
+import dev.simdnorm.TensorLayout;
 import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.Kernel;
 
@@ -62,12 +63,49 @@ class Workload {
      */
     float[] trainStep() {
         kernel.moments(x, 0, rows, channels, mean, m2);
+        kernel.normalize(x, 0, y, 0, rows, batchParams(), false);
+        return y;
+    }
+
+    /** The normalizing map of the batch statistics in {@code mean} and {@code m2}, laid out for the kernel. */
+    private AffineParams batchParams() {
         for (int c = 0; c < channels; c++) {
             center[c] = (float) mean[c];
             centerLo[c] = (float) (mean[c] - center[c]);
             scale[c] = (float) (1.0 / Math.sqrt(m2[c] / rows + 0.001));
         }
-        kernel.normalize(x, 0, y, 0, rows, kernel.prepare(channels, center, centerLo, scale, shift), false);
+        return kernel.prepare(channels, center, centerLo, scale, shift);
+    }
+
+    // ------------------------------------------------------------ NCHW: the same operations on the transposed data
+
+    /** Images N and H·W, for the NCHW operations. */
+    int n;
+    int spatial;
+
+    /** Like {@link #init} for {@code shape}, with x transposed to NCHW when {@code layout} is "NCHW". */
+    void init(String impl, Shape shape, String layout) {
+        init(impl, shape.rows(), shape.c());
+        n = shape.n();
+        spatial = shape.spatial();
+        if (TensorLayout.valueOf(layout) == TensorLayout.NCHW) {
+            x = shape.toNchw(x);
+        }
+    }
+
+    float[] normalizeNchw() {
+        kernel.normalizeNchw(x, 0, y, 0, n, spatial, inferenceParams, false);
+        return y;
+    }
+
+    double[] statisticsNchw() {
+        kernel.momentsNchw(x, 0, n, channels, spatial, mean, m2);
+        return m2;
+    }
+
+    float[] trainStepNchw() {
+        kernel.momentsNchw(x, 0, n, channels, spatial, mean, m2);
+        kernel.normalizeNchw(x, 0, y, 0, n, spatial, batchParams(), false);
         return y;
     }
 
