@@ -256,6 +256,96 @@ public final class BatchNorm {
         refold();
     }
 
+    // ---------------------------------------------------------------------------------------------- backward pass
+    // (kept together here, apart from the forward pass)
+
+    /**
+     * The backward pass of a training step: given the gradient {@code dy} of a loss with respect to the step's output,
+     * writes the gradient with respect to its input into {@code dx} and returns those with respect to γ and β. With
+     * the batch moments μ and σ², {@code k = γ/√(σ² + ε)} and {@code g = dy} (with {@link Activation#RELU}, 0 where the
+     * step's output was ≤ 0), per channel over its n = N·H·W values:
+     * <ul>
+     *   <li>{@code dβ = Σg} and {@code dγ = Σ(x − μ)·g/√(σ² + ε)};</li>
+     *   <li>{@code dx = k·(g − Σg/n − (x − μ)·Σ(x − μ)·g/(n·(σ² + ε)))}: μ and σ² depend on x.</li>
+     * </ul>
+     * One pass over x and dy computes both sums, a second computes dx. The ReLU mask is recomputed from x, bit for
+     * bit as {@link #train} computed the output, so the output itself is not needed; that holds while γ and β are
+     * those of the step (call this before loading new ones). {@code dx} may be {@code x} or {@code dy} at the same
+     * offset (in place). Synchronized with {@link #train} and the setters, as it reads γ and β. NaN and ±Inf
+     * propagate per IEEE into their channel's gradients.
+     *
+     * @param x        the step's input, as passed to {@link #train}
+     * @param xOffset  index of the first input float
+     * @param dy       gradient with respect to the step's output, NHWC
+     * @param dyOffset index of the first float of {@code dy}
+     * @param dx       out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset index of the first float of {@code dx}
+     * @param rows     N·H·W, equal to {@code batch.count()}
+     * @param batch    the moments {@link #train} returned for {@code x}
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array or {@code batch} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if {@code rows} is not {@code batch.count()}, {@code batch} has another number
+     *                                   of channels, or {@code dx} partially overlaps {@code x} or {@code dy}
+     */
+    public synchronized Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                           int rows, Moments batch) {
+        Check.notNull(batch, "batch");
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows);
+        if (batch.channels() != channels) {
+            throw new IllegalArgumentException("batch has " + batch.channels() + " channels, expected " + channels);
+        }
+        if (batch.count() != rows) {
+            throw new IllegalArgumentException("rows must equal batch.count() " + batch.count()
+                    + " (the moments of these rows), got " + rows);
+        }
+        double[] variance = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            variance[c] = batch.varianceAsDouble(c);
+        }
+        ChannelAffine forward = ChannelAffine.normalizing(batch, gamma, beta, epsilon).withActivation(activation);
+        return BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, variance, gamma,
+                epsilon, true);
+    }
+
+    /**
+     * The backward pass of {@link #inference}, for a layer whose statistics are frozen: the running statistics are
+     * constants, so {@code dx = g·γ/√(R_σ² + ε)}, {@code dγ = Σ(x − R_μ)·g/√(R_σ² + ε)} and {@code dβ = Σg}, with
+     * {@code g = dy} (with {@link Activation#RELU}, 0 where the inference output was ≤ 0, recomputed from x). One pass
+     * over x and dy, and a second that reads dy (and x only for the ReLU mask). {@code dx} may be {@code x} or
+     * {@code dy} at the same offset. Synchronized with {@link #train} and the setters.
+     *
+     * @param x        the input, as passed to {@link #inference}
+     * @param xOffset  index of the first input float
+     * @param dy       gradient with respect to the output, NHWC
+     * @param dyOffset index of the first float of {@code dy}
+     * @param dx       out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset index of the first float of {@code dx}
+     * @param rows     N·H·W, ≥ 0
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if {@code rows < 0} or {@code dx} partially overlaps {@code x} or {@code dy}
+     */
+    public synchronized Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx,
+                                                    int dxOffset, int rows) {
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows);
+        double[] variance = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            variance[c] = runningVariance[c];
+        }
+        return BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, inferenceMap, variance, gamma,
+                epsilon, false);
+    }
+
+    private void checkBackward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows) {
+        Check.range(x, "x", xOffset, rows, channels);
+        Check.range(dy, "dy", dyOffset, rows, channels);
+        Check.range(dx, "dx", dxOffset, rows, channels);
+        Check.noPartialOverlap(x, "x", xOffset, dx, "dx", dxOffset, rows * channels);
+        Check.noPartialOverlap(dy, "dy", dyOffset, dx, "dx", dxOffset, rows * channels);
+    }
+
     /**
      * Builds a {@link BatchNorm}. Each setter checks its argument at once and names it in the exception. A builder is
      * not thread-safe.
