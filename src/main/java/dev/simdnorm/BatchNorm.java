@@ -25,7 +25,7 @@ import java.util.Arrays;
  * <p><b>Thread safety.</b> {@link #inference} is lock-free and allocates nothing: it reads an immutable snapshot of
  * the folded parameters, so any number of threads may call it at once, also while another thread trains or loads
  * weights (each call sees the parameters before or after that change, never a mix). {@link #train} and the setters
- * mutate the layer; they are synchronized with one another.
+ * mutate the layer; they are synchronized with one another and with the backward passes, which read γ and β.
  *
  * <p><b>Failure.</b> Every argument is checked before anything is written: a call that throws leaves the parameters,
  * the running statistics and {@code y} exactly as they were. NaN and ±Inf in the data propagate per IEEE into that
@@ -498,6 +498,144 @@ public final class BatchNorm {
         this.runningVariance = Check.nonNegativeFinite(
                 Check.copyOfLength(runningVariance, "runningVariance", channels), "runningVariance");
         refold();
+    }
+
+    // ---------------------------------------------------------------------------------------------- backward pass
+    // (kept together here, apart from the forward pass)
+
+    /**
+     * The backward pass of a training step: given the gradient {@code dy} of a loss with respect to the step's output,
+     * writes the gradient with respect to its input into {@code dx} and returns those with respect to γ and β. With
+     * the batch moments μ and σ², {@code k = γ/√(σ² + ε)} and {@code g = dy} (with {@link Activation#RELU}, 0 where the
+     * step's output was ≤ 0), per channel over its n = N·H·W values:
+     * <ul>
+     *   <li>{@code dβ = Σg} and {@code dγ = Σ(x − μ)·g/√(σ² + ε)};</li>
+     *   <li>{@code dx = k·(g − Σg/n − (x − μ)·Σ(x − μ)·g/(n·(σ² + ε)))}: μ and σ² depend on x.</li>
+     * </ul>
+     * One pass over x and dy computes both sums, a second computes dx. The ReLU mask is recomputed from x, bit for
+     * bit as {@link #train} computed the output, so the output itself is not needed; that holds while γ and β are
+     * those of the step (call this before loading new ones). {@code dx} may be {@code x} or {@code dy} at the same
+     * offset (in place). Synchronized with {@link #train} and the setters, as it reads γ and β. NaN and ±Inf
+     * propagate per IEEE into their channel's gradients.
+     *
+     * @param x        the step's input, as passed to {@link #train}
+     * @param xOffset  index of the first input float
+     * @param dy       gradient with respect to the step's output, NHWC
+     * @param dyOffset index of the first float of {@code dy}
+     * @param dx       out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset index of the first float of {@code dx}
+     * @param rows     N·H·W, equal to {@code batch.count()}
+     * @param batch    the moments {@link #train} returned for {@code x}
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array or {@code batch} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if {@code rows} is not {@code batch.count()}, {@code batch} has another number
+     *                                   of channels, or {@code dx} partially overlaps {@code x} or {@code dy}
+     */
+    public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                              Moments batch) {
+        return backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backward(float[], int, float[], int, float[], int, int, Moments)}, spread over threads: the per-slice
+     * sums are added in a fixed tree, so dx, dγ and dβ are the same bits for every parallelism.
+     *
+     * @param x           the step's input, as passed to {@link #train}
+     * @param xOffset     index of the first input float
+     * @param dy          gradient with respect to the step's output, NHWC
+     * @param dyOffset    index of the first float of {@code dy}
+     * @param dx          out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset    index of the first float of {@code dx}
+     * @param rows        N·H·W, equal to {@code batch.count()}
+     * @param batch       the moments {@link #train} returned for {@code x}
+     * @param parallelism where to run the work
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array, {@code batch} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if {@code rows} is not {@code batch.count()}, {@code batch} has another number
+     *                                   of channels, or {@code dx} partially overlaps {@code x} or {@code dy}
+     */
+    public synchronized Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                           int rows, Moments batch, Parallelism parallelism) {
+        Check.notNull(batch, "batch");
+        Check.notNull(parallelism, "parallelism");
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows);
+        if (batch.channels() != channels) {
+            throw new IllegalArgumentException("batch has " + batch.channels() + " channels, expected " + channels);
+        }
+        if (batch.count() != rows) {
+            throw new IllegalArgumentException("rows must equal batch.count() " + batch.count()
+                    + " (the moments of these rows), got " + rows);
+        }
+        double[] variance = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            variance[c] = batch.varianceAsDouble(c);
+        }
+        ChannelAffine forward = ChannelAffine.normalizing(batch, gamma, beta, epsilon).withActivation(activation);
+        return BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, variance, gamma,
+                epsilon, true, parallelism);
+    }
+
+    /**
+     * The backward pass of {@link #inference}, for a layer whose statistics are frozen: the running statistics are
+     * constants, so {@code dx = g·γ/√(R_σ² + ε)}, {@code dγ = Σ(x − R_μ)·g/√(R_σ² + ε)} and {@code dβ = Σg}, with
+     * {@code g = dy} (with {@link Activation#RELU}, 0 where the inference output was ≤ 0, recomputed from x). One pass
+     * over x and dy, and a second that reads dy (and x only for the ReLU mask). {@code dx} may be {@code x} or
+     * {@code dy} at the same offset. Synchronized with {@link #train} and the setters.
+     *
+     * @param x        the input, as passed to {@link #inference}
+     * @param xOffset  index of the first input float
+     * @param dy       gradient with respect to the output, NHWC
+     * @param dyOffset index of the first float of {@code dy}
+     * @param dx       out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset index of the first float of {@code dx}
+     * @param rows     N·H·W, ≥ 0
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if {@code rows < 0} or {@code dx} partially overlaps {@code x} or {@code dy}
+     */
+    public Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                       int rows) {
+        return backwardInference(x, xOffset, dy, dyOffset, dx, dxOffset, rows, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backwardInference(float[], int, float[], int, float[], int, int)}, spread over threads; the same bits
+     * for every parallelism.
+     *
+     * @param x           the input, as passed to {@link #inference}
+     * @param xOffset     index of the first input float
+     * @param dy          gradient with respect to the output, NHWC
+     * @param dyOffset    index of the first float of {@code dy}
+     * @param dx          out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset    index of the first float of {@code dx}
+     * @param rows        N·H·W, ≥ 0
+     * @param parallelism where to run the work
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if {@code rows < 0} or {@code dx} partially overlaps {@code x} or {@code dy}
+     */
+    public synchronized Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx,
+                                                    int dxOffset, int rows, Parallelism parallelism) {
+        Check.notNull(parallelism, "parallelism");
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows);
+        double[] variance = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            variance[c] = runningVariance[c];
+        }
+        return BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, inferenceMap, variance, gamma,
+                epsilon, false, parallelism);
+    }
+
+    private void checkBackward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows) {
+        Check.range(x, "x", xOffset, rows, channels);
+        Check.range(dy, "dy", dyOffset, rows, channels);
+        Check.range(dx, "dx", dxOffset, rows, channels);
+        Check.noPartialOverlap(x, "x", xOffset, dx, "dx", dxOffset, rows * channels);
+        Check.noPartialOverlap(dy, "dy", dyOffset, dx, "dx", dxOffset, rows * channels);
     }
 
     /**

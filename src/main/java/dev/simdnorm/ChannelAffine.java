@@ -290,6 +290,11 @@ public final class ChannelAffine {
         return center.length;
     }
 
+    /** The parameters as the active kernel reads them: for the backward pass, which recomputes this map's input. */
+    AffineParams params() {
+        return params;
+    }
+
     /**
      * Returns a copy of the per-channel centre (the hi part, when built from {@link Moments}).
      *

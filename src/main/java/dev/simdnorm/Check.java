@@ -107,11 +107,18 @@ final class Check {
 
     /** x and y may be the same range (in place) or disjoint; a partial overlap would read values already written. */
     static void noPartialOverlap(float[] x, int xOffset, float[] y, int yOffset, int length) {
-        if (x == y && xOffset != yOffset && length > 0) {
-            long gap = Math.abs((long) xOffset - yOffset);
+        noPartialOverlap(x, "x", xOffset, y, "y", yOffset, length);
+    }
+
+    /** As {@link #noPartialOverlap(float[], int, float[], int, int)}, for an input and an output of other names. */
+    static void noPartialOverlap(float[] in, String inName, int inOffset, float[] out, String outName, int outOffset,
+                                 int length) {
+        if (in == out && inOffset != outOffset && length > 0) {
+            long gap = Math.abs((long) inOffset - outOffset);
             if (gap < length) {
-                throw new IllegalArgumentException("x and y overlap without being the same range (xOffset "
-                        + xOffset + ", yOffset " + yOffset + ", length " + length + "); use the same offset for in place");
+                throw new IllegalArgumentException(inName + " and " + outName
+                        + " overlap without being the same range (" + inName + "Offset " + inOffset + ", " + outName
+                        + "Offset " + outOffset + ", length " + length + "); use the same offset for in place");
             }
         }
     }

@@ -174,4 +174,73 @@ class BadInputTest {
         assertArrayEquals(gamma, bn.gamma());
         assertArrayEquals(rm, bn.runningMean());
     }
+
+    @Test
+    void backwardRejectsBadArgumentsAndChangesNothing() {
+        float[] gamma = {1.5f, 0.5f, 2f};
+        float[] beta = {0.1f, -0.2f, 0.3f};
+        BatchNorm bn = BatchNorm.builder(3).gamma(gamma).beta(beta).activation(Activation.RELU).build();
+        float[] x = new float[60];
+        float[] dy = new float[60];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i * 0.37f - 4f;
+            dy[i] = (float) Math.cos(i);
+        }
+        Moments batch = bn.train(x, 0, new float[30], 0, 10);
+        float[] rm = bn.runningMean();
+        float[] rv = bn.runningVariance();
+        float[] dx = new float[60];
+        Arrays.fill(dx, 7f);
+        float[] xBefore = x.clone();
+        float[] dyBefore = dy.clone();
+        float[] dxBefore = dx.clone();
+
+        fails(NullPointerException.class, "batch", () -> bn.backward(x, 0, dy, 0, dx, 0, 10, null));
+        fails(NullPointerException.class, "x", () -> bn.backward(null, 0, dy, 0, dx, 0, 10, batch));
+        fails(NullPointerException.class, "dy", () -> bn.backward(x, 0, null, 0, dx, 0, 10, batch));
+        fails(NullPointerException.class, "dx", () -> bn.backward(x, 0, dy, 0, null, 0, 10, batch));
+        fails(IndexOutOfBoundsException.class, "xOffset", () -> bn.backward(x, -1, dy, 0, dx, 0, 10, batch));
+        fails(IndexOutOfBoundsException.class, "dyOffset", () -> bn.backward(x, 0, dy, -1, dx, 0, 10, batch));
+        fails(IndexOutOfBoundsException.class, "dxOffset", () -> bn.backward(x, 0, dy, 0, dx, -1, 10, batch));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> bn.backward(x, 31, dy, 0, dx, 0, 10, batch));
+        fails(IndexOutOfBoundsException.class, "dy.length", () -> bn.backward(x, 0, dy, 31, dx, 0, 10, batch));
+        fails(IndexOutOfBoundsException.class, "dx.length", () -> bn.backward(x, 0, dy, 0, dx, 31, 10, batch));
+        fails(IndexOutOfBoundsException.class, "x.length",
+                () -> bn.backward(x, 0, dy, 0, dx, 0, Integer.MAX_VALUE, batch));
+        fails(IllegalArgumentException.class, "rows", () -> bn.backward(x, 0, dy, 0, dx, 0, -1, batch));
+        // The moments of other rows: the formula would silently be wrong.
+        fails(IllegalArgumentException.class, "batch.count()", () -> bn.backward(x, 0, dy, 0, dx, 0, 9, batch));
+        fails(IllegalArgumentException.class, "batch.count()", () -> bn.backward(x, 0, dy, 0, dx, 0, 0, batch));
+        Moments twoChannels = Moments.of(x, 0, 15, 2);
+        fails(IllegalArgumentException.class, "channels", () -> bn.backward(x, 0, dy, 0, dx, 0, 10, twoChannels));
+        fails(IllegalArgumentException.class, "x and dx overlap", () -> bn.backward(x, 0, dy, 0, x, 3, 10, batch));
+        fails(IllegalArgumentException.class, "dy and dx overlap", () -> bn.backward(x, 0, dy, 0, dy, 29, 10, batch));
+
+        fails(NullPointerException.class, "x", () -> bn.backwardInference(null, 0, dy, 0, dx, 0, 10));
+        fails(NullPointerException.class, "dy", () -> bn.backwardInference(x, 0, null, 0, dx, 0, 10));
+        fails(NullPointerException.class, "dx", () -> bn.backwardInference(x, 0, dy, 0, null, 0, 10));
+        fails(IllegalArgumentException.class, "rows", () -> bn.backwardInference(x, 0, dy, 0, dx, 0, -1));
+        fails(IndexOutOfBoundsException.class, "dx.length", () -> bn.backwardInference(x, 0, dy, 0, dx, 40, 10));
+        fails(IndexOutOfBoundsException.class, "dyOffset", () -> bn.backwardInference(x, 0, dy, -3, dx, 0, 10));
+        fails(IllegalArgumentException.class, "x and dx overlap", () -> bn.backwardInference(x, 3, dy, 0, x, 0, 10));
+        fails(IllegalArgumentException.class, "dy and dx overlap",
+                () -> bn.backwardInference(x, 0, dy, 1, dy, 0, 10));
+
+        assertArrayEquals(dxBefore, dx, "dx written by a failed call");
+        assertArrayEquals(xBefore, x, "x written by a failed call");
+        assertArrayEquals(dyBefore, dy, "dy written by a failed call");
+        assertArrayEquals(rm, bn.runningMean(), "running mean changed by a failed call");
+        assertArrayEquals(rv, bn.runningVariance(), "running variance changed by a failed call");
+        assertArrayEquals(gamma, bn.gamma(), "gamma changed by a failed call");
+        assertArrayEquals(beta, bn.beta(), "beta changed by a failed call");
+
+        // Zero rows is a valid no-op for the gradient of inference: empty sums, nothing written.
+        Gradients none = bn.backwardInference(x, 0, dy, 0, dx, 0, 0);
+        assertArrayEquals(new float[3], none.gamma());
+        assertArrayEquals(new float[3], none.beta());
+        assertArrayEquals(dxBefore, dx);
+        // Gradients returns copies: writing into them changes nothing.
+        none.gamma()[0] = 99f;
+        assertArrayEquals(new float[3], none.gamma());
+    }
 }

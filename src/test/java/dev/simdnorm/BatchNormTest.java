@@ -92,4 +92,37 @@ class BatchNormTest {
             pool.shutdown();
         }
     }
+
+    @Test
+    void backwardPropagatesNonFiniteValuesIntoTheirChannelOnly() {
+        int rows = 300;
+        float[] x = new float[3 * rows];
+        float[] dy = new float[3 * rows];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(i);
+            dy[i] = (float) Math.cos(0.3 * i);
+        }
+        float[] dxClean = new float[x.length];
+        BatchNorm clean = BatchNorm.builder(3).build();
+        Gradients g0 = clean.backward(x, 0, dy, 0, dxClean, 0, rows, clean.train(x, 0, new float[x.length], 0, rows));
+
+        x[3 * 17] = Float.NaN; // channel 0: its mean and variance are NaN
+        dy[3 * 100 + 1] = Float.POSITIVE_INFINITY; // channel 1: Σdy is +Inf
+        float[] dx = new float[x.length];
+        BatchNorm bn = BatchNorm.builder(3).build();
+        Gradients g = bn.backward(x, 0, dy, 0, dx, 0, rows, bn.train(x, 0, new float[x.length], 0, rows));
+
+        assertTrue(Float.isNaN(g.gamma()[0]), g.toString());
+        assertEquals(g0.beta()[0], g.beta()[0], "dβ = Σdy does not depend on x");
+        assertEquals(Float.POSITIVE_INFINITY, g.beta()[1], g.toString());
+        assertFalse(Float.isFinite(g.gamma()[1]), g.toString());
+        for (int r = 0; r < rows; r++) {
+            assertTrue(Float.isNaN(dx[3 * r]), "channel 0, row " + r);
+            assertFalse(Float.isFinite(dx[3 * r + 1]), "channel 1, row " + r);
+            assertEquals(Float.floatToIntBits(dxClean[3 * r + 2]), Float.floatToIntBits(dx[3 * r + 2]),
+                    "channel 2 is independent of the others, row " + r);
+        }
+        assertEquals(g0.gamma()[2], g.gamma()[2]);
+        assertEquals(g0.beta()[2], g.beta()[2]);
+    }
 }

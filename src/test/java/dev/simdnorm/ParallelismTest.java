@@ -70,14 +70,22 @@ class ParallelismTest {
     }
 
     @Test
-    void normalizeAndTrainAreTheSameBitsForEveryThreadCount() {
-        Property.check("parallel normalize and train: same bits for every parallelism", 8, LARGE, t -> {
+    void normalizeTrainAndBackwardAreTheSameBitsForEveryThreadCount() {
+        Property.check("parallel normalize, train and backward: same bits for every parallelism", 8, LARGE, t -> {
             int c = t.channels();
             BatchNorm sequential = BatchNorm.builder(c).activation(Activation.RELU).build();
             float[] expected = new float[t.x().length];
             Moments batch = sequential.train(t.x(), t.offset(), expected, t.offset(), t.rows());
             float[] expectedInference = new float[t.x().length];
             sequential.inference(t.x(), t.offset(), expectedInference, t.offset(), t.rows());
+            float[] dy = new float[t.x().length];
+            java.util.SplittableRandom random = new java.util.SplittableRandom(t.seed());
+            for (int i = 0; i < dy.length; i++) {
+                dy[i] = (float) random.nextGaussian();
+            }
+            float[] expectedDx = new float[t.x().length];
+            Gradients expectedGradients = sequential.backward(t.x(), t.offset(), dy, t.offset(), expectedDx,
+                    t.offset(), t.rows(), batch);
             for (Parallelism p : parallelisms()) {
                 BatchNorm bn = BatchNorm.builder(c).activation(Activation.RELU).build();
                 float[] y = new float[t.x().length];
@@ -87,6 +95,12 @@ class ParallelismTest {
                 assertEquals(batch.toString(), m.toString(), p + ": batch moments");
                 assertArrayEquals(sequential.runningMean(), bn.runningMean(), p + ": running mean");
                 assertArrayEquals(sequential.runningVariance(), bn.runningVariance(), p + ": running variance");
+                float[] dx = new float[t.x().length];
+                Gradients g = bn.backward(t.x(), t.offset(), dy, t.offset(), dx, t.offset(), t.rows(), m, p);
+                assertArrayEquals(bits(expectedDx, t.offset(), t.length()), bits(dx, t.offset(), t.length()),
+                        p + ": dx");
+                assertArrayEquals(bits(expectedGradients.gamma(), 0, c), bits(g.gamma(), 0, c), p + ": dγ");
+                assertArrayEquals(bits(expectedGradients.beta(), 0, c), bits(g.beta(), 0, c), p + ": dβ");
                 float[] inPlace = t.x().clone();
                 bn.inference(inPlace, t.offset(), inPlace, t.offset(), t.rows(), p);
                 assertArrayEquals(bits(expectedInference, t.offset(), t.length()),

@@ -1,9 +1,11 @@
 package dev.simdnorm;
 
 import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.GradientParams;
 import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.KernelProvider;
 import dev.simdnorm.internal.ScalarKernel;
+import dev.simdnorm.prop.Distribution;
 import dev.simdnorm.prop.Property;
 import dev.simdnorm.prop.TensorCase;
 import org.junit.jupiter.api.Test;
@@ -16,7 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The vector kernel against the scalar oracle, at whatever width this surefire execution forces
  * ({@code -Dsimdnorm.vector.bits}). Both walk the tensor in the same {@code Layout} and do the same operations per
- * position in the same order, so they must agree bit for bit, statistics and normalize, for every shape.
+ * position in the same order, so they must agree bit for bit, statistics, normalize and the two backward passes, for
+ * every shape.
  */
 class VectorKernelPropertyTest {
 
@@ -54,20 +57,9 @@ class VectorKernelPropertyTest {
                 NormalizePropertyTest.CASES, a -> {
                     TensorCase t = a.t();
                     int c = t.channels();
-                    SplittableRandom r = new SplittableRandom(t.seed() ^ 0x5eed);
-                    float[] lo = null;
-                    if (r.nextBoolean()) {
-                        lo = new float[c];
-                        for (int i = 0; i < c; i++) {
-                            lo[i] = (float) (r.nextGaussian() * 1e-5);
-                        }
-                    }
-                    float[] scale = new float[c];
-                    for (int i = 0; i < c; i++) {
-                        scale[i] = ChannelAffine.scale(a.gamma()[i], a.variance()[i], a.epsilon());
-                    }
-                    AffineParams sp = ScalarKernel.INSTANCE.prepare(c, a.mean(), lo, scale, a.beta());
-                    AffineParams vp = vector.prepare(c, a.mean(), lo, scale, a.beta());
+                    AffineParams[] maps = maps(vector, a, new SplittableRandom(t.seed() ^ 0x5eed));
+                    AffineParams sp = maps[0];
+                    AffineParams vp = maps[1];
                     int len = a.yOffset() + t.length() + a.yPad();
                     float[] ys = NormalizePropertyTest.poisoned(len);
                     float[] yv = NormalizePropertyTest.poisoned(len);
@@ -87,5 +79,91 @@ class VectorKernelPropertyTest {
                                 Float.floatToIntBits(inPlace[t.offset() + i]), "in place, element " + i);
                     }
                 });
+    }
+
+    @Test
+    void gradientAgreesWithScalarBitForBit() {
+        Kernel vector = vector();
+        Property.check("vector backward passes equal scalar bit for bit (lo or not, correction or not, ReLU, in place)",
+                NormalizePropertyTest.CASES, a -> {
+                    TensorCase t = a.t();
+                    int c = t.channels();
+                    SplittableRandom r = new SplittableRandom(t.seed() ^ 0xbac4);
+                    AffineParams[] maps = maps(vector, a, r);
+                    AffineParams sp = maps[0];
+                    AffineParams vp = maps[1];
+                    // dy: any distribution, specials included, at the output's offset in an array padded with NaN.
+                    int len = a.yOffset() + t.length() + a.yPad();
+                    float[] dy = new float[len];
+                    java.util.Arrays.fill(dy, Float.NaN);
+                    Distribution.values()[r.nextInt(Distribution.values().length)].fill(dy, a.yOffset(), t.rows(), c,
+                            r.nextLong());
+
+                    double[] sg = new double[c];
+                    double[] svg = new double[c];
+                    double[] vg = new double[c];
+                    double[] vvg = new double[c];
+                    ScalarKernel.INSTANCE.gradientSums(t.x(), t.offset(), dy, a.yOffset(), t.rows(), sp, a.relu(), sg,
+                            svg);
+                    vector.gradientSums(t.x(), t.offset(), dy, a.yOffset(), t.rows(), vp, a.relu(), vg, vvg);
+                    for (int i = 0; i < c; i++) {
+                        assertEquals(Double.doubleToLongBits(sg[i]), Double.doubleToLongBits(vg[i]),
+                                "Σg bits, channel " + i + ": scalar " + sg[i] + ", vector " + vg[i]);
+                        assertEquals(Double.doubleToLongBits(svg[i]), Double.doubleToLongBits(vvg[i]),
+                                "Σv·g bits, channel " + i + ": scalar " + svg[i] + ", vector " + vvg[i]);
+                    }
+
+                    boolean corrected = r.nextInt(3) != 0;
+                    float[] e = gaussian(r, c, 1);
+                    float[] o = gaussian(r, c, 1);
+                    GradientParams sk = corrected ? ScalarKernel.INSTANCE.prepareGradient(c, e, o) : null;
+                    GradientParams vk = corrected ? vector.prepareGradient(c, e, o) : null;
+                    float[] ds = NormalizePropertyTest.poisoned(len);
+                    float[] dv = NormalizePropertyTest.poisoned(len);
+                    ScalarKernel.INSTANCE.inputGradient(t.x(), t.offset(), dy, a.yOffset(), ds, a.yOffset(), t.rows(),
+                            sp, sk, a.relu());
+                    vector.inputGradient(t.x(), t.offset(), dy, a.yOffset(), dv, a.yOffset(), t.rows(), vp, vk,
+                            a.relu());
+                    for (int i = 0; i < len; i++) {
+                        if (Float.floatToIntBits(ds[i]) != Float.floatToIntBits(dv[i])) {
+                            throw new AssertionError("dx[" + i + "]: scalar " + ds[i] + ", vector " + dv[i]
+                                    + " (element " + (i - a.yOffset()) + ", channel "
+                                    + Math.floorMod(i - a.yOffset(), c) + ")");
+                        }
+                    }
+                    float[] overDy = dy.clone();
+                    vector.inputGradient(t.x(), t.offset(), overDy, a.yOffset(), overDy, a.yOffset(), t.rows(), vp, vk,
+                            a.relu());
+                    float[] overX = t.x().clone();
+                    vector.inputGradient(overX, t.offset(), dy, a.yOffset(), overX, t.offset(), t.rows(), vp, vk,
+                            a.relu());
+                    for (int i = 0; i < t.length(); i++) {
+                        int expected = Float.floatToIntBits(ds[a.yOffset() + i]);
+                        assertEquals(expected, Float.floatToIntBits(overDy[a.yOffset() + i]), "dx = dy, element " + i);
+                        assertEquals(expected, Float.floatToIntBits(overX[t.offset() + i]), "dx = x, element " + i);
+                    }
+                });
+    }
+
+    /** The case's normalizing map with a random low part or none, as the scalar and the vector kernel lay it out. */
+    private static AffineParams[] maps(Kernel vector, NormalizePropertyTest.AffineCase a, SplittableRandom r) {
+        int c = a.t().channels();
+        float[] lo = r.nextBoolean() ? gaussian(r, c, 1e-5) : null;
+        float[] scale = new float[c];
+        for (int i = 0; i < c; i++) {
+            scale[i] = ChannelAffine.scale(a.gamma()[i], a.variance()[i], a.epsilon());
+        }
+        return new AffineParams[] {
+            ScalarKernel.INSTANCE.prepare(c, a.mean(), lo, scale, a.beta()),
+            vector.prepare(c, a.mean(), lo, scale, a.beta())
+        };
+    }
+
+    private static float[] gaussian(SplittableRandom r, int n, double sd) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (r.nextGaussian() * sd);
+        }
+        return a;
     }
 }

@@ -1,8 +1,8 @@
 package dev.simdnorm.internal;
 
 /**
- * What a kernel does: per-channel statistics and the fused per-channel affine map over NHWC rows, and (the block at
- * the end) over NCHW planes.
+ * What a kernel does: per-channel statistics and the fused per-channel affine map over NHWC rows and (a block
+ * further down) over NCHW planes, and the two passes of the map's gradient.
  *
  * <p>Kernels are stateless and thread-safe. Arguments are validated by the public API before they get here; a kernel
  * trusts them. The NHWC operations read {@code rows * channels} floats starting at an offset, channel innermost.
@@ -59,4 +59,38 @@ public interface Kernel {
      */
     void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams params,
                        boolean relu);
+
+
+    /**
+     * The first backward pass, by {@link GradientSums}: each channel's {@code Σg} and {@code Σv·g} over {@code rows}
+     * rows, one read of {@code x} and {@code dy}. Here {@code v = (x − center[c]) − centerLo[c]} is the forward map's
+     * centred input and {@code g} is {@code dy}, or with {@code relu} 0 where the forward output
+     * {@code fma(v, scale[c], shift[c])} is ≤ 0 (recomputed bit for bit, so the output itself is not needed).
+     *
+     * @param forward        made by this kernel's {@link #prepare}
+     * @param sumDy          out: per-channel Σg, length ≥ channels
+     * @param sumDeviationDy out: per-channel Σv·g, length ≥ channels
+     */
+    void gradientSums(float[] x, int xOffset, float[] dy, int dyOffset, int rows, AffineParams forward, boolean relu,
+                      double[] sumDy, double[] sumDeviationDy);
+
+    /**
+     * Lays out the per-channel coefficients of the input gradient the way {@link #inputGradient} reads them.
+     *
+     * @param deviationScale per channel, see {@link GradientParams}
+     * @param offset         per channel, see {@link GradientParams}
+     */
+    GradientParams prepareGradient(int channels, float[] deviationScale, float[] offset);
+
+    /**
+     * The second backward pass: {@code dx = fma(g, scale[c], fma(v, deviationScale[c], offset[c]))} with {@code v}
+     * and {@code g} as in {@link #gradientSums}; without {@code correction} (the gradient of inference, whose
+     * statistics do not depend on x) {@code dx = g·scale[c]}, and {@code x} is read only for the ReLU mask.
+     * {@code dx} may be the same range as {@code x} or {@code dy}; it never partially overlaps them.
+     *
+     * @param forward    made by this kernel's {@link #prepare}
+     * @param correction made by this kernel's {@link #prepareGradient}, or null for none
+     */
+    void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                       AffineParams forward, GradientParams correction, boolean relu);
 }

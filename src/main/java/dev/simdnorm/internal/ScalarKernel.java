@@ -108,4 +108,73 @@ public final class ScalarKernel implements Kernel {
             }
         }
     }
+
+
+    /** The forward map's centred input {@code (x − center[c]) − centerLo[c]}; without a low part, one subtraction. */
+    private static float centred(float x, int c, AffineParams p) {
+        float v = x - p.center()[c];
+        return p.centerLo() != null ? v - p.centerLo()[c] : v;
+    }
+
+    /**
+     * The gradient that reaches the affine map: {@code dy}, or with ReLU 0 where the forward output
+     * {@code fma(v, scale, shift)} is ≤ 0 (as PyTorch's {@code threshold_backward}: a NaN output passes dy on).
+     */
+    private static float masked(float dy, float v, int c, AffineParams p, boolean relu) {
+        return relu && Math.fma(v, p.scale()[c], p.shift()[c]) <= 0f ? 0f : dy;
+    }
+
+    // ---------------------------------------------------------------------------------------------- backward
+
+    @Override
+    public void gradientSums(float[] x, int xOffset, float[] dy, int dyOffset, int rows, AffineParams forward,
+                             boolean relu, double[] sumDy, double[] sumDeviationDy) {
+        GradientSums.sums(ScalarKernel::gradientBlock, x, xOffset, dy, dyOffset, rows, forward, relu, sumDy,
+                sumDeviationDy);
+    }
+
+    /** {@link GradientSums.BlockSums}, one position at a time. */
+    private static void gradientBlock(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int tail,
+                                      AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
+        java.util.Arrays.fill(sumG, 0f);
+        java.util.Arrays.fill(sumVG, 0f);
+        for (int j = 0; j < periods; j++) {
+            accumulate(x, xBase + j * period, dy, dyBase + j * period, period, f, relu, sumG, sumVG);
+        }
+        accumulate(x, xBase + periods * period, dy, dyBase + periods * period, tail, f, relu, sumG, sumVG);
+    }
+
+    /** Adds positions {@code [0, count)} of one period to their accumulators (a period starts at channel 0). */
+    private static void accumulate(float[] x, int xi, float[] dy, int di, int count, AffineParams f, boolean relu,
+                                   float[] sumG, float[] sumVG) {
+        int channels = f.channels();
+        for (int p = 0, c = 0; p < count; p++) {
+            float v = centred(x[xi + p], c, f);
+            float g = masked(dy[di + p], v, c, f, relu);
+            sumG[p] += g;
+            sumVG[p] = Math.fma(v, g, sumVG[p]);
+            c = c + 1 == channels ? 0 : c + 1;
+        }
+    }
+
+    @Override
+    public GradientParams prepareGradient(int channels, float[] deviationScale, float[] offset) {
+        return new GradientParams(channels, deviationScale, offset);
+    }
+
+    @Override
+    public void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                              AffineParams f, GradientParams correction, boolean relu) {
+        int channels = f.channels();
+        float[] scale = f.scale();
+        boolean readX = relu || correction != null;
+        for (int r = 0, i = xOffset, j = dyOffset, o = dxOffset; r < rows; r++) {
+            for (int c = 0; c < channels; c++, i++, j++, o++) {
+                float v = readX ? centred(x[i], c, f) : 0f;
+                float g = masked(dy[j], v, c, f, relu);
+                dx[o] = correction == null ? g * scale[c]
+                        : Math.fma(g, scale[c], Math.fma(v, correction.deviationScale()[c], correction.offset()[c]));
+            }
+        }
+    }
 }

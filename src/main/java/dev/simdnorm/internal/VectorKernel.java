@@ -2,6 +2,7 @@ package dev.simdnorm.internal;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,8 +16,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Every lane does what {@link ScalarKernel} does for that position, in the same order: the two agree bit for bit.
  *
  * <p>Vectors and masks are not passed between the loop methods (that would box them); flags are, and the loops branch
- * on them, which C2 hoists out of the loop. The one helper that takes a vector, {@code relu}, is a few bytes of
- * bytecode that C2 always inlines; JMH's {@code -prof gc} shows 0 B/op for inference.
+ * on them, which C2 hoists out of the loop. The helpers that take vectors ({@code relu}, {@code gradient},
+ * {@code inputGradient}) are a few bytes of bytecode that C2 always inlines; JMH's {@code -prof gc} shows 0 B/op for
+ * inference.
  */
 public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
 
@@ -435,6 +437,272 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
                 v = v.sub(lo);
             }
             relu(v.fma(s, b), relu).intoArray(y, yo + j, m);
+        }
+    }
+
+
+    // ----------------------------------------------------------------------------------------------- backward
+
+    @Override
+    public void gradientSums(float[] x, int xOffset, float[] dy, int dyOffset, int rows, AffineParams forward,
+                             boolean relu, double[] sumDy, double[] sumDeviationDy) {
+        GradientSums.sums(VectorKernel::gradientBlock, x, xOffset, dy, dyOffset, rows, forward, relu, sumDy,
+                sumDeviationDy);
+    }
+
+    /**
+     * The gradient that reaches the affine map: {@code dy}, or with ReLU 0 where {@code fma(v, s, b) ≤ 0} (a NaN
+     * output passes dy on), as the scalar kernel.
+     */
+    private static FloatVector gradient(FloatVector dy, FloatVector v, FloatVector s, FloatVector b, boolean relu) {
+        return relu ? dy.blend(0f, v.fma(s, b).compare(VectorOperators.LE, 0f)) : dy;
+    }
+
+    /** {@link GradientSums.BlockSums}: Σg and Σv·g (by FMA) per lane, in groups of four vectors, then the tail. */
+    private static void gradientBlock(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int tail,
+                                      AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
+        int full = period / L;
+        int v = 0;
+        for (; v + 4 <= full; v += 4) {
+            gradientBlock4(x, xBase, dy, dyBase, period, periods, v * L, f, relu, sumG, sumVG);
+        }
+        for (; v * L < period; v++) {
+            gradientBlockMasked(x, xBase, dy, dyBase, period, periods, v * L, Math.min(L, period - v * L), f, relu,
+                    sumG, sumVG);
+        }
+        boolean hasLo = f.centerLo() != null;
+        int xt = xBase + periods * period;
+        int dt = dyBase + periods * period;
+        for (int off = 0; off < tail; off += L) {
+            VectorMask<Float> m = S.indexInRange(off, tail);
+            // Masked lanes: x and dy load 0 and the masked subtractions keep 0, so v = g = 0 there; the masked add and
+            // blend leave those positions' sums as they are.
+            FloatVector d = FloatVector.fromArray(S, x, xt + off, m).sub(FloatVector.fromArray(S, f.center(), off), m);
+            if (hasLo) {
+                d = d.sub(FloatVector.fromArray(S, f.centerLo(), off), m);
+            }
+            FloatVector g = gradient(FloatVector.fromArray(S, dy, dt + off, m), d,
+                    FloatVector.fromArray(S, f.scale(), off), FloatVector.fromArray(S, f.shift(), off), relu);
+            FloatVector.fromArray(S, sumG, off).add(g, m).intoArray(sumG, off);
+            FloatVector w = FloatVector.fromArray(S, sumVG, off);
+            w.blend(d.fma(g, w), m).intoArray(sumVG, off);
+        }
+    }
+
+    private static void gradientBlock4(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int off,
+                                       AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
+        boolean hasLo = f.centerLo() != null;
+        float[] lo = hasLo ? f.centerLo() : f.center();
+        FloatVector c0 = FloatVector.fromArray(S, f.center(), off);
+        FloatVector c1 = FloatVector.fromArray(S, f.center(), off + L);
+        FloatVector c2 = FloatVector.fromArray(S, f.center(), off + 2 * L);
+        FloatVector c3 = FloatVector.fromArray(S, f.center(), off + 3 * L);
+        FloatVector l0 = FloatVector.fromArray(S, lo, off);
+        FloatVector l1 = FloatVector.fromArray(S, lo, off + L);
+        FloatVector l2 = FloatVector.fromArray(S, lo, off + 2 * L);
+        FloatVector l3 = FloatVector.fromArray(S, lo, off + 3 * L);
+        FloatVector s0 = FloatVector.fromArray(S, f.scale(), off);
+        FloatVector s1 = FloatVector.fromArray(S, f.scale(), off + L);
+        FloatVector s2 = FloatVector.fromArray(S, f.scale(), off + 2 * L);
+        FloatVector s3 = FloatVector.fromArray(S, f.scale(), off + 3 * L);
+        FloatVector b0 = FloatVector.fromArray(S, f.shift(), off);
+        FloatVector b1 = FloatVector.fromArray(S, f.shift(), off + L);
+        FloatVector b2 = FloatVector.fromArray(S, f.shift(), off + 2 * L);
+        FloatVector b3 = FloatVector.fromArray(S, f.shift(), off + 3 * L);
+        FloatVector g0 = FloatVector.zero(S);
+        FloatVector g1 = FloatVector.zero(S);
+        FloatVector g2 = FloatVector.zero(S);
+        FloatVector g3 = FloatVector.zero(S);
+        FloatVector w0 = FloatVector.zero(S);
+        FloatVector w1 = FloatVector.zero(S);
+        FloatVector w2 = FloatVector.zero(S);
+        FloatVector w3 = FloatVector.zero(S);
+        for (int j = 0, i = xBase + off, k = dyBase + off; j < periods; j++, i += period, k += period) {
+            FloatVector v0 = FloatVector.fromArray(S, x, i).sub(c0);
+            FloatVector v1 = FloatVector.fromArray(S, x, i + L).sub(c1);
+            FloatVector v2 = FloatVector.fromArray(S, x, i + 2 * L).sub(c2);
+            FloatVector v3 = FloatVector.fromArray(S, x, i + 3 * L).sub(c3);
+            if (hasLo) {
+                v0 = v0.sub(l0);
+                v1 = v1.sub(l1);
+                v2 = v2.sub(l2);
+                v3 = v3.sub(l3);
+            }
+            FloatVector d0 = gradient(FloatVector.fromArray(S, dy, k), v0, s0, b0, relu);
+            FloatVector d1 = gradient(FloatVector.fromArray(S, dy, k + L), v1, s1, b1, relu);
+            FloatVector d2 = gradient(FloatVector.fromArray(S, dy, k + 2 * L), v2, s2, b2, relu);
+            FloatVector d3 = gradient(FloatVector.fromArray(S, dy, k + 3 * L), v3, s3, b3, relu);
+            g0 = g0.add(d0);
+            g1 = g1.add(d1);
+            g2 = g2.add(d2);
+            g3 = g3.add(d3);
+            w0 = v0.fma(d0, w0);
+            w1 = v1.fma(d1, w1);
+            w2 = v2.fma(d2, w2);
+            w3 = v3.fma(d3, w3);
+        }
+        g0.intoArray(sumG, off);
+        g1.intoArray(sumG, off + L);
+        g2.intoArray(sumG, off + 2 * L);
+        g3.intoArray(sumG, off + 3 * L);
+        w0.intoArray(sumVG, off);
+        w1.intoArray(sumVG, off + L);
+        w2.intoArray(sumVG, off + 2 * L);
+        w3.intoArray(sumVG, off + 3 * L);
+    }
+
+    /**
+     * Like {@link #gradientBlock4} for one vector whose first {@code lanes} lanes hold positions of the period; the
+     * others are padding, where x, dy and the parameters are 0, so they sum 0.
+     */
+    private static void gradientBlockMasked(float[] x, int xBase, float[] dy, int dyBase, int period, int periods,
+                                            int off, int lanes, AffineParams f, boolean relu, float[] sumG,
+                                            float[] sumVG) {
+        VectorMask<Float> m = S.indexInRange(0, lanes);
+        boolean hasLo = f.centerLo() != null;
+        FloatVector c = FloatVector.fromArray(S, f.center(), off);
+        FloatVector l = FloatVector.fromArray(S, hasLo ? f.centerLo() : f.center(), off);
+        FloatVector s = FloatVector.fromArray(S, f.scale(), off);
+        FloatVector b = FloatVector.fromArray(S, f.shift(), off);
+        FloatVector g = FloatVector.zero(S);
+        FloatVector w = FloatVector.zero(S);
+        for (int j = 0, i = xBase + off, k = dyBase + off; j < periods; j++, i += period, k += period) {
+            FloatVector v = FloatVector.fromArray(S, x, i, m).sub(c);
+            if (hasLo) {
+                v = v.sub(l);
+            }
+            FloatVector d = gradient(FloatVector.fromArray(S, dy, k, m), v, s, b, relu);
+            g = g.add(d);
+            w = v.fma(d, w);
+        }
+        g.intoArray(sumG, off);
+        w.intoArray(sumVG, off);
+    }
+
+    @Override
+    public GradientParams prepareGradient(int channels, float[] deviationScale, float[] offset) {
+        int p = Layout.statisticsPeriod(channels);
+        return new GradientParams(channels, layOut(deviationScale, channels, p), layOut(offset, channels, p));
+    }
+
+    @Override
+    public void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                              AffineParams f, GradientParams correction, boolean relu) {
+        int channels = f.channels();
+        int n = rows * channels;
+        int period = Layout.statisticsPeriod(channels);
+        int full = period / L;
+        int periods = n / period;
+        int chunk = Math.max(1, CHUNK_FLOATS / period);
+        for (int k0 = 0; k0 < periods; k0 += chunk) {
+            int k1 = Math.min(periods, k0 + chunk);
+            int v = 0;
+            for (; v + 4 <= full; v += 4) {
+                inputGradient4(x, xOffset, dy, dyOffset, dx, dxOffset, period, k0, k1, v * L, f, correction, relu);
+            }
+            for (; v * L < period; v++) {
+                inputGradientMasked(x, xOffset, dy, dyOffset, dx, dxOffset, period, k0, k1, v * L,
+                        Math.min(L, period - v * L), f, correction, relu);
+            }
+        }
+        // The last, partial period: one masked vector per position, as far as the data go.
+        for (int i = periods * period, off = 0; off < n - i; off += L) {
+            inputGradientMasked(x, xOffset + i, dy, dyOffset + i, dx, dxOffset + i, period, 0, 1, off,
+                    Math.min(L, n - i - off), f, correction, relu);
+        }
+    }
+
+    /** {@code fma(g, s, fma(v, e, o))}, or {@code g·s} without the correction of a training step. */
+    private static FloatVector inputGradient(FloatVector g, FloatVector v, FloatVector s, FloatVector e,
+                                             FloatVector o, boolean corrected) {
+        return corrected ? g.fma(s, v.fma(e, o)) : g.mul(s);
+    }
+
+    private static void inputGradient4(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int period, int k0,
+                                       int k1, int off, AffineParams f, GradientParams k, boolean relu) {
+        boolean corrected = k != null;
+        boolean readX = relu || corrected;
+        boolean hasLo = f.centerLo() != null;
+        float[] lo = hasLo ? f.centerLo() : f.center();
+        // Without the correction its loads read the scale and shift instead, and are not used.
+        float[] e = corrected ? k.deviationScale() : f.scale();
+        float[] o = corrected ? k.offset() : f.shift();
+        FloatVector c0 = FloatVector.fromArray(S, f.center(), off);
+        FloatVector c1 = FloatVector.fromArray(S, f.center(), off + L);
+        FloatVector c2 = FloatVector.fromArray(S, f.center(), off + 2 * L);
+        FloatVector c3 = FloatVector.fromArray(S, f.center(), off + 3 * L);
+        FloatVector l0 = FloatVector.fromArray(S, lo, off);
+        FloatVector l1 = FloatVector.fromArray(S, lo, off + L);
+        FloatVector l2 = FloatVector.fromArray(S, lo, off + 2 * L);
+        FloatVector l3 = FloatVector.fromArray(S, lo, off + 3 * L);
+        FloatVector s0 = FloatVector.fromArray(S, f.scale(), off);
+        FloatVector s1 = FloatVector.fromArray(S, f.scale(), off + L);
+        FloatVector s2 = FloatVector.fromArray(S, f.scale(), off + 2 * L);
+        FloatVector s3 = FloatVector.fromArray(S, f.scale(), off + 3 * L);
+        FloatVector b0 = FloatVector.fromArray(S, f.shift(), off);
+        FloatVector b1 = FloatVector.fromArray(S, f.shift(), off + L);
+        FloatVector b2 = FloatVector.fromArray(S, f.shift(), off + 2 * L);
+        FloatVector b3 = FloatVector.fromArray(S, f.shift(), off + 3 * L);
+        FloatVector e0 = FloatVector.fromArray(S, e, off);
+        FloatVector e1 = FloatVector.fromArray(S, e, off + L);
+        FloatVector e2 = FloatVector.fromArray(S, e, off + 2 * L);
+        FloatVector e3 = FloatVector.fromArray(S, e, off + 3 * L);
+        FloatVector o0 = FloatVector.fromArray(S, o, off);
+        FloatVector o1 = FloatVector.fromArray(S, o, off + L);
+        FloatVector o2 = FloatVector.fromArray(S, o, off + 2 * L);
+        FloatVector o3 = FloatVector.fromArray(S, o, off + 3 * L);
+        for (int j = k0, i = k0 * period + off; j < k1; j++, i += period) {
+            FloatVector v0 = c0;
+            FloatVector v1 = c1;
+            FloatVector v2 = c2;
+            FloatVector v3 = c3;
+            if (readX) {
+                v0 = FloatVector.fromArray(S, x, xo + i).sub(c0);
+                v1 = FloatVector.fromArray(S, x, xo + i + L).sub(c1);
+                v2 = FloatVector.fromArray(S, x, xo + i + 2 * L).sub(c2);
+                v3 = FloatVector.fromArray(S, x, xo + i + 3 * L).sub(c3);
+                if (hasLo) {
+                    v0 = v0.sub(l0);
+                    v1 = v1.sub(l1);
+                    v2 = v2.sub(l2);
+                    v3 = v3.sub(l3);
+                }
+            }
+            FloatVector g0 = gradient(FloatVector.fromArray(S, dy, dyo + i), v0, s0, b0, relu);
+            FloatVector g1 = gradient(FloatVector.fromArray(S, dy, dyo + i + L), v1, s1, b1, relu);
+            FloatVector g2 = gradient(FloatVector.fromArray(S, dy, dyo + i + 2 * L), v2, s2, b2, relu);
+            FloatVector g3 = gradient(FloatVector.fromArray(S, dy, dyo + i + 3 * L), v3, s3, b3, relu);
+            inputGradient(g0, v0, s0, e0, o0, corrected).intoArray(dx, dxo + i);
+            inputGradient(g1, v1, s1, e1, o1, corrected).intoArray(dx, dxo + i + L);
+            inputGradient(g2, v2, s2, e2, o2, corrected).intoArray(dx, dxo + i + 2 * L);
+            inputGradient(g3, v3, s3, e3, o3, corrected).intoArray(dx, dxo + i + 3 * L);
+        }
+    }
+
+    /** Like {@link #inputGradient4} for the first {@code lanes} lanes of one vector. */
+    private static void inputGradientMasked(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int period,
+                                            int k0, int k1, int off, int lanes, AffineParams f, GradientParams k,
+                                            boolean relu) {
+        VectorMask<Float> m = S.indexInRange(0, lanes);
+        boolean corrected = k != null;
+        boolean readX = relu || corrected;
+        boolean hasLo = f.centerLo() != null;
+        FloatVector c = FloatVector.fromArray(S, f.center(), off);
+        FloatVector l = FloatVector.fromArray(S, hasLo ? f.centerLo() : f.center(), off);
+        FloatVector s = FloatVector.fromArray(S, f.scale(), off);
+        FloatVector b = FloatVector.fromArray(S, f.shift(), off);
+        FloatVector e = FloatVector.fromArray(S, corrected ? k.deviationScale() : f.scale(), off);
+        FloatVector o = FloatVector.fromArray(S, corrected ? k.offset() : f.shift(), off);
+        for (int j = k0, i = k0 * period + off; j < k1; j++, i += period) {
+            FloatVector v = c;
+            if (readX) {
+                v = FloatVector.fromArray(S, x, xo + i, m).sub(c);
+                if (hasLo) {
+                    v = v.sub(l);
+                }
+            }
+            FloatVector g = gradient(FloatVector.fromArray(S, dy, dyo + i, m), v, s, b, relu);
+            inputGradient(g, v, s, e, o, corrected).intoArray(dx, dxo + i, m);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.simdnorm.jmh;
 
 import dev.simdnorm.TensorLayout;
 import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.GradientParams;
 import dev.simdnorm.internal.Kernel;
 
 /**
@@ -22,6 +23,14 @@ class Workload {
     double[] mean;
     double[] m2;
     AffineParams inferenceParams;
+    /** Backward only ({@link #initBackward}): the upstream gradient, sums and coefficients, a hi/lo-centred map. */
+    float[] dy;
+    double[] sumDy;
+    double[] sumDeviationDy;
+    float[] deviationScale;
+    float[] offset;
+    AffineParams trainParams;
+    GradientParams gradientParams;
 
     void init(String impl, int rows, int channels) {
         this.kernel = impl == null ? null : Kernels.named(impl);
@@ -124,5 +133,56 @@ class Workload {
     /** Ceiling for statistics: reading the same floats with a 4-accumulator vector sum. */
     float readSum() {
         return Ceilings.readSum(x, x.length);
+    }
+
+    /** Adds what the backward pass reads: dy (other data of the same shape) and a training map with a low part. */
+    void initBackward() {
+        dy = new Shape(1, 1, rows, channels).data(43);
+        sumDy = new double[channels];
+        sumDeviationDy = new double[channels];
+        deviationScale = new float[channels];
+        offset = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            centerLo[c] = 1e-9f * c;
+            deviationScale[c] = -0.01f;
+            offset[c] = 0.001f;
+        }
+        if (kernel != null) {
+            trainParams = kernel.prepare(channels, center, centerLo, scale, shift);
+            gradientParams = kernel.prepareGradient(channels, deviationScale, offset);
+        }
+    }
+
+    /** Backward, first pass: Σdy and Σ(x − μ)·dy per channel; one read of x and of dy. */
+    double[] gradientSums() {
+        kernel.gradientSums(x, 0, dy, 0, rows, trainParams, false, sumDy, sumDeviationDy);
+        return sumDeviationDy;
+    }
+
+    /** Backward, second pass of a training step: dx (into y) from x and dy; two reads and a write per float. */
+    float[] inputGradient() {
+        kernel.inputGradient(x, 0, dy, 0, y, 0, rows, trainParams, gradientParams, false);
+        return y;
+    }
+
+    /**
+     * The backward pass of a training step as BatchNorm.backward runs it: the sums, the coefficients in double laid
+     * out for the kernel (per call, as BatchNorm does), then dx: two passes over x and dy.
+     */
+    float[] backward() {
+        kernel.gradientSums(x, 0, dy, 0, rows, trainParams, false, sumDy, sumDeviationDy);
+        for (int c = 0; c < channels; c++) {
+            double k = scale[c];
+            deviationScale[c] = (float) (-k * (sumDeviationDy[c] / (rows * 1.001)));
+            offset[c] = (float) (-k * (sumDy[c] / rows));
+        }
+        kernel.inputGradient(x, 0, dy, 0, y, 0, rows, trainParams,
+                kernel.prepareGradient(channels, deviationScale, offset), false);
+        return y;
+    }
+
+    /** Ceiling for the backward passes: reading x and dy with a 4-accumulator vector sum. */
+    float readTwo() {
+        return Ceilings.readTwo(x, dy, x.length);
     }
 }

@@ -1,0 +1,67 @@
+package dev.simdnorm.internal;
+
+/**
+ * The first pass of the backward pass, shared by every kernel: they differ only in how they sum one block
+ * ({@link BlockSums}), so they agree bit for bit.
+ *
+ * <p>Per position of the statistics period ({@link Layout}) and in float, a block sums the masked gradient
+ * {@code g} and {@code v·g} (by FMA), where {@code v = (x − c_hi) − c_lo} is the forward map's centred input. Blocks
+ * hold {@link Layout#blockRows} rows, so each accumulator sums at most {@link Layout#ACCUMULATED} terms and the float
+ * error of a block stays that of a 256-term sum (Higham 2002, §4.2) whatever the number of rows; the positions of a
+ * channel are then summed in position order ({@link Layout#reduce}) and the blocks added in double. No centre has to
+ * be found: the forward map's centre is the batch mean, carried as a hi/lo pair, so {@code v} is the deviation from
+ * the mean to within about 2u·|x − μ|.
+ */
+public final class GradientSums {
+
+    /** How a kernel sums one block. */
+    @FunctionalInterface
+    public interface BlockSums {
+        /**
+         * Per position p of the period: {@code sumG[p] = Σg} and {@code sumVG[p] = Σv·g} (each product by FMA), in
+         * float from +0, over {@code periods} whole periods from {@code xBase} and {@code dyBase} and then the first
+         * {@code tail} positions of one more; positions past the tail get sums over the whole periods only. With
+         * {@code relu}, {@code g = fma(v, scale, shift) ≤ 0 ? 0 : dy}, else {@code g = dy}.
+         *
+         * @param forward the forward map's parameters, as this kernel laid them out
+         */
+        void sum(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int tail, AffineParams forward,
+                 boolean relu, float[] sumG, float[] sumVG);
+    }
+
+    private GradientSums() {
+    }
+
+    /**
+     * Each channel's {@code Σg} and {@code Σv·g} over {@code rows} rows.
+     *
+     * @param kernel         how the kernel sums a block
+     * @param sumDy          out: per-channel Σg, length ≥ channels
+     * @param sumDeviationDy out: per-channel Σv·g, length ≥ channels
+     */
+    public static void sums(BlockSums kernel, float[] x, int xOffset, float[] dy, int dyOffset, int rows,
+                            AffineParams forward, boolean relu, double[] sumDy, double[] sumDeviationDy) {
+        int channels = forward.channels();
+        int period = Layout.statisticsPeriod(channels);
+        int rowsPerPeriod = period / channels;
+        int blockRows = Layout.blockRows(channels);
+        float[] g = Layout.padded(period);
+        float[] vg = Layout.padded(period);
+        float[] blockG = new float[channels];
+        float[] blockVG = new float[channels];
+        java.util.Arrays.fill(sumDy, 0, channels, 0.0);
+        java.util.Arrays.fill(sumDeviationDy, 0, channels, 0.0);
+        for (int r0 = 0, nb; r0 < rows; r0 += nb) {
+            nb = Math.min(blockRows, rows - r0);
+            int start = r0 * channels;
+            kernel.sum(x, xOffset + start, dy, dyOffset + start, period, nb / rowsPerPeriod,
+                    (nb % rowsPerPeriod) * channels, forward, relu, g, vg);
+            Layout.reduce(g, period, channels, blockG);
+            Layout.reduce(vg, period, channels, blockVG);
+            for (int c = 0; c < channels; c++) {
+                sumDy[c] += blockG[c];
+                sumDeviationDy[c] += blockVG[c];
+            }
+        }
+    }
+}
