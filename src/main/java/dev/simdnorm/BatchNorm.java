@@ -176,7 +176,7 @@ public final class BatchNorm {
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
      * @throws IllegalArgumentException  if {@code rows ≤ 0}, if {@code rows = 1} under {@link Convention#PYTORCH}, if
      *                                   a segment is misaligned, y is read-only, x and y partially overlap, or the
-     *                                   channels exceed 2²²
+     *                                   channels exceed 2¹⁴
      * @throws IllegalStateException     if an arena is closed
      * @throws WrongThreadException      if a segment is confined to another thread
      */
@@ -203,7 +203,7 @@ public final class BatchNorm {
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
      * @throws IllegalArgumentException  if {@code rows ≤ 0}, if {@code rows = 1} under {@link Convention#PYTORCH}, if
      *                                   a segment is misaligned, y is read-only, x and y partially overlap, or the
-     *                                   channels exceed 2²²
+     *                                   channels exceed 2¹⁴
      * @throws IllegalStateException     if an arena is closed
      * @throws WrongThreadException      if a segment is confined to another thread
      */
@@ -315,7 +315,7 @@ public final class BatchNorm {
      * @throws NullPointerException      if a segment or {@code parallelism} is null
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
      * @throws IllegalArgumentException  if {@code rows < 0}, a segment is misaligned, y is read-only, x and y
-     *                                   partially overlap, or the channels exceed 2²²
+     *                                   partially overlap, or the channels exceed 2¹⁴
      * @throws IllegalStateException     if an arena is closed
      * @throws WrongThreadException      if a segment is confined to another thread
      */
@@ -332,7 +332,7 @@ public final class BatchNorm {
      * @throws NullPointerException      if a segment is null
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
      * @throws IllegalArgumentException  if {@code rows < 0}, a segment is misaligned, y is read-only, x and y
-     *                                   partially overlap, or the channels exceed 2²²
+     *                                   partially overlap, or the channels exceed 2¹⁴
      * @throws IllegalStateException     if an arena is closed
      * @throws WrongThreadException      if a segment is confined to another thread
      */

@@ -206,7 +206,7 @@ public final class ChannelAffine {
      * @throws NullPointerException      if a segment or {@code parallelism} is null
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
      * @throws IllegalArgumentException  if {@code rows} is negative, a segment is misaligned, y is read-only, x and
-     *                                   y partially overlap, or the channels exceed 2²²
+     *                                   y partially overlap, or the channels exceed 2¹⁴
      * @throws IllegalStateException     if an arena is closed
      * @throws WrongThreadException      if a segment is confined to another thread
      */
@@ -241,7 +241,7 @@ public final class ChannelAffine {
      * @throws NullPointerException      if a segment is null
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
      * @throws IllegalArgumentException  if {@code rows} is negative, a segment is misaligned, y is read-only, x and
-     *                                   y partially overlap, or the channels exceed 2²²
+     *                                   y partially overlap, or the channels exceed 2¹⁴
      * @throws IllegalStateException     if an arena is closed
      * @throws WrongThreadException      if a segment is confined to another thread
      */

@@ -71,8 +71,12 @@ final class Check {
         }
     }
 
-    /** Channels of a segment: a slice of 256 rows of them must fit in a heap array. */
-    static final int MAX_SEGMENT_CHANNELS = 1 << 22;
+    /**
+     * Channels of a segment. Its statistics stage a slice at a time through a heap array, and a slice holds at least
+     * 256 rows (one block): 2¹⁴ channels keep that buffer at 16 MiB per thread, and one row fits in the normalize
+     * chunk.
+     */
+    static final int MAX_SEGMENT_CHANNELS = SegmentStaging.CHUNK_FLOATS;
 
     static void writable(MemorySegment segment, String name) {
         if (segment.isReadOnly()) {
@@ -87,7 +91,8 @@ final class Check {
         }
         MemorySegment xs = x.asSlice(0, bytes);
         MemorySegment ys = y.asSlice(0, bytes);
-        if (xs.asOverlappingSlice(ys).isPresent() && !xs.equals(ys)) {
+        // Overlapping and starting at the same address: the same bytes, also when one is a read-only view.
+        if (xs.asOverlappingSlice(ys).isPresent() && xs.address() != ys.address()) {
             throw new IllegalArgumentException("x and y overlap without being the same bytes; pass the same segment "
                     + "range for in place");
         }

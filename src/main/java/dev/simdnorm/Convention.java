@@ -56,7 +56,7 @@ public enum Convention {
      * the unbiased variance, ε 1e-5. A training batch of one value per channel is an error, as in PyTorch. With
      * {@link BatchNorm.Builder#cumulativeAverage()} (PyTorch's {@code momentum=None}) the factor of the k-th batch is
      * 1/k. Update in float, as its CPU kernel: {@code fl(fl(m·B) + fl((1−m)·R))} for the mean and
-     * {@code fl(fma(m, σ̂², fl((1−m)·R)))} for the variance.
+     * {@code fl(fma(m, σ̂², fl((1−m)·R)))} for the variance, with m cast to float and 1−m a float subtraction.
      */
     PYTORCH(1e-5f, 0.1f, true),
 
@@ -140,15 +140,16 @@ public enum Convention {
      */
     Weights weights(float momentum, long cumulativeStep) {
         if (cumulativeStep > 0) {
-            // torch: exponential_average_factor = 1.0 / float(num_batches_tracked), a Python double.
-            double f = 1.0 / cumulativeStep;
-            return new Weights((float) (1.0 - f), (float) f);
+            // torch: exponential_average_factor = 1.0 / float(num_batches_tracked), a Python double, which the CPU
+            // kernel casts to float before it subtracts it from 1 in float.
+            float f = (float) (1.0 / cumulativeStep);
+            return new Weights(1f - f, f);
         }
         return switch (this) {
             case TENSORFLOW, KERAS -> new Weights(momentum, decimalOneMinus(momentum));
             case ONNX -> new Weights(momentum, 1f - momentum);
-            case TF_FUSED -> new Weights(1f - momentum, momentum);
-            case PYTORCH -> new Weights(decimalOneMinus(momentum), momentum);
+            // ATen batch_norm_cpu_update_stats_template: momentum_ = static_cast<float>(momentum), then 1 - momentum_.
+            case TF_FUSED, PYTORCH -> new Weights(1f - momentum, momentum);
         };
     }
 
@@ -177,11 +178,18 @@ public enum Convention {
                     variance[c] = variance[c] * old + batchVariance[c] * fresh;
                 }
                 case TF_FUSED -> {
-                    mean[c] = old * mean[c] + fresh * batchMean[c];
-                    variance[c] = old * variance[c] + (fresh * batchVariance[c]) * bessel;
+                    if (fresh == 1f) { // TF's own special case: the batch's statistics replace the running ones
+                        mean[c] = batchMean[c];
+                        variance[c] = batchVariance[c] * bessel;
+                    } else {
+                        mean[c] = old * mean[c] + fresh * batchMean[c];
+                        variance[c] = old * variance[c] + (fresh * batchVariance[c]) * bessel;
+                    }
                 }
                 case PYTORCH -> {
                     mean[c] = fresh * batchMean[c] + old * mean[c];
+                    // ATen holds the unbiased variance in double: the float product m·σ̂² is exact there, and the
+                    // sum is rounded once to float, which is an FMA.
                     variance[c] = Math.fma(fresh, batchVariance[c], old * variance[c]);
                 }
             }

@@ -90,7 +90,7 @@ public final class Moments {
      * @param parallelism where to run the work; a segment confined to one thread is read on the calling thread only
      * @return the per-channel moments over the rows
      * @throws NullPointerException      if {@code x} or {@code parallelism} is null
-     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive or channels exceed 2²², or
+     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive or channels exceed 2¹⁴, or
      *                                   if x is misaligned
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}
      * @throws IllegalStateException     if x's arena is closed
@@ -121,7 +121,7 @@ public final class Moments {
      * @param channels C, at least 1
      * @return the per-channel moments over the rows
      * @throws NullPointerException      if {@code x} is null
-     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive or channels exceed 2²², or
+     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive or channels exceed 2¹⁴, or
      *                                   if x is misaligned
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}
      * @throws IllegalStateException     if x's arena is closed
@@ -189,12 +189,12 @@ public final class Moments {
         Check.tensorRange(x, "x", offset, n, channels, spatial);
         Check.positiveForStatistics(n, "n");
         Check.positiveForStatistics(spatial, "spatial");
+        if (layout == TensorLayout.NHWC) {
+            return of(x, offset, n * spatial, channels); // the same slices, so the same bits
+        }
         double[] mean = new double[channels];
         double[] m2 = new double[channels];
-        switch (layout) {
-            case NHWC -> KernelProvider.kernel().moments(x, offset, n * spatial, channels, mean, m2);
-            case NCHW -> KernelProvider.kernel().momentsNchw(x, offset, n, channels, spatial, mean, m2);
-        }
+        KernelProvider.kernel().momentsNchw(x, offset, n, channels, spatial, mean, m2);
         return new Moments((long) n * spatial, mean, m2);
     }
 

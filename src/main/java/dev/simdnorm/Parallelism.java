@@ -3,7 +3,6 @@ package dev.simdnorm;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
@@ -19,8 +18,9 @@ import java.util.function.IntConsumer;
  * handing work to another thread costs more than it saves there (measured, see the README).
  *
  * <p>The calling thread always works too, and takes every slice no other thread has started, so a call completes even
- * if the executor is saturated, slow to start tasks, or rejects them. An exception thrown by the work is rethrown to
- * the caller after every started slice has finished. A parallel call allocates a few small objects per task; the
+ * if the executor is saturated, slow to start tasks, or rejects them (or throws any exception when asked to run
+ * one). An exception thrown by the work, or an {@link Error} thrown by the executor, is rethrown to the caller after
+ * every started slice has finished. A parallel call allocates a few small objects per task; the
  * sequential inference path allocates nothing. Instances are immutable and thread-safe.
  */
 public final class Parallelism {
@@ -118,15 +118,22 @@ public final class Parallelism {
                 }
             }
         };
+        Error submitFailure = null;
         for (int k = 0; k < helpers; k++) {
             try {
                 executor.execute(worker);
-            } catch (RejectedExecutionException e) {
-                break; // the caller takes the rest
+            } catch (RuntimeException e) {
+                break; // rejected, or the executor failed: the caller takes the rest
+            } catch (Error e) {
+                submitFailure = e; // e.g. no native thread: the caller takes the rest, then rethrows it
+                break;
             }
         }
         worker.run();
         awaitUninterruptibly(finished);
+        if (submitFailure != null) {
+            throw submitFailure;
+        }
         Throwable t = failure.get();
         if (t instanceof RuntimeException e) {
             throw e;

@@ -14,13 +14,16 @@ import java.lang.foreign.ValueLayout;
  */
 final class SegmentStaging {
 
-    /** Floats per normalize chunk: one chunk in, normalized in place, out again, all within L1/L2. */
+    /** Floats of the normalize buffer: one row of the most channels a segment may have (Check). */
     static final int CHUNK_FLOATS = 16 * 1024;
+
+    /** Floats per normalize step: in, normalized in place, out again, within L1 (48 KiB here). */
+    private static final int STEP_FLOATS = 4 * 1024;
 
     /** A thread that is never started, hence owns no segment: asks whether a segment is shared between threads. */
     private static final Thread NOT_AN_OWNER = Thread.ofPlatform().unstarted(() -> { });
 
-    /** The normalize buffer of each thread, reused so that inference on segments allocates nothing per call. */
+    /** The normalize buffer of each thread, reused so that inference on segments needs no buffer per call. */
     private static final ThreadLocal<float[]> CHUNK = ThreadLocal.withInitial(() -> new float[CHUNK_FLOATS]);
 
     private SegmentStaging() {
@@ -41,9 +44,19 @@ final class SegmentStaging {
         return (int) (s.address() / Float.BYTES);
     }
 
-    /** Copies {@code floats} floats from float index {@code from} of {@code x} into a new array. */
+    /** The statistics buffer of each thread: one slice, about 1 MiB (C KiB above 1024 channels), reused. */
+    private static final ThreadLocal<float[]> SLICE = ThreadLocal.withInitial(() -> new float[Slices.SLICE_FLOATS]);
+
+    /**
+     * Copies {@code floats} floats from float index {@code from} of {@code x} into this thread's slice buffer, from
+     * index 0, and returns the buffer; valid until this thread's next call.
+     */
     static float[] read(MemorySegment x, long from, int floats) {
-        float[] staged = new float[floats];
+        float[] staged = SLICE.get();
+        if (staged.length < floats) {
+            staged = new float[floats];
+            SLICE.set(staged);
+        }
         MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, from * Float.BYTES, staged, 0, floats);
         return staged;
     }
@@ -62,11 +75,7 @@ final class SegmentStaging {
             return;
         }
         float[] chunk = CHUNK.get();
-        if (chunk.length < channels) {
-            chunk = new float[channels];
-            CHUNK.set(chunk);
-        }
-        int chunkRows = chunk.length / channels;
+        int chunkRows = Math.max(1, STEP_FLOATS / channels); // one row fits: at most CHUNK_FLOATS channels (Check)
         for (int done = 0, n; done < rows; done += n) {
             n = Math.min(chunkRows, rows - done);
             long from = (xRow + done) * channels * Float.BYTES;

@@ -146,21 +146,18 @@ class BatchNormPropertyTest {
     }
 
     /**
-     * The weights {old, fresh} each framework multiplies by, as its documentation and source give them: Python
-     * computes {@code 1 − momentum} in double from the decimal value (TF, Keras, PyTorch), C++ in float (TF fused,
-     * ONNX Runtime); PyTorch's cumulative average weighs the k-th batch {@code 1.0 / k}.
+     * The weights {old, fresh} each framework multiplies by, as its source gives them: Python computes
+     * {@code 1 − momentum} in double from the decimal value (TF idiom, Keras); C++ casts the momentum to float and
+     * subtracts in float (TF fused, ONNX Runtime, and ATen's batch_norm_cpu_update_stats_template for PyTorch, whose
+     * cumulative average passes the Python double {@code 1.0 / k}).
      */
     static double[] frameworkWeights(TrainCase k, int step) {
-        float m = k.momentum();
-        double decimalOneMinus = (float) (1 - Double.parseDouble(Float.toString(m)));
-        if (k.cumulative()) {
-            return new double[] {(float) (1 - 1.0 / step), (float) (1.0 / step)};
-        }
+        float m = k.cumulative() ? (float) (1.0 / step) : k.momentum();
+        double pythonOneMinus = (float) (1 - Double.parseDouble(Float.toString(m)));
         return switch (k.convention()) {
-            case TENSORFLOW, KERAS -> new double[] {m, decimalOneMinus};
+            case TENSORFLOW, KERAS -> new double[] {m, pythonOneMinus};
             case ONNX -> new double[] {m, 1f - m};
-            case TF_FUSED -> new double[] {1f - m, m};
-            case PYTORCH -> new double[] {decimalOneMinus, m};
+            case TF_FUSED, PYTORCH -> new double[] {1f - m, m};
         };
     }
 

@@ -63,6 +63,12 @@ class ParallelismTest {
                                     Double.doubleToLongBits(m.varianceAsDouble(c)), p + " variance[" + c + "]");
                         }
                     }
+                    // The NHWC overload that names the layout cuts the same slices: the same bits.
+                    Moments byLayout = Moments.of(t.x(), t.offset(), TensorLayout.NHWC, t.rows(), t.channels(), 1);
+                    for (int c = 0; c < t.channels(); c++) {
+                        assertEquals(Double.doubleToLongBits(reference.varianceAsDouble(c)),
+                                Double.doubleToLongBits(byLayout.varianceAsDouble(c)), "NHWC by layout, " + c);
+                    }
                     // Slices are merged by Chan's formula in double, like blocks: the oracle's bound still holds.
                     MomentsPropertyTest.assertMatches(Oracle.moments(t.x(), t.offset(), t.rows(), t.channels()),
                             reference);
@@ -134,6 +140,18 @@ class ParallelismTest {
     }
 
     @Test
+    void slicesOfTensorsBeyondTwoToTheThirtyOneFloats() {
+        // The long arithmetic of Slices without the memory: 2⁴⁰ rows of 3 channels.
+        long rows = 1L << 40;
+        Slices s = new Slices(rows, 3);
+        int last = s.count() - 1;
+        assertEquals(rows, s.start(last) + s.rows(last), "the last slice ends at the last row");
+        assertEquals(s.rows(0), s.start(1), "slices follow one another");
+        assertEquals(true, s.start(last) > Integer.MAX_VALUE, "starts beyond int");
+        assertEquals(true, (long) s.rows(0) * 3 <= Slices.SLICE_FLOATS, "a slice stays about 1 MiB");
+    }
+
+    @Test
     void callsCompleteWhenTheExecutorRejectsOrNeverRuns() {
         int tasks = 40;
         long floats = Parallelism.MIN_PARALLEL_FLOATS;
@@ -141,6 +159,8 @@ class ParallelismTest {
         AtomicInteger ran = new AtomicInteger();
         for (Parallelism p : List.of(Parallelism.of(r -> {
             throw new RejectedExecutionException("full");
+        }, 4), Parallelism.of(r -> {
+            throw new IllegalStateException("broken executor");
         }, 4), Parallelism.of(parked::add, 4))) {
             ran.set(0);
             p.forEach(tasks, floats, i -> ran.incrementAndGet());
@@ -165,6 +185,17 @@ class ParallelismTest {
         assertEquals(2, submitted.get(), "caller plus two tasks");
         p.forEach(2, Parallelism.MIN_PARALLEL_FLOATS, i -> { });
         assertEquals(3, submitted.get(), "no more tasks than slices");
+    }
+
+    @Test
+    void anErrorOfTheExecutorReachesTheCallerAfterTheWorkIsDone() {
+        OutOfMemoryError noThread = new OutOfMemoryError("unable to create native thread");
+        AtomicInteger ran = new AtomicInteger();
+        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> Parallelism.of(r -> {
+            throw noThread;
+        }, 4).forEach(20, Parallelism.MIN_PARALLEL_FLOATS, i -> ran.incrementAndGet()));
+        assertSame(noThread, e);
+        assertEquals(20, ran.get(), "the caller did every slice first");
     }
 
     @Test

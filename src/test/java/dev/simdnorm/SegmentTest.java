@@ -91,8 +91,15 @@ class SegmentTest {
                             "training y");
                     assertArrayEquals(arrays.runningMean(), segments.runningMean(), "running mean");
                     assertArrayEquals(arrays.runningVariance(), segments.runningVariance(), "running variance");
+                    // x over a float[] and y native, or the reverse: each side takes its own path.
+                    Kind other = k.kind() == Kind.FLOAT_ARRAY ? Kind.NATIVE_SHARED : Kind.FLOAT_ARRAY;
+                    MemorySegment mixed = other.of(new float[n], 0, n, arena);
                     arrays.inference(t.x(), t.offset(), y, t.offset(), t.rows());
-                    segments.inference(x, x, t.rows(), p); // in place
+                    segments.inference(x, mixed, t.rows(), p);
+                    assertArrayEquals(ParallelismTest.bits(y, t.offset(), n),
+                            ParallelismTest.bits(floats(mixed, n), 0, n), "inference y, mixed kinds");
+                    // In place, x given as a read-only view of the same bytes.
+                    segments.inference(x.asReadOnly(), x, t.rows(), p);
                     assertArrayEquals(ParallelismTest.bits(y, t.offset(), n), ParallelismTest.bits(floats(x, n), 0, n),
                             "inference y, in place");
                 }
@@ -152,7 +159,8 @@ class SegmentTest {
     /**
      * A tensor of more than 2³¹ floats, the long-index paths end to end. It needs 8 GiB: it runs where
      * {@code -Dsimdnorm.large=true} (the default surefire execution) and the machine has the memory, else it is
-     * skipped and the long arithmetic is covered by {@link ParallelismTest#slicesCoverEveryRowOnce} only.
+     * skipped and the long arithmetic is covered by {@link ParallelismTest#slicesOfTensorsBeyondTwoToTheThirtyOneFloats}
+     * only.
      * Channel 0 alternates ±1 by row and channel 1 is 3 ∓ 1, so the exact moments are 0, 3 and variance 1, and the
      * values are dyadic: the statistics are exact (ExactArithmeticTest) and so must be these.
      */

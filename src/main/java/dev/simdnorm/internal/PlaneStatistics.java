@@ -6,7 +6,7 @@ package dev.simdnorm.internal;
  *
  * <p>A channel is N runs (planes) of {@code spatial} floats, {@code channels·spatial} floats apart. Its values are
  * summed along memory into {@link #WIDTH} float accumulators: the value at index j of a run goes to accumulator
- * {@code j mod 64}, whatever the vector width, so the lanes of a vector hold one channel. A block is a group of whole
+ * {@code j mod 64} (the whole periods of every run of a block first, then their tails), whatever the vector width, so the lanes of a vector hold one channel. A block is a group of whole
  * runs in which no accumulator sums more than {@link Layout#ACCUMULATED} values (256 runs of 49 floats, 5 runs of
  * 3136), or a segment of {@link #MAX_BLOCK_LENGTH} floats of a longer run. Each block is then treated as in
  * {@link Statistics}, one channel at a time: summed around the mean so far (the first block around the mean of its

@@ -74,13 +74,25 @@ public final class ScalarKernel implements Kernel {
         PlaneStatistics.moments(ScalarKernel::planeDeviations, x, offset, n, channels, spatial, mean, m2);
     }
 
-    /** {@link PlaneStatistics.Deviations}, one value at a time, each into accumulator {@code j mod 64}. */
+    /**
+     * {@link PlaneStatistics.Deviations}, one value at a time, each into accumulator {@code j mod 64}: the whole
+     * periods of every run first, then the tails of every run (the order the vector kernel keeps without masks in its
+     * main loop).
+     */
     private static void planeDeviations(float[] x, int base, int stride, int runs, int length, float centre,
                                         float[] r, float[] q) {
         java.util.Arrays.fill(r, 0, PlaneStatistics.WIDTH, 0f);
         java.util.Arrays.fill(q, 0, PlaneStatistics.WIDTH, 0f);
+        int whole = length - length % PlaneStatistics.WIDTH;
         for (int k = 0, b = base; k < runs; k++, b += stride) {
-            for (int j = 0, p = 0; j < length; j++, p = p + 1 == PlaneStatistics.WIDTH ? 0 : p + 1) {
+            for (int j = 0, p = 0; j < whole; j++, p = p + 1 == PlaneStatistics.WIDTH ? 0 : p + 1) {
+                float d = x[b + j] - centre;
+                r[p] += d;
+                q[p] = Math.fma(d, d, q[p]);
+            }
+        }
+        for (int k = 0, b = base; k < runs; k++, b += stride) {
+            for (int j = whole, p = 0; j < length; j++, p++) {
                 float d = x[b + j] - centre;
                 r[p] += d;
                 q[p] = Math.fma(d, d, q[p]);

@@ -339,19 +339,17 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
 
     /**
      * {@link PlaneStatistics.Deviations}: the 64 accumulators are 64/L vectors, taken four at a time; each group keeps
-     * its accumulators in registers while it walks every run of the block (narrower species walk the block, from
-     * cache, once per group). A run's last, partial period is masked: masked-off lanes keep their sums.
+     * its accumulators in registers while it walks the whole periods of every run of the block, then the runs' masked
+     * tails in a loop of their own (masked-off lanes add nothing), the order of {@link ScalarKernel}. Narrower species
+     * walk the block, from cache, once per group.
      */
     private static void sumPlaneDeviations(float[] x, int base, int stride, int runs, int length, float centre,
                                            float[] outR, float[] outQ) {
         int full = length / PlaneStatistics.WIDTH;
         int tail = length % PlaneStatistics.WIDTH;
+        int whole = full * PlaneStatistics.WIDTH;
         FloatVector c = FloatVector.broadcast(S, centre);
         for (int g = 0; g < PlaneStatistics.WIDTH; g += 4 * L) {
-            VectorMask<Float> t0 = S.indexInRange(g, tail);
-            VectorMask<Float> t1 = S.indexInRange(g + L, tail);
-            VectorMask<Float> t2 = S.indexInRange(g + 2 * L, tail);
-            VectorMask<Float> t3 = S.indexInRange(g + 3 * L, tail);
             FloatVector r0 = FloatVector.zero(S);
             FloatVector r1 = FloatVector.zero(S);
             FloatVector r2 = FloatVector.zero(S);
@@ -361,8 +359,7 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
             FloatVector q2 = FloatVector.zero(S);
             FloatVector q3 = FloatVector.zero(S);
             for (int k = 0, b = base; k < runs; k++, b += stride) {
-                int i = b + g;
-                for (int j = 0; j < full; j++, i += PlaneStatistics.WIDTH) {
+                for (int j = 0, i = b + g; j < full; j++, i += PlaneStatistics.WIDTH) {
                     FloatVector d0 = FloatVector.fromArray(S, x, i).sub(c);
                     FloatVector d1 = FloatVector.fromArray(S, x, i + L).sub(c);
                     FloatVector d2 = FloatVector.fromArray(S, x, i + 2 * L).sub(c);
@@ -376,20 +373,6 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
                     q2 = d2.fma(d2, q2);
                     q3 = d3.fma(d3, q3);
                 }
-                if (tail > g) {
-                    FloatVector d0 = FloatVector.fromArray(S, x, i, t0).sub(c);
-                    FloatVector d1 = FloatVector.fromArray(S, x, i + L, t1).sub(c);
-                    FloatVector d2 = FloatVector.fromArray(S, x, i + 2 * L, t2).sub(c);
-                    FloatVector d3 = FloatVector.fromArray(S, x, i + 3 * L, t3).sub(c);
-                    r0 = r0.add(d0, t0);
-                    r1 = r1.add(d1, t1);
-                    r2 = r2.add(d2, t2);
-                    r3 = r3.add(d3, t3);
-                    q0 = q0.blend(d0.fma(d0, q0), t0);
-                    q1 = q1.blend(d1.fma(d1, q1), t1);
-                    q2 = q2.blend(d2.fma(d2, q2), t2);
-                    q3 = q3.blend(d3.fma(d3, q3), t3);
-                }
             }
             r0.intoArray(outR, g);
             r1.intoArray(outR, g + L);
@@ -399,6 +382,18 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
             q1.intoArray(outQ, g + L);
             q2.intoArray(outQ, g + 2 * L);
             q3.intoArray(outQ, g + 3 * L);
+        }
+        for (int off = 0; off < tail; off += L) {
+            VectorMask<Float> m = S.indexInRange(off, tail);
+            FloatVector r = FloatVector.fromArray(S, outR, off);
+            FloatVector q = FloatVector.fromArray(S, outQ, off);
+            for (int k = 0, i = base + whole + off; k < runs; k++, i += stride) {
+                FloatVector d = FloatVector.fromArray(S, x, i, m).sub(c);
+                r = r.add(d, m);
+                q = q.blend(d.fma(d, q), m);
+            }
+            r.intoArray(outR, off);
+            q.intoArray(outQ, off);
         }
     }
 
