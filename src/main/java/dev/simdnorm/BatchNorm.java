@@ -148,8 +148,30 @@ public final class BatchNorm {
      * @throws IllegalArgumentException  if {@code n} or {@code spatial} is not positive, if n·spatial = 1 under
      *                                   {@link Convention#PYTORCH}, or if x and y partially overlap
      */
+    public Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
+        return train(x, xOffset, y, yOffset, layout, n, spatial, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #train(float[], int, float[], int, TensorLayout, int, int)}, spread over threads; the same bits, running
+     * statistics included, for every parallelism.
+     *
+     * @param x           input batch
+     * @param xOffset     index of the first input float
+     * @param y           output, in the same layout
+     * @param yOffset     index of the first output float
+     * @param layout      how the tensors lie in {@code x} and {@code y}
+     * @param n           N, at least 1
+     * @param spatial     H·W, at least 1
+     * @param parallelism where to run the work
+     * @return the batch moments
+     * @throws NullPointerException      if an array, {@code layout} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the n·C·spatial floats do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is not positive, if n·spatial = 1 under
+     *                                   {@link Convention#PYTORCH}, or if x and y partially overlap
+     */
     public synchronized Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n,
-                                      int spatial) {
+                                      int spatial, Parallelism parallelism) {
         Check.layout(layout);
         int floats = Check.tensorRange(x, "x", xOffset, n, channels, spatial);
         Check.tensorRange(y, "y", yOffset, n, channels, spatial);
@@ -157,8 +179,9 @@ public final class BatchNorm {
         Check.positiveForStatistics(spatial, "spatial");
         checkTrainingRows((long) n * spatial);
         Check.noPartialOverlap(x, xOffset, y, yOffset, floats);
-        Moments batch = Moments.of(x, xOffset, layout, n, channels, spatial);
-        trainingMap(batch).apply(x, xOffset, y, yOffset, layout, n, spatial);
+        Check.notNull(parallelism, "parallelism");
+        Moments batch = Moments.of(x, xOffset, layout, n, channels, spatial, parallelism);
+        trainingMap(batch).apply(x, xOffset, y, yOffset, layout, n, spatial, parallelism);
         return commit(batch, (long) n * spatial);
     }
 
@@ -300,6 +323,27 @@ public final class BatchNorm {
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
         inferenceMap.apply(x, xOffset, y, yOffset, layout, n, spatial);
+    }
+
+    /**
+     * {@link #inference(float[], int, float[], int, TensorLayout, int, int)}, spread over threads; the same bits for
+     * every parallelism. Lock-free.
+     *
+     * @param x           input
+     * @param xOffset     index of the first input float
+     * @param y           output, in the same layout
+     * @param yOffset     index of the first output float
+     * @param layout      how the tensors lie in {@code x} and {@code y}
+     * @param n           N, ≥ 0
+     * @param spatial     H·W, ≥ 0
+     * @param parallelism where to run the work
+     * @throws NullPointerException      if an array, {@code layout} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the n·C·spatial floats do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative or x and y partially overlap
+     */
+    public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial,
+                          Parallelism parallelism) {
+        inferenceMap.apply(x, xOffset, y, yOffset, layout, n, spatial, parallelism);
     }
 
     /**

@@ -267,18 +267,47 @@ public final class ChannelAffine {
      * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative or x and y partially overlap
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
+        apply(x, xOffset, y, yOffset, layout, n, spatial, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #apply(float[], int, float[], int, TensorLayout, int, int)}, spread over threads (NCHW in groups of whole
+     * images); the same bits for every parallelism, as each element is computed alone.
+     *
+     * @param x           input
+     * @param xOffset     index of the first input float
+     * @param y           output, in the same layout; may be {@code x} at the same offset
+     * @param yOffset     index of the first output float
+     * @param layout      how the tensors lie in {@code x} and {@code y}
+     * @param n           N, ≥ 0
+     * @param spatial     H·W, ≥ 0
+     * @param parallelism where to run the work
+     * @throws NullPointerException      if an array, {@code layout} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the n·C·spatial floats do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative or x and y partially overlap
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial,
+                      Parallelism parallelism) {
         Check.layout(layout);
         int floats = Check.tensorRange(x, "x", xOffset, n, center.length, spatial);
         Check.tensorRange(y, "y", yOffset, n, center.length, spatial);
         Check.noPartialOverlap(x, xOffset, y, yOffset, floats);
+        Check.notNull(parallelism, "parallelism");
         if (floats == 0) {
             return; // (n·channels may not fit in an int when spatial is 0)
         }
-        boolean relu = activation == Activation.RELU;
-        switch (layout) {
-            case NHWC -> KernelProvider.kernel().normalize(x, xOffset, y, yOffset, n * spatial, params, relu);
-            case NCHW -> KernelProvider.kernel().normalizeNchw(x, xOffset, y, yOffset, n, spatial, params, relu);
+        if (layout == TensorLayout.NHWC) {
+            apply(x, xOffset, y, yOffset, n * spatial, parallelism);
+            return;
         }
+        boolean relu = activation == Activation.RELU;
+        int image = floats / n;
+        int group = Math.max(1, Slices.SLICE_FLOATS / image);
+        parallelism.forEach(Math.ceilDiv(n, group), floats, g -> {
+            int from = g * group;
+            KernelProvider.kernel().normalizeNchw(x, xOffset + from * image, y, yOffset + from * image,
+                    Math.min(group, n - from), spatial, params, relu);
+        });
     }
 
     /**

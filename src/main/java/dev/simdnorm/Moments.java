@@ -183,18 +183,44 @@ public final class Moments {
      * @throws IndexOutOfBoundsException if the n·channels·spatial floats do not fit in {@code x} from {@code offset}
      */
     public static Moments of(float[] x, int offset, TensorLayout layout, int n, int channels, int spatial) {
+        return of(x, offset, layout, n, channels, spatial, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #of(float[], int, TensorLayout, int, int, int)}, spread over threads; the same bits for every
+     * parallelism. NHWC is cut into slices of rows as {@link #of(float[], int, int, int, Parallelism)}; NCHW into
+     * groups of whole channels (about 1 MiB of data each), whose moments do not depend on one another.
+     *
+     * @param x           the tensor
+     * @param offset      index of the first float
+     * @param layout      how the tensor lies in {@code x}
+     * @param n           N, at least 1
+     * @param channels    C, at least 1
+     * @param spatial     H·W, at least 1
+     * @param parallelism where to run the work
+     * @return the per-channel moments over the n·spatial values of each channel
+     * @throws NullPointerException      if {@code x}, {@code layout} or {@code parallelism} is null
+     * @throws IllegalArgumentException  if {@code n}, {@code channels} or {@code spatial} is not positive
+     * @throws IndexOutOfBoundsException if the n·channels·spatial floats do not fit in {@code x} from {@code offset}
+     */
+    public static Moments of(float[] x, int offset, TensorLayout layout, int n, int channels, int spatial,
+                             Parallelism parallelism) {
         Check.notNull(x, "x");
         Check.layout(layout);
         Check.channels(channels);
         Check.tensorRange(x, "x", offset, n, channels, spatial);
         Check.positiveForStatistics(n, "n");
         Check.positiveForStatistics(spatial, "spatial");
+        Check.notNull(parallelism, "parallelism");
         if (layout == TensorLayout.NHWC) {
-            return of(x, offset, n * spatial, channels); // the same slices, so the same bits
+            return of(x, offset, n * spatial, channels, parallelism); // the same slices, so the same bits
         }
         double[] mean = new double[channels];
         double[] m2 = new double[channels];
-        KernelProvider.kernel().momentsNchw(x, offset, n, channels, spatial, mean, m2);
+        int group = Math.max(1, Slices.SLICE_FLOATS / (n * spatial));
+        parallelism.forEach(Math.ceilDiv(channels, group), (long) n * channels * spatial,
+                g -> KernelProvider.kernel().momentsNchw(x, offset, n, channels, spatial, g * group,
+                        Math.min(channels, (g + 1) * group), mean, m2));
         return new Moments((long) n * spatial, mean, m2);
     }
 

@@ -29,8 +29,8 @@ class NchwKernelPropertyTest {
             double[] sq = new double[c];
             double[] vm = new double[c];
             double[] vq = new double[c];
-            ScalarKernel.INSTANCE.momentsNchw(t.x(), t.offset(), t.n(), c, t.spatial(), sm, sq);
-            vector.momentsNchw(t.x(), t.offset(), t.n(), c, t.spatial(), vm, vq);
+            ScalarKernel.INSTANCE.momentsNchw(t.x(), t.offset(), t.n(), c, t.spatial(), 0, c, sm, sq);
+            vector.momentsNchw(t.x(), t.offset(), t.n(), c, t.spatial(), 0, c, vm, vq);
             for (int i = 0; i < c; i++) {
                 assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
                         "mean bits, channel " + i + ": scalar " + sm[i] + ", vector " + vm[i]);

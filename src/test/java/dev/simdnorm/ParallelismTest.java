@@ -115,6 +115,50 @@ class ParallelismTest {
         });
     }
 
+    /** NCHW tensors from half a slice to a few, in groups of channels and of images. */
+    static final Gen<dev.simdnorm.prop.PlaneCase> LARGE_PLANES = ch -> {
+        int channels = ch.between(1, 70);
+        int spatial = ch.oneOf(1, 3, 49, 196, 1000, 3136, 40000);
+        int floats = ch.between(Slices.SLICE_FLOATS / 2, (int) (3 * Parallelism.MIN_PARALLEL_FLOATS));
+        int n = Math.max(1, floats / (channels * spatial));
+        return dev.simdnorm.prop.PlaneCase.make(ch.between(0, 7), n, channels, spatial, 1,
+                ch.oneOf(Distribution.values()), ch.seed());
+    };
+
+    @Test
+    void nchwIsTheSameBitsForEveryThreadCount() {
+        Property.check("parallel NCHW statistics, train and inference: same bits for every parallelism", 8,
+                LARGE_PLANES, t -> {
+                    int c = t.channels();
+                    BatchNorm sequential = BatchNorm.builder(c).build();
+                    float[] expected = new float[t.x().length];
+                    Moments batch = sequential.train(t.x(), t.offset(), expected, t.offset(), TensorLayout.NCHW,
+                            t.n(), t.spatial());
+                    float[] expectedInference = new float[t.x().length];
+                    sequential.inference(t.x(), t.offset(), expectedInference, t.offset(), TensorLayout.NCHW, t.n(),
+                            t.spatial());
+                    for (Parallelism p : parallelisms()) {
+                        BatchNorm bn = BatchNorm.builder(c).build();
+                        float[] y = new float[t.x().length];
+                        Moments m = bn.train(t.x(), t.offset(), y, t.offset(), TensorLayout.NCHW, t.n(), t.spatial(),
+                                p);
+                        for (int ch = 0; ch < c; ch++) {
+                            assertEquals(Double.doubleToLongBits(batch.varianceAsDouble(ch)),
+                                    Double.doubleToLongBits(m.varianceAsDouble(ch)), p + " variance[" + ch + "]");
+                            assertEquals(Double.doubleToLongBits(batch.meanAsDouble(ch)),
+                                    Double.doubleToLongBits(m.meanAsDouble(ch)), p + " mean[" + ch + "]");
+                        }
+                        int length = t.n() * c * t.spatial();
+                        assertArrayEquals(bits(expected, t.offset(), length), bits(y, t.offset(), length),
+                                p + ": training y");
+                        assertArrayEquals(sequential.runningVariance(), bn.runningVariance(), p + ": running");
+                        bn.inference(t.x(), t.offset(), y, t.offset(), TensorLayout.NCHW, t.n(), t.spatial(), p);
+                        assertArrayEquals(bits(expectedInference, t.offset(), length), bits(y, t.offset(), length),
+                                p + ": inference");
+                    }
+                });
+    }
+
     /** Bits, with every NaN alike (see above). */
     static int[] bits(float[] a, int offset, int length) {
         int[] out = new int[length];

@@ -41,13 +41,15 @@ public interface Kernel {
     // ------------------------------------------------------------ NCHW: each channel is N contiguous planes
 
     /**
-     * Writes each channel's mean and M2 over an NCHW tensor of {@code n·channels·spatial} floats from {@code offset},
-     * by {@link PlaneStatistics}: the order of operations is the same for every kernel.
+     * Writes the mean and M2 of channels [fromChannel, toChannel) of an NCHW tensor of {@code n·channels·spatial}
+     * floats from {@code offset}, by {@link PlaneStatistics}: the order of operations is the same for every kernel,
+     * and each channel's result does not depend on which others are computed with it.
      *
-     * @param mean out: per-channel mean, length ≥ channels
+     * @param mean out: per-channel mean, length ≥ channels; entries outside the range are left alone
      * @param m2   out: per-channel sum of squared deviations from the mean, length ≥ channels
      */
-    void momentsNchw(float[] x, int offset, int n, int channels, int spatial, double[] mean, double[] m2);
+    void momentsNchw(float[] x, int offset, int n, int channels, int spatial, int fromChannel, int toChannel,
+                     double[] mean, double[] m2);
 
     /**
      * {@link #normalize} for an NCHW tensor of {@code n·channels·spatial} floats: the same formula per element, with

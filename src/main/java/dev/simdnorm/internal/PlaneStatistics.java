@@ -63,7 +63,7 @@ public final class PlaneStatistics {
      * @param kernel how the kernel sums deviations
      */
     public static void moments(Deviations kernel, float[] x, int offset, int n, int channels, int spatial,
-                               double[] mean, double[] m2) {
+                               int fromChannel, int toChannel, double[] mean, double[] m2) {
         int stride = channels * spatial;
         int runsPerBlock = blockRuns(spatial);
         int length = blockLength(spatial);
@@ -74,7 +74,7 @@ public final class PlaneStatistics {
         float[] sumQ = new float[1];
         double[] channelMean = new double[1];
         double[] channelM2 = new double[1];
-        for (int c = 0; c < channels; c++) {
+        for (int c = fromChannel; c < toChannel; c++) {
             long done = 0;
             for (int i0 = 0, runs; i0 < n; i0 += runs) {
                 runs = Math.min(runsPerBlock, n - i0);

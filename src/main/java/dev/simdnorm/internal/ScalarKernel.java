@@ -70,8 +70,9 @@ public final class ScalarKernel implements Kernel {
     // ------------------------------------------------------------ NCHW: each channel is N contiguous planes
 
     @Override
-    public void momentsNchw(float[] x, int offset, int n, int channels, int spatial, double[] mean, double[] m2) {
-        PlaneStatistics.moments(ScalarKernel::planeDeviations, x, offset, n, channels, spatial, mean, m2);
+    public void momentsNchw(float[] x, int offset, int n, int channels, int spatial, int fromChannel, int toChannel,
+                            double[] mean, double[] m2) {
+        PlaneStatistics.moments(ScalarKernel::planeDeviations, x, offset, n, channels, spatial, fromChannel, toChannel, mean, m2);
     }
 
     /**

@@ -333,8 +333,9 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     // ------------------------------------------------------------ NCHW: each channel is N contiguous planes
 
     @Override
-    public void momentsNchw(float[] x, int offset, int n, int channels, int spatial, double[] mean, double[] m2) {
-        PlaneStatistics.moments(VectorKernel::sumPlaneDeviations, x, offset, n, channels, spatial, mean, m2);
+    public void momentsNchw(float[] x, int offset, int n, int channels, int spatial, int fromChannel, int toChannel,
+                            double[] mean, double[] m2) {
+        PlaneStatistics.moments(VectorKernel::sumPlaneDeviations, x, offset, n, channels, spatial, fromChannel, toChannel, mean, m2);
     }
 
     /**

@@ -108,12 +108,12 @@ class Workload {
     }
 
     double[] statisticsNchw() {
-        kernel.momentsNchw(x, 0, n, channels, spatial, mean, m2);
+        kernel.momentsNchw(x, 0, n, channels, spatial, 0, channels, mean, m2);
         return m2;
     }
 
     float[] trainStepNchw() {
-        kernel.momentsNchw(x, 0, n, channels, spatial, mean, m2);
+        kernel.momentsNchw(x, 0, n, channels, spatial, 0, channels, mean, m2);
         kernel.normalizeNchw(x, 0, y, 0, n, spatial, batchParams(), false);
         return y;
     }
