@@ -1,0 +1,131 @@
+package dev.simdnorm.jmh;
+
+import dev.simdnorm.Moments;
+import dev.simdnorm.TensorLayout;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The benchmarks measure what they say they measure: each benchmark method, run once after its setup, computes the
+ * right thing over the whole tensor (a benchmark that skipped half the data would look twice as fast).
+ */
+class BenchmarkCorrectnessTest {
+
+    static final String[] SMALL_SHAPES = {"1x14x14x256", "64x32x32x3"};
+
+    @BeforeAll
+    static void needsTheVectorModule() {
+        // The ceilings use the Vector API themselves; the run without the module has nothing to check here.
+        assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "needs jdk.incubator.vector");
+        // The benchmarks compare the vector kernel with the scalar one: not where the scalar one is forced.
+        assumeTrue(!"scalar".equals(System.getProperty("simdnorm.kernels")), "vector kernels forced off");
+    }
+
+    @Test
+    void shapeBenchmarkNormalizesAndSumsEveryElement() {
+        for (String shape : SMALL_SHAPES) {
+            for (String impl : new String[] {"vector", "scalar"}) {
+                for (String layout : new String[] {"NHWC", "NCHW"}) {
+                    ShapeBenchmark b = new ShapeBenchmark();
+                    b.shape = shape;
+                    b.impl = impl;
+                    b.layout = layout;
+                    b.setup();
+                    String what = shape + " " + impl + " " + layout;
+                    float[] y = b.normalize();
+                    boolean nchw = layout.equals("NCHW");
+                    for (int i = 0; i < b.x.length; i++) {
+                        int c = nchw ? (i / b.spatial) % b.channels : i % b.channels;
+                        // Workload's map: centre 0.1·c, scale 1.5, shift −0.25, no low part; the kernels' own order
+                        // of operations, so bit for bit.
+                        float expected = Math.fma(b.x[i] - 0.1f * c, 1.5f, -0.25f);
+                        assertEquals(expected, y[i], what + " normalize, element " + i);
+                    }
+                    double[] m2 = b.statistics().clone();
+                    Moments api = nchw ? Moments.of(b.x, 0, TensorLayout.NCHW, b.n, b.channels, b.spatial)
+                            : Moments.of(b.x, 0, b.rows, b.channels);
+                    for (int c = 0; c < b.channels; c++) {
+                        // One slice, so the public API runs the same kernel over the same data: the same bits.
+                        assertEquals(api.varianceAsDouble(c), m2[c] / b.rows, what + " statistics, channel " + c);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void ceilingsReadAndCopyEverything() {
+        for (int length : new int[] {1, 15, 16, 63, 64, 65, 1000, 4099}) {
+            float[] x = new float[length];
+            float[] dy = new float[length];
+            double sum = 0;
+            double two = 0;
+            double magnitude = 0;
+            for (int i = 0; i < length; i++) {
+                x[i] = (float) Math.sin(i) + 2;
+                dy[i] = (float) Math.cos(i) - 3;
+                sum += x[i];
+                two += x[i] + dy[i];
+                magnitude += Math.abs(x[i]) + Math.abs(dy[i]);
+            }
+            // A float sum of n terms is within n·u·Σ|terms| of the exact one (Higham, 2nd ed., eq. 4.3).
+            double bound = length * 0x1p-24 * magnitude;
+            assertTrue(Math.abs(Ceilings.readSum(x, length) - sum) <= bound, "readSum of " + length);
+            assertTrue(Math.abs(Ceilings.readTwo(x, dy, length) - two) <= bound, "readTwo of " + length);
+            float[] copy = new float[length];
+            Ceilings.vectorCopy(x, copy, length);
+            assertArrayEquals(x, copy, "vectorCopy of " + length);
+        }
+    }
+
+    @Test
+    void segmentAndParallelBenchmarksComputeWhatTheArrayOnesDo() {
+        for (String shape : SMALL_SHAPES) {
+            Moments expected = null;
+            float[] expectedY = null;
+            for (String storage : new String[] {"array", "heapSegment", "native"}) {
+                SegmentBenchmark b = new SegmentBenchmark();
+                b.shape = shape;
+                b.storage = storage;
+                b.setup();
+                try {
+                    Object out = b.normalize();
+                    float[] y = out instanceof float[] a ? a.clone()
+                            : ((MemorySegment) out).toArray(ValueLayout.JAVA_FLOAT);
+                    Moments m = b.statistics();
+                    if (expected == null) {
+                        expected = m;
+                        expectedY = y;
+                    }
+                    assertEquals(expected.toString(), m.toString(), shape + " " + storage + " statistics");
+                    assertArrayEquals(expectedY, y, shape + " " + storage + " normalize");
+                } finally {
+                    b.tearDown();
+                }
+            }
+        }
+        Moments one = null;
+        for (int threads : new int[] {1, 2}) {
+            ParallelBenchmark b = new ParallelBenchmark();
+            b.channels = 64;
+            b.kib = 4096;
+            b.threads = threads;
+            b.setup();
+            try {
+                Moments m = b.statistics();
+                one = one == null ? m : one;
+                assertEquals(one.toString(), m.toString(), threads + " threads");
+            } finally {
+                b.tearDown();
+            }
+        }
+    }
+}
