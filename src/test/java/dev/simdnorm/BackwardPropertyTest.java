@@ -233,8 +233,13 @@ class BackwardPropertyTest {
     /** Relative step: far below the scale of the data, far above double rounding (see the tolerance). */
     private static final double STEP = 0x1p-16;
 
+    /** Coordinates compared with a central difference, and those skipped at a ReLU kink, over all cases. */
+    private static final long[] CHECKED_AND_SKIPPED = new long[2];
+
     @Test
     void formulaMatchesCentralDifferences() {
+        CHECKED_AND_SKIPPED[0] = 0;
+        CHECKED_AND_SKIPPED[1] = 0;
         Property.check("the gradient formula equals central differences of L = Σw·y in double", SMALL, s -> {
             TensorCase t = s.t();
             int rows = t.rows();
@@ -262,6 +267,13 @@ class BackwardPropertyTest {
                 checkDerivative(s, e.dBeta()[c], "dβ[" + c + "]", keep, beta, c, STEP, x, gamma, beta);
             }
         });
+        // Kinks are skipped, so the check must not be vacuous: a mask flips only for outputs within about
+        // 2h·|∂y/∂p| of 0, h = 2⁻¹⁶ relative, a small share of the coordinates; far fewer than one in ten.
+        long checked = CHECKED_AND_SKIPPED[0];
+        long skipped = CHECKED_AND_SKIPPED[1];
+        if (!(checked > 0 && skipped * 10 < checked + skipped)) {
+            throw new AssertionError("central differences compared " + checked + " coordinates, skipped " + skipped);
+        }
     }
 
     /**
@@ -287,6 +299,7 @@ class BackwardPropertyTest {
             kinked |= !Arrays.equals(k, keep);
             p[at] = saved;
             if (kinked) {
+                CHECKED_AND_SKIPPED[1]++;
                 return;
             }
             d[m - 1] = (lUp - lDown) / (up - down);
@@ -294,6 +307,7 @@ class BackwardPropertyTest {
                 noise = 2 * lossRounding(s, x, gamma, beta) / (up - down);
             }
         }
+        CHECKED_AND_SKIPPED[0]++;
         double tol = Math.abs(d[1] - d[0]) + 3 * noise;
         if (!(Math.abs(d[0] - expected) <= tol)) {
             throw new AssertionError(what + ": formula " + expected + ", central difference " + d[0] + " (at 2h "
