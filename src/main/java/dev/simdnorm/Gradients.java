@@ -33,7 +33,7 @@ public final class Gradients {
      *
      * @return a copy of dγ, one value per channel
      */
-    public float[] gamma() {
+    public float[] dGamma() {
         return gamma.clone();
     }
 
@@ -42,12 +42,12 @@ public final class Gradients {
      *
      * @return a copy of dβ, one value per channel
      */
-    public float[] beta() {
+    public float[] dBeta() {
         return beta.clone();
     }
 
     @Override
     public String toString() {
-        return "Gradients[gamma=" + Arrays.toString(gamma) + ", beta=" + Arrays.toString(beta) + "]";
+        return "Gradients[dGamma=" + Arrays.toString(gamma) + ", dBeta=" + Arrays.toString(beta) + "]";
     }
 }

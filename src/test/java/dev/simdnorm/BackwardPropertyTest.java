@@ -162,8 +162,8 @@ class BackwardPropertyTest {
                         mode + ", dx = dy");
                 assertArrayEquals(bits, NormalizePropertyTest.bits(overX, t.offset(), t.length()), mode + ", dx = x");
                 for (Gradients g : new Gradients[] {a, b}) {
-                    assertArrayEquals(expected.gamma(), g.gamma(), mode);
-                    assertArrayEquals(expected.beta(), g.beta(), mode);
+                    assertArrayEquals(expected.dGamma(), g.dGamma(), mode);
+                    assertArrayEquals(expected.dBeta(), g.dBeta(), mode);
                 }
             }
         });
@@ -178,8 +178,8 @@ class BackwardPropertyTest {
     static void assertMatches(GradientOracle.Expected e, Gradients grads, float[] dx, int dxOffset, int rows,
                               int channels) {
         assertEquals(channels, grads.channels());
-        float[] dGamma = grads.gamma();
-        float[] dBeta = grads.beta();
+        float[] dGamma = grads.dGamma();
+        float[] dBeta = grads.dBeta();
         for (int c = 0; c < channels; c++) {
             // Bounds: GradientOracle (float sums of at most K terms per block, one rounding to float).
             MomentsPropertyTest.assertWithin(e.dBeta()[c], dBeta[c], e.dBetaTolerance()[c], "dβ", c);

@@ -236,11 +236,11 @@ class BadInputTest {
 
         // Zero rows is a valid no-op for the gradient of inference: empty sums, nothing written.
         Gradients none = bn.backwardInference(x, 0, dy, 0, dx, 0, 0);
-        assertArrayEquals(new float[3], none.gamma());
-        assertArrayEquals(new float[3], none.beta());
+        assertArrayEquals(new float[3], none.dGamma());
+        assertArrayEquals(new float[3], none.dBeta());
         assertArrayEquals(dxBefore, dx);
         // Gradients returns copies: writing into them changes nothing.
-        none.gamma()[0] = 99f;
-        assertArrayEquals(new float[3], none.gamma());
+        none.dGamma()[0] = 99f;
+        assertArrayEquals(new float[3], none.dGamma());
     }
 }

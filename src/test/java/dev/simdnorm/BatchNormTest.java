@@ -112,17 +112,17 @@ class BatchNormTest {
         BatchNorm bn = BatchNorm.builder(3).build();
         Gradients g = bn.backward(x, 0, dy, 0, dx, 0, rows, bn.train(x, 0, new float[x.length], 0, rows));
 
-        assertTrue(Float.isNaN(g.gamma()[0]), g.toString());
-        assertEquals(g0.beta()[0], g.beta()[0], "dβ = Σdy does not depend on x");
-        assertEquals(Float.POSITIVE_INFINITY, g.beta()[1], g.toString());
-        assertFalse(Float.isFinite(g.gamma()[1]), g.toString());
+        assertTrue(Float.isNaN(g.dGamma()[0]), g.toString());
+        assertEquals(g0.dBeta()[0], g.dBeta()[0], "dβ = Σdy does not depend on x");
+        assertEquals(Float.POSITIVE_INFINITY, g.dBeta()[1], g.toString());
+        assertFalse(Float.isFinite(g.dGamma()[1]), g.toString());
         for (int r = 0; r < rows; r++) {
             assertTrue(Float.isNaN(dx[3 * r]), "channel 0, row " + r);
             assertFalse(Float.isFinite(dx[3 * r + 1]), "channel 1, row " + r);
             assertEquals(Float.floatToIntBits(dxClean[3 * r + 2]), Float.floatToIntBits(dx[3 * r + 2]),
                     "channel 2 is independent of the others, row " + r);
         }
-        assertEquals(g0.gamma()[2], g.gamma()[2]);
-        assertEquals(g0.beta()[2], g.beta()[2]);
+        assertEquals(g0.dGamma()[2], g.dGamma()[2]);
+        assertEquals(g0.dBeta()[2], g.dBeta()[2]);
     }
 }

@@ -105,8 +105,8 @@ class ParallelismTest {
                 Gradients g = bn.backward(t.x(), t.offset(), dy, t.offset(), dx, t.offset(), t.rows(), m, p);
                 assertArrayEquals(bits(expectedDx, t.offset(), t.length()), bits(dx, t.offset(), t.length()),
                         p + ": dx");
-                assertArrayEquals(bits(expectedGradients.gamma(), 0, c), bits(g.gamma(), 0, c), p + ": dγ");
-                assertArrayEquals(bits(expectedGradients.beta(), 0, c), bits(g.beta(), 0, c), p + ": dβ");
+                assertArrayEquals(bits(expectedGradients.dGamma(), 0, c), bits(g.dGamma(), 0, c), p + ": dγ");
+                assertArrayEquals(bits(expectedGradients.dBeta(), 0, c), bits(g.dBeta(), 0, c), p + ": dβ");
                 float[] inPlace = t.x().clone();
                 bn.inference(inPlace, t.offset(), inPlace, t.offset(), t.rows(), p);
                 assertArrayEquals(bits(expectedInference, t.offset(), t.length()),
