@@ -220,14 +220,13 @@ public final class ChannelAffine {
         boolean relu = activation == Activation.RELU;
         Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
         long floats = rows * channels;
-        if (!p.spreads(floats)) {
-            Slices slices = new Slices(rows, channels);
+        Slices slices = new Slices(rows, channels);
+        if (!p.spreads(floats)) { // a plain loop: no lambda to allocate on the sequential inference path
             for (int s = 0; s < slices.count(); s++) {
                 SegmentStaging.normalize(x, slices.start(s), y, slices.rows(s), channels, params, relu);
             }
             return;
         }
-        Slices slices = new Slices(rows, channels);
         p.forEach(slices.count(), floats, s -> SegmentStaging.normalize(x, slices.start(s), y, slices.rows(s),
                 channels, params, relu));
     }

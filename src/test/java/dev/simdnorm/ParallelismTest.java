@@ -53,15 +53,7 @@ class ParallelismTest {
                 t -> {
                     Moments reference = Moments.of(t.x(), t.offset(), t.rows(), t.channels());
                     for (Parallelism p : parallelisms()) {
-                        Moments m = Moments.of(t.x(), t.offset(), t.rows(), t.channels(), p);
-                        for (int c = 0; c < t.channels(); c++) {
-                            // Bits, with every NaN alike: Java leaves the payload and sign of a NaN unspecified, and
-                            // interpreted and compiled code do produce different ones.
-                            assertEquals(Double.doubleToLongBits(reference.meanAsDouble(c)),
-                                    Double.doubleToLongBits(m.meanAsDouble(c)), p + " mean[" + c + "]");
-                            assertEquals(Double.doubleToLongBits(reference.varianceAsDouble(c)),
-                                    Double.doubleToLongBits(m.varianceAsDouble(c)), p + " variance[" + c + "]");
-                        }
+                        assertSameBits(reference, Moments.of(t.x(), t.offset(), t.rows(), t.channels(), p), p);
                     }
                     // The NHWC overload that names the layout cuts the same slices: the same bits.
                     Moments byLayout = Moments.of(t.x(), t.offset(), TensorLayout.NHWC, t.rows(), t.channels(), 1);
@@ -142,12 +134,7 @@ class ParallelismTest {
                         float[] y = new float[t.x().length];
                         Moments m = bn.train(t.x(), t.offset(), y, t.offset(), TensorLayout.NCHW, t.n(), t.spatial(),
                                 p);
-                        for (int ch = 0; ch < c; ch++) {
-                            assertEquals(Double.doubleToLongBits(batch.varianceAsDouble(ch)),
-                                    Double.doubleToLongBits(m.varianceAsDouble(ch)), p + " variance[" + ch + "]");
-                            assertEquals(Double.doubleToLongBits(batch.meanAsDouble(ch)),
-                                    Double.doubleToLongBits(m.meanAsDouble(ch)), p + " mean[" + ch + "]");
-                        }
+                        assertSameBits(batch, m, p);
                         int length = t.n() * c * t.spatial();
                         assertArrayEquals(bits(expected, t.offset(), length), bits(y, t.offset(), length),
                                 p + ": training y");
@@ -159,7 +146,20 @@ class ParallelismTest {
                 });
     }
 
-    /** Bits, with every NaN alike (see above). */
+    /**
+     * Each channel's mean and variance, bit for bit, with every NaN alike: Java leaves the payload and sign of a NaN
+     * unspecified, and interpreted and compiled code do produce different ones.
+     */
+    static void assertSameBits(Moments expected, Moments actual, Parallelism p) {
+        for (int c = 0; c < expected.channels(); c++) {
+            assertEquals(Double.doubleToLongBits(expected.meanAsDouble(c)),
+                    Double.doubleToLongBits(actual.meanAsDouble(c)), p + " mean[" + c + "]");
+            assertEquals(Double.doubleToLongBits(expected.varianceAsDouble(c)),
+                    Double.doubleToLongBits(actual.varianceAsDouble(c)), p + " variance[" + c + "]");
+        }
+    }
+
+    /** Bits, with every NaN alike (see {@link #assertSameBits}). */
     static int[] bits(float[] a, int offset, int length) {
         int[] out = new int[length];
         for (int i = 0; i < length; i++) {
