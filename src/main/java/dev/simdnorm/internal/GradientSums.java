@@ -8,7 +8,7 @@ package dev.simdnorm.internal;
  * {@code g} and {@code v·g} (by FMA), where {@code v = (x − c_hi) − c_lo} is the forward map's centred input. Blocks
  * hold {@link Layout#blockRows} rows, so each accumulator sums at most {@link Layout#ACCUMULATED} terms and the float
  * error of a block stays that of a 256-term sum (Higham 2002, §4.2) whatever the number of rows; the positions of a
- * channel are then summed in position order ({@link Layout#reduce}) and the blocks added in double. No centre has to
+ * channel are then summed pairwise ({@link Layout#reduce}) and the blocks added in double. No centre has to
  * be found: the forward map's centre is the batch mean, carried as a hi/lo pair, so {@code v} is the deviation from
  * the mean to within about 2u·|x − μ|.
  */

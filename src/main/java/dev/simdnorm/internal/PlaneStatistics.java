@@ -11,7 +11,7 @@ package dev.simdnorm.internal;
  * 3136), or a segment of {@link #MAX_BLOCK_LENGTH} floats of a longer run. Each block is then treated as in
  * {@link Statistics}, one channel at a time: summed around the mean so far (the first block around the mean of its
  * first {@link Statistics#SAMPLE_ROWS} values), kept if that centre was close ({@code 8r²/n ≤ q}), else summed again
- * around its own mean from cache; its 64 accumulators are added in order ({@link Layout#reduce}) and the block is
+ * around its own mean from cache; its 64 accumulators are added pairwise ({@link Layout#reduce}) and the block is
  * folded in double ({@link Chan#mergeBlock}). So the NHWC error bound holds with λ = 64 accumulators per channel
  * (docs/numerics.md), and a channel whose first centre misses is summed twice alone, not with every other channel.
  */

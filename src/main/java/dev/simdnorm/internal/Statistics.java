@@ -35,7 +35,35 @@ public final class Statistics {
      */
     public static final int SAMPLE_ROWS = 128;
 
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(Scratch.MAX_PERIOD));
+
     private Statistics() {
+    }
+
+    /**
+     * A call's working arrays, reused per thread up to {@link #MAX_PERIOD}: allocating and zeroing six of them was a
+     * fifth of a call on 16 KiB (C = 3). Longer periods (C > 4096) allocate; their per-channel work dwarfs it.
+     */
+    private static final class Scratch {
+        /** Largest period whose arrays a thread keeps: 6 × 16 KiB. */
+        static final int MAX_PERIOD = 4096;
+
+        final float[] centre;
+        final float[] sumR;
+        final float[] sumQ;
+        final float[] laidOut;
+        final float[] r;
+        final float[] q;
+
+        Scratch(int period) {
+            // C ≤ period, so per-channel arrays of the period's length hold every C that fits.
+            centre = new float[period];
+            sumR = new float[period];
+            sumQ = new float[period];
+            laidOut = Layout.padded(period);
+            r = Layout.padded(period);
+            q = Layout.padded(period);
+        }
     }
 
     /**
@@ -48,12 +76,15 @@ public final class Statistics {
         int period = Layout.statisticsPeriod(channels);
         int rowsPerPeriod = period / channels;
         int blockRows = Layout.blockRows(channels);
-        float[] centre = new float[channels];
-        float[] sumR = new float[channels];
-        float[] sumQ = new float[channels];
-        float[] laidOut = Layout.padded(period);
-        float[] r = Layout.padded(period);
-        float[] q = Layout.padded(period);
+        Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
+        float[] centre = s.centre;
+        float[] sumR = s.sumR;
+        float[] sumQ = s.sumQ;
+        float[] laidOut = s.laidOut;
+        float[] r = s.r;
+        float[] q = s.q;
+        // Layout.layOut writes the period only; the padding of an earlier, longer period must read as 0.
+        java.util.Arrays.fill(laidOut, period, laidOut.length, 0f);
         long done = 0;
         for (int r0 = 0, nb; r0 < rows; r0 += nb) {
             nb = Math.min(blockRows, rows - r0);
