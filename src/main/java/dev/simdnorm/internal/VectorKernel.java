@@ -13,6 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * per-channel parameters (normalize) and the per-position accumulators (statistics) are plain vectors. Vectors are
  * processed in groups of four whose parameters or accumulators stay in registers while the group walks the periods
  * of a cache-sized chunk (normalize) or of a block (statistics, whose second pass re-reads the block from cache).
+ * Normalize over periods of exactly three or four vectors (C = 1, 3, 16, 64, … at 16 lanes) walks x linearly with a
+ * constant stride instead: only then does C2 drop the loop's range checks and unroll it.
  * Every lane does what {@link ScalarKernel} does for that position, in the same order: the two agree bit for bit.
  *
  * <p>Vectors and masks are not passed between the loop methods (that would box them); flags are, and the loops branch
@@ -103,7 +105,7 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
             // Three distinct vectors (C = 3, 6, 12, 24, 48 at 16 lanes): all in registers, one pass, no chunks.
             int period = 3 * L;
             int periods = n / period;
-            normalize3(x, xOffset, y, yOffset, period, 0, periods, 0, p, relu);
+            normalize3(x, xOffset, y, yOffset, periods * period, p, relu);
             for (int i = periods * period, off = 0; off < n - i; off += L) {
                 normalizeMasked(x, xOffset + i, y, yOffset + i, period, 0, 1, off, Math.min(L, n - i - off), p,
                         relu);
@@ -113,6 +115,15 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
         int period = Layout.statisticsPeriod(channels);
         int full = period / L;
         int periods = n / period;
+        if (period == 4 * L) {
+            // One group of four vectors: a single linear walk whose stride C2 sees as a constant.
+            normalizeLinear4(x, xOffset, y, yOffset, periods * period, p, relu);
+            for (int i = periods * period, off = 0; off < n - i; off += L) {
+                normalizeMasked(x, xOffset + i, y, yOffset + i, period, 0, 1, off, Math.min(L, n - i - off), p,
+                        relu);
+            }
+            return;
+        }
         int chunk = Math.max(1, CHUNK_FLOATS / period);
         for (int k0 = 0; k0 < periods; k0 += chunk) {
             int k1 = Math.min(periods, k0 + chunk);
@@ -139,6 +150,48 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
      */
     private static FloatVector relu(FloatVector t, boolean relu) {
         return relu ? t.blend(0f, t.lt(0f)) : t;
+    }
+
+    /**
+     * Normalize over {@code n} floats whose period is exactly four vectors, their parameters in registers, with the
+     * constant stride 4L: C2 then drops the loop's range checks and unrolls it, which a variable stride prevents
+     * (measured 1.5× faster from L2, C = 64).
+     */
+    private static void normalizeLinear4(float[] x, int xo, float[] y, int yo, int n, AffineParams p, boolean relu) {
+        boolean hasLo = p.centerLo() != null;
+        float[] lo = hasLo ? p.centerLo() : p.center();
+        FloatVector c0 = FloatVector.fromArray(S, p.center(), 0);
+        FloatVector c1 = FloatVector.fromArray(S, p.center(), L);
+        FloatVector c2 = FloatVector.fromArray(S, p.center(), 2 * L);
+        FloatVector c3 = FloatVector.fromArray(S, p.center(), 3 * L);
+        FloatVector l0 = FloatVector.fromArray(S, lo, 0);
+        FloatVector l1 = FloatVector.fromArray(S, lo, L);
+        FloatVector l2 = FloatVector.fromArray(S, lo, 2 * L);
+        FloatVector l3 = FloatVector.fromArray(S, lo, 3 * L);
+        FloatVector s0 = FloatVector.fromArray(S, p.scale(), 0);
+        FloatVector s1 = FloatVector.fromArray(S, p.scale(), L);
+        FloatVector s2 = FloatVector.fromArray(S, p.scale(), 2 * L);
+        FloatVector s3 = FloatVector.fromArray(S, p.scale(), 3 * L);
+        FloatVector b0 = FloatVector.fromArray(S, p.shift(), 0);
+        FloatVector b1 = FloatVector.fromArray(S, p.shift(), L);
+        FloatVector b2 = FloatVector.fromArray(S, p.shift(), 2 * L);
+        FloatVector b3 = FloatVector.fromArray(S, p.shift(), 3 * L);
+        for (int i = 0; i < n; i += 4 * L) {
+            FloatVector v0 = FloatVector.fromArray(S, x, xo + i).sub(c0);
+            FloatVector v1 = FloatVector.fromArray(S, x, xo + i + L).sub(c1);
+            FloatVector v2 = FloatVector.fromArray(S, x, xo + i + 2 * L).sub(c2);
+            FloatVector v3 = FloatVector.fromArray(S, x, xo + i + 3 * L).sub(c3);
+            if (hasLo) {
+                v0 = v0.sub(l0);
+                v1 = v1.sub(l1);
+                v2 = v2.sub(l2);
+                v3 = v3.sub(l3);
+            }
+            relu(v0.fma(s0, b0), relu).intoArray(y, yo + i);
+            relu(v1.fma(s1, b1), relu).intoArray(y, yo + i + L);
+            relu(v2.fma(s2, b2), relu).intoArray(y, yo + i + 2 * L);
+            relu(v3.fma(s3, b3), relu).intoArray(y, yo + i + 3 * L);
+        }
     }
 
     private static void normalize4(float[] x, int xo, float[] y, int yo, int period, int k0, int k1, int off,
@@ -179,23 +232,22 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
         }
     }
 
-    private static void normalize3(float[] x, int xo, float[] y, int yo, int period, int k0, int k1, int off,
-                                   AffineParams p, boolean relu) {
+    private static void normalize3(float[] x, int xo, float[] y, int yo, int n, AffineParams p, boolean relu) {
         boolean hasLo = p.centerLo() != null;
         float[] lo = hasLo ? p.centerLo() : p.center();
-        FloatVector c0 = FloatVector.fromArray(S, p.center(), off);
-        FloatVector c1 = FloatVector.fromArray(S, p.center(), off + L);
-        FloatVector c2 = FloatVector.fromArray(S, p.center(), off + 2 * L);
-        FloatVector l0 = FloatVector.fromArray(S, lo, off);
-        FloatVector l1 = FloatVector.fromArray(S, lo, off + L);
-        FloatVector l2 = FloatVector.fromArray(S, lo, off + 2 * L);
-        FloatVector s0 = FloatVector.fromArray(S, p.scale(), off);
-        FloatVector s1 = FloatVector.fromArray(S, p.scale(), off + L);
-        FloatVector s2 = FloatVector.fromArray(S, p.scale(), off + 2 * L);
-        FloatVector b0 = FloatVector.fromArray(S, p.shift(), off);
-        FloatVector b1 = FloatVector.fromArray(S, p.shift(), off + L);
-        FloatVector b2 = FloatVector.fromArray(S, p.shift(), off + 2 * L);
-        for (int k = k0, i = k0 * period + off; k < k1; k++, i += period) {
+        FloatVector c0 = FloatVector.fromArray(S, p.center(), 0);
+        FloatVector c1 = FloatVector.fromArray(S, p.center(), L);
+        FloatVector c2 = FloatVector.fromArray(S, p.center(), 2 * L);
+        FloatVector l0 = FloatVector.fromArray(S, lo, 0);
+        FloatVector l1 = FloatVector.fromArray(S, lo, L);
+        FloatVector l2 = FloatVector.fromArray(S, lo, 2 * L);
+        FloatVector s0 = FloatVector.fromArray(S, p.scale(), 0);
+        FloatVector s1 = FloatVector.fromArray(S, p.scale(), L);
+        FloatVector s2 = FloatVector.fromArray(S, p.scale(), 2 * L);
+        FloatVector b0 = FloatVector.fromArray(S, p.shift(), 0);
+        FloatVector b1 = FloatVector.fromArray(S, p.shift(), L);
+        FloatVector b2 = FloatVector.fromArray(S, p.shift(), 2 * L);
+        for (int i = 0; i < n; i += 3 * L) {
             FloatVector v0 = FloatVector.fromArray(S, x, xo + i).sub(c0);
             FloatVector v1 = FloatVector.fromArray(S, x, xo + i + L).sub(c1);
             FloatVector v2 = FloatVector.fromArray(S, x, xo + i + 2 * L).sub(c2);
