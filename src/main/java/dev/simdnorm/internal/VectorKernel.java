@@ -27,7 +27,10 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     /** The float species, chosen once so that C2 sees a constant. */
     static final VectorSpecies<Float> S = species(bits(System.getProperty(KernelProvider.BITS_PROPERTY)));
     private static final int L = S.length();
-    /** Floats per normalize chunk: one chunk stays in L1 while every group of vectors walks it. */
+    /**
+     * Floats of x up to which normalize walks in groups of vectors that keep their parameters in registers (the data
+     * stay in L1 while every group walks them); beyond it, x is walked in memory order.
+     */
     private static final int CHUNK_FLOATS = 8192;
 
     private static final VectorKernel INSTANCE = new VectorKernel();
@@ -113,7 +116,6 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
             return;
         }
         int period = Layout.statisticsPeriod(channels);
-        int full = period / L;
         int periods = n / period;
         if (period == 4 * L) {
             // One group of four vectors: a single linear walk whose stride C2 sees as a constant.
@@ -124,23 +126,68 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
             }
             return;
         }
-        int chunk = Math.max(1, CHUNK_FLOATS / period);
-        for (int k0 = 0; k0 < periods; k0 += chunk) {
-            int k1 = Math.min(periods, k0 + chunk);
-            int v = 0;
-            for (; v + 4 <= full; v += 4) {
-                normalize4(x, xOffset, y, yOffset, period, k0, k1, v * L, p, relu);
-            }
-            for (; v < full; v++) {
-                normalize1(x, xOffset, y, yOffset, period, k0, k1, v * L, p, relu);
-            }
-            if (period % L != 0) {
-                normalizeMasked(x, xOffset, y, yOffset, period, k0, k1, full * L, period % L, p, relu);
-            }
+        if (n > CHUNK_FLOATS) {
+            // Data that stream from L2 or memory: walk them in order, the parameters reloaded from L1.
+            normalizeRows(x, xOffset, y, yOffset, periods, period, p, relu);
+        } else {
+            // Data in L1: groups of four vectors, their parameters in registers, walk the periods.
+            normalizeGroups(x, xOffset, y, yOffset, periods, period, p, relu);
         }
         // The last, partial period: one masked vector per position, as far as the data go.
         for (int i = periods * period, off = 0; off < n - i; off += L) {
             normalizeMasked(x, xOffset + i, y, yOffset + i, period, 0, 1, off, Math.min(L, n - i - off), p, relu);
+        }
+    }
+
+    /** Whole periods in L1: each group of four vectors keeps its parameters in registers while it walks them. */
+    private static void normalizeGroups(float[] x, int xOffset, float[] y, int yOffset, int periods, int period,
+                                        AffineParams p, boolean relu) {
+        int full = period / L;
+        int v = 0;
+        for (; v + 4 <= full; v += 4) {
+            normalize4(x, xOffset, y, yOffset, period, 0, periods, v * L, p, relu);
+        }
+        for (; v < full; v++) {
+            normalize1(x, xOffset, y, yOffset, period, 0, periods, v * L, p, relu);
+        }
+        if (period % L != 0) {
+            normalizeMasked(x, xOffset, y, yOffset, period, 0, periods, full * L, period % L, p, relu);
+        }
+    }
+
+    /**
+     * Whole periods longer than four vectors, one period at a time, in memory order, the parameters read from L1 for
+     * every vector; the inner loop's constant stride L lets C2 drop its range checks and unroll it.
+     */
+    private static void normalizeRows(float[] x, int xo, float[] y, int yo, int periods, int period, AffineParams p,
+                                      boolean relu) {
+        boolean hasLo = p.centerLo() != null;
+        float[] center = p.center();
+        float[] lo = hasLo ? p.centerLo() : center;
+        float[] scale = p.scale();
+        float[] shift = p.shift();
+        int whole = period / L * L;
+        int rest = period - whole;
+        VectorMask<Float> m = S.indexInRange(0, rest);
+        for (int k = 0, base = 0; k < periods; k++, base += period) {
+            int xb = xo + base;
+            int yb = yo + base;
+            for (int v = 0; v < whole; v += L) {
+                FloatVector t = FloatVector.fromArray(S, x, xb + v).sub(FloatVector.fromArray(S, center, v));
+                if (hasLo) {
+                    t = t.sub(FloatVector.fromArray(S, lo, v));
+                }
+                relu(t.fma(FloatVector.fromArray(S, scale, v), FloatVector.fromArray(S, shift, v)), relu)
+                        .intoArray(y, yb + v);
+            }
+            if (rest != 0) {
+                FloatVector t = FloatVector.fromArray(S, x, xb + whole, m).sub(FloatVector.fromArray(S, center, whole));
+                if (hasLo) {
+                    t = t.sub(FloatVector.fromArray(S, lo, whole));
+                }
+                relu(t.fma(FloatVector.fromArray(S, scale, whole), FloatVector.fromArray(S, shift, whole)), relu)
+                        .intoArray(y, yb + whole, m);
+            }
         }
     }
 
@@ -308,6 +355,10 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
                                       float[] outR, float[] outQ) {
         int full = period / L;
         int v = 0;
+        if (period == 4 * L) {
+            sumLinear4(x, base, periods * period, centre, outR, outQ);
+            v = 4;
+        }
         for (; v + 4 <= full; v += 4) {
             int off = v * L;
             FloatVector m0 = FloatVector.fromArray(S, centre, off);
@@ -380,6 +431,47 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
             FloatVector.fromArray(S, outR, off).add(d).intoArray(outR, off);
             d.fma(d, FloatVector.fromArray(S, outQ, off)).intoArray(outQ, off);
         }
+    }
+
+    /**
+     * The group of {@link #sumDeviations} for a period of exactly four vectors, over {@code n} floats with the
+     * constant stride 4L, so that C2 drops the range checks and unrolls the loop.
+     */
+    private static void sumLinear4(float[] x, int base, int n, float[] centre, float[] outR, float[] outQ) {
+        FloatVector m0 = FloatVector.fromArray(S, centre, 0);
+        FloatVector m1 = FloatVector.fromArray(S, centre, L);
+        FloatVector m2 = FloatVector.fromArray(S, centre, 2 * L);
+        FloatVector m3 = FloatVector.fromArray(S, centre, 3 * L);
+        FloatVector r0 = FloatVector.zero(S);
+        FloatVector r1 = FloatVector.zero(S);
+        FloatVector r2 = FloatVector.zero(S);
+        FloatVector r3 = FloatVector.zero(S);
+        FloatVector q0 = FloatVector.zero(S);
+        FloatVector q1 = FloatVector.zero(S);
+        FloatVector q2 = FloatVector.zero(S);
+        FloatVector q3 = FloatVector.zero(S);
+        for (int i = 0; i < n; i += 4 * L) {
+            FloatVector d0 = FloatVector.fromArray(S, x, base + i).sub(m0);
+            FloatVector d1 = FloatVector.fromArray(S, x, base + i + L).sub(m1);
+            FloatVector d2 = FloatVector.fromArray(S, x, base + i + 2 * L).sub(m2);
+            FloatVector d3 = FloatVector.fromArray(S, x, base + i + 3 * L).sub(m3);
+            r0 = r0.add(d0);
+            r1 = r1.add(d1);
+            r2 = r2.add(d2);
+            r3 = r3.add(d3);
+            q0 = d0.fma(d0, q0);
+            q1 = d1.fma(d1, q1);
+            q2 = d2.fma(d2, q2);
+            q3 = d3.fma(d3, q3);
+        }
+        r0.intoArray(outR, 0);
+        r1.intoArray(outR, L);
+        r2.intoArray(outR, 2 * L);
+        r3.intoArray(outR, 3 * L);
+        q0.intoArray(outQ, 0);
+        q1.intoArray(outQ, L);
+        q2.intoArray(outQ, 2 * L);
+        q3.intoArray(outQ, 3 * L);
     }
 
     // ------------------------------------------------------------ NCHW: each channel is N contiguous planes
