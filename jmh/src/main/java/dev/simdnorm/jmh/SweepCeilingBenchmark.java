@@ -48,4 +48,9 @@ public class SweepCeilingBenchmark extends Workload {
     public float readSum() {
         return super.readSum();
     }
+
+    @Benchmark
+    public float deviationSum() {
+        return super.deviationSum();
+    }
 }

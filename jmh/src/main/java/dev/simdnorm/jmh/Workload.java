@@ -135,6 +135,11 @@ class Workload {
         return Ceilings.readSum(x, x.length);
     }
 
+    /** What the statistics kernel's arithmetic alone reaches over the same floats (three operations per float). */
+    float deviationSum() {
+        return Ceilings.deviationSum(x, x.length, 0.5f);
+    }
+
     /** Adds what the backward pass reads: dy (other data of the same shape) and a training map with a low part. */
     void initBackward() {
         dy = new Shape(1, 1, rows, channels).data(43);
