@@ -6,6 +6,9 @@ Every ratio is taken between rows of the same run, from medians of the measureme
   statistics / sum       = readSum time / statistics time     (target >= 0.9, 0.5 at 16 KiB)
   train / arraycopy      = trainStep time / arraycopy time    (target <= 2.2)
   vector / scalar        = scalar time / vector time          (target >= 5 statistics, >= 4 normalize to 4 MiB)
+and, to name where a miss comes from, two ceilings that a Java vector loop can reach:
+  vectorCopy / arraycopy, normalize / vectorCopy   (a Vector API copy of the same bytes)
+  deviationSum / sum, statistics / deviationSum    (the statistics kernel's three operations per float, alone)
 
 Usage: python3 jmh/report.py results.json
 """
@@ -97,6 +100,19 @@ def targets(rows, sweep, shapes):
     return "\n".join(out)
 
 
+def java_ceilings(rows, sweep):
+    """What Java vector loops reach against the hardware ceilings, and the kernels against those loops."""
+    out = ["| C, working set | vectorCopy / arraycopy | normalize / vectorCopy | deviationSum / sum "
+           "| statistics / deviationSum |", "|---|---|---|---|---|"]
+    for k in sweep:
+        g = lambda op, impl="-": rows.get(("SweepBenchmark", k, op, impl))
+        cp, vc, nv = g("arraycopy"), g("vectorCopy"), g("normalize", "vector")
+        rs, ds, sv = g("readSum"), g("deviationSum"), g("statistics", "vector")
+        out.append(f"| C={k[0]}, {kib_label(k[1])} | {ratio(cp, vc)} | {ratio(vc, nv)} | {ratio(rs, ds)} "
+                   f"| {ratio(ds, sv)} |")
+    return "\n".join(out)
+
+
 def main():
     rows = load(sys.argv[1])
     shapes = sorted({k[1] for k in rows if k[0] == "ShapeBenchmark"}, key=lambda s: (floats_of("", s), s))
@@ -106,6 +122,8 @@ def main():
     print(table(rows, "SweepBenchmark", sweep, "C, working set"))
     print()
     print(targets(rows, sweep, shapes))
+    print()
+    print(java_ceilings(rows, sweep))
 
 
 if __name__ == "__main__":

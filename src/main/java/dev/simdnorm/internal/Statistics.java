@@ -54,6 +54,8 @@ public final class Statistics {
         final float[] laidOut;
         final float[] r;
         final float[] q;
+        /** Entries of {@code laidOut} from here on are 0. */
+        int laidOutEnd;
 
         Scratch(int period) {
             // C ≤ period, so per-channel arrays of the period's length hold every C that fits.
@@ -83,8 +85,12 @@ public final class Statistics {
         float[] laidOut = s.laidOut;
         float[] r = s.r;
         float[] q = s.q;
-        // Layout.layOut writes the period only; the padding of an earlier, longer period must read as 0.
-        java.util.Arrays.fill(laidOut, period, laidOut.length, 0f);
+        // Layout.layOut writes the period only; the padding must read as 0, also where an earlier, longer period
+        // wrote centres.
+        if (s.laidOutEnd > period) {
+            java.util.Arrays.fill(laidOut, period, s.laidOutEnd, 0f);
+        }
+        s.laidOutEnd = period;
         long done = 0;
         for (int r0 = 0, nb; r0 < rows; r0 += nb) {
             nb = Math.min(blockRows, rows - r0);
