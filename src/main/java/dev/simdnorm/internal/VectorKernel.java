@@ -10,11 +10,18 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link KernelProvider} has checked that the module is readable.
  *
  * <p>It walks the tensor in the periods of {@link Layout}, in which each lane always holds the same channel, so the
- * per-channel parameters (normalize) and the per-position accumulators (statistics) are plain vectors. Vectors are
- * processed in groups of four whose parameters or accumulators stay in registers while the group walks the periods
- * of a cache-sized chunk (normalize) or of a block (statistics, whose second pass re-reads the block from cache).
- * Normalize over periods of exactly three or four vectors (C = 1, 3, 16, 64, … at 16 lanes) walks x linearly with a
- * constant stride instead: only then does C2 drop the loop's range checks and unroll it.
+ * per-channel parameters (normalize) and the per-position accumulators (statistics) are plain vectors. How a loop
+ * walks them is chosen by what C2 makes of it: in a loop whose stride is not a compile-time constant it keeps bounds
+ * checks and spills counters to the stack (jmh/results/asm, from -XX:+PrintAssembly):
+ * <ul>
+ *   <li>normalize over a period of exactly three or four vectors (C = 1, 3, 16, 64, … at 16 lanes), and statistics
+ *       over one of four, walk x linearly with the constant stride 3L or 4L, parameters or accumulators in
+ *       registers;</li>
+ *   <li>longer periods go in groups of four vectors whose parameters or accumulators stay in registers while the
+ *       group walks every period of the block (statistics, whose second pass re-reads the block from cache) or of
+ *       x when x fits in L1 (normalize);</li>
+ *   <li>normalize over more of x walks it in memory order, a period at a time, its parameters reloaded from L1.</li>
+ * </ul>
  * Every lane does what {@link ScalarKernel} does for that position, in the same order: the two agree bit for bit.
  *
  * <p>Vectors and masks are not passed between the loop methods (that would box them); flags are, and the loops branch
