@@ -35,8 +35,9 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     static final VectorSpecies<Float> S = species(bits(System.getProperty(KernelProvider.BITS_PROPERTY)));
     private static final int L = S.length();
     /**
-     * Floats of x up to which normalize walks in groups of vectors that keep their parameters in registers (the data
-     * stay in L1 while every group walks them); beyond it, x is walked in memory order.
+     * Floats of x that stay in L1 while every group of vectors walks them: normalize walks up to this many in groups
+     * that keep their parameters in registers (beyond it, x in memory order), and the backward pass walks its chunks
+     * of this size that way.
      */
     private static final int CHUNK_FLOATS = 8192;
 
