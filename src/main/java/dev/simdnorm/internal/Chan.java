@@ -28,32 +28,42 @@ public final class Chan {
     }
 
     /**
-     * Folds one block of {@code nB} rows into every channel. Each channel's block is described by its centre m and
+     * Folds one block of {@code nB} rows into channels {@code from} to {@code to}. Each channel's block is described by its centre m and
      * the float sums {@code r1 = Σ(x − m)} and {@code q = Σ(x − m)²}: its mean is {@code m + r1/nB} and its M2 is
      * {@code q − r1²/nB}, the correction term of the two-pass algorithm (Chan, Golub, LeVeque, "Algorithms for
      * computing the sample variance", Am. Stat. 37(3), 1983, eq. 1.7). M2 is clamped at 0, which a NaN passes. The
-     * weights are computed once per block; every kernel folds through here, so they agree bit for bit.
+     * weights are computed once per block; every kernel folds through here or does these double operations per lane
+     * in this order (VectorKernel), so they agree bit for bit.
      *
      * @param nA the rows already folded into {@code mean} and {@code m2}
      */
-    public static void mergeBlock(long nA, double[] mean, double[] m2, int channels, int nB, float[] center,
+    public static void mergeBlock(long nA, double[] mean, double[] m2, int from, int to, int nB, float[] center,
                                   float[] r1, float[] q) {
         double inverse = 1.0 / nB;
         if (nA == 0) {
-            for (int c = 0; c < channels; c++) {
+            for (int c = from; c < to; c++) {
                 double offset = r1[c] * inverse;
                 mean[c] = center[c] + offset;
                 m2[c] = Math.max(0.0, q[c] - r1[c] * offset);
             }
             return;
         }
-        double w = nB / ((double) nA + nB);
+        double w = weight(nA, nB);
         double between = nA * w;
-        for (int c = 0; c < channels; c++) {
+        for (int c = from; c < to; c++) {
             double offset = r1[c] * inverse;
             double delta = (center[c] + offset) - mean[c];
             mean[c] += delta * w;
             m2[c] += Math.max(0.0, q[c] - r1[c] * offset) + delta * delta * between;
         }
+    }
+
+    /**
+     * The weight of a block of {@code nB} rows folded into {@code nA}: {@code nB/(nA + nB)}.
+     *
+     * @return the weight, in (0, 1]
+     */
+    public static double weight(long nA, int nB) {
+        return nB / ((double) nA + nB);
     }
 }

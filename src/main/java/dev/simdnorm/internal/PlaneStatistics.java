@@ -96,13 +96,13 @@ public final class PlaneStatistics {
                     kernel.sum(x, base, stride, runs, len, centre[0], r, q);
                     Layout.reduce(r, WIDTH, 1, sumR);
                     Layout.reduce(q, WIDTH, 1, sumQ);
-                    if (!Statistics.centred(sumR, sumQ, 1, nb)) {
+                    if (!Statistics.centred(sumR, sumQ, 0, 1, nb)) {
                         centre[0] = Layout.center(centre[0], sumR[0], nb);
                         kernel.sum(x, base, stride, runs, len, centre[0], r, q);
                         Layout.reduce(r, WIDTH, 1, sumR);
                         Layout.reduce(q, WIDTH, 1, sumQ);
                     }
-                    Chan.mergeBlock(done, channelMean, channelM2, 1, nb, centre, sumR, sumQ);
+                    Chan.mergeBlock(done, channelMean, channelM2, 0, 1, nb, centre, sumR, sumQ);
                     done += nb;
                 }
             }

@@ -17,7 +17,11 @@ package dev.simdnorm.internal;
  */
 public final class Statistics {
 
-    /** How a kernel sums deviations over part of a block. */
+    /**
+     * How a kernel sums deviations over part of a block, and does the per-channel steps of a block. The per-channel
+     * steps default to the scalar code here and in {@link Chan}; a kernel that does them in vectors does the same
+     * double operations per lane in the same order, so the results keep every bit.
+     */
     @FunctionalInterface
     public interface Deviations {
         /**
@@ -26,6 +30,26 @@ public final class Statistics {
          * {@code tail} positions of one more; positions past the tail get sums over the whole periods only.
          */
         void sum(float[] x, int base, int period, int periods, int tail, float[] centre, float[] r, float[] q);
+
+        /** {@link Layout#reduce}. */
+        default void reduce(float[] accumulators, int period, int channels, float[] out) {
+            Layout.reduce(accumulators, period, channels, out);
+        }
+
+        /**
+         * {@link Statistics#centred}.
+         *
+         * @return whether every channel's centre lay close to the block mean
+         */
+        default boolean centred(float[] r, float[] q, int channels, int n) {
+            return Statistics.centred(r, q, 0, channels, n);
+        }
+
+        /** {@link Chan#mergeBlock}. */
+        default void mergeBlock(long nA, double[] mean, double[] m2, int channels, int nB, float[] center, float[] r1,
+                                float[] q) {
+            Chan.mergeBlock(nA, mean, m2, 0, channels, nB, center, r1, q);
+        }
     }
 
     /**
@@ -100,7 +124,7 @@ public final class Statistics {
                 System.arraycopy(x, base, centre, 0, channels);
                 kernel.sum(x, base, period, sample / rowsPerPeriod, (sample % rowsPerPeriod) * channels,
                         Layout.layOut(centre, channels, period, laidOut), r, q);
-                Layout.reduce(r, period, channels, sumR);
+                kernel.reduce(r, period, channels, sumR);
                 for (int c = 0; c < channels; c++) {
                     centre[c] = Layout.center(centre[c], sumR[c], sample);
                 }
@@ -112,27 +136,28 @@ public final class Statistics {
             int periods = nb / rowsPerPeriod;
             int tail = (nb % rowsPerPeriod) * channels;
             kernel.sum(x, base, period, periods, tail, Layout.layOut(centre, channels, period, laidOut), r, q);
-            Layout.reduce(r, period, channels, sumR);
-            Layout.reduce(q, period, channels, sumQ);
-            if (!centred(sumR, sumQ, channels, nb)) {
+            kernel.reduce(r, period, channels, sumR);
+            kernel.reduce(q, period, channels, sumQ);
+            if (!kernel.centred(sumR, sumQ, channels, nb)) {
                 for (int c = 0; c < channels; c++) {
                     centre[c] = Layout.center(centre[c], sumR[c], nb);
                 }
                 kernel.sum(x, base, period, periods, tail, Layout.layOut(centre, channels, period, laidOut), r, q);
-                Layout.reduce(r, period, channels, sumR);
-                Layout.reduce(q, period, channels, sumQ);
+                kernel.reduce(r, period, channels, sumR);
+                kernel.reduce(q, period, channels, sumQ);
             }
-            Chan.mergeBlock(done, mean, m2, channels, nb, centre, sumR, sumQ);
+            kernel.mergeBlock(done, mean, m2, channels, nb, centre, sumR, sumQ);
             done += nb;
         }
     }
 
     /**
-     * Whether every channel's centre lay close to the block mean: 8r² ≤ q·n, so q ≤ 8/7·M2. Channels whose sums are
-     * not finite are skipped: summing them again cannot help, and one NaN must not double the work of every block.
+     * Whether the centres of channels {@code from} to {@code to} lay close to their block means: 8r² ≤ q·n, so
+     * q ≤ 8/7·M2. Channels whose sums are not finite are skipped: summing them again cannot help, and one NaN must not
+     * double the work of every block.
      */
-    static boolean centred(float[] r, float[] q, int channels, int n) {
-        for (int c = 0; c < channels; c++) {
+    public static boolean centred(float[] r, float[] q, int from, int to, int n) {
+        for (int c = from; c < to; c++) {
             double rc = r[c];
             double qn = (double) q[c] * n;
             if (8 * rc * rc > qn && Double.isFinite(rc) && Double.isFinite(qn)) {

@@ -1,8 +1,10 @@
 package dev.simdnorm.internal;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>normalize over a period of exactly three or four vectors (C = 1, 3, 16, 64, … at 16 lanes), and statistics
  *       over one of four, walk x linearly with the constant stride 3L or 4L, parameters or accumulators in
- *       registers;</li>
+ *       registers; so do statistics over twelve vectors whose centres repeat every three (C = 3, 6, 12, 24, 48 at
+ *       16 lanes: 24 accumulators and 3 centres in the 32 registers of AVX-512);</li>
  *   <li>longer periods go in groups of four vectors whose parameters or accumulators stay in registers while the
  *       group walks every period of the block (statistics, whose second pass re-reads the block from cache) or of
  *       x when x fits in L1 (normalize);</li>
@@ -34,6 +37,11 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     /** The float species, chosen once so that C2 sees a constant. */
     static final VectorSpecies<Float> S = species(bits(System.getProperty(KernelProvider.BITS_PROPERTY)));
     private static final int L = S.length();
+    /** Doubles of the same width, for the per-channel steps of statistics, and the floats that widen into them. */
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, S.vectorShape());
+    private static final VectorSpecies<Float> HALF =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final int DL = D.length();
     /**
      * Floats of x that stay in L1 while every group of vectors walks them: normalize walks up to this many in groups
      * that keep their parameters in registers (beyond it, x in memory order), and the backward pass walks its chunks
@@ -355,7 +363,100 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
 
     @Override
     public void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2) {
-        Statistics.moments(VectorKernel::sumDeviations, x, offset, rows, channels, mean, m2);
+        Statistics.moments(STATISTICS, x, offset, rows, channels, mean, m2);
+    }
+
+    /**
+     * The statistics steps: the deviation sums, and the per-channel check and fold in double vectors. Done one channel
+     * at a time they were 59% of a call on few rows (JFR, C = 1000 at 16 KiB: 4 rows).
+     */
+    private static final Statistics.Deviations STATISTICS = new Statistics.Deviations() {
+        @Override
+        public void sum(float[] x, int base, int period, int periods, int tail, float[] centre, float[] r,
+                        float[] q) {
+            sumDeviations(x, base, period, periods, tail, centre, r, q);
+        }
+
+        @Override
+        public void reduce(float[] accumulators, int period, int channels, float[] out) {
+            VectorKernel.reduce(accumulators, period, channels, out);
+        }
+
+        @Override
+        public boolean centred(float[] r, float[] q, int channels, int n) {
+            return VectorKernel.centred(r, q, channels, n);
+        }
+
+        @Override
+        public void mergeBlock(long nA, double[] mean, double[] m2, int channels, int nB, float[] center,
+                               float[] r1, float[] q) {
+            VectorKernel.mergeBlock(nA, mean, m2, channels, nB, center, r1, q);
+        }
+    };
+
+    /**
+     * {@link Layout#reduce}, each halving step L positions at a time: every position gets the same single add, so
+     * the sums keep every bit. One position at a time, the steps were most of a call on 16 KiB for C = 3 (189 adds
+     * for each of the three reductions).
+     */
+    private static void reduce(float[] a, int period, int channels, float[] out) {
+        for (int n = period; n > channels; n /= 2) {
+            int half = n / 2;
+            for (int p = 0; p < half; p += L) {
+                // Writes stay below half and reads of the upper half start there: in place is safe.
+                VectorMask<Float> m = S.indexInRange(p, half);
+                FloatVector.fromArray(S, a, p, m).add(FloatVector.fromArray(S, a, p + half, m)).intoArray(a, p, m);
+            }
+        }
+        System.arraycopy(a, 0, out, 0, channels);
+    }
+
+    private static DoubleVector widen(float[] a, int i) {
+        return (DoubleVector) FloatVector.fromArray(HALF, a, i).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    /** {@link Statistics#centred} with the same comparisons per lane; the last channels go through it. */
+    private static boolean centred(float[] r, float[] q, int channels, int n) {
+        int c = 0;
+        for (int end = channels - channels % DL; c < end; c += DL) {
+            DoubleVector rc = widen(r, c);
+            DoubleVector qn = widen(q, c).mul(n);
+            VectorMask<Double> off = rc.mul(8).mul(rc).compare(VectorOperators.GT, qn)
+                    .and(rc.test(VectorOperators.IS_FINITE)).and(qn.test(VectorOperators.IS_FINITE));
+            if (off.anyTrue()) {
+                return false;
+            }
+        }
+        return Statistics.centred(r, q, c, channels, n);
+    }
+
+    /** {@link Chan#mergeBlock} with the same double operations per lane, in the same order; the last channels go there. */
+    private static void mergeBlock(long nA, double[] mean, double[] m2, int channels, int nB, float[] center,
+                                   float[] r1, float[] q) {
+        double inverse = 1.0 / nB;
+        int c = 0;
+        int end = channels - channels % DL;
+        if (nA == 0) {
+            for (; c < end; c += DL) {
+                DoubleVector r = widen(r1, c);
+                DoubleVector offset = r.mul(inverse);
+                widen(center, c).add(offset).intoArray(mean, c);
+                widen(q, c).sub(r.mul(offset)).max(0.0).intoArray(m2, c);
+            }
+        } else {
+            double w = Chan.weight(nA, nB);
+            double between = nA * w;
+            for (; c < end; c += DL) {
+                DoubleVector r = widen(r1, c);
+                DoubleVector offset = r.mul(inverse);
+                DoubleVector m = DoubleVector.fromArray(D, mean, c);
+                DoubleVector delta = widen(center, c).add(offset).sub(m);
+                m.add(delta.mul(w)).intoArray(mean, c);
+                DoubleVector within = widen(q, c).sub(r.mul(offset)).max(0.0);
+                DoubleVector.fromArray(D, m2, c).add(within.add(delta.mul(delta).mul(between))).intoArray(m2, c);
+            }
+        }
+        Chan.mergeBlock(nA, mean, m2, c, channels, nB, center, r1, q);
     }
 
     /** {@link Statistics.Deviations}: Σ(x − m) into {@code outR} and Σ(x − m)² (by FMA) into {@code outQ}, per lane. */
@@ -366,6 +467,9 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
         if (period == 4 * L) {
             sumLinear4(x, base, periods * period, centre, outR, outQ);
             v = 4;
+        } else if (period == 12 * L && repeatsEvery3(centre)) {
+            sumLinear12(x, base, periods * period, centre, outR, outQ);
+            v = 12;
         }
         for (; v + 4 <= full; v += 4) {
             int off = v * L;
@@ -480,6 +584,98 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
         q1.intoArray(outQ, L);
         q2.intoArray(outQ, 2 * L);
         q3.intoArray(outQ, 3 * L);
+    }
+
+    /**
+     * Whether the centres of a twelve-vector period repeat every three vectors, bit for bit: an lcm period of three
+     * vectors repeated four times (C = 3, 6, 12, 24, 48 at 16 lanes), not twelve vectors of distinct channels.
+     */
+    private static boolean repeatsEvery3(float[] centre) {
+        for (int off = 3 * L; off < 12 * L; off += L) {
+            if (!FloatVector.fromArray(S, centre, off).reinterpretAsInts()
+                    .eq(FloatVector.fromArray(S, centre, off % (3 * L)).reinterpretAsInts()).allTrue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The groups of {@link #sumDeviations} for a period of twelve vectors whose centres repeat every three, over
+     * {@code n} floats in one linear walk: 24 accumulators and 3 centres fit the 32 registers of AVX-512, where three
+     * groups of four would each walk the block with a stride of twelve vectors.
+     */
+    private static void sumLinear12(float[] x, int base, int n, float[] centre, float[] outR, float[] outQ) {
+        FloatVector m0 = FloatVector.fromArray(S, centre, 0);
+        FloatVector m1 = FloatVector.fromArray(S, centre, L);
+        FloatVector m2 = FloatVector.fromArray(S, centre, 2 * L);
+        FloatVector r0 = FloatVector.zero(S), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0;
+        FloatVector r6 = r0, r7 = r0, r8 = r0, r9 = r0, r10 = r0, r11 = r0;
+        FloatVector q0 = r0, q1 = r0, q2 = r0, q3 = r0, q4 = r0, q5 = r0;
+        FloatVector q6 = r0, q7 = r0, q8 = r0, q9 = r0, q10 = r0, q11 = r0;
+        for (int i = 0; i < n; i += 12 * L) {
+            int b = base + i;
+            FloatVector d0 = FloatVector.fromArray(S, x, b).sub(m0);
+            FloatVector d1 = FloatVector.fromArray(S, x, b + L).sub(m1);
+            FloatVector d2 = FloatVector.fromArray(S, x, b + 2 * L).sub(m2);
+            r0 = r0.add(d0);
+            q0 = d0.fma(d0, q0);
+            r1 = r1.add(d1);
+            q1 = d1.fma(d1, q1);
+            r2 = r2.add(d2);
+            q2 = d2.fma(d2, q2);
+            FloatVector d3 = FloatVector.fromArray(S, x, b + 3 * L).sub(m0);
+            FloatVector d4 = FloatVector.fromArray(S, x, b + 4 * L).sub(m1);
+            FloatVector d5 = FloatVector.fromArray(S, x, b + 5 * L).sub(m2);
+            r3 = r3.add(d3);
+            q3 = d3.fma(d3, q3);
+            r4 = r4.add(d4);
+            q4 = d4.fma(d4, q4);
+            r5 = r5.add(d5);
+            q5 = d5.fma(d5, q5);
+            FloatVector d6 = FloatVector.fromArray(S, x, b + 6 * L).sub(m0);
+            FloatVector d7 = FloatVector.fromArray(S, x, b + 7 * L).sub(m1);
+            FloatVector d8 = FloatVector.fromArray(S, x, b + 8 * L).sub(m2);
+            r6 = r6.add(d6);
+            q6 = d6.fma(d6, q6);
+            r7 = r7.add(d7);
+            q7 = d7.fma(d7, q7);
+            r8 = r8.add(d8);
+            q8 = d8.fma(d8, q8);
+            FloatVector d9 = FloatVector.fromArray(S, x, b + 9 * L).sub(m0);
+            FloatVector d10 = FloatVector.fromArray(S, x, b + 10 * L).sub(m1);
+            FloatVector d11 = FloatVector.fromArray(S, x, b + 11 * L).sub(m2);
+            r9 = r9.add(d9);
+            q9 = d9.fma(d9, q9);
+            r10 = r10.add(d10);
+            q10 = d10.fma(d10, q10);
+            r11 = r11.add(d11);
+            q11 = d11.fma(d11, q11);
+        }
+        r0.intoArray(outR, 0);
+        r1.intoArray(outR, L);
+        r2.intoArray(outR, 2 * L);
+        r3.intoArray(outR, 3 * L);
+        r4.intoArray(outR, 4 * L);
+        r5.intoArray(outR, 5 * L);
+        r6.intoArray(outR, 6 * L);
+        r7.intoArray(outR, 7 * L);
+        r8.intoArray(outR, 8 * L);
+        r9.intoArray(outR, 9 * L);
+        r10.intoArray(outR, 10 * L);
+        r11.intoArray(outR, 11 * L);
+        q0.intoArray(outQ, 0);
+        q1.intoArray(outQ, L);
+        q2.intoArray(outQ, 2 * L);
+        q3.intoArray(outQ, 3 * L);
+        q4.intoArray(outQ, 4 * L);
+        q5.intoArray(outQ, 5 * L);
+        q6.intoArray(outQ, 6 * L);
+        q7.intoArray(outQ, 7 * L);
+        q8.intoArray(outQ, 8 * L);
+        q9.intoArray(outQ, 9 * L);
+        q10.intoArray(outQ, 10 * L);
+        q11.intoArray(outQ, 11 * L);
     }
 
     // ------------------------------------------------------------ NCHW: each channel is N contiguous planes
