@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Tables for the README's comparison with other frameworks.
+
+usage: python3 jmh/peers_report.py speed RUN.json [RUN.json ...]
+       python3 jmh/peers_report.py accuracy ACCURACY.md [ACCURACY.md ...]
+
+speed: ns per element of every framework per shape and thread count, the ratio of the best NHWC peer's time to
+simdnorm's (simdnorm of the same run as that peer), and simdnorm inference against ONNX Runtime on NCHW data; each
+file is one JMH run (-rf json) of PeerBenchmark, with simdnorm in it. The simdnorm and arraycopy columns show the
+first file's.
+accuracy: PeerAccuracy's Markdown rows (lines starting with '|'), condensed to the largest error of each framework
+over the shapes (simdnorm: also over the conventions), and a check of every peer row against simdnorm's row under
+the same convention, which PeerAccuracy prints just before it.
+"""
+import json
+import sys
+from collections import defaultdict
+
+SHAPES = ["1x14x14x256", "8x28x28x256", "32x56x56x64", "64x32x32x3"]
+NCHW = {"onnxruntime-nchw"}
+
+
+def elements(shape):
+    n = 1
+    for d in shape.split("x"):
+        n *= int(d)
+    return n
+
+
+def speed(files):
+    # (op, threads, shape) -> {framework: (ns per element, simdnorm's ns per element in the same run)}
+    rows = defaultdict(dict)
+    copy = {}
+    for f in files:
+        runs = json.load(open(f))
+        own = {}
+        for b in runs:
+            p = b.get("params", {})
+            op = b["benchmark"].rsplit(".", 1)[1]
+            if op == "arraycopy":
+                copy.setdefault(p["shape"], b["primaryMetric"]["score"] * 1e3 / elements(p["shape"]))
+                continue
+            ns = b["primaryMetric"]["score"] * 1e3 / elements(p["shape"])
+            key = (op, p["threads"], p["shape"])
+            if p["framework"] == "simdnorm":
+                own[key] = ns
+            rows[key].setdefault(p["framework"], [ns, None])  # the first file's simdnorm is the one shown
+        for b in runs:
+            p = b.get("params", {})
+            op = b["benchmark"].rsplit(".", 1)[1]
+            if op == "arraycopy":
+                continue
+            key = (op, p["threads"], p["shape"])
+            if rows[key][p["framework"]][1] is None:
+                rows[key][p["framework"]][1] = own.get(key)
+    print("| op | threads | shape | simdnorm ns/element | best NHWC peer | its ns/element | peer / simdnorm "
+          "| ONNX Runtime NCHW / simdnorm | arraycopy ns/element | other NHWC peers (ns/element) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    misses = []
+    for op in ["inference", "train"]:
+        for threads in ["1", "2"]:
+            for shape in SHAPES:
+                r = rows.get((op, threads, shape))
+                if not r or "simdnorm" not in r:
+                    continue
+                peers = {k: v for k, v in r.items() if k != "simdnorm" and k not in NCHW}
+                if not peers:
+                    continue
+                best = min(peers, key=lambda k: peers[k][0])
+                ns, own = peers[best]
+                ratio = ns / own
+                nchw = r.get("onnxruntime-nchw")
+                nchw_ratio = "%.2f" % (nchw[0] / nchw[1]) if nchw else "–"
+                others = ", ".join("%s %.3g" % (k, v[0]) for k, v in sorted(peers.items(), key=lambda kv: kv[1][0])
+                                   if k != best)
+                c = copy.get(shape) if threads == "1" else None
+                print("| %s | %s | %s | %.3g | %s | %.3g | %.2f | %s | %s | %s |" % (
+                    op, threads, shape, r["simdnorm"][0], best, ns, ratio, nchw_ratio,
+                    "%.3g" % c if c else "–", others))
+                if threads == "1" and ratio < 1.5:
+                    misses.append("%s %s: %.2fx %s" % (op, shape, ratio, best))
+                if threads == "1" and op == "inference" and nchw and nchw[0] < nchw[1]:
+                    misses.append("inference %s: ONNX Runtime NCHW %.2fx simdnorm's time" % (shape, nchw[0] / nchw[1]))
+    print()
+    print("goals missed at 1 thread: " + ("; ".join(misses) if misses else "none"))
+
+
+def accuracy(files):
+    """Condensed table; each peer row is checked against the simdnorm row just before it (its convention)."""
+    cols = None
+    worst = {}
+    order = []
+    notbest = []
+    for f in files:
+        matched = None
+        for line in open(f):
+            if not line.startswith("|") or line.startswith("|---"):
+                continue
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if cells[0] == "data":
+                cols = cells[3:]
+                continue
+            data, shape, framework, errors = cells[0], cells[1], cells[2], [float(c) for c in cells[3:]]
+            if framework.startswith("simdnorm"):
+                matched = (framework, errors)
+                framework = "simdnorm (each framework's convention)"
+            elif matched:
+                for i, (a, b) in enumerate(zip(matched[1], errors)):
+                    if b < a:
+                        notbest.append("%s, %s, %s: %s %.2g < %s %.2g" % (data, shape, cols[i], framework, b,
+                                                                          matched[0], a))
+            key = (data, framework)
+            if key not in worst:
+                order.append(key)
+                worst[key] = errors
+            else:
+                worst[key] = [max(a, b) for a, b in zip(worst[key], errors)]
+    print("| data | framework | " + " | ".join(cols) + " |")
+    print("|---|---|" + "---|" * len(cols))
+    for data in dict.fromkeys(d for d, _ in order):
+        group = [k for k in order if k[0] == data]
+        group.sort(key=lambda k: (not k[1].startswith("simdnorm"), k[1]))
+        for k in group:
+            print("| %s | %s | %s |" % (data, k[1], " | ".join("%.2g" % e for e in worst[k])))
+    print()
+    print("where a peer beats simdnorm under the same convention (same data and shape): "
+          + ("; ".join(notbest) if notbest else "nowhere"))
+
+
+if __name__ == "__main__":
+    {"speed": speed, "accuracy": accuracy}[sys.argv[1]](sys.argv[2:])

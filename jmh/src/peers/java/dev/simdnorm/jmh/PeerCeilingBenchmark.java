@@ -1,0 +1,39 @@
+package dev.simdnorm.jmh;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/** {@code System.arraycopy} over the bytes of each {@link PeerBenchmark} shape, so that every peer row is a ratio. */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
+@State(Scope.Thread)
+public class PeerCeilingBenchmark extends Workload {
+
+    @Param({"1x14x14x256", "8x28x28x256", "32x56x56x64", "64x32x32x3"})
+    public String shape;
+
+    @Setup
+    public void setup() {
+        Shape s = Shape.parse(shape);
+        init(null, s.rows(), s.c());
+    }
+
+    @Benchmark
+    public float[] arraycopy() {
+        return super.arraycopy();
+    }
+}
