@@ -2,12 +2,15 @@
 """Tables for the README's comparison with other frameworks.
 
 usage: python3 jmh/peers_report.py speed RUN.json [RUN.json ...]
+       python3 jmh/peers_report.py sweep RUN.json [RUN.json ...]
        python3 jmh/peers_report.py accuracy ACCURACY.md [ACCURACY.md ...]
 
 speed: ns per element of every framework per shape and thread count, the ratio of the best NHWC peer's time to
-simdnorm's (simdnorm of the same run as that peer), and simdnorm inference against ONNX Runtime on NCHW data; each
+simdnorm's (simdnorm of the same run as that peer), and simdnorm inference against ONNX Runtime on NCHW data, for
+inference and training (the op alone) and inference end to end (float[] to float[]), the goals for the first two; each
 file is one JMH run (-rf json) of PeerBenchmark, with simdnorm in it. The simdnorm and arraycopy columns show the
 first file's.
+sweep: the same for PeerSweepBenchmark (C and working set), peers of the same run only.
 accuracy: PeerAccuracy's Markdown rows (lines starting with '|'), condensed to the largest error of each framework
 over the shapes (simdnorm: also over the conventions), and a check of every peer row against simdnorm's row under
 the same convention, which PeerAccuracy prints just before it.
@@ -57,7 +60,7 @@ def speed(files):
           "| ONNX Runtime NCHW / simdnorm | arraycopy ns/element | other NHWC peers (ns/element) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     misses = []
-    for op in ["inference", "train"]:
+    for op in ["inference", "train", "endToEnd"]:
         for threads in ["1", "2"]:
             for shape in SHAPES:
                 r = rows.get((op, threads, shape))
@@ -77,7 +80,7 @@ def speed(files):
                 print("| %s | %s | %s | %.3g | %s | %.3g | %.2f | %s | %s | %s |" % (
                     op, threads, shape, r["simdnorm"][0], best, ns, ratio, nchw_ratio,
                     "%.3g" % c if c else "–", others))
-                if threads == "1" and ratio < 1.5:
+                if threads == "1" and op != "endToEnd" and ratio < 1.5:
                     misses.append("%s %s: %.2fx %s" % (op, shape, ratio, best))
                 if threads == "1" and op == "inference" and nchw and nchw[0] < nchw[1]:
                     misses.append("inference %s: ONNX Runtime NCHW %.2fx simdnorm's time" % (shape, nchw[0] / nchw[1]))
@@ -127,5 +130,37 @@ def accuracy(files):
           + ("; ".join(notbest) if notbest else "nowhere"))
 
 
+def sweep(files):
+    rows = defaultdict(dict)
+    for f in files:
+        for b in json.load(open(f)):
+            p = b["params"]
+            op = b["benchmark"].rsplit(".", 1)[1]
+            c, kib = int(p["channels"]), int(p["kib"])
+            n = max(1, kib * 1024 // (4 * c)) * c
+            rows[(op, c, kib)][p["framework"]] = b["primaryMetric"]["score"] * 1e3 / n
+    print("| op | C, working set | simdnorm ns/element | best peer | its ns/element | peer / simdnorm | others (ns/element) |")
+    print("|---|---|---|---|---|---|---|")
+    met = defaultdict(lambda: [0, 0])
+    for op in ["inference", "train"]:
+        for c in [1, 3, 16, 17, 64, 100, 256, 1000]:
+            for kib in [16, 256, 4096, 262144]:
+                r = rows.get((op, c, kib))
+                if not r or "simdnorm" not in r or len(r) < 2:
+                    continue
+                peers = {k: v for k, v in r.items() if k != "simdnorm"}
+                best = min(peers, key=peers.get)
+                ratio = peers[best] / r["simdnorm"]
+                met[op][1] += 1
+                met[op][0] += ratio >= 1.5
+                size = "%d KiB" % kib if kib < 1024 else "%d MiB" % (kib // 1024)
+                others = ", ".join("%s %.3g" % (k, v) for k, v in sorted(peers.items(), key=lambda kv: kv[1])
+                                   if k != best)
+                print("| %s | C=%d, %s | %.3g | %s | %.3g | %.2f | %s |" % (op, c, size, r["simdnorm"], best,
+                                                                          peers[best], ratio, others))
+    print()
+    print("at least 1.5x the best peer: " + ", ".join("%s %d/%d" % (op, m[0], m[1]) for op, m in met.items()))
+
+
 if __name__ == "__main__":
-    {"speed": speed, "accuracy": accuracy}[sys.argv[1]](sys.argv[2:])
+    {"speed": speed, "sweep": sweep, "accuracy": accuracy}[sys.argv[1]](sys.argv[2:])

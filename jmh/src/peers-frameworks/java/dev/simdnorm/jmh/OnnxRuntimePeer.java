@@ -24,6 +24,7 @@ class OnnxRuntimePeer implements Peer {
     private OrtSession trainSession;
     private Shape shape;
     private boolean lastTraining;
+    private long[] dims;
     private final Map<String, OnnxTensor> inputs = new HashMap<>();
     private final Map<String, OnnxTensor> inferenceOutputs = new HashMap<>();
     private final Map<String, OnnxTensor> trainOutputs = new HashMap<>();
@@ -59,7 +60,7 @@ class OnnxRuntimePeer implements Peer {
     public void load(Shape shape, float[] x, float[] gamma, float[] beta, float[] runningMean,
                      float[] runningVariance, float epsilon, float weightOfNew) throws Exception {
         this.shape = shape;
-        long[] dims = nhwc ? new long[]{shape.n(), shape.h(), shape.w(), shape.c()}
+        dims = nhwc ? new long[]{shape.n(), shape.h(), shape.w(), shape.c()}
                 : new long[]{shape.n(), shape.c(), shape.h(), shape.w()};
         float momentum = 1 - weightOfNew; // ONNX: R·momentum + B·(1 − momentum)
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
@@ -89,6 +90,17 @@ class OnnxRuntimePeer implements Peer {
     @Override
     public void inference() throws Exception {
         inferenceSession.run(inputs, inferenceOutputs).close();
+        lastTraining = false;
+    }
+
+    @Override
+    public void endToEnd(float[] x, float[] y) throws Exception {
+        try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), dims)) {
+            Map<String, OnnxTensor> feed = new HashMap<>(inputs);
+            feed.put("X", in);
+            inferenceSession.run(feed, inferenceOutputs).close();
+        }
+        inferenceOutputs.get("Y").getFloatBuffer().get(y);
         lastTraining = false;
     }
 

@@ -19,6 +19,7 @@ final class PyTorchPeer implements Peer {
     private final int threads;
     private NDManager manager;
     private NDArray x;
+    private ai.djl.ndarray.types.Shape shape;
     private NDArray gamma;
     private NDArray beta;
     private NDArray runningMean;
@@ -58,8 +59,8 @@ final class PyTorchPeer implements Peer {
         }
         manager = NDManager.newBaseManager("PyTorch");
         ai.djl.ndarray.types.Shape c = new ai.djl.ndarray.types.Shape(shape.c());
-        x = manager.create(xs, new ai.djl.ndarray.types.Shape(shape.n(), shape.h(), shape.w(), shape.c()))
-                .transpose(0, 3, 1, 2);
+        this.shape = new ai.djl.ndarray.types.Shape(shape.n(), shape.h(), shape.w(), shape.c());
+        x = manager.create(xs, this.shape).transpose(0, 3, 1, 2);
         this.gamma = manager.create(gamma, c);
         this.beta = manager.create(beta, c);
         this.runningMean = manager.create(runningMean, c);
@@ -86,6 +87,18 @@ final class PyTorchPeer implements Peer {
     @Override
     public void inference() {
         run(false, false);
+        lastTraining = false;
+    }
+
+    @Override
+    public void endToEnd(float[] xs, float[] y) {
+        try (NDManager call = manager.newSubManager()) {
+            NDArray in = call.create(xs, shape).transpose(0, 3, 1, 2);
+            NDArray result = BatchNorm.batchNorm(in, runningMean, runningVariance, gamma, beta, 1, momentum, epsilon,
+                    false).head();
+            result.attach(call);
+            System.arraycopy(result.transpose(0, 2, 3, 1).toFloatArray(), 0, y, 0, y.length);
+        }
         lastTraining = false;
     }
 

@@ -51,8 +51,18 @@ final class TensorFlowInputs implements AutoCloseable {
 
     /** A run with every placeholder fed. */
     Session.Runner feed() {
-        return session.runner().feed(x, tensors[0]).feed(scale, tensors[1]).feed(offset, tensors[2])
+        return feed(tensors[0]);
+    }
+
+    /** A run with x fed from {@code xs} and the parameters from the tensors made once. */
+    Session.Runner feed(TFloat32 xs) {
+        return session.runner().feed(x, xs).feed(scale, tensors[1]).feed(offset, tensors[2])
                 .feed(mean, tensors[3]).feed(variance, tensors[4]);
+    }
+
+    /** x's shape. */
+    org.tensorflow.ndarray.Shape xShape() {
+        return tensors[0].shape();
     }
 
     /** Output i of a run, copied out. */

@@ -1,6 +1,7 @@
 package dev.simdnorm.jmh;
 
 import org.tensorflow.Result;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.types.TFloat32;
 
@@ -51,6 +52,15 @@ final class TensorFlowPeer implements Peer {
     @Override
     public void inference() {
         in.feed().fetch(inferenceOp.y()).run().close();
+        lastTraining = false;
+    }
+
+    @Override
+    public void endToEnd(float[] x, float[] y) {
+        try (TFloat32 xs = TFloat32.tensorOf(in.xShape(), DataBuffers.of(x, true, false));
+             Result r = in.feed(xs).fetch(inferenceOp.y()).run()) {
+            ((TFloat32) r.get(0)).copyTo(DataBuffers.of(y, false, false));
+        }
         lastTraining = false;
     }
 

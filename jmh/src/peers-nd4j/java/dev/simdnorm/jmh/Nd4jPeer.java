@@ -77,6 +77,15 @@ final class Nd4jPeer implements Peer {
     }
 
     @Override
+    public void endToEnd(float[] xs, float[] ys) {
+        INDArray in = Nd4j.create(xs, x.shape(), 'c');
+        Nd4j.exec(BatchNorm.builder().inputArrays(new INDArray[]{in, runningMean, runningVariance, gamma, beta})
+                .outputArrays(new INDArray[]{y}).applyGamma(true).applyBeta(true).epsilon(epsilon)
+                .axis(new int[]{3}).build());
+        System.arraycopy(y.data().asFloat(), 0, ys, 0, ys.length);
+    }
+
+    @Override
     public void train() {
         // (The Moments op with output arrays fails validation on this version; mean and var are the same reductions.)
         INDArray batchMean = x.mean(0, 1, 2);

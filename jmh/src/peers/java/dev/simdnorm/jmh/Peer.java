@@ -28,6 +28,15 @@ interface Peer extends AutoCloseable {
     /** y from the running statistics. */
     void inference() throws Exception;
 
+    /**
+     * Inference end to end, from a {@code float[]} to a {@code float[]}: x copied into the framework's memory, the op,
+     * y copied out, with the parameters {@link #load} put in place.
+     *
+     * @param x the same shape as loaded (NCHW for a peer that runs on NCHW data)
+     * @param y where y goes, the same layout
+     */
+    void endToEnd(float[] x, float[] y) throws Exception;
+
     /** y from the batch statistics, and the running statistics updated. */
     void train() throws Exception;
 

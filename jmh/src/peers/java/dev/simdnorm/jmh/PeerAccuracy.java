@@ -162,6 +162,15 @@ public final class PeerAccuracy {
                 rmError = Math.max(rmError, Math.abs(rm[ch] - em));
                 rvError = Math.max(rvError, relative(rv[ch], ev));
             }
+            // The end-to-end path of the benchmarks must give inference's y.
+            p.inference();
+            float[] expected = p.y();
+            boolean nchw = p.name().contains("NCHW");
+            float[] e2e = new float[x.length];
+            p.endToEnd(nchw ? shape.toNchw(x) : x, e2e);
+            if (!java.util.Arrays.equals(nchw ? shape.toNchw(expected) : expected, e2e)) {
+                throw new AssertionError(p.name() + ": end-to-end y differs from inference's");
+            }
             return String.format("%.2g | %.2g | %.2g | %.2g | %.2g", yError, meanError, varianceError, rmError,
                     rvError);
         }

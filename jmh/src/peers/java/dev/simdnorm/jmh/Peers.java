@@ -22,6 +22,28 @@ final class Peers {
     }
 
     /**
+     * The named peer with x loaded and the benchmarks' parameters (γ 1.5, β −0.25, running mean 0 and variance 1,
+     * ε 0.001, weight of the batch 0.01).
+     *
+     * @throws IllegalStateException when the framework is not on the class path
+     */
+    static Peer loaded(String name, int threads, Shape shape, float[] x) throws Exception {
+        Peer peer = create(name, threads);
+        if (peer == null) {
+            throw new IllegalStateException(name + " is not on the class path: run with -Ppeers, or -Pnd4j for ND4J");
+        }
+        int c = shape.c();
+        float[] gamma = new float[c];
+        float[] beta = new float[c];
+        float[] variance = new float[c];
+        java.util.Arrays.fill(gamma, 1.5f);
+        java.util.Arrays.fill(beta, -0.25f);
+        java.util.Arrays.fill(variance, 1);
+        peer.load(shape, x, gamma, beta, new float[c], variance, 0.001f, 0.01f);
+        return peer;
+    }
+
+    /**
      * The named peer, or null when its framework is not on the class path.
      *
      * @param name    one of {@link #NAMES}

@@ -60,6 +60,12 @@ final class SimdnormPeer implements Peer {
         layer.inference(x, 0, y, 0, rows, parallelism);
     }
 
+    /** Nothing to copy: simdnorm works on the caller's arrays. */
+    @Override
+    public void endToEnd(float[] x, float[] y) {
+        layer.inference(x, 0, y, 0, rows, parallelism);
+    }
+
     @Override
     public void train() {
         layer.train(x, 0, y, 0, rows, parallelism);
