@@ -28,9 +28,9 @@ public final class Chan {
     }
 
     /**
-     * Folds one block of {@code nB} rows into channels {@code from} to {@code to}. Each channel's block is described by its centre m and
-     * the float sums {@code r1 = Σ(x − m)} and {@code q = Σ(x − m)²}: its mean is {@code m + r1/nB} and its M2 is
-     * {@code q − r1²/nB}, the correction term of the two-pass algorithm (Chan, Golub, LeVeque, "Algorithms for
+     * Folds one block of {@code nB} rows into channels {@code from} to {@code to}. Each channel's block is described
+     * by its centre m and the float sums {@code r1 = Σ(x − m)} and {@code q = Σ(x − m)²}: its mean is
+     * {@code m + r1/nB} and its M2 is {@code q − r1²/nB}, the correction term of the two-pass algorithm (Chan, Golub, LeVeque, "Algorithms for
      * computing the sample variance", Am. Stat. 37(3), 1983, eq. 1.7). M2 is clamped at 0, which a NaN passes. The
      * weights are computed once per block; every kernel folds through here or does these double operations per lane
      * in this order (VectorKernel), so they agree bit for bit.

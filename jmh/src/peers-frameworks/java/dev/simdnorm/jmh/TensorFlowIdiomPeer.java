@@ -9,7 +9,8 @@ import org.tensorflow.types.TFloat32;
 /**
  * The TF1 idiom simdnorm started from, built from TensorFlow's raw ops: {@code tf.nn.moments(x, [0,1,2])} (mean,
  * then the mean of the squared difference: the biased variance), the running update {@code pop·decay +
- * batch·(1 − decay)}, and {@code tf.nn.batch_normalization} in its folded form {@code x·inv + (offset − mean·inv)} with
+ * batch·(1 − decay)}, and {@code tf.nn.batch_normalization} in its folded form
+ * {@code x·inv + (offset − mean·inv)} with
  * {@code inv = rsqrt(var + ε)·scale}. Inputs are fed tensors made once, like {@link TensorFlowPeer}.
  */
 final class TensorFlowIdiomPeer implements Peer {

@@ -17,8 +17,8 @@ public final class PeerAccuracy {
     private static final float EPSILON = 0.001f;
     /**
      * Weight of the batch in the running update of the step whose running statistics are checked. A power of two, so
-     * that frameworks parameterized by the weight of the old value (1 − w, exact here) apply the same weight: with 0.1
-     * they would apply fl(1 − 0.9f) = 0.100000024, 2.4e-7 away, which the table would show as their error.
+     * that frameworks parameterized by the weight of the old value (1 − w, exact here) apply the same weight: with
+     * 0.1 they would apply fl(1 − 0.9f) = 0.100000024, 2.4e-7 away, which the table would show as their error.
      */
     private static final float WEIGHT = 0.125f;
 
