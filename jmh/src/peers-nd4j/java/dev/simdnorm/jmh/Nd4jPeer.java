@@ -9,7 +9,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * with {@code -Dorg.bytedeco.javacpp.platform.extension=-onednn-avx512}; the plain build is about 40× slower). The op
  * does inference only: training computes the batch statistics with {@code mean} and {@code var} (biased), normalizes
  * with them, and updates the running statistics with ND4J's in-place arithmetic. All arrays but the batch statistics,
- * y included, are made once. Threads: {@code OMP_NUM_THREADS} of the process and {@code setMaxThreads}.
+ * y included, are made once. Threads: {@code setMaxThreads} and {@code OMP_NUM_THREADS} of the process, which must
+ * equal the thread count (checked).
  */
 final class Nd4jPeer implements Peer {
 
@@ -51,6 +52,12 @@ final class Nd4jPeer implements Peer {
     @Override
     public void load(Shape shape, float[] xs, float[] gamma, float[] beta, float[] runningMean,
                      float[] runningVariance, float epsilon, float weightOfNew) {
+        if (!String.valueOf(threads).equals(System.getenv("OMP_NUM_THREADS"))) {
+            // setMaxThreads alone does not bind oneDNN's OpenMP: a "one-thread" run without the variable kept 1.7
+            // cores busy and ran 1.2x faster at 256 MiB (2026-11-27).
+            throw new IllegalStateException("ND4J on " + threads + " thread(s) needs OMP_NUM_THREADS=" + threads
+                    + " in the environment of the run");
+        }
         Nd4j.getEnvironment().setMaxThreads(threads);
         long[] c = {shape.c()};
         x = Nd4j.create(xs, new long[]{shape.n(), shape.h(), shape.w(), shape.c()}, 'c');

@@ -20,7 +20,9 @@ import java.util.concurrent.TimeUnit;
  * of about 16 KiB, 256 KiB, 4 MiB and 256 MiB, as one image of 1×rows (N = H = 1), op only as in
  * {@link PeerBenchmark}, with its warm-up: a first run with 2 × 300 ms of warm-up left simdnorm's training step in
  * interpreted and C1 code at small sizes (C = 1000 at 16 KiB: about 1 ms per step, where 3 s of warm-up bring it to
- * 30 µs), so the Vector API code must run for seconds before it is measured. 256 configurations: about 45 minutes.
+ * 30 µs), so the Vector API code must run for seconds before it is measured. 256 configurations per thread count:
+ * about 45 minutes. ND4J's oneDNN also needs {@code OMP_NUM_THREADS} set to the thread count: without it OpenMP
+ * takes every core.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -40,12 +42,16 @@ public class PeerSweepBenchmark {
     @Param({"16", "256", "4096", "262144"})
     public int kib;
 
+    /** Threads each framework may use, as in {@link PeerBenchmark}. */
+    @Param({"1"})
+    public int threads;
+
     private Peer peer;
 
     @Setup
     public void setup() throws Exception {
         Shape s = new Shape(1, 1, Math.max(1, kib * 1024 / (4 * channels)), channels);
-        peer = Peers.loaded(framework, 1, s, s.data(42));
+        peer = Peers.loaded(framework, threads, s, s.data(42));
     }
 
     @TearDown
