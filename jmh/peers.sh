@@ -50,20 +50,24 @@ for t in 1 2; do
         "-p framework=simdnorm,nd4j"
 done
 
-bench -Ppeers sweep-1.json "PeerSweepBenchmark -p threads=1 $sweep $sweep_timing" \
+bench -Ppeers sweep-1.json "PeerSweep(Benchmark|CeilingBenchmark) -p threads=1 $sweep $sweep_timing" \
     "-p framework=simdnorm,tensorflow,pytorch,onnxruntime-nhwc,onnxruntime-nchw"
 TF_ENABLE_ONEDNN_OPTS=0 bench -Ppeers sweep-onednn-off-1.json "PeerSweepBenchmark -p threads=1 $sweep $sweep_timing" \
     "-p framework=simdnorm,tensorflow-onednn-off"
 OMP_NUM_THREADS=1 bench -Pnd4j sweep-nd4j-1.json "PeerSweepBenchmark -p threads=1 $sweep $sweep_timing" \
     "-p framework=simdnorm,nd4j"
-# Two threads from 4 MiB on only: below that a second thread has too little to do.
-bench -Ppeers sweep-2.json "PeerSweepBenchmark -p threads=2 $big $sweep_timing" \
+bench -Ppeers sweep-2.json "PeerSweepBenchmark -p threads=2 $sweep $sweep_timing" \
     "-p framework=simdnorm,tensorflow,pytorch,onnxruntime-nhwc,onnxruntime-nchw"
+# TensorFlow with oneDNN off and ND4J on two threads from 4 MiB on only: below that a second thread has little to do.
+TF_ENABLE_ONEDNN_OPTS=0 bench -Ppeers sweep-onednn-off-2.json "PeerSweepBenchmark -p threads=2 $big $sweep_timing" \
+    "-p framework=simdnorm,tensorflow-onednn-off"
+OMP_NUM_THREADS=2 bench -Pnd4j sweep-nd4j-2.json "PeerSweepBenchmark -p threads=2 $big $sweep_timing" \
+    "-p framework=simdnorm,nd4j"
 
 python3 jmh/peers_report.py speed "$out"/shapes-1.json "$out"/shapes-onednn-off-1.json "$out"/shapes-nd4j-1.json \
     "$out"/shapes-2.json "$out"/shapes-onednn-off-2.json "$out"/shapes-nd4j-2.json > "$out/speed.md"
 python3 jmh/peers_report.py sweep "$out"/sweep-1.json "$out"/sweep-onednn-off-1.json "$out"/sweep-nd4j-1.json \
-    "$out"/sweep-2.json > "$out/sweep.md"
+    "$out"/sweep-2.json "$out"/sweep-onednn-off-2.json "$out"/sweep-nd4j-2.json > "$out/sweep.md"
 
 ./mvnw -q -f jmh/pom.xml -Ppeers compile exec:exec@peer-accuracy | grep '^|' > "$out/accuracy.md"
 TF_ENABLE_ONEDNN_OPTS=0 ./mvnw -q -f jmh/pom.xml -Ppeers compile exec:exec@peer-accuracy | grep '^|' \

@@ -10,7 +10,8 @@ simdnorm's (simdnorm of the same run as that peer), and simdnorm inference again
 inference and training (the op alone) and inference end to end (float[] to float[]), the goals for the first two; each
 file is one JMH run (-rf json) of PeerBenchmark, with simdnorm in it. The simdnorm and arraycopy columns show the
 first file's.
-sweep: the same for PeerSweepBenchmark (C, working set, threads).
+sweep: the same for PeerSweepBenchmark (C, working set, threads), with arraycopy from PeerSweepCeilingBenchmark
+(give its run first, so that the simdnorm column comes from the same run).
 In both, the best NHWC peer is the one whose time is the smallest multiple of simdnorm's time in its own run: the
 strictest test of the 1.5x goal when peers come from different runs.
 accuracy: PeerAccuracy's Markdown rows (lines starting with '|'), condensed to the largest error of each framework
@@ -135,6 +136,7 @@ def accuracy(files):
 def sweep(files):
     # (op, threads, C, KiB) -> {framework: [ns per element, simdnorm's ns per element in the same run]}
     rows = defaultdict(dict)
+    copy = {}
     for f in files:
         runs = json.load(open(f))
         own = {}
@@ -143,6 +145,9 @@ def sweep(files):
             op = b["benchmark"].rsplit(".", 1)[1]
             c, kib = int(p["channels"]), int(p["kib"])
             n = max(1, kib * 1024 // (4 * c)) * c
+            if op == "arraycopy":
+                copy.setdefault((c, kib), b["primaryMetric"]["score"] * 1e3 / n)
+                continue
             key = (op, p.get("threads", "1"), c, kib)
             ns = b["primaryMetric"]["score"] * 1e3 / n
             if p["framework"] == "simdnorm":
@@ -151,12 +156,14 @@ def sweep(files):
         for b in runs:
             p = b["params"]
             op = b["benchmark"].rsplit(".", 1)[1]
+            if op == "arraycopy":
+                continue
             key = (op, p.get("threads", "1"), int(p["channels"]), int(p["kib"]))
             if rows[key][p["framework"]][1] is None:
                 rows[key][p["framework"]][1] = own.get(key)
     print("| op | threads | C, working set | simdnorm ns/element | best NHWC peer | its ns/element | peer / simdnorm "
-          "| ONNX Runtime NCHW / simdnorm | other NHWC peers (ns/element) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| ONNX Runtime NCHW / simdnorm | arraycopy ns/element | other NHWC peers (ns/element) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     met = defaultdict(lambda: [0, 0])
     nchw_met = defaultdict(lambda: [0, 0])
     misses = []
@@ -194,8 +201,10 @@ def sweep(files):
                     if op == "inference" and nchw and nchw[1] and nchw[0] < nchw[1]:
                         misses.append("inference %s threads C=%d %s: ONNX Runtime NCHW %.2fx simdnorm's time" % (
                             threads, c, size, nchw[0] / nchw[1]))
-                    print("| %s | %s | C=%d, %s | %.3g | %s | %s | %s | %s | %s |" % (
-                        op, threads, c, size, r["simdnorm"][0], cells[0], cells[1], cells[2], nchw_ratio, cells[3]))
+                    cp = copy.get((c, kib)) if threads == "1" else None
+                    print("| %s | %s | C=%d, %s | %.3g | %s | %s | %s | %s | %s | %s |" % (
+                        op, threads, c, size, r["simdnorm"][0], cells[0], cells[1], cells[2], nchw_ratio,
+                        "%.3g" % cp if cp else "–", cells[3]))
     print()
     print("at least 1.5x the best NHWC peer: " + ", ".join("%s at %s thread(s) %d/%d" % (k[0], k[1], m[0], m[1])
                                                             for k, m in met.items()))
