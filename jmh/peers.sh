@@ -42,7 +42,7 @@ bench() {
 }
 
 for t in 1 2; do
-    bench -Ppeers shapes-$t.json "Peer(Benchmark|CeilingBenchmark) -p threads=$t $shapes $timing" \
+    bench -Ppeers shapes-$t.json "PeerBenchmark|ShapeCeilingBenchmark.arraycopy -p threads=$t $shapes $timing" \
         "-p framework=simdnorm,tensorflow,tensorflow-tf1,pytorch,onnxruntime-nhwc,onnxruntime-nchw"
     TF_ENABLE_ONEDNN_OPTS=0 bench -Ppeers shapes-onednn-off-$t.json "PeerBenchmark -p threads=$t $shapes $timing" \
         "-p framework=simdnorm,tensorflow-onednn-off,tensorflow-tf1-onednn-off"
@@ -50,7 +50,7 @@ for t in 1 2; do
         "-p framework=simdnorm,nd4j"
 done
 
-bench -Ppeers sweep-1.json "PeerSweep(Benchmark|CeilingBenchmark) -p threads=1 $sweep $sweep_timing" \
+bench -Ppeers sweep-1.json "PeerSweepBenchmark|SweepCeilingBenchmark.arraycopy -p threads=1 $sweep $sweep_timing" \
     "-p framework=simdnorm,tensorflow,pytorch,onnxruntime-nhwc,onnxruntime-nchw"
 TF_ENABLE_ONEDNN_OPTS=0 bench -Ppeers sweep-onednn-off-1.json "PeerSweepBenchmark -p threads=1 $sweep $sweep_timing" \
     "-p framework=simdnorm,tensorflow-onednn-off"

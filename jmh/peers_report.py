@@ -10,7 +10,7 @@ simdnorm's (simdnorm of the same run as that peer), and simdnorm inference again
 inference and training (the op alone) and inference end to end (float[] to float[]), the goals for the first two; each
 file is one JMH run (-rf json) of PeerBenchmark, with simdnorm in it. The simdnorm and arraycopy columns show the
 first file's.
-sweep: the same for PeerSweepBenchmark (C, working set, threads), with arraycopy from PeerSweepCeilingBenchmark
+sweep: the same for PeerSweepBenchmark (C, working set, threads), with arraycopy from SweepCeilingBenchmark
 (give its run first, so that the simdnorm column comes from the same run).
 In both, the best NHWC peer is the one whose time is the smallest multiple of simdnorm's time in its own run: the
 strictest test of the 1.5x goal when peers come from different runs.

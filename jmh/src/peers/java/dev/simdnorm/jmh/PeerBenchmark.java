@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * simdnorm and the peers on the same NHWC data, op only: x and the parameters are already in each framework's memory
  * ({@link Peer#load}), and outputs are pre-allocated where the framework lets a caller do so (simdnorm, ONNX
  * Runtime's pinned outputs); TensorFlow and PyTorch allocate y per call, as their users' code does. The ceiling,
- * {@code System.arraycopy} over the same bytes, is {@link PeerCeilingBenchmark}, in the same run.
+ * {@code System.arraycopy} over the same bytes, is {@link ShapeCeilingBenchmark#arraycopy}, in the same run.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
