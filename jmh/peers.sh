@@ -5,12 +5,11 @@
 #
 # About three hours on a 2-vCPU machine; the runs go one after another, never two at once. Writes into OUT the JMH
 # JSON of every run, speed.md and sweep.md (peers_report.py's tables), accuracy*.md and the report of them, and the
-# four charts into docs/img (OUT/img with QUICK=1). Each framework's run has simdnorm in it, so each ratio comes
+# two peer charts into docs/img (OUT/img with QUICK=1). Each framework's run has simdnorm in it, so each ratio comes
 # from one run. The environment each peer needs is set here: TF_ENABLE_ONEDNN_OPTS=0 for TensorFlow with oneDNN
 # off, OMP_NUM_THREADS equal to the thread count for ND4J (Nd4jPeer refuses to run otherwise).
 #
 # Environment:
-#   SWEEP_JSON  the library's own SweepBenchmark run, for the throughput charts; unset: run it (about 25 minutes)
 #   QUICK=1     a check of this script in a few minutes: one shape, one C and size, no warm-up; numbers meaningless
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,12 +75,6 @@ OMP_NUM_THREADS=1 ./mvnw -q -f jmh/pom.xml -Pnd4j compile exec:exec@peer-accurac
 python3 jmh/peers_report.py accuracy "$out"/accuracy.md "$out"/accuracy-onednn-off.md "$out"/accuracy-nd4j.md \
     > "$out/accuracy-report.md"
 
-if [[ -z ${SWEEP_JSON:-} ]]; then
-    SWEEP_JSON=$out/sweep-kernels.json
-    ./mvnw -q install -DskipTests
-    ./mvnw -q -f jmh/pom.xml package exec:exec@bench \
-        -Djmh.args="Sweep $([[ ${QUICK:-} == 1 ]] && echo "-p channels=3 -p kib=16") $timing -rf json -rff $SWEEP_JSON"
-fi
-charts="$img $(realpath "$SWEEP_JSON") $out/shapes-1.json $out/shapes-onednn-off-1.json $out/shapes-nd4j-1.json"
+charts="$img $out/shapes-1.json $out/shapes-onednn-off-1.json $out/shapes-nd4j-1.json"
 ./mvnw -q -f jmh/pom.xml -Ppeers compile exec:exec@peer-charts -Dcharts.args="$charts"
 echo "$(date +%T) done: $out" >&2

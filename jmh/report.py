@@ -1,97 +1,147 @@
 #!/usr/bin/env python3
-"""Turns a JMH JSON result (-rf json) of the Shape* and Sweep* benchmarks into the README's markdown tables.
+"""Turns JMH JSON results (-rf json) into the markdown tables of docs/performance.md.
 
-Every ratio is taken between rows of the same run, from medians of the measurement iterations:
-  normalize / arraycopy  = arraycopy time / normalize time   (bandwidth ratio; target >= 0.9, 0.75 at 16 KiB)
-  statistics / sum       = readSum time / statistics time     (target >= 0.9, 0.5 at 16 KiB)
-  train / arraycopy      = trainStep time / arraycopy time    (target <= 2.2)
-  vector / scalar        = scalar time / vector time          (target >= 5 statistics, >= 4 normalize to 4 MiB)
-and, to name where a miss comes from, two ceilings that a Java vector loop can reach:
-  vectorCopy / arraycopy, normalize / vectorCopy   (a Vector API copy of the same bytes)
-  deviationSum / sum, statistics / deviationSum    (the statistics kernel's three operations per float, alone)
+Every ratio is taken between rows of the same run, from medians of the measurement iterations. The rows are what
+users call (ApiShape*, ApiSweep*, Segment, ApiBackward, Latency); the kernels alone (Shape*, Sweep*) are a diagnostic.
 
-Usage: python3 jmh/report.py results.json
+  inference / arraycopy   = arraycopy time / inference time  (bandwidth; target >= 0.9 at >= 256 KiB, 0.75 at 16 KiB)
+  in place / arraycopy    = arraycopy time / in-place time   (target >= 0.95 at 4 MiB and 256 MiB)
+  moments / sum           = readSum time / Moments.of time     (target >= 0.9 at >= 256 KiB, 0.5 at 16 KiB)
+  train / arraycopy       = train time / arraycopy time        (target <= 2.2 at >= 256 KiB, 4 at 16 KiB)
+  public / kernel         = public call time / kernel time     (target <= 1.10)
+  vector / scalar         = scalar time / vector time, both through the public API
+
+Usage: python3 jmh/report.py results.json [more.json ...]   (Latency rows: SampleTime; -prof gc adds allocation)
 """
 import json
 import statistics
 import sys
 
+SHAPES = ["1x14x14x256", "8x28x28x256", "32x56x56x64", "64x32x32x3"]
+CHANNELS = [1, 3, 16, 17, 64, 100, 256, 1000]
+KIBS = [16, 256, 4096, 262144]
+
 
 def median(entry):
     raw = [v for fork in entry["primaryMetric"]["rawData"] for v in fork]
-    return statistics.median(raw)
+    return statistics.median(raw) if raw else entry["primaryMetric"]["score"]
 
 
-def load(path):
-    rows = {}
-    for e in json.load(open(path)):
-        name = e["benchmark"].rsplit(".", 2)
-        cls, op = name[-2], name[-1]
-        p = e.get("params", {})
-        shape = p.get("shape")
-        if shape and p.get("layout", "NHWC") != "NHWC":
-            shape += " " + p["layout"]  # its own row; the ceilings, of the same bytes, are the NHWC row's
-        key = (cls.replace("Ceiling", ""), shape or (p.get("channels"), p.get("kib")), op, p.get("impl", "-"))
-        rows[key] = median(e)
-    return rows
+def load(paths):
+    rows, percentiles, alloc = {}, {}, {}
+    for path in paths:
+        for e in json.load(open(path)):
+            cls, op = e["benchmark"].rsplit(".", 2)[-2:]
+            p = e.get("params", {})
+            if p.get("impl", "vector") != "vector":
+                cls += "Scalar"
+            key = (cls, row_of(p), op)
+            if e["mode"] == "sample":
+                percentiles[key] = e["primaryMetric"]["scorePercentiles"]
+                continue
+            rows[key] = median(e)
+            gc = e.get("secondaryMetrics", {}).get("·gc.alloc.rate.norm")
+            if gc is not None:
+                alloc[key] = gc["score"]
+    return rows, percentiles, alloc
 
 
-def ratio(a, b):
-    return "–" if a is None or b is None else f"{a / b:.2f}"
-
-
-def table(rows, cls, keys, label):
-    out = [f"| {label} | normalize / arraycopy | statistics / sum | train / arraycopy | normalize vector/scalar "
-           f"| statistics vector/scalar | normalize GB/s | statistics GB/s |",
-           "|---|---|---|---|---|---|---|---|"]
-    for k in keys:
-        g = lambda op, impl="-": rows.get((cls, k, op, impl))
-        ceiling = lambda op: rows.get((cls, k.split(" ")[0] if isinstance(k, str) else k, op, "-"))
-        nv, ns, cp = g("normalize", "vector"), g("normalize", "scalar"), ceiling("arraycopy")
-        sv, ss, rs = g("statistics", "vector"), g("statistics", "scalar"), ceiling("readSum")
-        tv = g("trainStep", "vector")
-        floats = floats_of(cls, k)
-        gbn = f"{2 * 4 * floats / (nv * 1e3):.0f}" if nv else "–"
-        gbs = f"{4 * floats / (sv * 1e3):.0f}" if sv else "–"
-        name = k if isinstance(k, str) else f"C={k[0]}, {kib_label(k[1])}"
-        out.append(f"| {name} | {ratio(cp, nv)} | {ratio(rs, sv)} | {ratio(tv, cp)} | {ratio(ns, nv)} "
-                   f"| {ratio(ss, sv)} | {gbn} | {gbs} |")
-    return "\n".join(out)
-
-
-def floats_of(cls, k):
-    if isinstance(k, str):
-        n, h, w, c = (int(v) for v in k.split(" ")[0].split("x"))
-        return n * h * w * c
-    c, kib = int(k[0]), int(k[1])
-    return max(1, kib * 1024 // (4 * c)) * c
+def row_of(p):
+    """A row: the shape (with its layout unless NHWC), a sweep cell, or a latency row, as one string."""
+    if "row" in p:
+        return p["row"]
+    if "shape" in p:
+        extra = [p[k] for k in ("layout", "storage", "activation") if k in p and p[k] not in ("NHWC",)]
+        return " ".join([p["shape"]] + extra)
+    return f"{kib_label(p['kib'])}/C={p['channels']}"
 
 
 def kib_label(kib):
     kib = int(kib)
-    return f"{kib // 1024} MiB" if kib >= 1024 else f"{kib} KiB"
+    return f"{kib // 1024}MiB" if kib >= 1024 else f"{kib}KiB"
 
 
-def targets(rows, sweep, shapes):
-    """Issue 3's targets, each as 'met/total' with the misses listed."""
+def ratio(a, b):
+    return None if a is None or b is None else a / b
+
+
+def fmt(v, digits=2):
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def shape_floats(row):
+    if "/C=" in row:
+        size, c = row.split("/C=")
+        kib = int(size[:-3]) * (1024 if size.endswith("MiB") else 1)
+        return max(1, kib * 1024 // (4 * int(c))) * int(c)
+    n, h, w, c = (int(v) for v in row.split(" ")[0].split("x"))
+    return n * h * w * c
+
+
+def kb(row):
+    return shape_floats(row) * 4 / 1024
+
+
+def public_table(rows, api, ceiling, keys, label):
+    g = lambda cls, k, op: rows.get((cls, k, op))
+    c0 = lambda k: k.split(" ")[0]
+    out = [f"| {label} | inference / arraycopy | in place / arraycopy | Moments.of / sum | train / arraycopy "
+           f"| apply / arraycopy | inference v/s | Moments.of v/s | train v/s | inference GB/s |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for k in keys:
+        cp, rs = g(ceiling, c0(k), "arraycopy"), g(ceiling, c0(k), "readSum")
+        inf, ip, mo, tr, ap = (g(api, k, op) for op in ("inference", "inferenceInPlace", "moments", "train", "apply"))
+        s_inf, s_mo, s_tr = (g(api + "Scalar", k, op) for op in ("inference", "moments", "train"))
+        gbs = None if inf is None else 8 * shape_floats(k) / (inf * 1e3)
+        out.append(f"| {k} | {fmt(ratio(cp, inf))} | {fmt(ratio(cp, ip))} | {fmt(ratio(rs, mo))} | {fmt(ratio(tr, cp))} "
+                   f"| {fmt(ratio(cp, ap))} | {fmt(ratio(s_inf, inf))} | {fmt(ratio(s_mo, mo))} | {fmt(ratio(s_tr, tr))} "
+                   f"| {fmt(gbs, 0)} |")
+    return "\n".join(out)
+
+
+def diagnostic_table(rows, api, kernel, ceiling, keys, label):
+    g = lambda cls, k, op: rows.get((cls, k, op))
+    c0 = lambda k: k.split(" ")[0]
+    out = [f"| {label} | inference / kernel | Moments.of / kernel | train / kernel | vectorCopy / arraycopy "
+           f"| inference / vectorCopy | deviationSum / sum | Moments.of / deviationSum |",
+           "|---|---|---|---|---|---|---|---|"]
+    for k in keys:
+        out.append(f"| {k} | {fmt(ratio(g(api, k, 'inference'), g(kernel, k, 'normalize')))} "
+                   f"| {fmt(ratio(g(api, k, 'moments'), g(kernel, k, 'statistics')))} "
+                   f"| {fmt(ratio(g(api, k, 'train'), g(kernel, k, 'trainStep')))} "
+                   f"| {fmt(ratio(g(ceiling, c0(k), 'arraycopy'), g(ceiling, c0(k), 'vectorCopy')))} "
+                   f"| {fmt(ratio(g(ceiling, c0(k), 'vectorCopy'), g(api, k, 'inference')))} "
+                   f"| {fmt(ratio(g(ceiling, c0(k), 'readSum'), g(ceiling, c0(k), 'deviationSum')))} "
+                   f"| {fmt(ratio(g(ceiling, c0(k), 'deviationSum'), g(api, k, 'moments')))} |")
+    return "\n".join(out)
+
+
+def targets(rows, shape_keys, sweep_keys):
     checks = []
-    for k in sweep:
-        g = lambda op, impl="-": rows.get(("SweepBenchmark", k, op, impl))
-        kib = int(k[1])
-        name = f"C={k[0]} {kib_label(kib)}"
-        nv, ns, cp = g("normalize", "vector"), g("normalize", "scalar"), g("arraycopy")
-        sv, ss, rs = g("statistics", "vector"), g("statistics", "scalar"), g("readSum")
-        tv = g("trainStep", "vector")
-        if None in (nv, ns, cp, sv, ss, rs, tv):
-            continue
-        checks.append(("normalize >= 0.9x arraycopy (>= 256 KiB), >= 0.75x (16 KiB)", name, cp / nv,
-                       cp / nv >= (0.75 if kib < 256 else 0.9)))
-        checks.append(("statistics >= 0.9x read sum (>= 256 KiB), >= 0.5x (16 KiB)", name, rs / sv,
-                       rs / sv >= (0.5 if kib < 256 else 0.9)))
-        checks.append(("train step <= 2.2x arraycopy", name, tv / cp, tv / cp <= 2.2))
-        checks.append(("statistics vector >= 5x scalar", name, ss / sv, ss / sv >= 5))
-        if kib <= 4096:
-            checks.append(("normalize vector >= 4x scalar (<= 4 MiB)", name, ns / nv, ns / nv >= 4))
+
+    def add(name, row, value, ok):
+        if value is not None:
+            checks.append((name, row, value, ok(value)))
+
+    for cls, kernel, ceiling, keys in (("ApiShapeBenchmark", "ShapeBenchmark", "ShapeCeilingBenchmark", shape_keys),
+                                       ("ApiSweepBenchmark", "SweepBenchmark", "SweepCeilingBenchmark", sweep_keys)):
+        for k in keys:
+            g = lambda c, op: rows.get((c, k, op))
+            cp = rows.get((ceiling, k.split(" ")[0], "arraycopy"))
+            rs = rows.get((ceiling, k.split(" ")[0], "readSum"))
+            small = kb(k) < 100
+            add("inference >= 0.9x arraycopy (>= 256 KiB), >= 0.75x (16 KiB)", k, ratio(cp, g(cls, "inference")),
+                lambda v: v >= (0.75 if small else 0.9))
+            add("Moments.of >= 0.9x read sum (>= 256 KiB), >= 0.5x (16 KiB)", k, ratio(rs, g(cls, "moments")),
+                lambda v: v >= (0.5 if small else 0.9))
+            add("train <= 2.2x arraycopy (>= 256 KiB), <= 4x (16 KiB)", k, ratio(g(cls, "train"), cp),
+                lambda v: v <= (4 if small else 2.2))
+            if kb(k) >= 4096:
+                add("in-place inference >= 0.95x arraycopy (4 MiB, 256 MiB)", k,
+                    ratio(cp, g(cls, "inferenceInPlace")), lambda v: v >= 0.95)
+            for op, kop in (("inference", "normalize"), ("moments", "statistics"), ("train", "trainStep")):
+                add("public call <= 1.10x its kernel", k + " " + op, ratio(g(cls, op), g(kernel, kop)),
+                    lambda v: v <= 1.10)
     out = ["| target | met | misses (value) |", "|---|---|---|"]
     for t in dict.fromkeys(c[0] for c in checks):
         cs = [c for c in checks if c[0] == t]
@@ -100,30 +150,60 @@ def targets(rows, sweep, shapes):
     return "\n".join(out)
 
 
-def java_ceilings(rows, sweep):
-    """What Java vector loops reach against the hardware ceilings, and the kernels against those loops."""
-    out = ["| C, working set | vectorCopy / arraycopy | normalize / vectorCopy | deviationSum / sum "
-           "| statistics / deviationSum |", "|---|---|---|---|---|"]
-    for k in sweep:
-        g = lambda op, impl="-": rows.get(("SweepBenchmark", k, op, impl))
-        cp, vc, nv = g("arraycopy"), g("vectorCopy"), g("normalize", "vector")
-        rs, ds, sv = g("readSum"), g("deviationSum"), g("statistics", "vector")
-        out.append(f"| C={k[0]}, {kib_label(k[1])} | {ratio(cp, vc)} | {ratio(vc, nv)} | {ratio(rs, ds)} "
-                   f"| {ratio(ds, sv)} |")
+def latency_table(percentiles):
+    out = ["| row | op | p50 µs | p99 µs | p99 / p50 | p99.9 µs |", "|---|---|---|---|---|---|"]
+    met = total = 0
+    for (cls, row, op), p in sorted(percentiles.items(), key=lambda kv: (kv[0][2], latency_order(kv[0][1]))):
+        p50, p99, p999 = p["50.0"], p["99.0"], p["99.9"]
+        total += 1
+        met += p99 <= 1.5 * p50
+        out.append(f"| {row} | {op} | {p50:.2f} | {p99:.2f} | {p99 / p50:.2f} | {p999:.2f} |")
+    out.append(f"\np99 <= 1.5x p50: {met}/{total} rows")
+    return "\n".join(out)
+
+
+def latency_order(row):
+    if "/C=" in row:
+        kib, c = row.split("/C=")
+        return (1, int(kib.split("KiB")[0]), int(c))
+    return (0, SHAPES.index(row) if row in SHAPES else 9, 0)
+
+
+def alloc_table(alloc):
+    out = ["| benchmark | row | op | B/op |", "|---|---|---|---|"]
+    for (cls, row, op), b in sorted(alloc.items()):
+        out.append(f"| {cls} | {row} | {op} | {b:.1f} |")
     return "\n".join(out)
 
 
 def main():
-    rows = load(sys.argv[1])
-    shapes = sorted({k[1] for k in rows if k[0] == "ShapeBenchmark"}, key=lambda s: (floats_of("", s), s))
-    sweep = sorted({k[1] for k in rows if k[0] == "SweepBenchmark"}, key=lambda t: (int(t[0]), int(t[1])))
-    print(table(rows, "ShapeBenchmark", shapes, "shape (N×H×W×C, NHWC unless named)"))
-    print()
-    print(table(rows, "SweepBenchmark", sweep, "C, working set"))
-    print()
-    print(targets(rows, sweep, shapes))
-    print()
-    print(java_ceilings(rows, sweep))
+    rows, percentiles, alloc = load(sys.argv[1:])
+    shape_keys = [s + l for s in SHAPES for l in ("", " NCHW") if ("ApiShapeBenchmark", s + l, "inference") in rows]
+    sweep_keys = [f"{kib_label(k)}/C={c}" for c in CHANNELS for k in KIBS
+                  if ("ApiSweepBenchmark", f"{kib_label(k)}/C={c}", "inference") in rows]
+    if shape_keys:
+        print(public_table(rows, "ApiShapeBenchmark", "ShapeCeilingBenchmark", shape_keys,
+                           "shape (N×H×W×C, NHWC unless named)"))
+        print()
+    if sweep_keys:
+        print(public_table(rows, "ApiSweepBenchmark", "SweepCeilingBenchmark", sweep_keys, "working set / C"))
+        print()
+    if shape_keys or sweep_keys:
+        print(targets(rows, shape_keys, sweep_keys))
+        print()
+    if shape_keys:
+        print(diagnostic_table(rows, "ApiShapeBenchmark", "ShapeBenchmark", "ShapeCeilingBenchmark", shape_keys,
+                               "shape"))
+        print()
+    if sweep_keys:
+        print(diagnostic_table(rows, "ApiSweepBenchmark", "SweepBenchmark", "SweepCeilingBenchmark", sweep_keys,
+                               "working set / C"))
+        print()
+    if percentiles:
+        print(latency_table(percentiles))
+        print()
+    if alloc:
+        print(alloc_table(alloc))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 package dev.simdnorm;
 
+import dev.simdnorm.internal.AffineParams;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A batch-normalization layer over float tensors, NHWC by default or NCHW where a {@link TensorLayout} says so, with
@@ -9,10 +12,11 @@ import java.util.Arrays;
  *
  * <ul>
  *   <li><b>Training</b> ({@link #train}): the batch moments over N, H and W, with the biased (÷n) variance as
- *       {@code tf.nn.moments(x, [0,1,2])}; then {@code y = (x − μ)/√(σ² + ε)·γ + β} in one centred pass; then the
+ *       {@code tf.nn.moments(x, [0,1,2])}; then {@code y = (x − μ)/√(σ² + ε)·γ + β} in one centered pass; then the
  *       running update of the {@link Convention}, by default {@code running = running·decay + batch·(1 − decay)}
  *       for the mean and the biased variance.</li>
  *   <li><b>Inference</b> ({@link #inference}): the same map with the running statistics, precomputed.</li>
+ *   <li><b>Backward</b> ({@link #backward}, {@link #backwardInference}): the gradients of both.</li>
  * </ul>
  *
  * <p>Defaults ({@link Convention#TENSORFLOW}): ε = 0.001 (inside the square root), momentum (decay, the weight of
@@ -22,15 +26,23 @@ import java.util.Arrays;
  * {@code fl(fl(R·d) + fl(B·(1−d)))}, which reproduces TensorFlow's values bit for bit given the same batch
  * statistics. The other conventions reproduce their frameworks' float arithmetic likewise.
  *
+ * <p><b>Overloads.</b> Every operation takes NHWC arrays ({@code rows} = N·H·W), arrays in a named
+ * {@link TensorLayout} ({@code n} and {@code spatial} = H·W), or {@link MemorySegment}s of any size; each with or
+ * without a {@link Parallelism}, which changes no bit of any result. {@code y} (or {@code dx}) may be the input at the
+ * same offset. The arguments of every overload are described once, in the package documentation.
+ *
  * <p><b>Thread safety.</b> {@link #inference} is lock-free and allocates nothing: it reads an immutable snapshot of
  * the folded parameters, so any number of threads may call it at once, also while another thread trains or loads
- * weights (each call sees the parameters before or after that change, never a mix). {@link #train} and the setters
- * mutate the layer; they are synchronized with one another and with the backward passes, which read γ and β.
+ * weights; each call sees the state of the layer after some completed training step or setter, never a mix, and a
+ * thread that trains or sets a parameter sees its change in its next inference. {@link #train}, the setters and the
+ * backward passes hold the layer's lock.
  *
- * <p><b>Failure.</b> Every argument is checked before anything is written: a call that throws leaves the parameters,
- * the running statistics and {@code y} exactly as they were. NaN and ±Inf in the data propagate per IEEE into that
- * channel's outputs, batch moments and (in training) running statistics. The setters accept finite values only, so
- * running statistics made non-finite by such data are repaired by loading finite ones, not by loading them back.
+ * <p><b>Failure.</b> Every argument is checked before anything is written: a call that throws for an argument leaves
+ * the parameters, the running statistics and the output exactly as they were. An exception or error from the
+ * {@link Parallelism}'s executor, or from the JVM, is rethrown after every task the call started has ended; the
+ * layer's state is then unchanged, but the output may be partly written. NaN and ±Inf in the data propagate per IEEE
+ * into that channel's outputs, batch moments and (in training) running statistics. The setters accept finite values
+ * only, so running statistics made non-finite by such data are repaired by loading finite ones.
  */
 public final class BatchNorm {
 
@@ -41,14 +53,25 @@ public final class BatchNorm {
     private final float momentum;
     private final boolean cumulativeAverage;
     private final Activation activation;
+    private final boolean relu;
+    /** The running update's weights, fixed by the momentum; null under cumulative averaging, where they change. */
+    private final Convention.Weights weights;
+    /** Held by training, the setters and the backward passes; inference only tries it, to refresh its snapshot. */
+    private final ReentrantLock lock = new ReentrantLock();
     /** Training steps taken (PyTorch's {@code num_batches_tracked}); the divisor of the cumulative average. */
     private long batchesTracked;
-    private float[] gamma;
-    private float[] beta;
-    private float[] runningMean;
-    private float[] runningVariance;
-    /** The inference map, refolded whenever a parameter changes; immutable, so readers need no lock. */
+    private final float[] gamma;
+    private final float[] beta;
+    private final float[] runningMean;
+    private final float[] runningVariance;
+    /** The working arrays of training and the backward passes, made at the first of them. */
+    private TrainingState training;
+    /** The inference map of the state when it was last refreshed; immutable, so readers need no lock. */
     private volatile ChannelAffine inferenceMap;
+    /** Whether the state changed since {@link #inferenceMap} was made. */
+    private volatile boolean stale;
+    /** Whether an inference found the map stale while the lock was held: the holder then refreshes it. */
+    private volatile boolean inferenceWaiting;
 
     private BatchNorm(Builder b) {
         this.channels = b.channels;
@@ -58,11 +81,14 @@ public final class BatchNorm {
         this.momentum = b.cumulativeAverage ? Float.NaN
                 : Float.isNaN(b.momentum) ? b.convention.defaultMomentum() : b.momentum;
         this.activation = b.activation;
+        this.relu = b.activation == Activation.RELU;
+        this.weights = cumulativeAverage ? null : convention.weights(momentum, 0);
         this.gamma = b.gamma != null ? b.gamma.clone() : filled(1f);
         this.beta = b.beta != null ? b.beta.clone() : filled(0f);
         this.runningMean = b.runningMean != null ? b.runningMean.clone() : filled(0f);
         this.runningVariance = b.runningVariance != null ? b.runningVariance.clone() : filled(1f);
-        refold();
+        Check.trainableGamma(gamma, epsilon);
+        this.inferenceMap = fold();
     }
 
     /**
@@ -70,7 +96,7 @@ public final class BatchNorm {
      *
      * @param channels C, at least 1
      * @return a builder with the TensorFlow 1 defaults
-     * @throws IllegalArgumentException if {@code channels ≤ 0}
+     * @throws IllegalArgumentException if {@code channels ≤ 0} or above 2²⁸
      */
     public static Builder builder(int channels) {
         return new Builder(Check.channels(channels));
@@ -82,10 +108,12 @@ public final class BatchNorm {
         return a;
     }
 
+    // ----------------------------------------------------------------------------------------------- training
+
     /**
      * One training step: computes the batch moments of {@code x}, normalizes {@code x} into {@code y} with them (and
      * their biased variance), then updates the running statistics by the layer's {@link Convention}. Two passes over
-     * {@code x}. {@code y} may be {@code x} at the same offset.
+     * {@code x}.
      *
      * @param x       input batch, NHWC
      * @param xOffset index of the first input float
@@ -103,8 +131,8 @@ public final class BatchNorm {
     }
 
     /**
-     * One training step, as {@link #train(float[], int, float[], int, int)}, with the statistics and the normalize
-     * spread over threads. Results, running statistics included, are the same bit for bit for every parallelism.
+     * {@link #train(float[], int, float[], int, int)} spread over threads; the same bits, running statistics
+     * included.
      *
      * @param x           input batch, NHWC
      * @param xOffset     index of the first input float
@@ -113,27 +141,75 @@ public final class BatchNorm {
      * @param rows        N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @param parallelism where to run the work
      * @return the batch moments
-     * @throws NullPointerException      if an array or {@code parallelism} is null
-     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code rows ≤ 0}, if {@code rows = 1} under {@link Convention#PYTORCH}, or
-     *                                   if x and y partially overlap
      */
-    public synchronized Moments train(float[] x, int xOffset, float[] y, int yOffset, int rows,
-                                      Parallelism parallelism) {
-        Check.range(x, "x", xOffset, rows, channels);
-        Check.range(y, "y", yOffset, rows, channels);
-        checkTrainingRows(rows);
-        Check.noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
-        Check.notNull(parallelism, "parallelism");
-        Moments batch = Moments.of(x, xOffset, rows, channels, parallelism);
-        trainingMap(batch).apply(x, xOffset, y, yOffset, rows, parallelism);
-        return commit(batch, rows);
+    public Moments train(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
+        checkTraining(x, xOffset, y, yOffset, rows, parallelism);
+        lock.lock();
+        try {
+            TrainingState t = trainingState();
+            Engine.moments(x, xOffset, rows, channels, parallelism, t.mean, t.m2);
+            Engine.normalize(x, xOffset, y, yOffset, rows, t.map(rows, gamma, beta, epsilon, true), relu,
+                    parallelism);
+            commit(t, rows);
+            return t.moments(rows);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@link #train(float[], int, float[], int, int)} that writes the batch statistics into the caller's arrays and
+     * allocates nothing: for engines that train in a loop. They are the mean and the biased variance in double, as
+     * {@link Moments#meanAsDouble} and {@link Moments#varianceAsDouble} give them, and what
+     * {@link #backward(float[], int, float[], int, float[], int, int, double[], double[], float[], float[])} takes.
+     *
+     * @param x             input batch, NHWC
+     * @param xOffset       index of the first input float
+     * @param y             output, NHWC
+     * @param yOffset       index of the first output float
+     * @param rows          N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
+     * @param batchMean     out: the batch mean per channel, length C
+     * @param batchVariance out: the batch's biased variance per channel, length C
+     */
+    public void train(float[] x, int xOffset, float[] y, int yOffset, int rows, double[] batchMean,
+                      double[] batchVariance) {
+        train(x, xOffset, y, yOffset, rows, batchMean, batchVariance, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #train(float[], int, float[], int, int, double[], double[])} spread over threads; the same bits.
+     *
+     * @param x             input batch, NHWC
+     * @param xOffset       index of the first input float
+     * @param y             output, NHWC
+     * @param yOffset       index of the first output float
+     * @param rows          N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
+     * @param batchMean     out: the batch mean per channel, length C
+     * @param batchVariance out: the batch's biased variance per channel, length C
+     * @param parallelism   where to run the work
+     */
+    public void train(float[] x, int xOffset, float[] y, int yOffset, int rows, double[] batchMean,
+                      double[] batchVariance, Parallelism parallelism) {
+        checkTraining(x, xOffset, y, yOffset, rows, parallelism);
+        Check.length(batchMean, "batchMean", channels);
+        Check.length(batchVariance, "batchVariance", channels);
+        lock.lock();
+        try {
+            TrainingState t = trainingState();
+            Engine.moments(x, xOffset, rows, channels, parallelism, t.mean, t.m2);
+            Engine.normalize(x, xOffset, y, yOffset, rows, t.map(rows, gamma, beta, epsilon, true), relu,
+                    parallelism);
+            commit(t, rows);
+            System.arraycopy(t.mean, 0, batchMean, 0, channels);
+            System.arraycopy(t.variance, 0, batchVariance, 0, channels);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
      * One training step on a tensor of {@code n} images of C channels and {@code spatial} = H·W positions, laid out
-     * as {@code layout} says: as {@link #train(float[], int, float[], int, int)}, with the batch moments over N, H
-     * and W. {@code y} has the layout of {@code x} and may be {@code x} at the same offset.
+     * as {@code layout} says, with the batch moments over N, H and W; {@code y} has the layout of {@code x}.
      *
      * @param x       input batch
      * @param xOffset index of the first input float
@@ -143,18 +219,13 @@ public final class BatchNorm {
      * @param n       N, at least 1
      * @param spatial H·W, at least 1
      * @return the batch moments
-     * @throws NullPointerException      if an array or {@code layout} is null
-     * @throws IndexOutOfBoundsException if the n·C·spatial floats do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is not positive, if n·spatial = 1 under
-     *                                   {@link Convention#PYTORCH}, or if x and y partially overlap
      */
     public Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
         return train(x, xOffset, y, yOffset, layout, n, spatial, Parallelism.sequential());
     }
 
     /**
-     * {@link #train(float[], int, float[], int, TensorLayout, int, int)}, spread over threads; the same bits, running
-     * statistics included, for every parallelism.
+     * {@link #train(float[], int, float[], int, TensorLayout, int, int)} spread over threads; the same bits.
      *
      * @param x           input batch
      * @param xOffset     index of the first input float
@@ -165,54 +236,56 @@ public final class BatchNorm {
      * @param spatial     H·W, at least 1
      * @param parallelism where to run the work
      * @return the batch moments
-     * @throws NullPointerException      if an array, {@code layout} or {@code parallelism} is null
-     * @throws IndexOutOfBoundsException if the n·C·spatial floats do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is not positive, if n·spatial = 1 under
-     *                                   {@link Convention#PYTORCH}, or if x and y partially overlap
      */
-    public synchronized Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n,
-                                      int spatial, Parallelism parallelism) {
-        Check.layout(layout);
-        int floats = Check.tensorRange(x, "x", xOffset, n, channels, spatial);
-        Check.tensorRange(y, "y", yOffset, n, channels, spatial);
+    public Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial,
+                         Parallelism parallelism) {
+        int floats = Check.tensorInOut(x, xOffset, y, yOffset, layout, n, channels, spatial);
         Check.positiveForStatistics(n, "n");
         Check.positiveForStatistics(spatial, "spatial");
         checkTrainingRows((long) n * spatial);
-        Check.noPartialOverlap(x, xOffset, y, yOffset, floats);
         Check.notNull(parallelism, "parallelism");
-        Moments batch = Moments.of(x, xOffset, layout, n, channels, spatial, parallelism);
-        trainingMap(batch).apply(x, xOffset, y, yOffset, layout, n, spatial, parallelism);
-        return commit(batch, (long) n * spatial);
+        long count = (long) n * spatial;
+        lock.lock();
+        try {
+            TrainingState t = trainingState();
+            if (layout == TensorLayout.NHWC) {
+                Engine.moments(x, xOffset, n * spatial, channels, parallelism, t.mean, t.m2);
+            } else {
+                Engine.momentsNchw(x, xOffset, n, channels, spatial, parallelism, t.mean, t.m2);
+            }
+            ChannelAffine.apply(t.map(count, gamma, beta, epsilon, true), relu, x, xOffset, y, yOffset, layout, n,
+                    spatial, floats, parallelism);
+            commit(t, count);
+            return t.moments(count);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
      * One training step on float32 tensors in native byte order, on or off the heap, of any size, also above 2³¹
-     * floats: the same step, and the same bits, as {@link #train(float[], int, float[], int, int)} on the same values,
-     * for every parallelism.
+     * floats: the same step, and the same bits, as {@link #train(float[], int, float[], int, int)} on the same values.
      *
      * @param x           input batch, NHWC, aligned to 4 bytes; use {@code asSlice} for an offset
      * @param y           output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
      * @param rows        N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @param parallelism where to run the work; segments confined to one thread are processed on it alone
      * @return the batch moments
-     * @throws NullPointerException      if a segment or {@code parallelism} is null
-     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code rows ≤ 0}, if {@code rows = 1} under {@link Convention#PYTORCH}, if
-     *                                   a segment is misaligned, y is read-only, x and y partially overlap, or the
-     *                                   channels exceed 2¹⁴
-     * @throws IllegalStateException     if an arena is closed
-     * @throws WrongThreadException      if a segment is confined to another thread
      */
-    public synchronized Moments train(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
-        Check.segment(x, "x", rows, channels);
-        Check.segment(y, "y", rows, channels);
-        Check.writable(y, "y");
+    public Moments train(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
+        Check.segmentsInOut(x, y, rows, channels);
         checkTrainingRows(rows);
-        Check.noPartialOverlap(x, y, rows * channels * Float.BYTES);
         Check.notNull(parallelism, "parallelism");
-        Moments batch = Moments.of(x, rows, channels, parallelism);
-        trainingMap(batch).apply(x, y, rows, parallelism);
-        return commit(batch, rows);
+        lock.lock();
+        try {
+            TrainingState t = trainingState();
+            Engine.moments(x, rows, channels, parallelism, t.mean, t.m2);
+            Engine.normalize(x, y, rows, t.map(rows, gamma, beta, epsilon, true), relu, parallelism);
+            commit(t, rows);
+            return t.moments(rows);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -222,16 +295,15 @@ public final class BatchNorm {
      * @param y    output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
      * @param rows N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @return the batch moments
-     * @throws NullPointerException      if a segment is null
-     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code rows ≤ 0}, if {@code rows = 1} under {@link Convention#PYTORCH}, if
-     *                                   a segment is misaligned, y is read-only, x and y partially overlap, or the
-     *                                   channels exceed 2¹⁴
-     * @throws IllegalStateException     if an arena is closed
-     * @throws WrongThreadException      if a segment is confined to another thread
      */
     public Moments train(MemorySegment x, MemorySegment y, long rows) {
         return train(x, y, rows, Parallelism.sequential());
+    }
+
+    private void checkTraining(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
+        Check.rowsInOut(x, xOffset, y, yOffset, rows, channels);
+        checkTrainingRows(rows);
+        Check.notNull(parallelism, "parallelism");
     }
 
     private void checkTrainingRows(long rows) {
@@ -242,23 +314,21 @@ public final class BatchNorm {
         }
     }
 
-    /** The map of a training step: the batch mean as a hi/lo pair, its biased variance, γ, β and the activation. */
-    private ChannelAffine trainingMap(Moments batch) {
-        return ChannelAffine.normalizing(batch, gamma, beta, epsilon).withActivation(activation);
+    /** The working arrays; with the lock held. */
+    private TrainingState trainingState() {
+        if (training == null) {
+            training = new TrainingState(channels);
+        }
+        return training;
     }
 
-    /** The running update of the step that computed {@code batch}, then the refold. */
-    private Moments commit(Moments batch, long rows) {
+    /** The running update of the step whose batch moments are in {@code t}, in place; with the lock held. */
+    private void commit(TrainingState t, long count) {
         long step = batchesTracked == Long.MAX_VALUE ? Long.MAX_VALUE : batchesTracked + 1;
-        float[] mean = runningMean.clone();
-        float[] variance = runningVariance.clone();
-        updateRunning(mean, variance, batch.means(),
-                convention.unbiasedInUpdate() ? batch.sampleVariances() : batch.variances(), rows, step);
-        runningMean = mean;
-        runningVariance = variance;
+        t.batchStatistics(count, convention.unbiasedInUpdate());
+        updateRunning(runningMean, runningVariance, t.batchMean, t.batchVariance, count, step);
         batchesTracked = step;
-        refold();
-        return batch;
+        changed();
     }
 
     /**
@@ -267,12 +337,13 @@ public final class BatchNorm {
      */
     void updateRunning(float[] mean, float[] variance, float[] batchMean, float[] batchVariance, long n, long step) {
         convention.update(mean, variance, batchMean, batchVariance, n,
-                convention.weights(momentum, cumulativeAverage ? step : 0));
+                weights != null ? weights : convention.weights(momentum, step));
     }
 
+    // ---------------------------------------------------------------------------------------------- inference
+
     /**
-     * Normalizes {@code x} into {@code y} with the running statistics. Lock-free, allocation-free; {@code y} may be
-     * {@code x} at the same offset.
+     * Normalizes {@code x} into {@code y} with the running statistics. Lock-free, allocation-free.
      *
      * @param x       input, NHWC
      * @param xOffset index of the first input float
@@ -284,12 +355,12 @@ public final class BatchNorm {
      * @throws IllegalArgumentException  if {@code rows < 0} or x and y partially overlap
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, int rows) {
-        inferenceMap.apply(x, xOffset, y, yOffset, rows);
+        Check.rowsInOut(x, xOffset, y, yOffset, rows, channels);
+        Engine.normalize(x, xOffset, y, yOffset, rows, currentMap().params(), relu, Parallelism.sequential());
     }
 
     /**
-     * Normalizes {@code x} into {@code y} with the running statistics, spreading the rows over threads; the output is
-     * the same, bit for bit, for every parallelism. Lock-free.
+     * {@link #inference(float[], int, float[], int, int)} spread over threads; the same bits. Lock-free.
      *
      * @param x           input, NHWC
      * @param xOffset     index of the first input float
@@ -297,18 +368,16 @@ public final class BatchNorm {
      * @param yOffset     index of the first output float
      * @param rows        N·H·W, ≥ 0
      * @param parallelism where to run the work
-     * @throws NullPointerException      if an array or {@code parallelism} is null
-     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code rows < 0} or x and y partially overlap
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
-        inferenceMap.apply(x, xOffset, y, yOffset, rows, parallelism);
+        Check.rowsInOut(x, xOffset, y, yOffset, rows, channels);
+        Check.notNull(parallelism, "parallelism");
+        Engine.normalize(x, xOffset, y, yOffset, rows, currentMap().params(), relu, parallelism);
     }
 
     /**
      * Normalizes a tensor of {@code n} images of C channels and {@code spatial} = H·W positions, laid out as
-     * {@code layout} says, with the running statistics: as {@link #inference(float[], int, float[], int, int)},
-     * lock-free and allocation-free; {@code y} has the layout of {@code x} and may be {@code x} at the same offset.
+     * {@code layout} says, with the running statistics. Lock-free, allocation-free.
      *
      * @param x       input
      * @param xOffset index of the first input float
@@ -317,17 +386,13 @@ public final class BatchNorm {
      * @param layout  how the tensors lie in {@code x} and {@code y}
      * @param n       N, ≥ 0
      * @param spatial H·W, ≥ 0
-     * @throws NullPointerException      if an array or {@code layout} is null
-     * @throws IndexOutOfBoundsException if the n·C·spatial floats do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative or x and y partially overlap
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
-        inferenceMap.apply(x, xOffset, y, yOffset, layout, n, spatial);
+        inference(x, xOffset, y, yOffset, layout, n, spatial, Parallelism.sequential());
     }
 
     /**
-     * {@link #inference(float[], int, float[], int, TensorLayout, int, int)}, spread over threads; the same bits for
-     * every parallelism. Lock-free.
+     * {@link #inference(float[], int, float[], int, TensorLayout, int, int)} spread over threads; the same bits.
      *
      * @param x           input
      * @param xOffset     index of the first input float
@@ -337,34 +402,29 @@ public final class BatchNorm {
      * @param n           N, ≥ 0
      * @param spatial     H·W, ≥ 0
      * @param parallelism where to run the work
-     * @throws NullPointerException      if an array, {@code layout} or {@code parallelism} is null
-     * @throws IndexOutOfBoundsException if the n·C·spatial floats do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative or x and y partially overlap
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial,
                           Parallelism parallelism) {
-        inferenceMap.apply(x, xOffset, y, yOffset, layout, n, spatial, parallelism);
+        int floats = Check.tensorInOut(x, xOffset, y, yOffset, layout, n, channels, spatial);
+        Check.notNull(parallelism, "parallelism");
+        ChannelAffine.apply(currentMap().params(), relu, x, xOffset, y, yOffset, layout, n, spatial, floats,
+                parallelism);
     }
 
     /**
      * Normalizes with the running statistics on float32 tensors in native byte order, on or off the heap, of any
-     * size: the same bits as the array overload on the same values, for every parallelism. Lock-free; sequential
-     * calls allocate nothing after a thread's first ({@link ChannelAffine#apply(MemorySegment, MemorySegment, long,
-     * Parallelism)}).
+     * size: the same bits as the array overload on the same values. Lock-free; sequential calls allocate nothing
+     * after a thread's first.
      *
      * @param x           input, NHWC, aligned to 4 bytes; use {@code asSlice} for an offset
      * @param y           output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
      * @param rows        N·H·W, ≥ 0
      * @param parallelism where to run the work; segments confined to one thread are processed on it alone
-     * @throws NullPointerException      if a segment or {@code parallelism} is null
-     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code rows < 0}, a segment is misaligned, y is read-only, x and y
-     *                                   partially overlap, or the channels exceed 2¹⁴
-     * @throws IllegalStateException     if an arena is closed
-     * @throws WrongThreadException      if a segment is confined to another thread
      */
     public void inference(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
-        inferenceMap.apply(x, y, rows, parallelism);
+        Check.segmentsInOut(x, y, rows, channels);
+        Check.notNull(parallelism, "parallelism");
+        Engine.normalize(x, y, rows, currentMap().params(), relu, parallelism);
     }
 
     /**
@@ -373,21 +433,74 @@ public final class BatchNorm {
      * @param x    input, NHWC, aligned to 4 bytes
      * @param y    output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
      * @param rows N·H·W, ≥ 0
-     * @throws NullPointerException      if a segment is null
-     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code rows < 0}, a segment is misaligned, y is read-only, x and y
-     *                                   partially overlap, or the channels exceed 2¹⁴
-     * @throws IllegalStateException     if an arena is closed
-     * @throws WrongThreadException      if a segment is confined to another thread
      */
     public void inference(MemorySegment x, MemorySegment y, long rows) {
-        inferenceMap.apply(x, y, rows);
+        inference(x, y, rows, Parallelism.sequential());
     }
 
-    /** Arrays held by this layer are replaced, never written in place, so the map may share them. */
-    private void refold() {
-        inferenceMap = ChannelAffine.fold(runningMean, runningVariance, gamma, beta, epsilon, activation);
+    /**
+     * The inference map of the current state: the running statistics, γ, β and ε folded into one
+     * {@link ChannelAffine}, with the layer's activation, to apply inside one's own loops. A snapshot: later training
+     * does not change it.
+     *
+     * @return the map
+     */
+    public ChannelAffine inferenceMap() {
+        lock.lock();
+        try {
+            return refresh();
+        } finally {
+            lock.unlock();
+        }
     }
+
+    /**
+     * The map inference runs now: the snapshot, refreshed first if the state changed and the lock is free. If another
+     * thread holds the lock (it trains or loads), the last snapshot serves, and that thread refreshes it before it
+     * lets go of the lock.
+     */
+    private ChannelAffine currentMap() {
+        if (stale) {
+            if (lock.tryLock()) {
+                try {
+                    return refresh();
+                } finally {
+                    lock.unlock();
+                }
+            }
+            inferenceWaiting = true;
+        }
+        return inferenceMap;
+    }
+
+    /** With the lock held: a new snapshot if the state changed. */
+    private ChannelAffine refresh() {
+        if (stale) {
+            inferenceMap = fold();
+            stale = false;
+        }
+        return inferenceMap;
+    }
+
+    /** With the lock held (or in the constructor): the inference map of the current state. */
+    private ChannelAffine fold() {
+        return ChannelAffine.of(ChannelAffine.inference(runningMean, runningVariance, gamma, beta, epsilon),
+                activation);
+    }
+
+    /**
+     * With the lock held, after the state changed: inference refreshes its snapshot at its next call, or now if an
+     * inference is waiting for it. Training steps that no inference reads in between allocate no snapshot.
+     */
+    private void changed() {
+        stale = true;
+        if (inferenceWaiting) {
+            inferenceWaiting = false;
+            refresh();
+        }
+    }
+
+    // -------------------------------------------------------------------------------------- parameters, state
 
     /**
      * Returns the number of channels.
@@ -436,29 +549,6 @@ public final class BatchNorm {
     }
 
     /**
-     * Returns the number of training steps taken (PyTorch's {@code num_batches_tracked}).
-     *
-     * @return the number of training steps taken, or the value last loaded
-     */
-    public synchronized long batchesTracked() {
-        return batchesTracked;
-    }
-
-    /**
-     * Loads the number of training steps taken, as PyTorch's {@code num_batches_tracked}; under cumulative averaging
-     * the next step weighs its batch 1/(batchesTracked + 1).
-     *
-     * @param batchesTracked the count, ≥ 0
-     * @throws IllegalArgumentException if {@code batchesTracked < 0}
-     */
-    public synchronized void setBatchesTracked(long batchesTracked) {
-        if (batchesTracked < 0) {
-            throw new IllegalArgumentException("batchesTracked must be >= 0, got " + batchesTracked);
-        }
-        this.batchesTracked = batchesTracked;
-    }
-
-    /**
      * Returns the activation fused into the output.
      *
      * @return the activation fused into the output
@@ -468,12 +558,45 @@ public final class BatchNorm {
     }
 
     /**
+     * Returns the number of training steps taken (PyTorch's {@code num_batches_tracked}).
+     *
+     * @return the number of training steps taken, or the value last loaded
+     */
+    public long batchesTracked() {
+        lock.lock();
+        try {
+            return batchesTracked;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Loads the number of training steps taken, as PyTorch's {@code num_batches_tracked}; under cumulative averaging
+     * the next step weighs its batch 1/(batchesTracked + 1).
+     *
+     * @param batchesTracked the count, ≥ 0
+     * @throws IllegalArgumentException if {@code batchesTracked < 0}
+     */
+    public void setBatchesTracked(long batchesTracked) {
+        if (batchesTracked < 0) {
+            throw new IllegalArgumentException("batchesTracked must be >= 0, got " + batchesTracked);
+        }
+        lock.lock();
+        try {
+            this.batchesTracked = batchesTracked;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Returns a copy of γ.
      *
      * @return a copy of γ
      */
-    public synchronized float[] gamma() {
-        return gamma.clone();
+    public float[] gamma() {
+        return copy(gamma);
     }
 
     /**
@@ -481,8 +604,8 @@ public final class BatchNorm {
      *
      * @return a copy of β
      */
-    public synchronized float[] beta() {
-        return beta.clone();
+    public float[] beta() {
+        return copy(beta);
     }
 
     /**
@@ -490,8 +613,8 @@ public final class BatchNorm {
      *
      * @return a copy of the running mean
      */
-    public synchronized float[] runningMean() {
-        return runningMean.clone();
+    public float[] runningMean() {
+        return copy(runningMean);
     }
 
     /**
@@ -499,53 +622,107 @@ public final class BatchNorm {
      *
      * @return a copy of the running (population) variance
      */
-    public synchronized float[] runningVariance() {
-        return runningVariance.clone();
+    public float[] runningVariance() {
+        return copy(runningVariance);
+    }
+
+    private float[] copy(float[] values) {
+        lock.lock();
+        try {
+            return values.clone();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
      * Loads γ.
      *
      * @param gamma per-channel scale, finite, length C; copied
+     * @throws NullPointerException     if {@code gamma} is null
+     * @throws IllegalArgumentException if its length is not C, a value is not finite, or |γ|/√ε overflows float
      */
-    public synchronized void setGamma(float[] gamma) {
-        this.gamma = Check.finite(Check.copyOfLength(gamma, "gamma", channels), "gamma");
-        refold();
+    public void setGamma(float[] gamma) {
+        Check.trainableGamma(Check.finite(Check.length(gamma, "gamma", channels), "gamma"), epsilon);
+        load(gamma, this.gamma);
     }
 
     /**
      * Loads β.
      *
      * @param beta per-channel offset, finite, length C; copied
+     * @throws NullPointerException     if {@code beta} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite
      */
-    public synchronized void setBeta(float[] beta) {
-        this.beta = Check.finite(Check.copyOfLength(beta, "beta", channels), "beta");
-        refold();
+    public void setBeta(float[] beta) {
+        Check.finite(Check.length(beta, "beta", channels), "beta");
+        load(beta, this.beta);
     }
 
     /**
      * Loads the running mean.
      *
      * @param runningMean per-channel mean, finite, length C; copied
+     * @throws NullPointerException     if {@code runningMean} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite
      */
-    public synchronized void setRunningMean(float[] runningMean) {
-        this.runningMean = Check.finite(Check.copyOfLength(runningMean, "runningMean", channels), "runningMean");
-        refold();
+    public void setRunningMean(float[] runningMean) {
+        Check.finite(Check.length(runningMean, "runningMean", channels), "runningMean");
+        load(runningMean, this.runningMean);
     }
 
     /**
      * Loads the running variance.
      *
      * @param runningVariance per-channel population variance, finite and ≥ 0, length C; copied
+     * @throws NullPointerException     if {@code runningVariance} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite or negative
      */
-    public synchronized void setRunningVariance(float[] runningVariance) {
-        this.runningVariance = Check.nonNegativeFinite(
-                Check.copyOfLength(runningVariance, "runningVariance", channels), "runningVariance");
-        refold();
+    public void setRunningVariance(float[] runningVariance) {
+        Check.nonNegativeFinite(Check.length(runningVariance, "runningVariance", channels), "runningVariance");
+        load(runningVariance, this.runningVariance);
+    }
+
+    /** Copies checked values into the layer's array; a caller changing them during the call changes nothing. */
+    private void load(float[] values, float[] into) {
+        float[] copy = values.clone();
+        lock.lock();
+        try {
+            System.arraycopy(copy, 0, into, 0, channels);
+            if (training != null) {
+                training.parametersChanged();
+            }
+            changed();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * γ, β and the running statistics read under one lock, so that they belong to one state: the getters one by one
+     * could each see a different training step. Copies.
+     */
+    Parameters parameters() {
+        lock.lock();
+        try {
+            return new Parameters(runningMean.clone(), runningVariance.clone(), gamma.clone(), beta.clone());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One consistent state of the per-channel parameters, see {@link #parameters()}. */
+    record Parameters(float[] mean, float[] variance, float[] gamma, float[] beta) {
+    }
+
+    @Override
+    public String toString() {
+        return "BatchNorm[channels=" + channels + ", convention=" + convention + ", epsilon=" + epsilon
+                + (cumulativeAverage ? ", cumulativeAverage" : ", momentum=" + momentum) + ", activation="
+                + activation + ", batchesTracked=" + batchesTracked() + "]";
     }
 
     // ---------------------------------------------------------------------------------------------- backward pass
-    // (kept together here, apart from the forward pass)
 
     /**
      * The backward pass of a training step: given the gradient {@code dy} of a loss with respect to the step's output,
@@ -558,15 +735,14 @@ public final class BatchNorm {
      * </ul>
      * One pass over x and dy computes both sums, a second computes dx. The ReLU mask is recomputed from x, bit for
      * bit as {@link #train} computed the output, so the output itself is not needed; that holds while γ and β are
-     * those of the step (call this before loading new ones). {@code dx} may be {@code x} or {@code dy} at the same
-     * offset (in place). Synchronized with {@link #train} and the setters, as it reads γ and β. NaN and ±Inf
-     * propagate per IEEE into their channel's gradients.
+     * those of the step (call this before loading new ones). NaN and ±Inf propagate per IEEE into their channel's
+     * gradients.
      *
      * @param x        the step's input, as passed to {@link #train}
      * @param xOffset  index of the first input float
      * @param dy       gradient with respect to the step's output, NHWC
      * @param dyOffset index of the first float of {@code dy}
-     * @param dx       out: gradient with respect to {@code x}, NHWC
+     * @param dx       out: gradient with respect to {@code x}, NHWC; may be {@code x} or {@code dy} at the same offset
      * @param dxOffset index of the first float of {@code dx}
      * @param rows     N·H·W, equal to {@code batch.count()}
      * @param batch    the moments {@link #train} returned for {@code x}
@@ -582,7 +758,7 @@ public final class BatchNorm {
     }
 
     /**
-     * {@link #backward(float[], int, float[], int, float[], int, int, Moments)}, spread over threads: the per-slice
+     * {@link #backward(float[], int, float[], int, float[], int, int, Moments)} spread over threads: the per-slice
      * sums are added in a fixed tree, so dx, dγ and dβ are the same bits for every parallelism.
      *
      * @param x           the step's input, as passed to {@link #train}
@@ -595,16 +771,11 @@ public final class BatchNorm {
      * @param batch       the moments {@link #train} returned for {@code x}
      * @param parallelism where to run the work
      * @return dγ and dβ
-     * @throws NullPointerException      if an array, {@code batch} or {@code parallelism} is null
-     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
-     * @throws IllegalArgumentException  if {@code rows} is not {@code batch.count()}, {@code batch} has another number
-     *                                   of channels, or {@code dx} partially overlaps {@code x} or {@code dy}
      */
-    public synchronized Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
-                                           int rows, Moments batch, Parallelism parallelism) {
+    public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                              Moments batch, Parallelism parallelism) {
         Check.notNull(batch, "batch");
-        Check.notNull(parallelism, "parallelism");
-        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows);
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
         if (batch.channels() != channels) {
             throw new IllegalArgumentException("batch has " + batch.channels() + " channels, expected " + channels);
         }
@@ -616,23 +787,95 @@ public final class BatchNorm {
         for (int c = 0; c < channels; c++) {
             variance[c] = batch.varianceAsDouble(c);
         }
-        ChannelAffine forward = ChannelAffine.normalizing(batch, gamma, beta, epsilon).withActivation(activation);
-        return BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, variance, gamma,
-                epsilon, true, parallelism);
+        float[] dGamma = new float[channels];
+        float[] dBeta = new float[channels];
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch.meanArray(), variance, dGamma, dBeta,
+                parallelism);
+        return new Gradients(dGamma, dBeta);
+    }
+
+    /**
+     * {@link #backward(float[], int, float[], int, float[], int, int, Moments)} for the batch statistics that
+     * {@link #train(float[], int, float[], int, int, double[], double[])} wrote, writing dγ and dβ into the caller's
+     * arrays: it allocates nothing.
+     *
+     * @param x             the step's input, as passed to {@link #train}
+     * @param xOffset       index of the first input float
+     * @param dy            gradient with respect to the step's output, NHWC
+     * @param dyOffset      index of the first float of {@code dy}
+     * @param dx            out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset      index of the first float of {@code dx}
+     * @param rows          N·H·W, as passed to {@link #train}
+     * @param batchMean     the batch mean train wrote, length C
+     * @param batchVariance the batch variance train wrote, length C, finite values ≥ 0 or NaN
+     * @param dGamma        out: dγ, length C
+     * @param dBeta         out: dβ, length C
+     */
+    public void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                         double[] batchMean, double[] batchVariance, float[] dGamma, float[] dBeta) {
+        backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batchMean, batchVariance, dGamma, dBeta,
+                Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backward(float[], int, float[], int, float[], int, int, double[], double[], float[], float[])} spread
+     * over threads; the same bits.
+     *
+     * @param x             the step's input, as passed to {@link #train}
+     * @param xOffset       index of the first input float
+     * @param dy            gradient with respect to the step's output, NHWC
+     * @param dyOffset      index of the first float of {@code dy}
+     * @param dx            out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset      index of the first float of {@code dx}
+     * @param rows          N·H·W, as passed to {@link #train}
+     * @param batchMean     the batch mean train wrote, length C
+     * @param batchVariance the batch variance train wrote, length C, finite values ≥ 0 or NaN
+     * @param dGamma        out: dγ, length C
+     * @param dBeta         out: dβ, length C
+     * @param parallelism   where to run the work
+     */
+    public void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                         double[] batchMean, double[] batchVariance, float[] dGamma, float[] dBeta,
+                         Parallelism parallelism) {
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
+        Check.length(batchMean, "batchMean", channels);
+        Check.length(batchVariance, "batchVariance", channels);
+        for (int c = 0; c < channels; c++) {
+            if (batchVariance[c] < 0) {
+                throw new IllegalArgumentException("batchVariance[" + c + "] must be >= 0, got " + batchVariance[c]);
+            }
+        }
+        Check.gradientsOut(dGamma, dBeta, channels);
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batchMean, batchVariance, dGamma, dBeta,
+                parallelism);
+    }
+
+    private void backwardTraining(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                  int rows, double[] mean, double[] variance, float[] dGamma, float[] dBeta,
+                                  Parallelism parallelism) {
+        lock.lock();
+        try {
+            TrainingState t = trainingState();
+            // Unfolded: the backward pass needs the deviations from the mean, whatever their size.
+            AffineParams forward = t.map(mean, variance, rows, gamma, beta, epsilon, false);
+            BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, relu, variance, gamma,
+                    epsilon, true, t, dGamma, dBeta, parallelism);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
      * The backward pass of {@link #inference}, for a layer whose statistics are frozen: the running statistics are
      * constants, so {@code dx = g·γ/√(R_σ² + ε)}, {@code dγ = Σ(x − R_μ)·g/√(R_σ² + ε)} and {@code dβ = Σg}, with
      * {@code g = dy} (with {@link Activation#RELU}, 0 where the inference output was ≤ 0, recomputed from x). One pass
-     * over x and dy, and a second that reads dy (and x only for the ReLU mask). {@code dx} may be {@code x} or
-     * {@code dy} at the same offset. Synchronized with {@link #train} and the setters.
+     * over x and dy, and a second that reads dy (and x only for the ReLU mask).
      *
      * @param x        the input, as passed to {@link #inference}
      * @param xOffset  index of the first input float
      * @param dy       gradient with respect to the output, NHWC
      * @param dyOffset index of the first float of {@code dy}
-     * @param dx       out: gradient with respect to {@code x}, NHWC
+     * @param dx       out: gradient with respect to {@code x}, NHWC; may be {@code x} or {@code dy} at the same offset
      * @param dxOffset index of the first float of {@code dx}
      * @param rows     N·H·W, ≥ 0
      * @return dγ and dβ
@@ -646,8 +889,7 @@ public final class BatchNorm {
     }
 
     /**
-     * {@link #backwardInference(float[], int, float[], int, float[], int, int)}, spread over threads; the same bits
-     * for every parallelism.
+     * {@link #backwardInference(float[], int, float[], int, float[], int, int)} spread over threads; the same bits.
      *
      * @param x           the input, as passed to {@link #inference}
      * @param xOffset     index of the first input float
@@ -658,41 +900,64 @@ public final class BatchNorm {
      * @param rows        N·H·W, ≥ 0
      * @param parallelism where to run the work
      * @return dγ and dβ
-     * @throws NullPointerException      if an array or {@code parallelism} is null
-     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
-     * @throws IllegalArgumentException  if {@code rows < 0} or {@code dx} partially overlaps {@code x} or {@code dy}
      */
-    public synchronized Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx,
-                                                    int dxOffset, int rows, Parallelism parallelism) {
-        Check.notNull(parallelism, "parallelism");
-        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows);
-        double[] variance = new double[channels];
-        for (int c = 0; c < channels; c++) {
-            variance[c] = runningVariance[c];
-        }
-        return BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, inferenceMap, variance, gamma,
-                epsilon, false, parallelism);
+    public Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                       int rows, Parallelism parallelism) {
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
+        float[] dGamma = new float[channels];
+        float[] dBeta = new float[channels];
+        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, dGamma, dBeta, parallelism);
+        return new Gradients(dGamma, dBeta);
     }
 
-    private void checkBackward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows) {
+    /**
+     * {@link #backwardInference(float[], int, float[], int, float[], int, int)} writing dγ and dβ into the caller's
+     * arrays: it allocates nothing.
+     *
+     * @param x           the input, as passed to {@link #inference}
+     * @param xOffset     index of the first input float
+     * @param dy          gradient with respect to the output, NHWC
+     * @param dyOffset    index of the first float of {@code dy}
+     * @param dx          out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset    index of the first float of {@code dx}
+     * @param rows        N·H·W, ≥ 0
+     * @param dGamma      out: dγ, length C
+     * @param dBeta       out: dβ, length C
+     * @param parallelism where to run the work
+     */
+    public void backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                  int rows, float[] dGamma, float[] dBeta, Parallelism parallelism) {
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
+        Check.gradientsOut(dGamma, dBeta, channels);
+        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, dGamma, dBeta, parallelism);
+    }
+
+    private void backwardFrozen(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                int rows, float[] dGamma, float[] dBeta, Parallelism parallelism) {
+        lock.lock();
+        try {
+            TrainingState t = trainingState();
+            for (int c = 0; c < channels; c++) {
+                t.variance[c] = runningVariance[c];
+            }
+            BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, refresh().params(), relu,
+                    t.variance, gamma, epsilon, false, t, dGamma, dBeta, parallelism);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void checkBackward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                               Parallelism parallelism) {
         Check.range(x, "x", xOffset, rows, channels);
         Check.range(dy, "dy", dyOffset, rows, channels);
         Check.range(dx, "dx", dxOffset, rows, channels);
         Check.noPartialOverlap(x, "x", xOffset, dx, "dx", dxOffset, rows * channels);
         Check.noPartialOverlap(dy, "dy", dyOffset, dx, "dx", dxOffset, rows * channels);
+        Check.notNull(parallelism, "parallelism");
     }
 
-    /**
-     * γ, β and the running statistics read under one lock, so that they belong to one state: the getters one by one
-     * could each see a different training step. Copies.
-     */
-    synchronized Parameters parameters() {
-        return new Parameters(runningMean.clone(), runningVariance.clone(), gamma.clone(), beta.clone());
-    }
-
-    /** One consistent state of the per-channel parameters, see {@link #parameters()}. */
-    record Parameters(float[] mean, float[] variance, float[] gamma, float[] beta) {
-    }
+    // ---------------------------------------------------------------------------------------------- builder
 
     /**
      * Builds a {@link BatchNorm}. Each setter checks its argument at once and names it in the exception. A builder is
@@ -775,7 +1040,8 @@ public final class BatchNorm {
         }
 
         /**
-         * Sets the scale γ.
+         * Sets the scale γ. With ε, |γ|/√ε must be a finite float (checked by {@link #build}): the scale a constant
+         * channel gets in training.
          *
          * @param gamma per-channel scale γ, finite, length C (default 1); copied
          * @return this builder
@@ -822,9 +1088,10 @@ public final class BatchNorm {
         /**
          * Returns a new layer; the builder may be reused.
          *
-         * @return a new layer; the builder may be reused
-         * @throws IllegalStateException if {@link #cumulativeAverage()} was asked for with a convention other than
-         *                               {@link Convention#PYTORCH}, or together with {@link #momentum}
+         * @return a new layer
+         * @throws IllegalStateException    if {@link #cumulativeAverage()} was asked for with a convention other than
+         *                                  {@link Convention#PYTORCH}, or together with {@link #momentum}
+         * @throws IllegalArgumentException if |γ|/√ε overflows float
          */
         public BatchNorm build() {
             if (cumulativeAverage && convention != Convention.PYTORCH) {

@@ -2,8 +2,6 @@ package dev.simdnorm;
 
 import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.GradientParams;
-import dev.simdnorm.internal.Kernel;
-import dev.simdnorm.internal.KernelProvider;
 
 /**
  * The backward pass of batch normalization: two passes over memory with per-channel coefficients, in double, between
@@ -13,7 +11,7 @@ import dev.simdnorm.internal.KernelProvider;
  * fused ReLU's output was ≤ 0): {@code dβ = Σg} and {@code dγ = Σ(x − μ)·g/√(σ² + ε)}. In training μ and σ² are the
  * batch's and depend on x, so {@code dx = k·(g − Σg/n − (x − μ)·Σ(x − μ)·g/(n·(σ² + ε)))}; in inference they are
  * constants and {@code dx = k·g}. The first pass sums g and {@code v·g} per channel, v being the forward map's own
- * centred input {@code (x − μ_hi) − μ_lo} (internal GradientSums); the second evaluates
+ * centered input {@code (x − μ_hi) − μ_lo} (internal GradientSums); the second evaluates
  * {@code dx = fma(g, k, fma(v, −k·Σvg/(n·(σ² + ε)), −k·Σg/n))}, with k the forward map's float scale. The correction
  * {@code fma(v, …)} is rounded on its own; it is usually small next to {@code g·k}, so dx carries about one rounding
  * of its own besides the errors of the sums (docs/numerics.md).
@@ -24,38 +22,23 @@ final class BatchNormGradient {
     }
 
     /**
-     * Both passes, slice by slice ({@link Slices}): each slice's sums alone, added in a fixed tree, so the result does
-     * not depend on the threads.
+     * Both passes: the sums slice by slice, added in the fixed {@link MergeTree} (so the result does not depend on the
+     * threads), the coefficients in double, then dx.
      *
-     * @param forward  the forward map, with its activation: its centre, scale and shift are the forward pass's
+     * @param forward  the forward map: its center, scale and shift are the forward pass's
      * @param variance per channel, the σ² the forward map's scale was computed from, in double
      * @param training whether μ and σ² are the batch's (their gradient flows into dx) or constants
+     * @param work     the layer's working arrays: sums and coefficients
      */
-    static Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
-                              ChannelAffine forward, double[] variance, float[] gamma, float epsilon,
-                              boolean training, Parallelism parallelism) {
-        Kernel kernel = KernelProvider.kernel();
+    static void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                         AffineParams forward, boolean relu, double[] variance, float[] gamma, float epsilon,
+                         boolean training, TrainingState work, float[] dGamma, float[] dBeta,
+                         Parallelism parallelism) {
         int channels = forward.channels();
-        boolean relu = forward.activation() == Activation.RELU;
-        AffineParams params = forward.params();
-        Slices slices = new Slices(rows, channels);
-        int count = slices.count();
-        long floats = (long) rows * channels;
-        double[][] partialG = new double[Math.max(count, 1)][channels];
-        double[][] partialVG = new double[Math.max(count, 1)][channels];
-        parallelism.forEach(count, floats, s -> {
-            int at = (int) slices.start(s) * channels;
-            kernel.gradientSums(x, xOffset + at, dy, dyOffset + at, slices.rows(s), params, relu, partialG[s],
-                    partialVG[s]);
-        });
-        add(partialG, 0, count);
-        add(partialVG, 0, count);
-        double[] sumG = partialG[0];
-        double[] sumVG = partialVG[0];
-        float[] dGamma = new float[channels];
-        float[] dBeta = new float[channels];
-        float[] deviationScale = new float[channels];
-        float[] offset = new float[channels];
+        double[] sumG = work.sumG;
+        double[] sumVG = work.sumVG;
+        Engine.gradientSums(x, xOffset, dy, dyOffset, rows, forward, relu, parallelism, sumG, sumVG);
+        GradientParams correction = training ? work.correction : null;
         for (int c = 0; c < channels; c++) {
             double varianceEpsilon = variance[c] + epsilon;
             double root = Math.sqrt(varianceEpsilon);
@@ -63,29 +46,13 @@ final class BatchNormGradient {
             dGamma[c] = (float) (sumVG[c] / root);
             if (training) {
                 double k = gamma[c] / root; // the forward scale before its rounding to float
-                deviationScale[c] = (float) (-k * (sumVG[c] / (rows * varianceEpsilon)));
-                offset[c] = (float) (-k * (sumG[c] / rows));
+                correction.deviationScale()[c] = (float) (-k * (sumVG[c] / (rows * varianceEpsilon)));
+                correction.offset()[c] = (float) (-k * (sumG[c] / rows));
             }
         }
-        GradientParams correction = training ? kernel.prepareGradient(channels, deviationScale, offset) : null;
-        parallelism.forEach(count, floats, s -> {
-            int at = (int) slices.start(s) * channels;
-            kernel.inputGradient(x, xOffset + at, dy, dyOffset + at, dx, dxOffset + at, slices.rows(s), params,
-                    correction, relu);
-        });
-        return new Gradients(dGamma, dBeta);
-    }
-
-    /** Adds the partial sums of slices [from, to) into slot {@code from}: halves first, then the two. */
-    private static void add(double[][] partial, int from, int to) {
-        if (to - from <= 1) {
-            return;
+        if (training) {
+            correction.layOut();
         }
-        int mid = (from + to) >>> 1;
-        add(partial, from, mid);
-        add(partial, mid, to);
-        for (int c = 0; c < partial[from].length; c++) {
-            partial[from][c] += partial[mid][c];
-        }
+        Engine.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction, relu, parallelism);
     }
 }

@@ -1,59 +1,55 @@
 package dev.simdnorm;
 
 import dev.simdnorm.internal.AffineParams;
-import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.LanePeriod;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
- * The fused per-channel map of batch normalization, kept in centred form:
+ * The fused per-channel map of batch normalization, kept in centered form:
  * {@code y = (x − center[c])·scale[c] + shift[c]}, one subtract and one FMA per element, optionally followed by a
  * fused {@link Activation}.
  *
- * <p><b>Why centred.</b> Folding the map into {@code x·s + (β − μ·s)}, as TensorFlow and ONNX Runtime do, loses about
+ * <p><b>Why centered.</b> Folding the map into {@code x·s + (β − μ·s)}, as TensorFlow and ONNX Runtime do, loses about
  * {@code |x|·2⁻²⁴·s}: on data of mean 1e4 and standard deviation 1 their output is off by about 1.4e-3. Subtracting
- * the centre first is exact there (Sterbenz's lemma) and the output stays within about 1e-6.
+ * the center first is exact there (Sterbenz's lemma) and the output stays within about 1e-6.
  *
- * <p>When built from batch {@link Moments}, the centre is a hi/lo pair of floats carrying the double mean, and the map
+ * <p>When built from batch {@link Moments}, the center is a hi/lo pair of floats carrying the double mean, and the map
  * is {@code ((x − μ_hi) − μ_lo)·scale + shift}, so the output does not inherit the float rounding of the mean.
  *
  * <p>Instances are immutable; {@link #apply} allocates nothing and is safe to call from many threads at once.
  */
 public final class ChannelAffine {
 
-    private final float[] center;
-    private final float[] scale;
-    private final float[] shift;
-    private final Activation activation;
-    /** The parameters as the active kernel reads them. */
+    /** The parameters, laid out for the kernels once, at construction; never written afterwards. */
     private final AffineParams params;
+    private final Activation activation;
 
-    private ChannelAffine(float[] center, float[] centerLo, float[] scale, float[] shift, Activation activation) {
-        this(center, scale, shift, activation,
-                KernelProvider.kernel().prepare(center.length, center, centerLo, scale, shift));
-    }
-
-    private ChannelAffine(float[] center, float[] scale, float[] shift, Activation activation, AffineParams params) {
-        this.center = center;
-        this.scale = scale;
-        this.shift = shift;
-        this.activation = activation;
+    private ChannelAffine(AffineParams params, Activation activation) {
         this.params = params;
+        this.activation = activation;
     }
 
     /**
-     * The map {@code y = x·scale[c] + shift[c]} (centre 0).
+     * The map {@code y = x·scale[c] + shift[c]} (center 0).
      *
      * @param scale per-channel scale, finite
      * @param shift per-channel shift, finite, same length
      * @return the map; the arrays are copied
+     * @throws NullPointerException     if an array is null
+     * @throws IllegalArgumentException if the arrays are empty, of different lengths, or not finite
      */
     public static ChannelAffine of(float[] scale, float[] shift) {
         Check.notNull(scale, "scale");
-        int channels = Check.channels(scale.length);
-        float[] s = Check.finite(scale.clone(), "scale");
-        float[] b = Check.finite(Check.copyOfLength(shift, "shift", channels), "shift");
-        return new ChannelAffine(new float[channels], null, s, b, Activation.NONE);
+        int channels = Check.channels(scale.length, "scale.length");
+        Check.finite(scale, "scale");
+        Check.finite(Check.length(shift, "shift", channels), "shift");
+        AffineParams p = new AffineParams(channels, false);
+        System.arraycopy(scale, 0, p.scale(), 0, channels);
+        System.arraycopy(shift, 0, p.shift(), 0, channels);
+        p.layOut();
+        return new ChannelAffine(p, Activation.NONE);
     }
 
     /**
@@ -66,34 +62,48 @@ public final class ChannelAffine {
      * @param beta     per-channel offset β, finite
      * @param epsilon  ε &gt; 0, added to the variance inside the square root
      * @return the map; the arrays are copied
+     * @throws NullPointerException     if an array is null
+     * @throws IllegalArgumentException if the arrays are empty or of different lengths, a value is not finite, a
+     *                                  variance is negative, ε is not positive, or a scale γ/√(variance + ε)
+     *                                  overflows float
      */
     public static ChannelAffine normalizing(float[] mean, float[] variance, float[] gamma, float[] beta,
                                             float epsilon) {
         Check.notNull(mean, "mean");
-        int channels = Check.channels(mean.length);
-        float[] m = Check.finite(mean.clone(), "mean");
-        float[] v = Check.nonNegativeFinite(Check.copyOfLength(variance, "variance", channels), "variance");
-        float[] g = Check.finite(Check.copyOfLength(gamma, "gamma", channels), "gamma");
-        float[] b = Check.finite(Check.copyOfLength(beta, "beta", channels), "beta");
+        int channels = Check.channels(mean.length, "mean.length");
+        Check.finite(mean, "mean");
+        Check.nonNegativeFinite(Check.length(variance, "variance", channels), "variance");
+        Check.finite(Check.length(gamma, "gamma", channels), "gamma");
+        Check.finite(Check.length(beta, "beta", channels), "beta");
         Check.epsilon(epsilon);
-        return fold(m, v, g, b, epsilon, Activation.NONE);
+        Check.scales(gamma, variance, epsilon);
+        return new ChannelAffine(inference(mean, variance, gamma, beta, epsilon), Activation.NONE);
     }
 
     /**
-     * The inference map without checks or copies: the caller owns the arrays and never mutates them. Non-finite
-     * statistics (left by non-finite training data) propagate into the output instead of throwing.
+     * The inference map's parameters, without checks: {@code (x − mean)·γ/√(variance + ε) + β}. Non-finite statistics
+     * (left by non-finite training data) propagate into the output.
      */
-    static ChannelAffine fold(float[] mean, float[] variance, float[] gamma, float[] beta, float epsilon,
-                              Activation activation) {
-        float[] scale = new float[mean.length];
-        for (int c = 0; c < scale.length; c++) {
+    static AffineParams inference(float[] mean, float[] variance, float[] gamma, float[] beta, float epsilon) {
+        int channels = mean.length;
+        AffineParams p = new AffineParams(channels, false);
+        System.arraycopy(mean, 0, p.center(), 0, channels);
+        System.arraycopy(beta, 0, p.shift(), 0, channels);
+        float[] scale = p.scale();
+        for (int c = 0; c < channels; c++) {
             scale[c] = scale(gamma[c], variance[c], epsilon);
         }
-        return new ChannelAffine(mean, null, scale, beta, activation);
+        p.layOut();
+        return p;
+    }
+
+    /** A map over parameters its caller laid out and will never write again. */
+    static ChannelAffine of(AffineParams params, Activation activation) {
+        return new ChannelAffine(params, activation);
     }
 
     /**
-     * The normalizing map of a training step: centred at the batch mean carried as a hi/lo float pair, scaled by
+     * The normalizing map of a training step: centered at the batch mean carried as a hi/lo float pair, scaled by
      * γ/√(σ² + ε) with the batch's population variance σ². Non-finite statistics (from non-finite data) pass through
      * and make that channel's output NaN or infinite.
      *
@@ -102,24 +112,69 @@ public final class ChannelAffine {
      * @param beta    per-channel offset β, finite
      * @param epsilon ε &gt; 0
      * @return the map; the arrays are copied
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if an array's length is not the batch's channels, a value is not finite, ε is
+     *                                  not positive, or a scale γ/√(σ² + ε) overflows float
      */
     public static ChannelAffine normalizing(Moments batch, float[] gamma, float[] beta, float epsilon) {
         Check.notNull(batch, "batch");
         int channels = batch.channels();
-        float[] g = Check.finite(Check.copyOfLength(gamma, "gamma", channels), "gamma");
-        float[] b = Check.finite(Check.copyOfLength(beta, "beta", channels), "beta");
+        Check.finite(Check.length(gamma, "gamma", channels), "gamma");
+        Check.finite(Check.length(beta, "beta", channels), "beta");
         Check.epsilon(epsilon);
-        float[] hi = new float[channels];
-        float[] lo = new float[channels];
-        float[] scale = new float[channels];
+        double[] variance = new double[channels];
         for (int c = 0; c < channels; c++) {
-            double mu = batch.meanAsDouble(c);
+            variance[c] = batch.varianceAsDouble(c);
+        }
+        Check.scales(gamma, variance, epsilon);
+        AffineParams p = new AffineParams(channels, true);
+        System.arraycopy(beta, 0, p.shift(), 0, channels);
+        training(p, batch.meanArray(), variance, batch.count(), gamma, beta, epsilon, true);
+        LanePeriod.repeat(p.shift(), channels, p.period());
+        return new ChannelAffine(p, Activation.NONE);
+    }
+
+    /**
+     * Fills a training map from the batch mean and variance in double, without checks: the center as a hi/lo pair,
+     * the scale rounded once, and lays out what it wrote. Its shift must already hold β, laid out; it is rewritten only
+     * for a channel whose deviations could overflow float (values spread wider than the largest float:
+     * {@code |x − μ| ≤ √(n·σ²)}): that channel's map becomes {@code x·s + (β − μ·s)}, centered at 0, which cannot
+     * overflow where the output is finite.
+     *
+     * @param count           the values per channel the statistics were taken over
+     * @param foldOverflowing whether to fold the channels whose deviations could overflow (not for the backward
+     *                        pass, which needs the deviations themselves)
+     * @return whether a channel was so folded: the shift then needs β laid out again before the next fill
+     */
+    static boolean training(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
+                            float[] beta, float epsilon, boolean foldOverflowing) {
+        int channels = p.channels();
+        float[] hi = p.center();
+        float[] lo = p.centerLow();
+        float[] scale = p.scale();
+        boolean folded = false;
+        for (int c = 0; c < channels; c++) {
+            double mu = mean[c];
+            double k = gamma[c] / Math.sqrt(variance[c] + epsilon);
+            scale[c] = (float) k;
             hi[c] = (float) mu;
             float rest = (float) (mu - hi[c]);
             lo[c] = Float.isFinite(rest) ? rest : 0f; // hi already carries a non-finite mean
-            scale[c] = (float) (g[c] / Math.sqrt(batch.varianceAsDouble(c) + epsilon));
+            if (foldOverflowing && variance[c] * count >= 0x1p254 && Double.isFinite(variance[c])) {
+                // √(n·σ²) ≥ 2^127: x − μ_hi may reach the largest float, 2^128 − 2^104.
+                hi[c] = 0f;
+                lo[c] = 0f;
+                p.shift()[c] = (float) (beta[c] - mu * k);
+                folded = true;
+            }
         }
-        return new ChannelAffine(hi, lo, scale, b, Activation.NONE);
+        LanePeriod.repeat(hi, channels, p.period());
+        LanePeriod.repeat(lo, channels, p.period());
+        LanePeriod.repeat(scale, channels, p.period());
+        if (folded) {
+            LanePeriod.repeat(p.shift(), channels, p.period());
+        }
+        return folded;
     }
 
     /** γ/√(σ² + ε) in double, rounded once (the float form of TF's rsqrt(var + ε)·γ loses up to a few ulps). */
@@ -137,10 +192,11 @@ public final class ChannelAffine {
      *
      * @param activation the fused activation
      * @return a new map, sharing nothing mutable with this one
+     * @throws NullPointerException if {@code activation} is null
      */
     public ChannelAffine withActivation(Activation activation) {
         Check.notNull(activation, "activation");
-        return new ChannelAffine(center, scale, shift, activation, params);
+        return new ChannelAffine(params, activation);
     }
 
     /**
@@ -175,21 +231,10 @@ public final class ChannelAffine {
      * @throws IllegalArgumentException  if {@code rows} is negative or x and y partially overlap
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
-        int channels = center.length;
-        Check.range(x, "x", xOffset, rows, channels);
-        Check.range(y, "y", yOffset, rows, channels);
-        Check.noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
+        int channels = params.channels();
+        Check.rowsInOut(x, xOffset, y, yOffset, rows, channels);
         Check.notNull(parallelism, "parallelism");
-        boolean relu = activation == Activation.RELU;
-        long floats = (long) rows * channels;
-        if (!parallelism.spreads(floats)) {
-            KernelProvider.kernel().normalize(x, xOffset, y, yOffset, rows, params, relu);
-            return;
-        }
-        Slices slices = new Slices(rows, channels);
-        parallelism.forEach(slices.count(), floats, s -> KernelProvider.kernel().normalize(x,
-                xOffset + (int) slices.start(s) * channels, y, yOffset + (int) slices.start(s) * channels,
-                slices.rows(s), params, relu));
+        Engine.normalize(x, xOffset, y, yOffset, rows, params, relu(), parallelism);
     }
 
     /**
@@ -211,24 +256,9 @@ public final class ChannelAffine {
      * @throws WrongThreadException      if a segment is confined to another thread
      */
     public void apply(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
-        int channels = center.length;
-        Check.segment(x, "x", rows, channels);
-        Check.segment(y, "y", rows, channels);
-        Check.writable(y, "y");
-        Check.noPartialOverlap(x, y, rows * channels * Float.BYTES);
+        Check.segmentsInOut(x, y, rows, params.channels());
         Check.notNull(parallelism, "parallelism");
-        boolean relu = activation == Activation.RELU;
-        Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
-        long floats = rows * channels;
-        Slices slices = new Slices(rows, channels);
-        if (!p.spreads(floats)) { // a plain loop: no lambda to allocate on the sequential inference path
-            for (int s = 0; s < slices.count(); s++) {
-                SegmentStaging.normalize(x, slices.start(s), y, slices.rows(s), channels, params, relu);
-            }
-            return;
-        }
-        p.forEach(slices.count(), floats, s -> SegmentStaging.normalize(x, slices.start(s), y, slices.rows(s),
-                channels, params, relu));
+        Engine.normalize(x, y, rows, params, relu(), parallelism);
     }
 
     /**
@@ -287,26 +317,22 @@ public final class ChannelAffine {
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial,
                       Parallelism parallelism) {
-        Check.layout(layout);
-        int floats = Check.tensorRange(x, "x", xOffset, n, center.length, spatial);
-        Check.tensorRange(y, "y", yOffset, n, center.length, spatial);
-        Check.noPartialOverlap(x, xOffset, y, yOffset, floats);
+        int floats = Check.tensorInOut(x, xOffset, y, yOffset, layout, n, params.channels(), spatial);
         Check.notNull(parallelism, "parallelism");
+        apply(params, relu(), x, xOffset, y, yOffset, layout, n, spatial, floats, parallelism);
+    }
+
+    /** A checked NHWC or NCHW tensor of {@code floats} floats through the map {@code params}. */
+    static void apply(AffineParams params, boolean relu, float[] x, int xOffset, float[] y, int yOffset,
+                      TensorLayout layout, int n, int spatial, int floats, Parallelism parallelism) {
         if (floats == 0) {
             return; // (n·channels may not fit in an int when spatial is 0)
         }
         if (layout == TensorLayout.NHWC) {
-            apply(x, xOffset, y, yOffset, n * spatial, parallelism);
-            return;
+            Engine.normalize(x, xOffset, y, yOffset, n * spatial, params, relu, parallelism);
+        } else {
+            Engine.normalizeNchw(x, xOffset, y, yOffset, n, spatial, params, relu, parallelism);
         }
-        boolean relu = activation == Activation.RELU;
-        int image = floats / n;
-        int group = Math.max(1, Slices.SLICE_FLOATS / image);
-        parallelism.forEach(Math.ceilDiv(n, group), floats, g -> {
-            int from = g * group;
-            KernelProvider.kernel().normalizeNchw(x, xOffset + from * image, y, yOffset + from * image,
-                    Math.min(group, n - from), spatial, params, relu);
-        });
     }
 
     /**
@@ -315,21 +341,26 @@ public final class ChannelAffine {
      * @return the number of channels
      */
     public int channels() {
-        return center.length;
+        return params.channels();
     }
 
-    /** The parameters as the active kernel reads them: for the backward pass, which recomputes this map's input. */
+    /** The parameters as the kernels read them: for the backward pass, which recomputes this map's input. */
     AffineParams params() {
         return params;
     }
 
+    /** Whether the map fuses ReLU. */
+    boolean relu() {
+        return activation == Activation.RELU;
+    }
+
     /**
-     * Returns a copy of the per-channel centre (the hi part, when built from {@link Moments}).
+     * Returns a copy of the per-channel center (the hi part, when built from {@link Moments}).
      *
-     * @return a copy of the per-channel centre (the hi part, when built from {@link Moments})
+     * @return a copy of the per-channel center (the hi part, when built from {@link Moments})
      */
     public float[] center() {
-        return center.clone();
+        return Arrays.copyOf(params.center(), params.channels());
     }
 
     /**
@@ -338,7 +369,7 @@ public final class ChannelAffine {
      * @return a copy of the per-channel scale
      */
     public float[] scale() {
-        return scale.clone();
+        return Arrays.copyOf(params.scale(), params.channels());
     }
 
     /**
@@ -347,7 +378,7 @@ public final class ChannelAffine {
      * @return a copy of the per-channel shift
      */
     public float[] shift() {
-        return shift.clone();
+        return Arrays.copyOf(params.shift(), params.channels());
     }
 
     /**
@@ -357,5 +388,12 @@ public final class ChannelAffine {
      */
     public Activation activation() {
         return activation;
+    }
+
+    @Override
+    public String toString() {
+        return "ChannelAffine[channels=" + params.channels() + ", center=" + Arrays.toString(center()) + ", scale="
+                + Arrays.toString(scale()) + ", shift=" + Arrays.toString(shift()) + ", activation=" + activation
+                + "]";
     }
 }

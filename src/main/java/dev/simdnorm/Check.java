@@ -15,11 +15,90 @@ final class Check {
         return value;
     }
 
+    /**
+     * The most channels a layer or tensor may have: per-channel arrays are laid out over a period of at most
+     * {@code channels} floats (or 1024 for fewer channels), which must fit in an array.
+     */
+    static final int MAX_CHANNELS = 1 << 28;
+
     static int channels(int channels) {
-        if (channels <= 0) {
-            throw new IllegalArgumentException("channels must be > 0, got " + channels);
+        return channels(channels, "channels");
+    }
+
+    /** Channels given as {@code name} (an array's length, say): at least 1 and at most {@link #MAX_CHANNELS}. */
+    static int channels(int channels, String name) {
+        if (channels <= 0 || channels > MAX_CHANNELS) {
+            throw new IllegalArgumentException(name + " (the channels) must be in [1, " + MAX_CHANNELS + "], got "
+                    + channels);
         }
         return channels;
+    }
+
+    /** x and y of {@code rows} NHWC rows each: in range, and the same range or disjoint. */
+    static void rowsInOut(float[] x, int xOffset, float[] y, int yOffset, int rows, int channels) {
+        range(x, "x", xOffset, rows, channels);
+        range(y, "y", yOffset, rows, channels);
+        noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
+    }
+
+    /**
+     * x and y of {@code n·channels·spatial} floats each, laid out as {@code layout}: in range, and the same range or
+     * disjoint.
+     *
+     * @return the floats of each
+     */
+    static int tensorInOut(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int channels,
+                           int spatial) {
+        layout(layout);
+        int floats = tensorRange(x, "x", xOffset, n, channels, spatial);
+        tensorRange(y, "y", yOffset, n, channels, spatial);
+        noPartialOverlap(x, xOffset, y, yOffset, floats);
+        return floats;
+    }
+
+    /** Segments x and y of {@code rows} NHWC rows each: usable, y writable, the same bytes or disjoint. */
+    static void segmentsInOut(MemorySegment x, MemorySegment y, long rows, int channels) {
+        segment(x, "x", rows, channels);
+        segment(y, "y", rows, channels);
+        writable(y, "y");
+        noPartialOverlap(x, y, rows * channels * Float.BYTES);
+    }
+
+    /**
+     * γ/√(variance + ε) must be a finite float for every channel whose variance is finite: a scale that overflows
+     * would turn finite deviations into ±∞ and a zero one into NaN.
+     */
+    static void scales(float[] gamma, float[] variance, float epsilon) {
+        for (int c = 0; c < gamma.length; c++) {
+            scale(gamma[c], variance[c], epsilon, c, "variance");
+        }
+    }
+
+    /** As {@link #scales(float[], float[], float)}, for variances in double (a batch's). */
+    static void scales(float[] gamma, double[] variance, float epsilon) {
+        for (int c = 0; c < gamma.length; c++) {
+            scale(gamma[c], variance[c], epsilon, c, "the batch variance");
+        }
+    }
+
+    /**
+     * |γ|/√ε must be a finite float: the largest scale any batch can give γ in training (a constant channel has
+     * variance 0).
+     */
+    static float[] trainableGamma(float[] gamma, float epsilon) {
+        for (int c = 0; c < gamma.length; c++) {
+            scale(gamma[c], 0.0, epsilon, c, "a batch variance of 0 (a constant channel)");
+        }
+        return gamma;
+    }
+
+    private static void scale(float gamma, double variance, float epsilon, int c, String varianceName) {
+        double scale = gamma / Math.sqrt(variance + epsilon);
+        if (Double.isFinite(variance) && !Float.isFinite((float) scale)) {
+            throw new IllegalArgumentException("gamma[" + c + "] = " + gamma + " over sqrt(" + varianceName + " "
+                    + variance + " + epsilon " + epsilon + ") = " + scale + " overflows float: the output would be "
+                    + "infinite or NaN where it is finite");
+        }
     }
 
     /**
@@ -84,15 +163,25 @@ final class Check {
         }
     }
 
-    /** As for arrays: the same bytes (in place) or disjoint ones. */
+    /** As for arrays: the same bytes (in place) or disjoint ones. Allocates nothing for native or writable heap. */
     static void noPartialOverlap(MemorySegment x, MemorySegment y, long bytes) {
-        if (bytes == 0) {
-            return;
+        if (bytes == 0 || x.isNative() != y.isNative()) {
+            return; // native and heap memory never overlap
         }
-        MemorySegment xs = x.asSlice(0, bytes);
-        MemorySegment ys = y.asSlice(0, bytes);
-        // Overlapping and starting at the same address: the same bytes, also when one is a read-only view.
-        if (xs.asOverlappingSlice(ys).isPresent() && xs.address() != ys.address()) {
+        Object xBase = x.isNative() ? null : x.heapBase().orElse(null);
+        Object yBase = y.isNative() ? null : y.heapBase().orElse(null);
+        boolean partial;
+        if (x.isNative() || xBase != null && yBase != null) {
+            // The same address space (or the same array, where the address is the byte offset): compare ranges.
+            long gap = Math.abs(x.address() - y.address());
+            partial = xBase == yBase && gap != 0 && gap < bytes;
+        } else {
+            // A read-only heap view hides its array: ask the segments themselves.
+            MemorySegment xs = x.asSlice(0, bytes);
+            MemorySegment ys = y.asSlice(0, bytes);
+            partial = xs.asOverlappingSlice(ys).isPresent() && xs.address() != ys.address();
+        }
+        if (partial) {
             throw new IllegalArgumentException("x and y overlap without being the same bytes; pass the same segment "
                     + "range for in place");
         }
@@ -128,13 +217,37 @@ final class Check {
         }
     }
 
-    static float[] copyOfLength(float[] values, String name, int channels) {
+    /** {@code values} of length {@code channels}. */
+    static float[] length(float[] values, String name, int channels) {
         notNull(values, name);
         if (values.length != channels) {
             throw new IllegalArgumentException(name + ".length must be " + channels + " (channels), got "
                     + values.length);
         }
-        return values.clone();
+        return values;
+    }
+
+    static float[] copyOfLength(float[] values, String name, int channels) {
+        return length(values, name, channels).clone();
+    }
+
+    /** Two distinct arrays of C floats for dγ and dβ. */
+    static void gradientsOut(float[] dGamma, float[] dBeta, int channels) {
+        length(dGamma, "dGamma", channels);
+        length(dBeta, "dBeta", channels);
+        if (dGamma == dBeta) {
+            throw new IllegalArgumentException("dGamma and dBeta must be distinct arrays");
+        }
+    }
+
+    /** {@code values} of length {@code channels}, for results written by a call. */
+    static double[] length(double[] values, String name, int channels) {
+        notNull(values, name);
+        if (values.length != channels) {
+            throw new IllegalArgumentException(name + ".length must be " + channels + " (channels), got "
+                    + values.length);
+        }
+        return values;
     }
 
     static float[] finite(float[] values, String name) {
@@ -189,17 +302,22 @@ final class Check {
         }
         nonNegative(n, "n");
         nonNegative(spatial, "spatial");
-        String sum = name + ": offset " + offset + " + n " + n + " × channels " + channels + " × spatial " + spatial;
         long end;
         try {
             end = Math.addExact(offset, Math.multiplyExact((long) n * channels, spatial));
         } catch (ArithmeticException e) {
-            throw new IndexOutOfBoundsException(sum + " overflows; it exceeds " + name + ".length " + array.length);
+            throw new IndexOutOfBoundsException(tensorSum(name, offset, n, channels, spatial) + " overflows; it exceeds "
+                    + name + ".length " + array.length);
         }
         if (end > array.length) {
-            throw new IndexOutOfBoundsException(sum + " = " + end + " exceeds " + name + ".length " + array.length);
+            throw new IndexOutOfBoundsException(tensorSum(name, offset, n, channels, spatial) + " = " + end
+                    + " exceeds " + name + ".length " + array.length);
         }
         return (int) (end - offset);
+    }
+
+    private static String tensorSum(String name, int offset, int n, int channels, int spatial) {
+        return name + ": offset " + offset + " + n " + n + " × channels " + channels + " × spatial " + spatial;
     }
 
     static void nonNegative(int value, String name) {

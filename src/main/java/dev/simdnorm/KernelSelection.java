@@ -2,6 +2,8 @@ package dev.simdnorm;
 
 import dev.simdnorm.internal.KernelProvider;
 
+import java.time.Duration;
+
 /**
  * Which kernels this JVM runs, and why. Decided once, at first use, and logged once through {@link System.Logger}
  * (logger {@code dev.simdnorm}).
@@ -10,20 +12,58 @@ import dev.simdnorm.internal.KernelProvider;
  * {@code --add-modules jdk.incubator.vector} and C2; without them the scalar kernels run and {@link #reason()} says
  * what to change.
  *
- * @param name       {@code "scalar"} or {@code "vector"}
+ * <p><b>Warm-up.</b> Vector code is slow until C2 has compiled it (about a hundred times slower than plain Java in its
+ * first second), so where the vector kernels are chosen, calls run the scalar kernels, which give the same bits,
+ * while a background thread exercises the vector kernels on private buffers; each operation (normalize, statistics,
+ * the backward passes) switches as soon as its vector code is compiled, typically within one to two seconds of the
+ * first call. {@link #warmUp(Duration)} waits for that, for servers that warm up before taking traffic;
+ * {@code -Dsimdnorm.warmup=off} runs the vector kernels from the first call instead.
+ *
+ * @param name       {@code "scalar"} or {@code "vector"}: the kernels chosen
  * @param vectorBits the float species width in bits, or 0 for the scalar kernels
  * @param reason     a one-line explanation, e.g. {@code "scalar: jdk.incubator.vector is not readable; ..."}
  */
 public record KernelSelection(String name, int vectorBits, String reason) {
 
     /**
-     * The kernels in use in this JVM.
+     * The kernels chosen in this JVM. The first call after start-up may wait about 0.1 s while the vector classes
+     * load.
      *
      * @return the selection, the same for every call
      */
     public static KernelSelection active() {
         KernelProvider.Selection s = KernelProvider.selection();
         return new KernelSelection(s.kernel().name(), s.vectorBits(), s.reason());
+    }
+
+    /**
+     * Waits until every operation runs the chosen kernels: at once for the scalar kernels, after the warm-up for the
+     * vector kernels. Starts the warm-up if nothing has used the library yet.
+     *
+     * @param timeout how long to wait at most
+     * @return whether every operation runs the chosen kernels
+     * @throws NullPointerException if {@code timeout} is null
+     */
+    public static boolean warmUp(Duration timeout) {
+        Check.notNull(timeout, "timeout");
+        return KernelProvider.awaitWarm(timeout.isNegative() ? 0 : saturatedNanos(timeout));
+    }
+
+    /**
+     * Whether every operation runs the chosen kernels now.
+     *
+     * @return true once the warm-up is over, or at once for the scalar kernels
+     */
+    public static boolean warm() {
+        return KernelProvider.warm();
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.simdnorm;
 
-import dev.simdnorm.internal.Chan;
-import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.MomentMerge;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -11,11 +10,11 @@ import java.util.Objects;
  * Immutable per-channel mean and variance of a float tensor, reduced over N, H and W: NHWC by default, NCHW where the
  * {@link TensorLayout} says so.
  *
- * <p><b>Accuracy.</b> One pass over memory: blocks of rows are summed in float around a centre close to the block's
+ * <p><b>Accuracy.</b> One pass over memory: blocks of rows are summed in float around a center close to the block's
  * mean (the mean so far, checked, else the block's own mean from a second pass in cache), and the blocks are folded
  * with Chan, Golub and LeVeque's formula in double (docs/numerics.md). The mean and M2 are kept in double, so the mean
  * carries its own rounding error: {@link ChannelAffine#normalizing(Moments, float[], float[],
- * float)} uses it to centre data at {@code (x − μ_hi) − μ_lo}. On data of mean 1e4 and standard deviation 1 the
+ * float)} uses it to center data at {@code (x − μ_hi) − μ_lo}. On data of mean 1e4 and standard deviation 1 the
  * variance is within about 1e-7 relatively of a double two-pass computation.
  *
  * <p><b>Special values.</b> The variance is never negative; a constant channel has variance exactly 0. A NaN or ±Inf
@@ -34,6 +33,16 @@ public final class Moments {
         this.count = count;
         this.mean = mean;
         this.m2 = m2;
+    }
+
+    /** Moments over arrays the caller hands over and never touches again. */
+    static Moments wrap(long count, double[] mean, double[] m2) {
+        return new Moments(count, mean, m2);
+    }
+
+    /** The means in double, not copied: for the maps built from these moments, which only read them. */
+    double[] meanArray() {
+        return mean;
     }
 
     /**
@@ -74,8 +83,10 @@ public final class Moments {
         Check.range(x, "x", offset, rows, channels);
         Check.positiveRows(rows);
         Check.notNull(parallelism, "parallelism");
-        return sliced(rows, channels, parallelism, (start, n, mean, m2) -> KernelProvider.kernel().moments(x,
-                offset + (int) start * channels, n, channels, mean, m2));
+        double[] mean = new double[channels];
+        double[] m2 = new double[channels];
+        Engine.moments(x, offset, rows, channels, parallelism, mean, m2);
+        return new Moments(rows, mean, m2);
     }
 
     /**
@@ -101,16 +112,10 @@ public final class Moments {
         Check.segment(x, "x", rows, channels);
         Check.positiveRows(rows);
         Check.notNull(parallelism, "parallelism");
-        float[] array = SegmentStaging.array(x);
-        if (array != null) {
-            int offset = SegmentStaging.arrayOffset(x);
-            return sliced(rows, channels, parallelism, (start, n, mean, m2) -> KernelProvider.kernel().moments(array,
-                    offset + (int) start * channels, n, channels, mean, m2));
-        }
-        return sliced(rows, channels, SegmentStaging.parallelismFor(x, parallelism), (start, n, mean, m2) -> {
-            float[] staged = SegmentStaging.read(x, start * channels, n * channels);
-            KernelProvider.kernel().moments(staged, 0, n, channels, mean, m2);
-        });
+        double[] mean = new double[channels];
+        double[] m2 = new double[channels];
+        Engine.moments(x, rows, channels, parallelism, mean, m2);
+        return new Moments(rows, mean, m2);
     }
 
     /**
@@ -129,41 +134,6 @@ public final class Moments {
      */
     public static Moments of(MemorySegment x, long rows, int channels) {
         return of(x, rows, channels, Parallelism.sequential());
-    }
-
-    /** The moments of one slice of rows, written into {@code mean} and {@code m2}. */
-    @FunctionalInterface
-    interface SliceMoments {
-        void compute(long startRow, int rows, double[] mean, double[] m2);
-    }
-
-    /** Slices the rows, computes each slice's partials (in parallel) and merges them in the fixed tree. */
-    private static Moments sliced(long rows, int channels, Parallelism parallelism, SliceMoments slice) {
-        Slices slices = new Slices(rows, channels);
-        int count = slices.count();
-        double[][] means = new double[count][channels];
-        double[][] m2s = new double[count][channels];
-        parallelism.forEach(count, rows * channels,
-                s -> slice.compute(slices.start(s), slices.rows(s), means[s], m2s[s]));
-        merge(slices, means, m2s, 0, count);
-        return new Moments(rows, means[0], m2s[0]);
-    }
-
-    /**
-     * Merges the partials of slices [from, to) into slot {@code from}: halves first, then the two (Chan), so the tree
-     * depends only on the slice count.
-     */
-    private static long merge(Slices slices, double[][] means, double[][] m2s, int from, int to) {
-        if (to - from == 1) {
-            return slices.rows(from);
-        }
-        int mid = (from + to) >>> 1;
-        long left = merge(slices, means, m2s, from, mid);
-        long right = merge(slices, means, m2s, mid, to);
-        for (int c = 0; c < means[from].length; c++) {
-            Chan.merge(left, means[from], m2s[from], c, right, means[mid][c], m2s[mid][c]);
-        }
-        return left + right;
     }
 
     /**
@@ -212,15 +182,13 @@ public final class Moments {
         Check.positiveForStatistics(n, "n");
         Check.positiveForStatistics(spatial, "spatial");
         Check.notNull(parallelism, "parallelism");
-        if (layout == TensorLayout.NHWC) {
-            return of(x, offset, n * spatial, channels, parallelism); // the same slices, so the same bits
-        }
         double[] mean = new double[channels];
         double[] m2 = new double[channels];
-        int group = Math.max(1, Slices.SLICE_FLOATS / (n * spatial));
-        parallelism.forEach(Math.ceilDiv(channels, group), (long) n * channels * spatial,
-                g -> KernelProvider.kernel().momentsNchw(x, offset, n, channels, spatial, g * group,
-                        Math.min(channels, (g + 1) * group), mean, m2));
+        if (layout == TensorLayout.NHWC) {
+            Engine.moments(x, offset, n * spatial, channels, parallelism, mean, m2); // the same slices, the same bits
+        } else {
+            Engine.momentsNchw(x, offset, n, channels, spatial, parallelism, mean, m2);
+        }
         return new Moments((long) n * spatial, mean, m2);
     }
 
@@ -239,13 +207,17 @@ public final class Moments {
         if (count <= 0) {
             throw new IllegalArgumentException("count must be > 0, got " + count);
         }
-        Check.channels(mean.length);
+        Check.channels(mean.length, "mean.length");
         if (m2.length != mean.length) {
             throw new IllegalArgumentException("m2.length must be " + mean.length + " (mean.length), got " + m2.length);
         }
         for (int c = 0; c < m2.length; c++) {
-            if (m2[c] < 0) {
-                throw new IllegalArgumentException("m2[" + c + "] must be >= 0, got " + m2[c]);
+            if (!Double.isFinite(mean[c])) {
+                throw new IllegalArgumentException("mean[" + c + "] must be finite, got " + mean[c]);
+            }
+            if (!(m2[c] >= 0) || m2[c] == Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("m2[" + c + "] must be finite and >= 0 (a sum of squared "
+                        + "deviations), got " + m2[c]);
             }
         }
         return new Moments(count, mean.clone(), m2.clone());
@@ -264,12 +236,18 @@ public final class Moments {
         if (other.channels() != channels()) {
             throw new IllegalArgumentException("other has " + other.channels() + " channels, expected " + channels());
         }
+        long total;
+        try {
+            total = Math.addExact(count, other.count);
+        } catch (ArithmeticException e) {
+            throw new ArithmeticException("merged count " + count + " + " + other.count + " overflows a long");
+        }
         double[] mergedMean = mean.clone();
         double[] mergedM2 = m2.clone();
         for (int c = 0; c < mergedMean.length; c++) {
-            Chan.merge(count, mergedMean, mergedM2, c, other.count, other.mean[c], other.m2[c]);
+            MomentMerge.merge(count, mergedMean, mergedM2, c, other.count, other.mean[c], other.m2[c]);
         }
-        return new Moments(count + other.count, mergedMean, mergedM2);
+        return new Moments(total, mergedMean, mergedM2);
     }
 
     /**

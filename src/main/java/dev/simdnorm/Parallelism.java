@@ -18,10 +18,11 @@ import java.util.function.IntConsumer;
  * handing work to another thread costs more than it saves there (measured, see the README).
  *
  * <p>The calling thread always works too, and takes every slice no other thread has started, so a call completes even
- * if the executor is saturated, slow to start tasks, or rejects them (or throws any exception when asked to run
- * one). An exception thrown by the work, or an {@link Error} thrown by the executor, is rethrown to the caller after
- * every started slice has finished. A parallel call allocates a few small objects per task; the
- * sequential inference path allocates nothing. Instances are immutable and thread-safe.
+ * if the executor is saturated, slow to start tasks, rejects them, or throws anything when asked to run one. An
+ * exception thrown by the work, or anything but a {@link RuntimeException} thrown by {@code execute}, is rethrown to
+ * the caller after every started slice has finished; no task of the library touches the call's arrays after the call
+ * has returned or thrown. A parallel call allocates a few small objects per task and one pair of per-channel arrays
+ * per slice; sequential calls allocate nothing. Instances are immutable and thread-safe.
  */
 public final class Parallelism {
 
@@ -93,6 +94,12 @@ public final class Parallelism {
     /**
      * Runs {@code body} for every index in [0, tasks), on the caller and up to {@code threads − 1} executor tasks, and
      * returns when all have run. Which thread runs an index is left to chance; what an index computes must not be.
+     *
+     * <p>Whatever {@code execute} throws, the caller takes every index no task has started and waits for every started
+     * one before it returns or rethrows: a {@link RuntimeException} is taken as a rejection (the call completes and
+     * returns), anything else (an {@link Error}, or a checked exception thrown through the back door) is rethrown
+     * afterwards. No task touches the call's data once it has returned or thrown: the body is dropped then, so tasks
+     * the executor runs later find nothing to do and hold nothing.
      */
     void forEach(int tasks, long floats, IntConsumer body) {
         int helpers = spreads(floats) ? Math.min(threads, tasks) - 1 : 0;
@@ -102,39 +109,25 @@ public final class Parallelism {
             }
             return;
         }
-        AtomicInteger next = new AtomicInteger();
-        CountDownLatch finished = new CountDownLatch(tasks);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Runnable worker = () -> {
-            for (int i; (i = next.getAndIncrement()) < tasks; ) {
-                try {
-                    if (failure.get() == null) {
-                        body.accept(i);
-                    }
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    finished.countDown();
-                }
-            }
-        };
-        Error submitFailure = null;
+        Call call = new Call(tasks, body);
+        Throwable submitFailure = null;
         for (int k = 0; k < helpers; k++) {
             try {
-                executor.execute(worker);
+                executor.execute(call);
             } catch (RuntimeException e) {
                 break; // rejected, or the executor failed: the caller takes the rest
-            } catch (Error e) {
-                submitFailure = e; // e.g. no native thread: the caller takes the rest, then rethrows it
+            } catch (Throwable e) {
+                submitFailure = e; // an Error (no native thread, say), or a sneaky checked exception: rethrown below
                 break;
             }
         }
-        worker.run();
-        awaitUninterruptibly(finished);
+        call.run();
+        awaitUninterruptibly(call.finished);
+        call.body = null;
         if (submitFailure != null) {
-            throw submitFailure;
+            sneakyThrow(submitFailure);
         }
-        Throwable t = failure.get();
+        Throwable t = call.failure.get();
         if (t instanceof RuntimeException e) {
             throw e;
         }
@@ -144,6 +137,46 @@ public final class Parallelism {
         if (t != null) {
             throw new IllegalStateException(t);
         }
+    }
+
+    /** One parallel call: its indices, claimed one at a time by the caller and the executor's tasks. */
+    private static final class Call implements Runnable {
+        final int tasks;
+        final AtomicInteger next = new AtomicInteger();
+        final CountDownLatch finished;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        /** The work; null once the call has ended, so a task run later holds and touches nothing of it. */
+        volatile IntConsumer body;
+
+        Call(int tasks, IntConsumer body) {
+            this.tasks = tasks;
+            this.finished = new CountDownLatch(tasks);
+            this.body = body;
+        }
+
+        @Override
+        public void run() {
+            IntConsumer b = body;
+            if (b == null) {
+                return;
+            }
+            for (int i; (i = next.getAndIncrement()) < tasks; ) {
+                try {
+                    if (failure.get() == null) {
+                        b.accept(i);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    finished.countDown();
+                }
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> void sneakyThrow(Throwable t) throws T {
+        throw (T) t;
     }
 
     /** Waits for the started slices; an interrupt is kept for the caller, never lost, and never abandons them. */

@@ -1,7 +1,7 @@
 package dev.simdnorm;
 
 import dev.simdnorm.internal.AffineParams;
-import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.Kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -62,26 +62,20 @@ final class SegmentStaging {
     }
 
     /**
-     * Normalizes {@code rows} rows of x into y by the kernel: directly where both are over float arrays, otherwise
-     * chunk by chunk of whole rows through this thread's buffer.
+     * Normalizes {@code rows} rows of x from row {@code row} into the same rows of y, chunk by chunk of whole rows
+     * through this thread's buffer: one of the segments is not over a {@code float[]}.
      */
-    static void normalize(MemorySegment x, long xRow, MemorySegment y, int rows, int channels, AffineParams params,
+    static void normalize(Kernel kernel, MemorySegment x, long row, MemorySegment y, int rows, AffineParams params,
                           boolean relu) {
-        float[] xa = array(x);
-        float[] ya = array(y);
-        if (xa != null && ya != null) {
-            KernelProvider.kernel().normalize(xa, arrayOffset(x) + (int) xRow * channels, ya,
-                    arrayOffset(y) + (int) xRow * channels, rows, params, relu);
-            return;
-        }
+        int channels = params.channels();
         float[] chunk = CHUNK.get();
         int chunkRows = Math.max(1, STEP_FLOATS / channels); // one row fits: at most CHUNK_FLOATS channels (Check)
         for (int done = 0, n; done < rows; done += n) {
             n = Math.min(chunkRows, rows - done);
-            long from = (xRow + done) * channels * Float.BYTES;
+            long from = (row + done) * channels * Float.BYTES;
             int floats = n * channels;
             MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, from, chunk, 0, floats);
-            KernelProvider.kernel().normalize(chunk, 0, chunk, 0, n, params, relu);
+            kernel.normalize(chunk, 0, chunk, 0, n, params, relu);
             MemorySegment.copy(chunk, 0, y, ValueLayout.JAVA_FLOAT, from, floats);
         }
     }

@@ -147,7 +147,7 @@ class ConformanceTest {
                 double var = o.variance(c);
                 double scale = gamma[c] / Math.sqrt(var + eps);
                 double exact = Oracle.normalize(x[i], o.mean()[c], var, gamma[c], beta[c], eps);
-                // As in BatchNormPropertyTest: the double mean's error and u·|x − μ| on the centre; u and half the
+                // As in BatchNormPropertyTest: the double mean's error and u·|x − μ| on the center; u and half the
                 // variance's relative error on the scale.
                 double ours = Oracle.affineTolerance(x[i], o.mean()[c], scale, exact,
                         o.meanTolerance(c) + Oracle.U * Math.abs(x[i] - o.mean()[c]),

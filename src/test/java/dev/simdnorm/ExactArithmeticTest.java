@@ -1,8 +1,8 @@
 package dev.simdnorm;
 
-import dev.simdnorm.internal.Layout;
+import dev.simdnorm.internal.LanePeriod;
 import dev.simdnorm.internal.PlaneStatistics;
-import dev.simdnorm.internal.Statistics;
+import dev.simdnorm.internal.RowStatistics;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -18,9 +18,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * decay, errors that tolerances hide.
  *
  * <p>In each statistics block b, a channel holds pairs m_b ± a with a = k/4 (|k| ≤ 4), shuffled within groups of 128
- * of its values (so every partial sum the algorithm forms is exact too: it centres the first block on the mean of its
+ * of its values (so every partial sum the algorithm forms is exact too: it centers the first block on the mean of its
  * first 128 values and later blocks on the mean so far, or on their own mean). Block means are m, m + 1/2, then
- * m + 1/4, so the fold across blocks has real work to do while the mean so far stays dyadic (a centre that is not a
+ * m + 1/4, so the fold across blocks has real work to do while the mean so far stays dyadic (a center that is not a
  * short dyadic number would make the float sums inexact). With power-of-two counts every expected value is a float; the
  * test checks that itself before comparing.
  */
@@ -55,7 +55,7 @@ class ExactArithmeticTest {
 
         /** The values per statistics block, the same for every block of these shapes. */
         int blockValues() {
-            return layout == TensorLayout.NHWC ? Layout.blockRows(channels)
+            return layout == TensorLayout.NHWC ? LanePeriod.blockRows(channels)
                     : PlaneStatistics.blockRuns(spatial) * PlaneStatistics.blockLength(spatial);
         }
 
@@ -93,8 +93,8 @@ class ExactArithmeticTest {
             double m = (r.nextInt(81) - 40) / 4.0;
             BigDecimal sum = BigDecimal.ZERO;
             BigDecimal squares = BigDecimal.ZERO;
-            for (int g = 0; g < count; g += Statistics.SAMPLE_ROWS) {
-                int size = Math.min(Statistics.SAMPLE_ROWS, count - g);
+            for (int g = 0; g < count; g += RowStatistics.SAMPLE_ROWS) {
+                int size = Math.min(RowStatistics.SAMPLE_ROWS, count - g);
                 int b = g / blockValues;
                 double mb = m + (b == 0 ? 0 : b == 1 ? 0.5 : 0.25);
                 int[] order = shuffled(size, r);

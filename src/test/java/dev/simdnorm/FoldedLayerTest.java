@@ -194,7 +194,7 @@ class FoldedLayerTest {
                             double tolFold = (U + DOUBLE_FOLD) * sizes
                                     + gamma(terms + 1) * (1 + U + DOUBLE_FOLD) * sizes + slack + Float.MIN_VALUE;
                             // Layer then BatchNorm: the float layer output z errs by γ_{terms+1}·(Σ|x·w| + |b|);
-                            // inference computes fma(fl(z − mean), fl(s), β) (the centred form).
+                            // inference computes fma(fl(z − mean), fl(s), β) (the centered form).
                             double zErr = gamma(terms + 1) * (dotAbs + Math.abs(b0));
                             double tolBn = Oracle.affineTolerance(z[p], m, s, exact, zErr, U) + slack;
                             assertWithin(exact, viaFold[p], tolFold, "folded layer vs exact", p, o);
@@ -229,11 +229,11 @@ class FoldedLayerTest {
                         }
                     }
                 }
-                BigDecimal centred = new BigDecimal(k.biasOf(o)).subtract(new BigDecimal(k.mean()[o]));
-                BigDecimal exact = centred.multiply(s, mc).add(new BigDecimal(k.beta()[o]), mc);
+                BigDecimal centered = new BigDecimal(k.biasOf(o)).subtract(new BigDecimal(k.mean()[o]));
+                BigDecimal exact = centered.multiply(s, mc).add(new BigDecimal(k.beta()[o]), mc);
                 // As for the weights; the double steps err relative to the terms, which may cancel.
                 double tol = 0.5 * Math.ulp(b[o]) + DOUBLE_FOLD
-                        * (Math.abs(centred.multiply(s, mc).doubleValue()) + Math.abs(k.beta()[o]));
+                        * (Math.abs(centered.multiply(s, mc).doubleValue()) + Math.abs(k.beta()[o]));
                 assertWithin(exact, b[o], tol, "bias", o, o);
             }
         });

@@ -1,6 +1,6 @@
 package dev.simdnorm;
 
-import dev.simdnorm.internal.Layout;
+import dev.simdnorm.internal.LanePeriod;
 
 import static dev.simdnorm.Oracle.DOUBLE_SLACK;
 import static dev.simdnorm.Oracle.U;
@@ -17,7 +17,7 @@ import static dev.simdnorm.Oracle.U;
  * <p>Error analysis of the float implementation (u = 2⁻²⁴; every float operation also may add 2⁻¹⁵⁰ where it
  * underflows, which the {@code Float.MIN_VALUE} terms cover):
  * <ul>
- *   <li>The centred input {@code v̂ = fl(fl(x − μ_hi) − μ_lo)}, with {@code μ_hi = fl(μ)} and
+ *   <li>The centered input {@code v̂ = fl(fl(x − μ_hi) − μ_lo)}, with {@code μ_hi = fl(μ)} and
  *       {@code μ_lo = fl(μ − μ_hi)}: {@code |μ − μ_hi − μ_lo| ≤ u²|μ|}, the first subtraction errs by at most
  *       {@code u|x − μ_hi| ≤ u|v| + u²|μ|} and the second by {@code u|v̂|}, so
  *       {@code |v̂ − v| ≤ e_v = 2.01u|v| + 4u²|μ|}. (In inference μ is a float and only the first one rounds.)</li>
@@ -62,7 +62,7 @@ final class GradientOracle {
         double[] dGammaTol = new double[channels];
         double[] dBetaTol = new double[channels];
         double[] dxTol = new double[rows * channels];
-        double kSum = Layout.ACCUMULATED + Layout.accumulatorsPerChannel(channels);
+        double kSum = LanePeriod.ACCUMULATED + LanePeriod.accumulatorsPerChannel(channels);
         double min = Float.MIN_VALUE;
         for (int c = 0; c < channels; c++) {
             double mu = mean[c];
@@ -74,7 +74,7 @@ final class GradientOracle {
             for (int r = 0; r < rows; r++) {
                 double g = gradient(dy, dyOffset, keep, r, c, channels);
                 double v = x[xOffset + r * channels + c] - mu;
-                double ev = centredError(v, mu);
+                double ev = centeredError(v, mu);
                 sumG += g;
                 sumVG += v * g;
                 absG += Math.abs(g);
@@ -101,7 +101,7 @@ final class GradientOracle {
                 int i = r * channels + c;
                 double g = gradient(dy, dyOffset, keep, r, c, channels);
                 double v = x[xOffset + i] - mu;
-                double ev = centredError(v, mu);
+                double ev = centeredError(v, mu);
                 double k0Error = Math.abs(g) * (U * Math.abs(k) + min);
                 if (!training) {
                     dx[i] = k * g;
@@ -126,7 +126,7 @@ final class GradientOracle {
     }
 
     /** e_v: the bound on {@code |v̂ − v|} derived in the class comment, with underflow. */
-    private static double centredError(double v, double mu) {
+    private static double centeredError(double v, double mu) {
         return 2.01 * U * Math.abs(v) + 4 * U * U * Math.abs(mu) + Float.MIN_VALUE;
     }
 }

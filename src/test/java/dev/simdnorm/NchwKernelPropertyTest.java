@@ -40,8 +40,8 @@ class NchwKernelPropertyTest {
         });
     }
 
-    /** A tensor, raw per-channel parameters (with or without a low part of the centre) and an output placement. */
-    record ParamsCase(PlaneCase t, float[] center, float[] centerLo, float[] scale, float[] shift, boolean relu,
+    /** A tensor, raw per-channel parameters (with or without a low part of the center) and an output placement. */
+    record ParamsCase(PlaneCase t, float[] center, float[] centerLow, float[] scale, float[] shift, boolean relu,
                       int yOffset, int yPad) {
     }
 
@@ -61,8 +61,8 @@ class NchwKernelPropertyTest {
                 a -> {
                     PlaneCase t = a.t();
                     int c = t.channels();
-                    AffineParams sp = ScalarKernel.INSTANCE.prepare(c, a.center(), a.centerLo(), a.scale(), a.shift());
-                    AffineParams vp = vector.prepare(c, a.center(), a.centerLo(), a.scale(), a.shift());
+                    AffineParams sp = KernelMaps.affine(c, a.center(), a.centerLow(), a.scale(), a.shift());
+                    AffineParams vp = sp;
                     int len = a.yOffset() + t.length() + a.yPad();
                     float[] ys = NormalizePropertyTest.poisoned(len);
                     float[] yv = NormalizePropertyTest.poisoned(len);

@@ -79,7 +79,7 @@ class NchwPropertyTest {
         return a;
     }
 
-    /** Maps of each kind: scale and shift only, from float statistics, and from batch moments (a hi/lo centre). */
+    /** Maps of each kind: scale and shift only, from float statistics, and from batch moments (a hi/lo center). */
     static final Gen<MapCase> MAPS = ch -> {
         PlaneCase t = PlaneCase.gen(100_000).generate(ch);
         int c = t.channels();

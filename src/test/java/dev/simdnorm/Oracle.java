@@ -1,6 +1,6 @@
 package dev.simdnorm;
 
-import dev.simdnorm.internal.Layout;
+import dev.simdnorm.internal.LanePeriod;
 import dev.simdnorm.internal.PlaneStatistics;
 
 import java.util.function.IntBinaryOperator;
@@ -10,16 +10,16 @@ import java.util.function.IntUnaryOperator;
  * Double-precision references and the error bounds the tests hold the kernels to.
  *
  * <p>Error analysis of the statistics algorithm ({@code Statistics}, docs/numerics.md). Per block of n_b =
- * {@link Layout#blockRows} rows a channel sums {@code d = fl(x − c)} and {@code d²} in float around a float centre c:
+ * {@link Layout#blockRows} rows a channel sums {@code d = fl(x − c)} and {@code d²} in float around a float center c:
  * λ = {@link Layout#accumulatorsPerChannel} accumulators of at most {@link Layout#ACCUMULATED} terms each, then the λ
  * partial sums. Summing k terms in any order errs by at most {@code (k−1)·u·Σ|terms|} (Higham 2002, §4.2;
  * u = 2⁻²⁴), so with K = ACCUMULATED + λ: r = Σd errs by at most {@code K·u·Σ|d|} (d's own rounding included) and
  * q = Σd² by {@code (K+2)·u·Σd²}.
  *
- * <p>Whichever centre the algorithm kept, {@code S = Σ(x − c)²} is at most {@code 8/7·M2_b} (a one-pass centre is
- * kept only if 8r²/n ≤ q; 1.15 allows for the rounding of that test) or {@code M2_b + n_b·δ²} (a two-pass centre,
+ * <p>Whichever center the algorithm kept, {@code S = Σ(x − c)²} is at most {@code 8/7·M2_b} (a one-pass center is
+ * kept only if 8r²/n ≤ q; 1.15 allows for the rounding of that test) or {@code M2_b + n_b·δ²} (a two-pass center,
  * off the block mean μ_b by at most δ = u·|μ_b| + K·u·Σ|x − c₁|/n_b ≤ u·|μ_b| + K·u·R, c₁ being the one-pass
- * centre, a mean of earlier values and so within the channel's range R); and {@code Σ|x − c| ≤ √(n_b·S)}. So the block's sum
+ * center, a mean of earlier values and so within the channel's range R); and {@code Σ|x − c| ≤ √(n_b·S)}. So the block's sum
  * errs by at most {@code K·u·√(n_b·S)}, its M2 = q − r²/n_b by {@code (K+2)·u·S + 2K·u·S} (the second term from the
  * correction, |r|/n_b = |μ_b − c| ≤ √(S/n_b)), and folding the blocks in double (2⁻²⁹ times finer) adds
  * {@code 2|μ_b − μ|·K·u·√(n_b·S)}: the total M2 moves by 2(μ_b − μ) per unit error in a block's sum. Rounding the
@@ -55,10 +55,10 @@ final class Oracle {
     }
 
     static Stats moments(float[] x, int offset, int rows, int channels) {
-        int blockRows = Layout.blockRows(channels);
+        int blockRows = LanePeriod.blockRows(channels);
         return moments(x, channels, rows, (c, i) -> offset + i * channels + c,
                 start -> Math.min(rows, start + blockRows),
-                Layout.ACCUMULATED + Layout.accumulatorsPerChannel(channels));
+                LanePeriod.ACCUMULATED + LanePeriod.accumulatorsPerChannel(channels));
     }
 
     /**
@@ -73,7 +73,7 @@ final class Oracle {
         return moments(x, channels, count, (c, i) -> offset + ((i / spatial) * channels + c) * spatial + i % spatial,
                 start -> spatial <= length ? Math.min(count, start + runs * spatial)
                         : Math.min(start + length, (start / spatial + 1) * spatial),
-                Layout.ACCUMULATED + PlaneStatistics.WIDTH);
+                LanePeriod.ACCUMULATED + PlaneStatistics.WIDTH);
     }
 
     /**
@@ -139,7 +139,7 @@ final class Oracle {
     }
 
     /**
-     * Bound on |y − y_exact| for the centred map evaluated as {@code fma(fl(x − c), s, b)} with float c, s, b that
+     * Bound on |y − y_exact| for the centered map evaluated as {@code fma(fl(x − c), s, b)} with float c, s, b that
      * are themselves within {@code centerErr} and relative {@code scaleRelErr} of the exact ones: fl(x − c) errs by
      * u·|x − c|, the FMA rounds once (u·|y|).
      */

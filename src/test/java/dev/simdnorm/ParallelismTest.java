@@ -172,12 +172,12 @@ class ParallelismTest {
     void slicesCoverEveryRowOnce() {
         Gen<int[]> shapes = ch -> new int[] {ch.between(1, 5_000_000), ch.between(1, 2000)};
         Property.check("slices tile the rows", shapes, a -> {
-                    Slices s = new Slices(a[0], a[1]);
+                    int perSlice = Slices.rowsPerSlice(a[1]);
                     int next = 0;
-                    for (int i = 0; i < s.count(); i++) {
-                        assertEquals(next, s.start(i), "slice " + i);
-                        assertEquals(true, s.rows(i) > 0, "slice " + i + " is empty");
-                        next += s.rows(i);
+                    for (int i = 0; i < Slices.count(a[0], perSlice); i++) {
+                        assertEquals(next, (long) i * perSlice, "slice " + i);
+                        assertEquals(true, Slices.rows(a[0], perSlice, i) > 0, "slice " + i + " is empty");
+                        next += Slices.rows(a[0], perSlice, i);
                     }
                     assertEquals(a[0], next);
                 });
@@ -187,12 +187,13 @@ class ParallelismTest {
     void slicesOfTensorsBeyondTwoToTheThirtyOneFloats() {
         // The long arithmetic of Slices without the memory: 2⁴⁰ rows of 3 channels.
         long rows = 1L << 40;
-        Slices s = new Slices(rows, 3);
-        int last = s.count() - 1;
-        assertEquals(rows, s.start(last) + s.rows(last), "the last slice ends at the last row");
-        assertEquals(s.rows(0), s.start(1), "slices follow one another");
-        assertEquals(true, s.start(last) > Integer.MAX_VALUE, "starts beyond int");
-        assertEquals(true, (long) s.rows(0) * 3 <= Slices.SLICE_FLOATS, "a slice stays about 1 MiB");
+        int perSlice = Slices.rowsPerSlice(3);
+        int last = Slices.count(rows, perSlice) - 1;
+        long lastStart = (long) last * perSlice;
+        assertEquals(rows, lastStart + Slices.rows(rows, perSlice, last), "the last slice ends at the last row");
+        assertEquals(true, lastStart > Integer.MAX_VALUE, "starts beyond int");
+        assertEquals(perSlice, Slices.rows(rows, perSlice, 0), "whole slices but the last");
+        assertEquals(true, (long) perSlice * 3 <= Slices.SLICE_FLOATS, "a slice stays about 1 MiB");
     }
 
     @Test

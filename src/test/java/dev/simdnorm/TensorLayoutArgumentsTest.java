@@ -28,7 +28,9 @@ class TensorLayoutArgumentsTest {
         fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 1, layout, 2, 3, 2));
         // n·channels·spatial overflows int, and long: out of range, never wrapped into range.
         fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, layout, 65536, 65536, 65536));
-        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, layout, MAX, MAX, MAX));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, layout, MAX, 1 << 28, MAX));
+        // Past 2^28 channels the per-channel arrays could not be laid out: rejected before anything else.
+        fails(IllegalArgumentException.class, "channels", () -> Moments.of(x, 0, layout, MAX, MAX, MAX));
         fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, layout, 2, 1, MAX));
         fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, MAX, layout, 1, 1, 1));
         Moments.of(x, 0, layout, 2, 3, 2); // exactly fills x

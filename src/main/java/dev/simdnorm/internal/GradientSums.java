@@ -4,12 +4,12 @@ package dev.simdnorm.internal;
  * The first pass of the backward pass, shared by every kernel: they differ only in how they sum one block
  * ({@link BlockSums}), so they agree bit for bit.
  *
- * <p>Per position of the statistics period ({@link Layout}) and in float, a block sums the masked gradient
- * {@code g} and {@code v·g} (by FMA), where {@code v = (x − c_hi) − c_lo} is the forward map's centred input. Blocks
- * hold {@link Layout#blockRows} rows, so each accumulator sums at most {@link Layout#ACCUMULATED} terms and the float
+ * <p>Per position of the statistics period ({@link LanePeriod}) and in float, a block sums the masked gradient
+ * {@code g} and {@code v·g} (by FMA), where {@code v = (x − c_hi) − c_lo} is the forward map's centered input. Blocks
+ * hold {@link LanePeriod#blockRows} rows, so each accumulator sums at most {@link LanePeriod#ACCUMULATED} terms and the float
  * error of a block stays that of a 256-term sum (Higham 2002, §4.2) whatever the number of rows; the positions of a
- * channel are then summed pairwise ({@link Layout#reduce}) and the blocks added in double. No centre has to
- * be found: the forward map's centre is the batch mean, carried as a hi/lo pair, so {@code v} is the deviation from
+ * channel are then summed pairwise ({@link LanePeriod#reduce}) and the blocks added in double. No center has to
+ * be found: the forward map's center is the batch mean, carried as a hi/lo pair, so {@code v} is the deviation from
  * the mean to within about 2u·|x − μ|.
  */
 public final class GradientSums {
@@ -29,7 +29,27 @@ public final class GradientSums {
                  boolean relu, float[] sumG, float[] sumVG);
     }
 
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(Scratch.MAX_PERIOD));
+
     private GradientSums() {
+    }
+
+    /** A call's working arrays, reused per thread up to {@link #MAX_PERIOD}; longer periods (C > 4096) allocate. */
+    private static final class Scratch {
+        /** Largest period whose arrays a thread keeps. */
+        static final int MAX_PERIOD = 4096;
+
+        final float[] g;
+        final float[] vg;
+        final float[] blockG;
+        final float[] blockVG;
+
+        Scratch(int period) {
+            g = LanePeriod.padded(period);
+            vg = LanePeriod.padded(period);
+            blockG = new float[period];
+            blockVG = new float[period];
+        }
     }
 
     /**
@@ -42,13 +62,14 @@ public final class GradientSums {
     public static void sums(BlockSums kernel, float[] x, int xOffset, float[] dy, int dyOffset, int rows,
                             AffineParams forward, boolean relu, double[] sumDy, double[] sumDeviationDy) {
         int channels = forward.channels();
-        int period = Layout.statisticsPeriod(channels);
+        int period = LanePeriod.walked(channels);
         int rowsPerPeriod = period / channels;
-        int blockRows = Layout.blockRows(channels);
-        float[] g = Layout.padded(period);
-        float[] vg = Layout.padded(period);
-        float[] blockG = new float[channels];
-        float[] blockVG = new float[channels];
+        int blockRows = LanePeriod.blockRows(channels);
+        Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
+        float[] g = s.g;
+        float[] vg = s.vg;
+        float[] blockG = s.blockG;
+        float[] blockVG = s.blockVG;
         java.util.Arrays.fill(sumDy, 0, channels, 0.0);
         java.util.Arrays.fill(sumDeviationDy, 0, channels, 0.0);
         for (int r0 = 0, nb; r0 < rows; r0 += nb) {
@@ -56,8 +77,8 @@ public final class GradientSums {
             int start = r0 * channels;
             kernel.sum(x, xOffset + start, dy, dyOffset + start, period, nb / rowsPerPeriod,
                     (nb % rowsPerPeriod) * channels, forward, relu, g, vg);
-            Layout.reduce(g, period, channels, blockG);
-            Layout.reduce(vg, period, channels, blockVG);
+            LanePeriod.reduce(g, period, channels, blockG);
+            LanePeriod.reduce(vg, period, channels, blockVG);
             for (int c = 0; c < channels; c++) {
                 sumDy[c] += blockG[c];
                 sumDeviationDy[c] += blockVG[c];

@@ -1,11 +1,14 @@
 package dev.simdnorm.internal;
 
 /**
- * What a kernel does: per-channel statistics and the fused per-channel affine map over NHWC rows and (a block
- * further down) over NCHW planes, and the two passes of the map's gradient.
+ * What a kernel does: per-channel statistics and the fused per-channel affine map over NHWC rows and over NCHW
+ * planes, and the two passes of the map's gradient.
  *
- * <p>Kernels are stateless and thread-safe. Arguments are validated by the public API before they get here; a kernel
- * trusts them. The NHWC operations read {@code rows * channels} floats starting at an offset, channel innermost.
+ * <p>Kernels are stateless and thread-safe, and every kernel gives the same bits for the same call: the scalar kernel
+ * and the vector kernel run one shared algorithm ({@link RowStatistics}, {@link PlaneStatistics},
+ * {@link GradientSums}) and walk the same {@link LanePeriod}. Arguments are validated by the public API before they
+ * get here; a kernel trusts them. The NHWC operations read {@code rows * channels} floats starting at an offset,
+ * channel innermost.
  */
 public interface Kernel {
 
@@ -13,8 +16,7 @@ public interface Kernel {
     String name();
 
     /**
-     * Writes each channel's mean and sum of squared deviations (M2) over {@code rows} rows, by {@link Statistics}:
-     * the order of operations is the same for every kernel.
+     * Writes each channel's mean and sum of squared deviations (M2) over {@code rows} rows, by {@link RowStatistics}.
      *
      * @param mean out: per-channel mean, length ≥ channels
      * @param m2   out: per-channel sum of squared deviations from the mean, length ≥ channels
@@ -22,19 +24,9 @@ public interface Kernel {
     void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2);
 
     /**
-     * Lays the per-channel parameters of the affine map out the way {@link #normalize} reads them (the vector kernel
-     * repeats them over a period of whole vectors). Done once per map, so that normalize allocates nothing.
-     *
-     * @param centerLo the low part of the centre, or null for none
-     */
-    AffineParams prepare(int channels, float[] center, float[] centerLo, float[] scale, float[] shift);
-
-    /**
-     * Computes {@code y = fma((x − center[c]) − centerLo[c], scale[c], shift[c])}, then {@code y < 0 ? 0 : y} if
-     * {@code relu}. Without a low part the second subtraction is skipped or subtracts +0, which changes no bit.
-     * {@code x} and {@code y} may be the same range; they never partially overlap.
-     *
-     * @param params made by this kernel's {@link #prepare}
+     * Computes {@code y = fma((x − center[c]) − centerLow[c], scale[c], shift[c])}, then {@code y < 0 ? 0 : y} if
+     * {@code relu}. Without a low part the second subtraction is skipped. {@code x} and {@code y} may be the same
+     * range; they never partially overlap.
      */
     void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams params, boolean relu);
 
@@ -42,8 +34,8 @@ public interface Kernel {
 
     /**
      * Writes the mean and M2 of channels [fromChannel, toChannel) of an NCHW tensor of {@code n·channels·spatial}
-     * floats from {@code offset}, by {@link PlaneStatistics}: the order of operations is the same for every kernel,
-     * and each channel's result does not depend on which others are computed with it.
+     * floats from {@code offset}, by {@link PlaneStatistics}: each channel's result does not depend on which others
+     * are computed with it.
      *
      * @param mean out: per-channel mean, length ≥ channels; entries outside the range are left alone
      * @param m2   out: per-channel sum of squared deviations from the mean, length ≥ channels
@@ -53,23 +45,19 @@ public interface Kernel {
 
     /**
      * {@link #normalize} for an NCHW tensor of {@code n·channels·spatial} floats: the same formula per element, with
-     * the parameters of channel c over each of its planes of {@code spatial} floats. Reads the first
-     * {@code channels} entries of the parameter arrays, which every kernel's {@link #prepare} leaves in channel
-     * order.
-     *
-     * @param params made by this kernel's {@link #prepare}
+     * the parameters of channel c over each of its planes of {@code spatial} floats.
      */
     void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams params,
                        boolean relu);
 
+    // ---------------------------------------------------------------------------------------------- backward
 
     /**
      * The first backward pass, by {@link GradientSums}: each channel's {@code Σg} and {@code Σv·g} over {@code rows}
-     * rows, one read of {@code x} and {@code dy}. Here {@code v = (x − center[c]) − centerLo[c]} is the forward map's
-     * centred input and {@code g} is {@code dy}, or with {@code relu} 0 where the forward output
+     * rows, one read of {@code x} and {@code dy}. Here {@code v = (x − center[c]) − centerLow[c]} is the forward map's
+     * centered input and {@code g} is {@code dy}, or with {@code relu} 0 where the forward output
      * {@code fma(v, scale[c], shift[c])} is ≤ 0 (recomputed bit for bit, so the output itself is not needed).
      *
-     * @param forward        made by this kernel's {@link #prepare}
      * @param sumDy          out: per-channel Σg, length ≥ channels
      * @param sumDeviationDy out: per-channel Σv·g, length ≥ channels
      */
@@ -77,21 +65,12 @@ public interface Kernel {
                       double[] sumDy, double[] sumDeviationDy);
 
     /**
-     * Lays out the per-channel coefficients of the input gradient the way {@link #inputGradient} reads them.
-     *
-     * @param deviationScale per channel, see {@link GradientParams}
-     * @param offset         per channel, see {@link GradientParams}
-     */
-    GradientParams prepareGradient(int channels, float[] deviationScale, float[] offset);
-
-    /**
      * The second backward pass: {@code dx = fma(g, scale[c], fma(v, deviationScale[c], offset[c]))} with {@code v}
      * and {@code g} as in {@link #gradientSums}; without {@code correction} (the gradient of inference, whose
      * statistics do not depend on x) {@code dx = g·scale[c]}, and {@code x} is read only for the ReLU mask.
      * {@code dx} may be the same range as {@code x} or {@code dy}; it never partially overlaps them.
      *
-     * @param forward    made by this kernel's {@link #prepare}
-     * @param correction made by this kernel's {@link #prepareGradient}, or null for none
+     * @param correction the training step's coefficients, or null for none
      */
     void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                        AffineParams forward, GradientParams correction, boolean relu);

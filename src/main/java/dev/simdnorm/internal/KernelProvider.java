@@ -1,17 +1,32 @@
 package dev.simdnorm.internal;
 
+import dev.simdnorm.internal.KernelWorkout.Operation;
+
 import java.lang.System.Logger.Level;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Chooses the kernel once per JVM, Lucene-style: the Vector API kernel only when {@code jdk.incubator.vector} is
- * readable, C2 is on and the species is at least 128 bits wide; otherwise the scalar kernel, with one actionable
- * warning. The vector implementation is loaded by name only after those checks pass, so a missing module can never
- * surface as {@link NoClassDefFoundError}.
+ * Chooses the kernel once per JVM, Lucene-style, and decides what each call runs until that kernel is compiled.
+ *
+ * <p><b>The choice.</b> The Vector API kernel only when {@code jdk.incubator.vector} is readable, C2 is on and the
+ * species is at least 128 bits wide; otherwise the scalar kernel, with one actionable warning. The vector classes are
+ * loaded by name only after those checks pass, so a missing module can never surface as {@link NoClassDefFoundError}.
+ *
+ * <p><b>Warm-up.</b> Until C2 has compiled it, vector code runs about a hundred times slower than plain Java (the
+ * interpreter and C1 do not intrinsify the Vector API), and compiling it takes seconds of a compiler thread. So calls
+ * run the scalar kernel, which compiles within a few hundred milliseconds and gives the same bits, while a daemon
+ * thread, {@code simdnorm-warm-up}, loads the vector kernel and runs its {@link KernelWorkout} on private buffers,
+ * one {@link Operation} at a time, each switching to the vector kernel once {@link WarmUp} finds it compiled. The
+ * thread waits {@link #START_DELAY_NANOS} after the first call before it starts, so that it does not compete with the
+ * compilation of the caller's own first calls; it warms only the operations calls have asked for, in the order they
+ * were first asked for (all of them when {@link #awaitWarm} is called). Each call reads its kernel once, so a switch
+ * never changes a result.
  *
  * <p>System properties: {@code simdnorm.kernels=scalar|vector} forces a choice; {@code simdnorm.vector.bits=128|256|512}
- * forces the vector width (for tests; wider than the hardware runs correctly but emulated and slow).
+ * forces the vector width (for tests; wider than the hardware runs correctly but emulated and slow);
+ * {@code simdnorm.warmup=off} runs the vector kernel from the first call, compiled or not.
  */
 public final class KernelProvider {
 
@@ -19,58 +34,356 @@ public final class KernelProvider {
     public static final String KERNELS_PROPERTY = "simdnorm.kernels";
     /** Forces the vector width in bits: 128, 256 or 512. */
     public static final String BITS_PROPERTY = "simdnorm.vector.bits";
+    /** {@code off}: no warm-up; calls run the chosen kernel from the first. */
+    public static final String WARM_UP_PROPERTY = "simdnorm.warmup";
+
+    /** How long the warm-up waits after the first call: the scalar kernel's own compilation is over by then. */
+    static final long START_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** After this long on one operation the warm-up switches it anyway. */
+    private static final long WARM_UP_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private static final String VECTOR_MODULE = "jdk.incubator.vector";
-    private static final String VECTOR_KERNEL_CLASS = "dev.simdnorm.internal.VectorKernel";
+    private static final String VECTOR_PACKAGE = "dev.simdnorm.internal.vector.";
     private static final System.Logger LOG = System.getLogger("dev.simdnorm");
+    private static final Operation[] OPERATIONS = Operation.values();
 
-    /** The kernel in use and why it was chosen. {@code vectorBits} is 0 for the scalar kernel. */
+    /** The kernel chosen and why. {@code vectorBits} is 0 for the scalar kernel. */
     public record Selection(Kernel kernel, int vectorBits, String reason) {
+    }
+
+    /** Implemented by vector kernels to report their width. */
+    public interface VectorWidth {
+        /** Bits per vector. */
+        int vectorBits();
     }
 
     private KernelProvider() {
     }
 
-    /** The kernel chosen for this JVM; decided at the first call. */
+    /** What calls run now, per operation, what they asked for, and the choice once it is made. */
+    private static final class State {
+        final long started = System.nanoTime();
+        volatile Kernel normalizing = ScalarKernel.INSTANCE;
+        volatile Kernel statistics = ScalarKernel.INSTANCE;
+        volatile Kernel gradients = ScalarKernel.INSTANCE;
+        /** Operations in the order calls first asked for them; guarded by this. */
+        final Operation[] asked = new Operation[OPERATIONS.length];
+        int askedCount;
+        /** Bit {@code op.ordinal()} once {@link #asked} holds op: read without the lock on every scalar call. */
+        volatile int askedMask;
+        final boolean[] warm = new boolean[OPERATIONS.length];
+        /** Set by {@link #awaitWarm} and {@link #selection}: start now, and (for the former) warm every operation. */
+        boolean urged;
+        boolean everything;
+        /** Null until decided; guarded by this, and volatile for the reads of {@link #selection}. */
+        volatile Selection selection;
+        long warmAfterNanos = -1;
+
+        Kernel active(Operation op) {
+            return switch (op) {
+                case NORMALIZE -> normalizing;
+                case STATISTICS -> statistics;
+                case GRADIENTS -> gradients;
+            };
+        }
+
+        void use(Operation op, Kernel kernel) {
+            switch (op) {
+                case NORMALIZE -> normalizing = kernel;
+                case STATISTICS -> statistics = kernel;
+                case GRADIENTS -> gradients = kernel;
+            }
+        }
+
+        /** Records that calls asked for {@code op}, once. */
+        synchronized void ask(Operation op) {
+            for (int i = 0; i < askedCount; i++) {
+                if (asked[i] == op) {
+                    return;
+                }
+            }
+            asked[askedCount++] = op;
+            askedMask |= 1 << op.ordinal();
+            notifyAll();
+        }
+
+        synchronized boolean allWarm() {
+            for (boolean w : warm) {
+                if (!w) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Started at the first use of the library in this JVM. */
+    private static final class Started {
+        static final State STATE = start();
+    }
+
+    /** The kernel that normalize calls run now. */
+    public static Kernel normalizing() {
+        State s = Started.STATE;
+        Kernel k = s.normalizing;
+        if (k == ScalarKernel.INSTANCE) {
+            asked(s, Operation.NORMALIZE);
+        }
+        return k;
+    }
+
+    /** The kernel that statistics calls run now. */
+    public static Kernel statistics() {
+        State s = Started.STATE;
+        Kernel k = s.statistics;
+        if (k == ScalarKernel.INSTANCE) {
+            asked(s, Operation.STATISTICS);
+        }
+        return k;
+    }
+
+    /** The kernel that the backward passes run now. */
+    public static Kernel gradients() {
+        State s = Started.STATE;
+        Kernel k = s.gradients;
+        if (k == ScalarKernel.INSTANCE) {
+            asked(s, Operation.GRADIENTS);
+        }
+        return k;
+    }
+
+    /** While an operation runs the scalar kernel: lets the warm-up know it is wanted (cheap once recorded). */
+    private static void asked(State s, Operation op) {
+        if ((s.askedMask & (1 << op.ordinal())) == 0) {
+            s.ask(op);
+        }
+    }
+
+    /** The kernel chosen for this JVM and why; waits for the choice, which loads the vector classes (~0.1 s). */
     public static Selection selection() {
-        return Holder.SELECTION;
+        State s = Started.STATE;
+        boolean interrupted = false;
+        try {
+            synchronized (s) {
+                s.urged = true;
+                s.notifyAll();
+                while (s.selection == null) {
+                    interrupted |= !waitOn(s, Long.MAX_VALUE);
+                }
+                return s.selection;
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
-    /** The kernel chosen for this JVM. */
+    /** The kernel chosen for this JVM, whether or not calls run it yet. */
     public static Kernel kernel() {
-        return Holder.SELECTION.kernel();
+        return selection().kernel();
     }
 
-    private static final class Holder {
-        static final Selection SELECTION = choose();
+    /** Whether every operation runs the chosen kernel. */
+    public static boolean warm() {
+        return Started.STATE.allWarm();
     }
 
-    private static Selection choose() {
+    /**
+     * Warms up every operation now and waits until each runs the chosen kernel.
+     *
+     * @param timeoutNanos how long to wait at most
+     * @return whether every operation does
+     */
+    public static boolean awaitWarm(long timeoutNanos) {
+        State s = Started.STATE;
+        long deadline = System.nanoTime() + Math.min(timeoutNanos, Long.MAX_VALUE / 4);
+        synchronized (s) {
+            s.urged = true;
+            s.everything = true;
+            s.notifyAll();
+            while (!s.allWarm()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                if (!waitOn(s, left)) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** How long the warm-up took from the first use of the library, or −1 while it runs. */
+    public static long warmUpNanos() {
+        State s = Started.STATE;
+        synchronized (s) {
+            return s.warmAfterNanos;
+        }
+    }
+
+    /**
+     * Waits on {@code s}'s monitor (held) for at most {@code nanos}.
+     *
+     * @return false if interrupted; the interrupt is then consumed, and the caller decides what to keep of it
+     */
+    private static boolean waitOn(State s, long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.timedWait(s, nanos);
+            return true;
+        } catch (InterruptedException e) {
+            return false;
+        }
+    }
+
+    private static State start() {
+        State s = new State();
         String forced = System.getProperty(KERNELS_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
         if (forced.equals("scalar")) {
-            Selection s = scalar("scalar: forced by -D" + KERNELS_PROPERTY + "=scalar");
-            LOG.log(Level.INFO, "simdnorm kernels: {0}", s.reason());
+            decide(s, scalar("scalar: forced by -D" + KERNELS_PROPERTY + "=scalar"), Level.INFO);
             return s;
         }
         if (!forced.isEmpty() && !forced.equals("vector")) {
             LOG.log(Level.WARNING, "simdnorm: ignoring -D{0}={1}; expected scalar or vector", KERNELS_PROPERTY, forced);
         }
-        String unavailable = vectorUnavailableReason();
-        if (unavailable == null) {
-            try {
-                Selection s = loadVector();
-                LOG.log(Level.INFO, "simdnorm kernels: {0}", s.reason());
-                return s;
-            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                unavailable = "the vector kernel failed to load (" + rootCause(e) + ")";
+        String unreadable = moduleUnreadableReason();
+        if (unreadable != null) {
+            decide(s, scalar(fallbackReason(unreadable, forced)), Level.WARNING);
+            return s;
+        }
+        if ("off".equals(System.getProperty(WARM_UP_PROPERTY, "").trim().toLowerCase(Locale.ROOT))) {
+            chooseVector(s, forced, false);
+            return s;
+        }
+        Thread.ofPlatform().daemon().name("simdnorm-warm-up").start(() -> warmUp(s, forced));
+        return s;
+    }
+
+    /** The warm-up thread: waits out the start delay, chooses, then warms each operation calls ask for. */
+    private static void warmUp(State s, String forced) {
+        KernelWorkout vector = null;
+        try {
+            synchronized (s) {
+                while (!s.urged && System.nanoTime() - s.started < START_DELAY_NANOS) {
+                    waitOn(s, START_DELAY_NANOS - (System.nanoTime() - s.started));
+                }
+            }
+            vector = chooseVector(s, forced, true);
+            if (vector == null) {
+                return;
+            }
+            KernelWorkout scalar = new KernelWorkout(ScalarKernel.INSTANCE);
+            Kernel chosen = s.selection.kernel();
+            for (Operation op; (op = next(s)) != null; ) {
+                if (!WarmUp.warm(op, vector, scalar, System.nanoTime() + WARM_UP_LIMIT_NANOS)) {
+                    LOG.log(Level.DEBUG, "simdnorm: {0} not found compiled in {1} s; switching anyway", op,
+                            TimeUnit.NANOSECONDS.toSeconds(WARM_UP_LIMIT_NANOS));
+                }
+                s.use(op, chosen);
+                synchronized (s) {
+                    s.warm[op.ordinal()] = true;
+                    if (s.allWarm()) {
+                        s.warmAfterNanos = System.nanoTime() - s.started;
+                    }
+                    s.notifyAll();
+                }
+                LOG.log(Level.DEBUG, "simdnorm: {0} runs the {1} kernel after {2} ms", op, chosen.name(),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.started));
+            }
+        } catch (RuntimeException | Error e) {
+            // The warm-up is only about speed: never leave a caller waiting, and say why it ended.
+            LOG.log(Level.WARNING, "simdnorm: the kernel warm-up failed (" + rootCause(e) + ")");
+            synchronized (s) {
+                if (s.selection == null) {
+                    s.selection = scalar(fallbackReason("the vector kernel could not be set up", forced));
+                }
+                for (Operation op : OPERATIONS) {
+                    s.use(op, s.selection.kernel());
+                    s.warm[op.ordinal()] = true;
+                }
+                s.notifyAll();
             }
         }
+    }
+
+    /** The next operation to warm: the first asked for, or any when all were asked for; waits for one. */
+    private static Operation next(State s) {
+        synchronized (s) {
+            while (true) {
+                for (int i = 0; i < s.askedCount; i++) {
+                    if (!s.warm[s.asked[i].ordinal()]) {
+                        return s.asked[i];
+                    }
+                }
+                if (s.everything || s.allWarm()) {
+                    for (Operation op : OPERATIONS) {
+                        if (!s.warm[op.ordinal()]) {
+                            return op;
+                        }
+                    }
+                    return null;
+                }
+                waitOn(s, Long.MAX_VALUE);
+            }
+        }
+    }
+
+    /**
+     * Loads the vector kernel if C2 is on and records the choice: with a warm-up, returns the vector kernel's workout;
+     * without, switches every operation at once. Returns null when the choice is the scalar kernel.
+     */
+    private static KernelWorkout chooseVector(State s, String forced, boolean warmUp) {
+        String c2 = CompilerCheck.c2OffReason();
+        if (c2 != null) {
+            decide(s, scalar(fallbackReason(c2 + "; the Vector API is only fast when C2 compiles it", forced)),
+                    Level.WARNING);
+            return null;
+        }
+        KernelWorkout workout;
+        Selection selection;
+        try {
+            selection = loadVector();
+            workout = warmUp ? (KernelWorkout) Class.forName(VECTOR_PACKAGE + "VectorWorkout")
+                    .getConstructor().newInstance() : null;
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+            decide(s, scalar(fallbackReason("the vector kernel failed to load (" + rootCause(e) + ")", forced)),
+                    Level.WARNING);
+            return null;
+        }
+        if (!warmUp) {
+            decide(s, selection, Level.INFO);
+            return null;
+        }
+        synchronized (s) {
+            s.selection = selection;
+            s.notifyAll();
+        }
+        LOG.log(Level.INFO, "simdnorm kernels: {0}; scalar until it is compiled", selection.reason());
+        return workout;
+    }
+
+    /** Records a choice that needs no warm-up: every operation runs it from now on. */
+    private static void decide(State s, Selection selection, Level level) {
+        synchronized (s) {
+            for (Operation op : OPERATIONS) {
+                s.use(op, selection.kernel());
+                s.warm[op.ordinal()] = true;
+            }
+            s.selection = selection;
+            s.warmAfterNanos = 0;
+            s.notifyAll();
+        }
+        LOG.log(level, "simdnorm kernels: {0}", selection.reason());
+    }
+
+    private static String fallbackReason(String unavailable, String forced) {
         String reason = "scalar: " + unavailable;
         if (forced.equals("vector")) {
             reason += " (-D" + KERNELS_PROPERTY + "=vector was requested and cannot be honoured)";
         }
-        LOG.log(Level.WARNING, "simdnorm kernels: {0}", reason);
-        return scalar(reason);
+        return reason;
     }
 
     /** The innermost cause: reflection and class initialisation wrap the exception that says what went wrong. */
@@ -86,18 +399,14 @@ public final class KernelProvider {
         return new Selection(ScalarKernel.INSTANCE, 0, reason);
     }
 
-    /** Returns null when the vector kernel may be tried, else why not, with what to do about it. */
-    private static String vectorUnavailableReason() {
+    /** Null when the Vector API module is readable, else why not, with what to do about it. */
+    private static String moduleUnreadableReason() {
         Module self = KernelProvider.class.getModule();
         ModuleLayer layer = self.getLayer() != null ? self.getLayer() : ModuleLayer.boot();
         Optional<Module> vector = layer.findModule(VECTOR_MODULE);
         if (vector.isEmpty() || !self.canRead(vector.get())) {
             return VECTOR_MODULE + " is not readable; run java with --add-modules " + VECTOR_MODULE
                     + " to enable the Vector API kernels";
-        }
-        String c2 = CompilerCheck.c2OffReason();
-        if (c2 != null) {
-            return c2 + "; the Vector API is only fast when C2 compiles it";
         }
         return null;
     }
@@ -112,7 +421,7 @@ public final class KernelProvider {
                 throw new IllegalArgumentException("-D" + BITS_PROPERTY + " must be 128, 256 or 512, got " + forced);
             }
         }
-        Class<?> cls = Class.forName(VECTOR_KERNEL_CLASS);
+        Class<?> cls = Class.forName(VECTOR_PACKAGE + "VectorKernel");
         Kernel k = (Kernel) cls.getMethod("create", Integer.class).invoke(null, bits);
         int width = ((VectorWidth) k).vectorBits();
         if (width < 128) {
@@ -120,11 +429,5 @@ public final class KernelProvider {
         }
         String how = bits != null ? "forced by -D" + BITS_PROPERTY + "=" + bits : "preferred species";
         return new Selection(k, width, "vector: " + width + "-bit float species (" + how + ")");
-    }
-
-    /** Implemented by vector kernels to report their width. */
-    public interface VectorWidth {
-        /** Bits per vector. */
-        int vectorBits();
     }
 }

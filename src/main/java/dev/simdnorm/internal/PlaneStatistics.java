@@ -1,50 +1,51 @@
 package dev.simdnorm.internal;
 
 /**
- * The statistics algorithm of {@link Statistics} for NCHW tensors, shared by every kernel: they differ only in how
+ * The statistics algorithm of {@link RowStatistics} for NCHW tensors, shared by every kernel: they differ only in how
  * they sum deviations over a block ({@link Deviations}), so they agree bit for bit.
  *
  * <p>A channel is N runs (planes) of {@code spatial} floats, {@code channels·spatial} floats apart. Its values are
  * summed along memory into {@link #WIDTH} float accumulators: the value at index j of a run goes to accumulator
  * {@code j mod 64} (the whole periods of every run of a block first, then their tails), whatever the vector width, so the lanes of a vector hold one channel. A block is a group of whole
- * runs in which no accumulator sums more than {@link Layout#ACCUMULATED} values (256 runs of 49 floats, 5 runs of
+ * runs in which no accumulator sums more than {@link LanePeriod#ACCUMULATED} values (256 runs of 49 floats, 5 runs of
  * 3136), or a segment of {@link #MAX_BLOCK_LENGTH} floats of a longer run. Each block is then treated as in
- * {@link Statistics}, one channel at a time: summed around the mean so far (the first block around the mean of its
- * first {@link Statistics#SAMPLE_ROWS} values), kept if that centre was close ({@code 8r²/n ≤ q}), else summed again
- * around its own mean from cache; its 64 accumulators are added pairwise ({@link Layout#reduce}) and the block is
- * folded in double ({@link Chan#mergeBlock}). So the NHWC error bound holds with λ = 64 accumulators per channel
- * (docs/numerics.md), and a channel whose first centre misses is summed twice alone, not with every other channel.
+ * {@link RowStatistics}, one channel at a time: summed around the mean so far (the first block around the mean of its
+ * first {@link RowStatistics#SAMPLE_ROWS} values), kept if that center was close ({@code 8r²/n ≤ q}), else summed again
+ * around its own mean from cache; its 64 accumulators are added pairwise ({@link LanePeriod#reduce}) and the block is
+ * folded in double ({@link MomentMerge#mergeBlock}). So the NHWC error bound holds with λ = 64 accumulators per channel
+ * (docs/numerics.md), and a channel whose first center misses is summed twice alone, not with every other channel.
+ * A block whose float sums are out of float's range is summed again in double, as in {@link RowStatistics}.
  */
 public final class PlaneStatistics {
 
-    /** Accumulators per channel: four vectors of the widest species ({@link Layout#WIDTH} lanes). */
-    public static final int WIDTH = 4 * Layout.WIDTH;
-    /** Floats of a run per block when the run is longer: {@link Layout#ACCUMULATED} per accumulator. */
-    public static final int MAX_BLOCK_LENGTH = Layout.ACCUMULATED * WIDTH;
+    /** Accumulators per channel: four vectors of the widest species ({@link LanePeriod#WIDTH} lanes). */
+    public static final int WIDTH = 4 * LanePeriod.WIDTH;
+    /** Floats of a run per block when the run is longer: {@link LanePeriod#ACCUMULATED} per accumulator. */
+    public static final int MAX_BLOCK_LENGTH = LanePeriod.ACCUMULATED * WIDTH;
 
     /** How a kernel sums one channel's deviations over a block. */
     @FunctionalInterface
     public interface Deviations {
         /**
-         * Per accumulator p &lt; {@link #WIDTH}: {@code r[p] = Σ(x − centre)} and {@code q[p] = Σ(x − centre)²}, each
+         * Per accumulator p &lt; {@link #WIDTH}: {@code r[p] = Σ(x − center)} and {@code q[p] = Σ(x − center)²}, each
          * square by FMA, in float, over the values at the indices j ≡ p (mod 64) of {@code runs} runs of
          * {@code length} floats starting at {@code base}, {@code base + stride}, …; in the order of the runs, then of
          * j. Accumulators that get no value are +0.
          */
-        void sum(float[] x, int base, int stride, int runs, int length, float centre, float[] r, float[] q);
+        void sum(float[] x, int base, int stride, int runs, int length, float center, float[] r, float[] q);
     }
 
     private PlaneStatistics() {
     }
 
     /**
-     * Whole runs per block: each accumulator then sums at most {@link Layout#ACCUMULATED} values.
+     * Whole runs per block: each accumulator then sums at most {@link LanePeriod#ACCUMULATED} values.
      *
      * @param spatial floats per run, H·W
      * @return runs per block; 1 when a run is longer than {@link #MAX_BLOCK_LENGTH} (it is then cut into segments)
      */
     public static int blockRuns(int spatial) {
-        return spatial <= MAX_BLOCK_LENGTH ? Layout.ACCUMULATED / Math.ceilDiv(spatial, WIDTH) : 1;
+        return spatial <= MAX_BLOCK_LENGTH ? LanePeriod.ACCUMULATED / Math.ceilDiv(spatial, WIDTH) : 1;
     }
 
     /**
@@ -67,13 +68,14 @@ public final class PlaneStatistics {
         int stride = channels * spatial;
         int runsPerBlock = blockRuns(spatial);
         int length = blockLength(spatial);
-        float[] r = new float[WIDTH];
-        float[] q = new float[WIDTH];
-        float[] centre = new float[1];
-        float[] sumR = new float[1];
-        float[] sumQ = new float[1];
-        double[] channelMean = new double[1];
-        double[] channelM2 = new double[1];
+        Scratch s = SCRATCH.get();
+        float[] r = s.r;
+        float[] q = s.q;
+        float[] center = s.center;
+        float[] sumR = s.sumR;
+        float[] sumQ = s.sumQ;
+        double[] channelMean = s.channelMean;
+        double[] channelM2 = s.channelM2;
         for (int c = fromChannel; c < toChannel; c++) {
             long done = 0;
             for (int i0 = 0, runs; i0 < n; i0 += runs) {
@@ -84,30 +86,81 @@ public final class PlaneStatistics {
                     int nb = runs * len;
                     if (done == 0) {
                         // The first SAMPLE_ROWS values (whole runs when runs are shorter), around the first value.
-                        int sampleLength = Math.min(len, Statistics.SAMPLE_ROWS);
-                        int sampleRuns = Math.min(runs, Math.ceilDiv(Statistics.SAMPLE_ROWS, sampleLength));
+                        int sampleLength = Math.min(len, RowStatistics.SAMPLE_ROWS);
+                        int sampleRuns = Math.min(runs, Math.ceilDiv(RowStatistics.SAMPLE_ROWS, sampleLength));
                         float first = x[base];
                         kernel.sum(x, base, stride, sampleRuns, sampleLength, first, r, q);
-                        Layout.reduce(r, WIDTH, 1, sumR);
-                        centre[0] = Layout.center(first, sumR[0], sampleRuns * sampleLength);
+                        LanePeriod.reduce(r, WIDTH, 1, sumR);
+                        center[0] = LanePeriod.center(first, sumR[0], sampleRuns * sampleLength);
                     } else {
-                        centre[0] = (float) channelMean[0];
+                        center[0] = (float) channelMean[0];
                     }
-                    kernel.sum(x, base, stride, runs, len, centre[0], r, q);
-                    Layout.reduce(r, WIDTH, 1, sumR);
-                    Layout.reduce(q, WIDTH, 1, sumQ);
-                    if (!Statistics.centred(sumR, sumQ, 0, 1, nb)) {
-                        centre[0] = Layout.center(centre[0], sumR[0], nb);
-                        kernel.sum(x, base, stride, runs, len, centre[0], r, q);
-                        Layout.reduce(r, WIDTH, 1, sumR);
-                        Layout.reduce(q, WIDTH, 1, sumQ);
+                    kernel.sum(x, base, stride, runs, len, center[0], r, q);
+                    LanePeriod.reduce(r, WIDTH, 1, sumR);
+                    LanePeriod.reduce(q, WIDTH, 1, sumQ);
+                    if (!RowStatistics.centered(sumR, sumQ, 0, 1, nb)) {
+                        center[0] = LanePeriod.center(center[0], sumR[0], nb);
+                        kernel.sum(x, base, stride, runs, len, center[0], r, q);
+                        LanePeriod.reduce(r, WIDTH, 1, sumR);
+                        LanePeriod.reduce(q, WIDTH, 1, sumQ);
                     }
-                    Chan.mergeBlock(done, channelMean, channelM2, 0, 1, nb, centre, sumR, sumQ);
+                    if (RowStatistics.inRange(sumR[0], sumQ[0], center[0], nb * 0x1p-100f)
+                            || sumR[0] == 0f && sumQ[0] == 0f && constant(x, base, stride, runs, len, center[0])) {
+                        MomentMerge.mergeBlock(done, channelMean, channelM2, 0, 1, nb, center, sumR, sumQ);
+                    } else {
+                        mergeBlockInDouble(x, base, stride, runs, len, done, channelMean, channelM2);
+                    }
                     done += nb;
                 }
             }
             mean[c] = channelMean[0];
             m2[c] = channelM2[0];
         }
+    }
+
+    /**
+     * Folds one block of a channel from its values summed again in double, two passes: for float sums out of float's
+     * range (see {@link RowStatistics}).
+     */
+    private static void mergeBlockInDouble(float[] x, int base, int stride, int runs, int length, long done,
+                                           double[] mean, double[] m2) {
+        double sum = 0;
+        for (int k = 0, b = base; k < runs; k++, b += stride) {
+            for (int j = 0; j < length; j++) {
+                sum += x[b + j];
+            }
+        }
+        long n = (long) runs * length;
+        double blockMean = sum / n;
+        double blockM2 = 0;
+        for (int k = 0, b = base; k < runs; k++, b += stride) {
+            for (int j = 0; j < length; j++) {
+                double d = x[b + j] - blockMean;
+                blockM2 += d * d;
+            }
+        }
+        MomentMerge.merge(done, mean, m2, 0, n, blockMean, blockM2);
+    }
+
+    /** Whether the block's values all equal {@code center} (see {@link RowStatistics#inRange}). */
+    private static boolean constant(float[] x, int base, int stride, int runs, int length, float center) {
+        boolean all = true;
+        for (int k = 0, b = base; k < runs; k++, b += stride) {
+            all &= RowStatistics.constant(x, b, 1, length, center);
+        }
+        return all;
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** A call's working arrays, reused per thread. */
+    private static final class Scratch {
+        final float[] r = new float[WIDTH];
+        final float[] q = new float[WIDTH];
+        final float[] center = new float[1];
+        final float[] sumR = new float[1];
+        final float[] sumQ = new float[1];
+        final double[] channelMean = new double[1];
+        final double[] channelM2 = new double[1];
     }
 }

@@ -2,8 +2,11 @@ package dev.simdnorm.internal;
 
 /**
  * The plain-Java kernel: the oracle every vector kernel is tested against, and the fallback wherever the Vector API
- * is unavailable. It walks the tensor in the {@link Layout} the vector kernel uses, one position at a time, so the
- * two agree bit for bit.
+ * is unavailable (and while the vector kernel is still being compiled, see {@link KernelProvider}). It walks the
+ * tensor in the {@link LanePeriod} the vector kernel uses, one position at a time, so the two agree bit for bit.
+ *
+ * <p>The fused ReLU and the ReLU mask of the backward pass are computed on the bits, without a branch: on data of
+ * mixed sign a branch mispredicts about every other element (it made inference with ReLU 8× slower than without).
  */
 public final class ScalarKernel implements Kernel {
 
@@ -18,51 +21,78 @@ public final class ScalarKernel implements Kernel {
         return "scalar";
     }
 
-    @Override
-    public void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2) {
-        Statistics.moments(ScalarKernel::deviations, x, offset, rows, channels, mean, m2);
+    /**
+     * {@code t < 0 ? +0 : t}, as TensorFlow's {@code std::max(t, 0)} and the vector kernel's blend: NaN and −0 stay as
+     * they are. Without a branch: {@code t < 0} exactly when its bits lie in [0x80000001, 0xFF800000] (negative,
+     * nonzero, not NaN), that is when {@code d = bits − 0x80000001} lies in [0, 0x7F7FFFFF].
+     *
+     * @param t a value
+     * @return ReLU of {@code t}
+     */
+    public static float relu(float t) {
+        int bits = Float.floatToRawIntBits(t);
+        int d = bits - 0x80000001;
+        int keep = (d >> 31) | ((0x7F7FFFFF - d) >> 31);
+        return Float.intBitsToFloat(bits & keep);
     }
 
-    /** {@link Statistics.Deviations}, one position at a time. */
-    private static void deviations(float[] x, int base, int period, int periods, int tail, float[] centre, float[] r,
+    /**
+     * {@code forward ≤ 0 ? +0 : dy}, the gradient through a ReLU whose input was {@code forward} (a NaN passes dy
+     * on, as PyTorch's {@code threshold_backward}). Without a branch: {@code forward + 0} turns −0 into +0, after
+     * which {@code forward ≤ 0} means bits 0 or negative, nonzero and not NaN (as in {@link #relu}).
+     *
+     * @param dy      the upstream gradient
+     * @param forward the forward map's output before the ReLU
+     * @return the gradient that reaches the map
+     */
+    public static float reluGradient(float dy, float forward) {
+        int bits = Float.floatToRawIntBits(forward + 0f);
+        int d = bits - 0x80000001;
+        int notNegative = (d >> 31) | ((0x7F7FFFFF - d) >> 31);
+        int notZero = (bits | -bits) >> 31;
+        return Float.intBitsToFloat(Float.floatToRawIntBits(dy) & notNegative & notZero);
+    }
+
+    @Override
+    public void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2) {
+        RowStatistics.moments(ScalarKernel::deviations, x, offset, rows, channels, mean, m2);
+    }
+
+    /** {@link RowStatistics.Deviations}, one position at a time. */
+    private static void deviations(float[] x, int base, int period, int periods, int tail, float[] center, float[] r,
                                    float[] q) {
         java.util.Arrays.fill(r, 0f);
         java.util.Arrays.fill(q, 0f);
         int end = base + periods * period;
         for (int i = base; i < end; i += period) {
             for (int p = 0; p < period; p++) {
-                float d = x[i + p] - centre[p];
+                float d = x[i + p] - center[p];
                 r[p] += d;
                 q[p] = Math.fma(d, d, q[p]);
             }
         }
         for (int p = 0; p < tail; p++) {
-            float d = x[end + p] - centre[p];
+            float d = x[end + p] - center[p];
             r[p] += d;
             q[p] = Math.fma(d, d, q[p]);
         }
     }
 
     @Override
-    public AffineParams prepare(int channels, float[] center, float[] centerLo, float[] scale, float[] shift) {
-        return new AffineParams(channels, center, centerLo, scale, shift);
-    }
-
-    @Override
     public void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
         int channels = p.channels();
         float[] center = p.center();
-        float[] centerLo = p.centerLo();
+        float[] centerLow = p.centerLow();
         float[] scale = p.scale();
         float[] shift = p.shift();
         for (int r = 0, i = xOffset, o = yOffset; r < rows; r++) {
             for (int c = 0; c < channels; c++, i++, o++) {
                 float v = x[i] - center[c];
-                if (centerLo != null) {
-                    v -= centerLo[c];
+                if (centerLow != null) {
+                    v -= centerLow[c];
                 }
                 float t = Math.fma(v, scale[c], shift[c]);
-                y[o] = relu && t < 0f ? 0f : t;
+                y[o] = relu ? relu(t) : t;
             }
         }
     }
@@ -72,7 +102,8 @@ public final class ScalarKernel implements Kernel {
     @Override
     public void momentsNchw(float[] x, int offset, int n, int channels, int spatial, int fromChannel, int toChannel,
                             double[] mean, double[] m2) {
-        PlaneStatistics.moments(ScalarKernel::planeDeviations, x, offset, n, channels, spatial, fromChannel, toChannel, mean, m2);
+        PlaneStatistics.moments(ScalarKernel::planeDeviations, x, offset, n, channels, spatial, fromChannel, toChannel,
+                mean, m2);
     }
 
     /**
@@ -80,21 +111,21 @@ public final class ScalarKernel implements Kernel {
      * periods of every run first, then the tails of every run (the order the vector kernel keeps without masks in its
      * main loop).
      */
-    private static void planeDeviations(float[] x, int base, int stride, int runs, int length, float centre,
+    private static void planeDeviations(float[] x, int base, int stride, int runs, int length, float center,
                                         float[] r, float[] q) {
         java.util.Arrays.fill(r, 0, PlaneStatistics.WIDTH, 0f);
         java.util.Arrays.fill(q, 0, PlaneStatistics.WIDTH, 0f);
         int whole = length - length % PlaneStatistics.WIDTH;
         for (int k = 0, b = base; k < runs; k++, b += stride) {
             for (int j = 0, p = 0; j < whole; j++, p = p + 1 == PlaneStatistics.WIDTH ? 0 : p + 1) {
-                float d = x[b + j] - centre;
+                float d = x[b + j] - center;
                 r[p] += d;
                 q[p] = Math.fma(d, d, q[p]);
             }
         }
         for (int k = 0, b = base; k < runs; k++, b += stride) {
             for (int j = whole, p = 0; j < length; j++, p++) {
-                float d = x[b + j] - centre;
+                float d = x[b + j] - center;
                 r[p] += d;
                 q[p] = Math.fma(d, d, q[p]);
             }
@@ -105,39 +136,38 @@ public final class ScalarKernel implements Kernel {
     public void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams p,
                               boolean relu) {
         int channels = p.channels();
-        float[] centerLo = p.centerLo();
+        float[] centerLow = p.centerLow();
         for (int k = 0, c = 0, i = xOffset, o = yOffset; k < n * channels; k++, c = c + 1 == channels ? 0 : c + 1) {
             float center = p.center()[c];
-            float lo = centerLo != null ? centerLo[c] : 0f;
+            float low = centerLow != null ? centerLow[c] : 0f;
             float scale = p.scale()[c];
             float shift = p.shift()[c];
             for (int j = 0; j < spatial; j++, i++, o++) {
                 float v = x[i] - center;
-                if (centerLo != null) {
-                    v -= lo;
+                if (centerLow != null) {
+                    v -= low;
                 }
                 float t = Math.fma(v, scale, shift);
-                y[o] = relu && t < 0f ? 0f : t;
+                y[o] = relu ? relu(t) : t;
             }
         }
     }
 
+    // ---------------------------------------------------------------------------------------------- backward
 
-    /** The forward map's centred input {@code (x − center[c]) − centerLo[c]}; without a low part, one subtraction. */
-    private static float centred(float x, int c, AffineParams p) {
+    /** The forward map's centered input {@code (x − center[c]) − centerLow[c]}; without a low part, one subtraction. */
+    private static float centered(float x, int c, AffineParams p) {
         float v = x - p.center()[c];
-        return p.centerLo() != null ? v - p.centerLo()[c] : v;
+        return p.centerLow() != null ? v - p.centerLow()[c] : v;
     }
 
     /**
      * The gradient that reaches the affine map: {@code dy}, or with ReLU 0 where the forward output
-     * {@code fma(v, scale, shift)} is ≤ 0 (as PyTorch's {@code threshold_backward}: a NaN output passes dy on).
+     * {@code fma(v, scale, shift)} is ≤ 0.
      */
     private static float masked(float dy, float v, int c, AffineParams p, boolean relu) {
-        return relu && Math.fma(v, p.scale()[c], p.shift()[c]) <= 0f ? 0f : dy;
+        return relu ? reluGradient(dy, Math.fma(v, p.scale()[c], p.shift()[c])) : dy;
     }
-
-    // ---------------------------------------------------------------------------------------------- backward
 
     @Override
     public void gradientSums(float[] x, int xOffset, float[] dy, int dyOffset, int rows, AffineParams forward,
@@ -162,17 +192,12 @@ public final class ScalarKernel implements Kernel {
                                    float[] sumG, float[] sumVG) {
         int channels = f.channels();
         for (int p = 0, c = 0; p < count; p++) {
-            float v = centred(x[xi + p], c, f);
+            float v = centered(x[xi + p], c, f);
             float g = masked(dy[di + p], v, c, f, relu);
             sumG[p] += g;
             sumVG[p] = Math.fma(v, g, sumVG[p]);
             c = c + 1 == channels ? 0 : c + 1;
         }
-    }
-
-    @Override
-    public GradientParams prepareGradient(int channels, float[] deviationScale, float[] offset) {
-        return new GradientParams(channels, deviationScale, offset);
     }
 
     @Override
@@ -183,7 +208,7 @@ public final class ScalarKernel implements Kernel {
         boolean readX = relu || correction != null;
         for (int r = 0, i = xOffset, j = dyOffset, o = dxOffset; r < rows; r++) {
             for (int c = 0; c < channels; c++, i++, j++, o++) {
-                float v = readX ? centred(x[i], c, f) : 0f;
+                float v = readX ? centered(x[i], c, f) : 0f;
                 float g = masked(dy[j], v, c, f, relu);
                 dx[o] = correction == null ? g * scale[c]
                         : Math.fma(g, scale[c], Math.fma(v, correction.deviationScale()[c], correction.offset()[c]));

@@ -44,7 +44,7 @@ class BenchmarkCorrectnessTest {
                     boolean nchw = layout.equals("NCHW");
                     for (int i = 0; i < b.x.length; i++) {
                         int c = nchw ? (i / b.spatial) % b.channels : i % b.channels;
-                        // Workload's map: centre 0.1·c, scale 1.5, shift −0.25, no low part; the kernels' own order
+                        // Workload's map: center 0.1·c, scale 1.5, shift −0.25, no low part; the kernels' own order
                         // of operations, so bit for bit.
                         float expected = Math.fma(b.x[i] - 0.1f * c, 1.5f, -0.25f);
                         assertEquals(expected, y[i], what + " normalize, element " + i);
@@ -59,6 +59,45 @@ class BenchmarkCorrectnessTest {
                 }
             }
         }
+    }
+
+    @Test
+    void publicApiBenchmarksComputeWhatTheySay() {
+        for (String shape : SMALL_SHAPES) {
+            for (String layout : new String[] {"NHWC", "NCHW"}) {
+                ApiShapeBenchmark b = new ApiShapeBenchmark();
+                b.shape = shape;
+                b.layout = layout;
+                b.setup();
+                String what = shape + " " + layout;
+                boolean nchw = layout.equals("NCHW");
+                float[] y = b.inference().clone();
+                // Api's layer: running mean 0.1·c, variance 1.5, γ 1, β 0, ε 0.001; the scale rounded once.
+                float scale = (float) (1 / Math.sqrt(1.5f + (double) 1e-3f));
+                for (int i = 0; i < b.x.length; i++) {
+                    int c = nchw ? (i / b.spatial) % b.channels : i % b.channels;
+                    assertEquals(Math.fma(b.x[i] - 0.1f * c, scale, 0f), y[i], what + " inference, element " + i);
+                }
+                assertArrayEquals(y, b.apply(), what + " apply");
+                float[] before = b.inPlace.clone();
+                assertArrayEquals(before, b.inferenceInPlace(), what + ": the in-place map is the identity");
+                Moments expected = nchw ? Moments.of(b.x, 0, TensorLayout.NCHW, b.n, b.channels, b.spatial)
+                        : Moments.of(b.x, 0, b.rows, b.channels);
+                assertEquals(expected.toString(), b.moments().toString(), what + " moments");
+                assertEquals(expected.toString(), b.train().toString(), what + " train");
+                assertEquals((long) b.rows, b.moments().count(), what + " every row");
+            }
+        }
+        ApiSweepBenchmark s = new ApiSweepBenchmark();
+        s.channels = 17;
+        s.kib = 16;
+        s.setup();
+        assertEquals(16 * 1024 / (4 * 17), s.rows, "rows of the 16 KiB row");
+        assertEquals(Moments.of(s.x, 0, s.rows, 17).toString(), s.moments().toString());
+        Shape row = LatencyBenchmark.shape("256KiB/C=100");
+        assertEquals(256 * 1024 / 400, row.rows());
+        assertEquals(100, row.c());
+        assertEquals(Shape.parse("8x28x28x256"), LatencyBenchmark.shape("8x28x28x256"));
     }
 
     @Test

@@ -30,7 +30,8 @@ public class BackwardBenchmark extends Workload {
     @Param({"1x14x14x256", "8x28x28x256", "32x56x56x64", "64x32x32x3"})
     public String shape;
 
-    @Param({"vector", "scalar"})
+    /** The kernel; {@code -p impl=vector,scalar} adds the scalar kernel's rows. */
+    @Param({"vector"})
     public String impl;
 
     @Setup

@@ -58,7 +58,7 @@ final class Ceilings {
     }
 
     /**
-     * The statistics kernel's arithmetic alone: {@code Σ(x − c)} and {@code Σ(x − c)²} (by FMA) around one centre,
+     * The statistics kernel's arithmetic alone: {@code Σ(x − c)} and {@code Σ(x − c)²} (by FMA) around one center,
      * four vector accumulators each, in a linear loop with a constant stride and nothing else: what a Java vector loop
      * with three floating-point operations per float reaches, against {@link #readSum}'s one.
      *

@@ -15,9 +15,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Normalize, statistics and the train step on the network shapes (N,H,W,C), vector and scalar, NHWC and NCHW. The
- * ceilings for the same shapes are in {@link ShapeCeilingBenchmark}; run both in one JMH run and compare ratios
- * (README).
+ * A diagnostic: the kernels alone (normalize, statistics, and the train step's two passes with its map) on the network
+ * shapes, NHWC and NCHW, without the public API around them. The public calls are in {@link ApiShapeBenchmark}; the
+ * report divides each public call's time by its kernel's, which shows what the public layer costs.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -30,7 +30,8 @@ public class ShapeBenchmark extends Workload {
     @Param({"1x14x14x256", "8x28x28x256", "32x56x56x64", "64x32x32x3"})
     public String shape;
 
-    @Param({"vector", "scalar"})
+    /** The kernel; {@code -p impl=vector,scalar} adds the scalar kernel's rows. */
+    @Param({"vector"})
     public String impl;
 
     /** The same N, H, W and C as NHWC or as NCHW, whose ceilings (the same bytes) are the same. */

@@ -15,9 +15,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The C sweep: every operation for C ∈ {1, 3, 16, 17, 64, 100, 256, 1000} at working sets (the bytes of x) of about
- * 16 KiB, 256 KiB, 4 MiB and 256 MiB; rows = working set / (4·C), at least 1. Ceilings with the same parameters are
- * in {@link SweepCeilingBenchmark}.
+ * A diagnostic: the kernels alone over the C sweep of {@link ApiSweepBenchmark} (C ∈ {1, 3, 16, 17, 64, 100, 256,
+ * 1000} at 16 KiB, 256 KiB, 4 MiB and 256 MiB). The report divides each public call's time by its kernel's.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -33,7 +32,8 @@ public class SweepBenchmark extends Workload {
     @Param({"16", "256", "4096", "262144"})
     public int kib;
 
-    @Param({"vector", "scalar"})
+    /** The kernel; {@code -p impl=vector,scalar} adds the scalar kernel's rows. */
+    @Param({"vector"})
     public String impl;
 
     @Setup

@@ -4,6 +4,7 @@ import dev.simdnorm.TensorLayout;
 import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.GradientParams;
 import dev.simdnorm.internal.Kernel;
+import dev.simdnorm.internal.LanePeriod;
 
 /**
  * The data and parameters every benchmark runs on: x with per-channel normal data, y allocated and touched before
@@ -23,7 +24,9 @@ class Workload {
     double[] mean;
     double[] m2;
     AffineParams inferenceParams;
-    /** Backward only ({@link #initBackward}): the upstream gradient, sums and coefficients, a hi/lo-centred map. */
+    /** The training map, refilled by every train step as the engine does. */
+    AffineParams batchParams;
+    /** Backward only ({@link #initBackward}): the upstream gradient, sums and coefficients, a hi/lo-centered map. */
     float[] dy;
     double[] sumDy;
     double[] sumDeviationDy;
@@ -49,9 +52,21 @@ class Workload {
             scale[c] = 1.5f;
             shift[c] = -0.25f;
         }
-        if (kernel != null) {
-            inferenceParams = kernel.prepare(channels, center, null, scale, shift);
+        inferenceParams = laidOut(channels, center, null, scale, shift);
+        batchParams = new AffineParams(channels, true);
+    }
+
+    /** Parameters laid out as the kernels read them, from per-channel arrays. */
+    static AffineParams laidOut(int channels, float[] center, float[] low, float[] scale, float[] shift) {
+        AffineParams p = new AffineParams(channels, low != null);
+        System.arraycopy(center, 0, p.center(), 0, channels);
+        if (low != null) {
+            System.arraycopy(low, 0, p.centerLow(), 0, channels);
         }
+        System.arraycopy(scale, 0, p.scale(), 0, channels);
+        System.arraycopy(shift, 0, p.shift(), 0, channels);
+        p.layOut();
+        return p;
     }
 
     /** Inference normalize: one read and one write per float. */
@@ -67,7 +82,7 @@ class Workload {
     }
 
     /**
-     * A train step as BatchNorm.train runs it: statistics, the fold into a hi/lo centre and a scale laid out for the
+     * A train step as BatchNorm.train runs it: statistics, the fold into a hi/lo center and a scale laid out for the
      * kernel (as ChannelAffine does), then normalize: two passes over x.
      */
     float[] trainStep() {
@@ -78,12 +93,18 @@ class Workload {
 
     /** The normalizing map of the batch statistics in {@code mean} and {@code m2}, laid out for the kernel. */
     private AffineParams batchParams() {
+        float[] hi = batchParams.center();
+        float[] lo = batchParams.centerLow();
+        float[] s = batchParams.scale();
         for (int c = 0; c < channels; c++) {
-            center[c] = (float) mean[c];
-            centerLo[c] = (float) (mean[c] - center[c]);
-            scale[c] = (float) (1.0 / Math.sqrt(m2[c] / rows + 0.001));
+            hi[c] = (float) mean[c];
+            lo[c] = (float) (mean[c] - hi[c]);
+            s[c] = (float) (1.0 / Math.sqrt(m2[c] / rows + 0.001));
         }
-        return kernel.prepare(channels, center, centerLo, scale, shift);
+        LanePeriod.repeat(hi, channels, batchParams.period());
+        LanePeriod.repeat(lo, channels, batchParams.period());
+        LanePeriod.repeat(s, channels, batchParams.period());
+        return batchParams;
     }
 
     // ------------------------------------------------------------ NCHW: the same operations on the transposed data
@@ -152,10 +173,8 @@ class Workload {
             deviationScale[c] = -0.01f;
             offset[c] = 0.001f;
         }
-        if (kernel != null) {
-            trainParams = kernel.prepare(channels, center, centerLo, scale, shift);
-            gradientParams = kernel.prepareGradient(channels, deviationScale, offset);
-        }
+        trainParams = laidOut(channels, center, centerLo, scale, shift);
+        gradientParams = gradient(channels, deviationScale, offset);
     }
 
     /** Backward, first pass: Σdy and Σ(x − μ)·dy per channel; one read of x and of dy. */
@@ -181,9 +200,17 @@ class Workload {
             deviationScale[c] = (float) (-k * (sumDeviationDy[c] / (rows * 1.001)));
             offset[c] = (float) (-k * (sumDy[c] / rows));
         }
-        kernel.inputGradient(x, 0, dy, 0, y, 0, rows, trainParams,
-                kernel.prepareGradient(channels, deviationScale, offset), false);
+        kernel.inputGradient(x, 0, dy, 0, y, 0, rows, trainParams, gradient(channels, deviationScale, offset), false);
         return y;
+    }
+
+    /** Coefficients of the input gradient laid out as the kernels read them. */
+    static GradientParams gradient(int channels, float[] deviationScale, float[] offset) {
+        GradientParams g = new GradientParams(channels);
+        System.arraycopy(deviationScale, 0, g.deviationScale(), 0, channels);
+        System.arraycopy(offset, 0, g.offset(), 0, channels);
+        g.layOut();
+        return g;
     }
 
     /** Ceiling for the backward passes: reading x and dy with a 4-accumulator vector sum. */

@@ -6,8 +6,6 @@ import com.google.gson.JsonParser;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 
 import java.io.FileReader;
@@ -20,19 +18,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The README's charts, from JMH's JSON output (XChart, headless):
- * <ul>
- *   <li>{@code sweep-normalize.png}, {@code sweep-statistics.png}: GB/s against the working set, one panel per C,
- *       vector and scalar kernels with the ceiling of the same run (arraycopy, read sum), from the sweep run;</li>
- *   <li>{@code peers-inference.png}, {@code peers-train.png}: ns per element for simdnorm and every peer per shape,
- *       from the peers run(s).</li>
- * </ul>
- * Arguments: the output folder, the sweep's JSON, then one or more peers' JSON files.
+ * The peers' charts, from JMH's JSON output (XChart, headless): {@code peers-inference.png} and
+ * {@code peers-train.png}, ns per element for simdnorm and every peer per shape, from the peers run(s). The library's
+ * own charts are {@code Charts}' (the {@code charts} profile). Arguments: the output folder, then one or more peers'
+ * JSON files.
  */
 public final class PeerCharts {
-
-    private static final int[] CHANNELS = {1, 3, 16, 17, 64, 100, 256, 1000};
-    private static final int[] KIB = {16, 256, 4096, 262144};
 
     private PeerCharts() {
     }
@@ -41,10 +32,7 @@ public final class PeerCharts {
         System.setProperty("java.awt.headless", "true");
         Path out = Path.of(args[0]);
         Files.createDirectories(out);
-        Map<String, Double> sweep = scores(List.of(args[1]));
-        sweepChart(sweep, "normalize", "arraycopy", 2, out.resolve("sweep-normalize"));
-        sweepChart(sweep, "statistics", "readSum", 1, out.resolve("sweep-statistics"));
-        List<String> peerFiles = List.of(args).subList(2, args.length);
+        List<String> peerFiles = List.of(args).subList(1, args.length);
         if (!peerFiles.isEmpty()) {
             Map<String, Double> peers = scores(peerFiles);
             peerChart(peers, "inference", out.resolve("peers-inference"));
@@ -71,38 +59,6 @@ public final class PeerCharts {
             }
         }
         return scores;
-    }
-
-    /** One panel per C: GB/s of the vector and scalar kernels and of the ceiling against the working set. */
-    private static void sweepChart(Map<String, Double> s, String op, String ceiling, int passes, Path file)
-            throws Exception {
-        List<XYChart> panels = new ArrayList<>();
-        for (int c : CHANNELS) {
-            XYChart chart = new XYChartBuilder().width(420).height(300).title(op + ", C = " + c)
-                    .xAxisTitle("working set (KiB)").yAxisTitle("GB/s").build();
-            chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true)
-                    .setLegendPosition(Styler.LegendPosition.InsideNE);
-            for (String series : new String[]{"vector", "scalar", ceiling}) {
-                List<Double> x = new ArrayList<>();
-                List<Double> y = new ArrayList<>();
-                for (int kib : KIB) {
-                    String key = series.equals(ceiling)
-                            ? ceiling + "|channels=" + c + "|kib=" + kib
-                            : op + "|channels=" + c + "|impl=" + series + "|kib=" + kib; // JMH sorts params by name
-                    Double us = s.get(key);
-                    if (us != null) {
-                        long rows = Math.max(1, kib * 1024L / (4L * c));
-                        x.add((double) kib);
-                        y.add(passes * 4.0 * rows * c / (us * 1e3));
-                    }
-                }
-                if (!x.isEmpty()) {
-                    chart.addSeries(series.equals(ceiling) ? ceiling + " (ceiling)" : series, x, y);
-                }
-            }
-            panels.add(chart);
-        }
-        BitmapEncoder.saveBitmap(panels, 2, 4, file.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
     /** ns per element of every framework per shape, one bar each. */

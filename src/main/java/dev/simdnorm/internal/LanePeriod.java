@@ -15,7 +15,7 @@ package dev.simdnorm.internal;
  * 256-term sum whatever C is; a block then holds {@code 256·positions/C} rows. Few channels have many positions per
  * channel and so get long blocks (16384 rows for C = 1 or 3), which keeps the per-block work (reduce, fold) small.
  */
-public final class Layout {
+public final class LanePeriod {
 
     /** Lanes of the widest species used (512-bit floats); narrower species divide it. */
     public static final int WIDTH = 16;
@@ -24,7 +24,7 @@ public final class Layout {
     /** Most vectors in an lcm period; beyond it a row's last vector is masked instead. */
     private static final int MAX_LCM_VECTORS = 64;
 
-    private Layout() {
+    private LanePeriod() {
     }
 
     /**
@@ -47,22 +47,22 @@ public final class Layout {
      * vectors per loop iteration).
      *
      * @param channels C
-     * @return floats per statistics period, a multiple of C
+     * @return floats per walked period, a multiple of C
      */
-    public static int statisticsPeriod(int channels) {
+    public static int walked(int channels) {
         int p = period(channels);
         int vectors = (p + WIDTH - 1) / WIDTH;
         return vectors >= 4 ? p : p * (vectors == 3 ? 4 : 4 / vectors);
     }
 
     /**
-     * Accumulators (positions of the statistics period) per channel.
+     * Accumulators (positions of the walked period) per channel.
      *
      * @param channels C
-     * @return statisticsPeriod / C
+     * @return walked / C
      */
     public static int accumulatorsPerChannel(int channels) {
-        return statisticsPeriod(channels) / channels;
+        return walked(channels) / channels;
     }
 
     /**
@@ -76,19 +76,37 @@ public final class Layout {
     }
 
     /**
-     * The centre of a block for its second pass: {@code first + s1/n} in float, where {@code s1 = Σ(x − first)}.
+     * The center of a block for its second pass: {@code first + s1/n} in float, where {@code s1 = Σ(x − first)}.
      *
      * @param first the block's first value of the channel
      * @param s1    the sum of the block's values less {@code first}
      * @param n     the block's rows
-     * @return the centre
+     * @return the center
      */
     public static float center(float first, float s1, int n) {
         return first + s1 / n;
     }
 
     /**
-     * Repeats per-channel values over a period, padded with zeros to whole vectors of 16 lanes.
+     * Repeats the first {@code channels} entries of {@code a} over a period, in place; the padding past the period is
+     * left as it is.
+     *
+     * @param a        at least {@code period} floats, the per-channel values first
+     * @param channels C
+     * @param period   floats per period, a multiple of C
+     * @return {@code a}
+     */
+    public static float[] repeat(float[] a, int channels, int period) {
+        // Doubling copies: log2(period/C) + 1 of them. A per-float channel counter neither vectorizes nor predicts
+        // well, and one copy per row costs a stub call each (C = 3: 64 calls).
+        for (int done = channels; done < period; done *= 2) {
+            System.arraycopy(a, 0, a, done, Math.min(done, period - done));
+        }
+        return a;
+    }
+
+    /**
+     * Copies per-channel values to the start of {@code out} and repeats them over a period.
      *
      * @param perChannel one value per channel
      * @param channels   C
@@ -97,13 +115,8 @@ public final class Layout {
      * @return {@code out}
      */
     public static float[] layOut(float[] perChannel, int channels, int period, float[] out) {
-        // Doubling copies: log2(period/C) + 1 of them. A per-float channel counter neither vectorizes nor predicts
-        // well, and one copy per row costs a stub call each (C = 3: 64 calls).
         System.arraycopy(perChannel, 0, out, 0, channels);
-        for (int done = channels; done < period; done *= 2) {
-            System.arraycopy(out, 0, out, done, Math.min(done, period - done));
-        }
-        return out;
+        return repeat(out, channels, period);
     }
 
     /**
@@ -120,9 +133,8 @@ public final class Layout {
      * Sums each channel's accumulators pairwise: the period is halved until one position per channel is left, each
      * step adding the upper half onto the lower ({@code a[p] += a[p + half]}). Positions per channel are always a
      * power of two (16/gcd(C, 16) times 1, 2 or 4), so every half keeps each position on its channel. Pairwise, not
-     * in position order: a chain of 64 dependent adds per channel was half of a small call's time (C = 3, or an NCHW
-     * block), and the error grows with log2 of the positions instead of their number (Higham, Accuracy and Stability
-     * of Numerical Algorithms, 2nd ed., §4.2).
+     * in position order, so the error grows with log2 of the positions instead of their number (Higham, Accuracy and
+     * Stability of Numerical Algorithms, 2nd ed., §4.2), and the steps are independent adds.
      *
      * @param accumulators one per position of the period; overwritten
      * @param period       floats per period, C times a power of two

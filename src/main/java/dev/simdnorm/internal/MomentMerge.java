@@ -1,14 +1,15 @@
 package dev.simdnorm.internal;
 
 /**
- * Chan, Golub and LeVeque's pairwise update of (count, mean, M2), in double.
+ * The pairwise update of (count, mean, M2) in double, by which partial moments of blocks, slices, threads or machines
+ * combine: Chan, Golub and LeVeque's formula.
  *
  * <p>Source: T. F. Chan, G. H. Golub, R. J. LeVeque, "Updating formulae and a pairwise algorithm for computing sample
  * variances", Stanford CS tech. report STAN-CS-79-773 (1979), eq. 2.1.
  */
-public final class Chan {
+public final class MomentMerge {
 
-    private Chan() {
+    private MomentMerge() {
     }
 
     /**
@@ -29,11 +30,11 @@ public final class Chan {
 
     /**
      * Folds one block of {@code nB} rows into channels {@code from} to {@code to}. Each channel's block is described
-     * by its centre m and the float sums {@code r1 = Σ(x − m)} and {@code q = Σ(x − m)²}: its mean is
+     * by its center m and the float sums {@code r1 = Σ(x − m)} and {@code q = Σ(x − m)²}: its mean is
      * {@code m + r1/nB} and its M2 is {@code q − r1²/nB}, the correction term of the two-pass algorithm (Chan, Golub, LeVeque, "Algorithms for
      * computing the sample variance", Am. Stat. 37(3), 1983, eq. 1.7). M2 is clamped at 0, which a NaN passes. The
      * weights are computed once per block; every kernel folds through here or does these double operations per lane
-     * in this order (VectorKernel), so they agree bit for bit.
+     * in this order (the vector statistics), so they agree bit for bit.
      *
      * @param nA the rows already folded into {@code mean} and {@code m2}
      */

@@ -1,0 +1,176 @@
+package dev.simdnorm.jmh;
+
+import dev.simdnorm.BatchNorm;
+import dev.simdnorm.Moments;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The first seconds of a JVM, and a plain timing loop: not JMH. Each measurement is a fresh JVM that calls one public
+ * operation on one shape back to back for a few seconds and records every call's time; the vector kernels (as users
+ * get them: the default, with the warm-up) against {@code -Dsimdnorm.kernels=scalar}.
+ *
+ * <p>{@code ColdStart measure <out.json> [seconds] [repeats]} runs them all (train, inference and Moments.of on
+ * 1x14x14x256, 8x28x28x256 and 64x32x32x3) and writes per run: the first call, the cumulative time of the first 1,000
+ * calls, the steady state (the median call of the last second), when calls came within 1.25× of it for good, the median
+ * call in [1.0 s, 1.1 s) over the steady state, the plain loop's average over the last second, and the median call of
+ * every 50 ms window (for the chart). {@code ColdStart run <op> <shape> <seconds>} is one JVM's part.
+ */
+public final class ColdStart {
+
+    private static final String[] OPS = {"train", "inference", "moments"};
+    private static final String[] SHAPES = {"1x14x14x256", "8x28x28x256", "64x32x32x3"};
+    private static final long WINDOW_NANOS = 50_000_000L;
+
+    private ColdStart() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args[0].equals("run")) {
+            run(args[1], Shape.parse(args[2]), Double.parseDouble(args[3]));
+        } else {
+            measure(Path.of(args[1]), args.length > 2 ? Double.parseDouble(args[2]) : 4,
+                    args.length > 3 ? Integer.parseInt(args[3]) : 3);
+        }
+    }
+
+    /** One JVM: calls {@code op} back to back and prints "start duration" in ns per call, from the first call. */
+    private static void run(String op, Shape shape, double seconds) {
+        float[] x = shape.data(42);
+        float[] y = new float[x.length];
+        Arrays.fill(y, 1f); // touched, so that page faults are not timed
+        int rows = shape.rows();
+        int c = shape.c();
+        BatchNorm bn = BatchNorm.builder(c).build();
+        long[] start = new long[4_000_000];
+        long[] duration = new long[start.length];
+        int calls = 0;
+        long t0 = System.nanoTime();
+        long end = t0 + (long) (seconds * 1e9);
+        Object sink = null;
+        for (long now = t0; now < end && calls < start.length; calls++) {
+            long s = System.nanoTime();
+            switch (op) {
+                case "train" -> sink = bn.train(x, 0, y, 0, rows);
+                case "inference" -> bn.inference(x, 0, y, 0, rows);
+                case "moments" -> sink = Moments.of(x, 0, rows, c);
+                default -> throw new IllegalArgumentException(op);
+            }
+            now = System.nanoTime();
+            start[calls] = s - t0;
+            duration[calls] = now - s;
+        }
+        StringBuilder out = new StringBuilder(calls * 16);
+        for (int i = 0; i < calls; i++) {
+            out.append(start[i]).append(' ').append(duration[i]).append('\n');
+        }
+        System.out.print(out);
+        System.out.flush();
+        if (sink == null && y[0] == 12345f) {
+            System.err.println("unlikely");
+        }
+    }
+
+    private static void measure(Path out, double seconds, int repeats) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String classPath = System.getProperty("java.class.path");
+        StringBuilder json = new StringBuilder("[\n");
+        String sep = "";
+        for (int r = 0; r < repeats; r++) {
+            for (String shape : SHAPES) {
+                for (String op : OPS) {
+                    for (String kernels : new String[] {"vector", "scalar"}) {
+                        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector"));
+                        if (kernels.equals("scalar")) {
+                            cmd.add("-Dsimdnorm.kernels=scalar");
+                        }
+                        cmd.addAll(List.of("-cp", classPath, ColdStart.class.getName(), "run", op, shape,
+                                String.valueOf(seconds)));
+                        long[][] calls = launch(cmd);
+                        String summary = summary(kernels, op, shape, r, calls);
+                        System.out.println(summary);
+                        json.append(sep).append(summary);
+                        sep = ",\n";
+                    }
+                }
+            }
+        }
+        json.append("\n]\n");
+        Files.writeString(out, json.toString());
+    }
+
+    private static long[][] launch(List<String> cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<long[]> rows = new ArrayList<>();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                StandardCharsets.US_ASCII))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                int space = line.indexOf(' ');
+                rows.add(new long[] {Long.parseLong(line.substring(0, space)), Long.parseLong(line.substring(space + 1))});
+            }
+        }
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("run failed: " + cmd);
+        }
+        return rows.toArray(new long[0][]);
+    }
+
+    /** One run's figures as a JSON object. */
+    private static String summary(String kernels, String op, String shape, int repeat, long[][] calls) {
+        long last = calls[calls.length - 1][0];
+        double steady = median(calls, last - 1_000_000_000L, last + 1);
+        double plainLoop = mean(calls, last - 1_000_000_000L, last + 1);
+        long cumulative = 0;
+        for (int i = 0; i < Math.min(1000, calls.length); i++) {
+            cumulative += calls[i][1];
+        }
+        List<double[]> windows = new ArrayList<>();
+        for (long w = 0; w <= last; w += WINDOW_NANOS) {
+            double m = median(calls, w, w + WINDOW_NANOS);
+            if (!Double.isNaN(m)) {
+                windows.add(new double[] {(w + WINDOW_NANOS / 2) / 1e9, m / 1e3});
+            }
+        }
+        // Within 1.25× for good: the first window after which every window's median is within 1.25× of steady.
+        double settled = 0;
+        for (double[] w : windows) {
+            if (w[1] * 1e3 > 1.25 * steady) {
+                settled = w[0] + WINDOW_NANOS / 2e9;
+            }
+        }
+        double atOneSecond = median(calls, 1_000_000_000L, 1_100_000_000L) / steady;
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "{\"kernels\": \"%s\", \"op\": \"%s\", \"shape\": \"%s\", \"repeat\": %d, "
+                        + "\"calls\": %d, \"firstCallUs\": %.1f, \"first1000Ms\": %.3f, \"steadyUs\": %.3f, "
+                        + "\"plainLoopUs\": %.3f, \"settledS\": %.2f, \"atOneSecond\": %.3f, \"windows\": [",
+                kernels, op, shape, repeat, calls.length, calls[0][1] / 1e3, cumulative / 1e6, steady / 1e3,
+                plainLoop / 1e3, settled, atOneSecond));
+        for (int i = 0; i < windows.size(); i++) {
+            s.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "[%.3f, %.3f]", windows.get(i)[0],
+                    windows.get(i)[1]));
+        }
+        return s.append("]}").toString();
+    }
+
+    /** The median duration of the calls that started in [from, to), in ns; NaN if none did. */
+    private static double median(long[][] calls, long from, long to) {
+        long[] d = Arrays.stream(calls).filter(c -> c[0] >= from && c[0] < to).mapToLong(c -> c[1]).sorted()
+                .toArray();
+        return d.length == 0 ? Double.NaN : d[d.length / 2];
+    }
+
+    /** The mean duration of the calls that started in [from, to), in ns: what a plain timing loop reports. */
+    private static double mean(long[][] calls, long from, long to) {
+        return Arrays.stream(calls).filter(c -> c[0] >= from && c[0] < to).mapToLong(c -> c[1]).average()
+                .orElse(Double.NaN);
+    }
+}

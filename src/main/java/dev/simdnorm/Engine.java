@@ -1,0 +1,349 @@
+package dev.simdnorm;
+
+import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.GradientParams;
+import dev.simdnorm.internal.Kernel;
+import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.MomentMerge;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The engine behind the public classes: it receives arguments the public entry points have already checked, and owns
+ * what happens between them and the kernels: which kernel runs ({@link KernelProvider}, read once per call), the
+ * slices and their {@link MergeTree}, the groups of NCHW channels and images, and (through {@link SegmentStaging})
+ * memory segments. It checks nothing and never calls back into the public layer.
+ *
+ * <p>Sequential calls allocate nothing: their working objects are per thread and reused. Parallel calls allocate a few
+ * objects per task and one pair of per-channel arrays per slice.
+ */
+final class Engine {
+
+    private Engine() {
+    }
+
+    // --------------------------------------------------------------------------------------------- statistics
+
+    /** The mean and M2 of {@code rows} NHWC rows into {@code mean} and {@code m2}. */
+    static void moments(float[] x, int offset, int rows, int channels, Parallelism parallelism, double[] mean,
+                        double[] m2) {
+        Kernel kernel = KernelProvider.statistics();
+        int rowsPerSlice = Slices.rowsPerSlice(channels);
+        int count = Slices.count(rows, rowsPerSlice);
+        if (count == 1) {
+            kernel.moments(x, offset, rows, channels, mean, m2);
+            return;
+        }
+        Works works = Works.acquire();
+        try {
+            RowMoments work = works.rowMoments.set(kernel, x, offset, rows, channels, rowsPerSlice);
+            MergeTree.evaluate(work, count, channels, mean, m2, parallelism, (long) rows * channels);
+        } finally {
+            works.release();
+        }
+    }
+
+    /** The mean and M2 of {@code rows} NHWC rows of a segment not over a {@code float[]}, a slice staged at a time. */
+    static void moments(MemorySegment x, long rows, int channels, Parallelism parallelism, double[] mean,
+                        double[] m2) {
+        float[] array = SegmentStaging.array(x);
+        if (array != null) {
+            moments(array, SegmentStaging.arrayOffset(x), Math.toIntExact(rows), channels, parallelism, mean, m2);
+            return;
+        }
+        Kernel kernel = KernelProvider.statistics();
+        int rowsPerSlice = Slices.rowsPerSlice(channels);
+        int count = Slices.count(rows, rowsPerSlice);
+        Works works = Works.acquire();
+        try {
+            StagedRowMoments work = works.stagedRowMoments.set(kernel, x, rows, channels, rowsPerSlice);
+            MergeTree.evaluate(work, count, channels, mean, m2, SegmentStaging.parallelismFor(x, parallelism),
+                    rows * channels);
+        } finally {
+            works.release();
+        }
+    }
+
+    /**
+     * The mean and M2 of an NCHW tensor: in groups of whole channels (about a slice of data each), whose moments do
+     * not depend on one another, so any grouping gives the same bits.
+     */
+    static void momentsNchw(float[] x, int offset, int n, int channels, int spatial, Parallelism parallelism,
+                            double[] mean, double[] m2) {
+        Kernel kernel = KernelProvider.statistics();
+        long floats = (long) n * channels * spatial;
+        if (!parallelism.spreads(floats)) {
+            kernel.momentsNchw(x, offset, n, channels, spatial, 0, channels, mean, m2);
+            return;
+        }
+        int group = Math.max(1, Slices.SLICE_FLOATS / (n * spatial));
+        parallelism.forEach(Math.ceilDiv(channels, group), floats, g -> kernel.momentsNchw(x, offset, n, channels,
+                spatial, g * group, Math.min(channels, (g + 1) * group), mean, m2));
+    }
+
+    /** Slices of NHWC rows whose moments are merged in the tree: the merge, shared by arrays and segments. */
+    private abstract static class SliceMoments implements MergeTree.Work {
+        Kernel kernel;
+        long rows;
+        int channels;
+        int rowsPerSlice;
+
+        void set(Kernel kernel, long rows, int channels, int rowsPerSlice) {
+            this.kernel = kernel;
+            this.rows = rows;
+            this.channels = channels;
+            this.rowsPerSlice = rowsPerSlice;
+        }
+
+        @Override
+        public void combine(long left, double[] mean, double[] m2, long right, double[] rightMean, double[] rightM2) {
+            for (int c = 0; c < channels; c++) {
+                MomentMerge.merge(left, mean, m2, c, right, rightMean[c], rightM2[c]);
+            }
+        }
+
+        void clear() {
+            kernel = null;
+        }
+    }
+
+    /** One slice of NHWC rows of an array: the kernel's moments. */
+    private static final class RowMoments extends SliceMoments {
+        private float[] x;
+        private int offset;
+
+        RowMoments set(Kernel kernel, float[] x, int offset, long rows, int channels, int rowsPerSlice) {
+            set(kernel, rows, channels, rowsPerSlice);
+            this.x = x;
+            this.offset = offset;
+            return this;
+        }
+
+        @Override
+        public long leaf(int slice, double[] mean, double[] m2) {
+            int n = Slices.rows(rows, rowsPerSlice, slice);
+            kernel.moments(x, offset + slice * rowsPerSlice * channels, n, channels, mean, m2);
+            return n;
+        }
+
+        @Override
+        void clear() {
+            super.clear();
+            x = null;
+        }
+    }
+
+    /** One slice of NHWC rows of a segment, staged through this thread's buffer: the kernel's moments. */
+    private static final class StagedRowMoments extends SliceMoments {
+        private MemorySegment x;
+
+        StagedRowMoments set(Kernel kernel, MemorySegment x, long rows, int channels, int rowsPerSlice) {
+            set(kernel, rows, channels, rowsPerSlice);
+            this.x = x;
+            return this;
+        }
+
+        @Override
+        public long leaf(int slice, double[] mean, double[] m2) {
+            int n = Slices.rows(rows, rowsPerSlice, slice);
+            float[] staged = SegmentStaging.read(x, (long) slice * rowsPerSlice * channels, n * channels);
+            kernel.moments(staged, 0, n, channels, mean, m2);
+            return n;
+        }
+
+        @Override
+        void clear() {
+            super.clear();
+            x = null;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- normalize
+
+    /** The map over {@code rows} NHWC rows; each element alone, so any cut into slices gives the same bits. */
+    static void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams params,
+                          boolean relu, Parallelism parallelism) {
+        Kernel kernel = KernelProvider.normalizing();
+        int channels = params.channels();
+        long floats = (long) rows * channels;
+        if (!parallelism.spreads(floats)) {
+            kernel.normalize(x, xOffset, y, yOffset, rows, params, relu);
+            return;
+        }
+        int rowsPerSlice = Slices.rowsPerSlice(channels);
+        parallelism.forEach(Slices.count(rows, rowsPerSlice), floats, s -> {
+            int at = s * rowsPerSlice * channels;
+            kernel.normalize(x, xOffset + at, y, yOffset + at, Slices.rows(rows, rowsPerSlice, s), params, relu);
+        });
+    }
+
+    /** The map over an NCHW tensor, in groups of whole images (about a slice of data each) when spread. */
+    static void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial,
+                              AffineParams params, boolean relu, Parallelism parallelism) {
+        Kernel kernel = KernelProvider.normalizing();
+        int image = params.channels() * spatial;
+        long floats = (long) n * image;
+        if (!parallelism.spreads(floats)) {
+            kernel.normalizeNchw(x, xOffset, y, yOffset, n, spatial, params, relu);
+            return;
+        }
+        int group = Math.max(1, Slices.SLICE_FLOATS / image);
+        parallelism.forEach(Math.ceilDiv(n, group), floats, g -> {
+            int from = g * group;
+            kernel.normalizeNchw(x, xOffset + from * image, y, yOffset + from * image, Math.min(group, n - from),
+                    spatial, params, relu);
+        });
+    }
+
+    /** The map over {@code rows} NHWC rows of segments, directly or staged (see {@link SegmentStaging}). */
+    static void normalize(MemorySegment x, MemorySegment y, long rows, AffineParams params, boolean relu,
+                          Parallelism parallelism) {
+        Kernel kernel = KernelProvider.normalizing();
+        int channels = params.channels();
+        float[] xa = SegmentStaging.array(x);
+        float[] ya = SegmentStaging.array(y);
+        if (xa != null && ya != null) {
+            normalize(xa, SegmentStaging.arrayOffset(x), ya, SegmentStaging.arrayOffset(y), Math.toIntExact(rows),
+                    params, relu, parallelism);
+            return;
+        }
+        Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
+        long floats = rows * channels;
+        int rowsPerSlice = Slices.rowsPerSlice(channels);
+        int count = Slices.count(rows, rowsPerSlice);
+        if (!p.spreads(floats)) {
+            for (int s = 0; s < count; s++) {
+                SegmentStaging.normalize(kernel, x, (long) s * rowsPerSlice, y, Slices.rows(rows, rowsPerSlice, s),
+                        params, relu);
+            }
+            return;
+        }
+        p.forEach(count, floats, s -> SegmentStaging.normalize(kernel, x, (long) s * rowsPerSlice, y,
+                Slices.rows(rows, rowsPerSlice, s), params, relu));
+    }
+
+    // ----------------------------------------------------------------------------------------------- backward
+
+    /**
+     * The first backward pass: each channel's {@code Σg} and {@code Σv·g} into {@code sumG} and {@code sumVG}, slice
+     * by slice, the slices' sums added in the {@link MergeTree}.
+     */
+    static void gradientSums(float[] x, int xOffset, float[] dy, int dyOffset, int rows, AffineParams forward,
+                             boolean relu, Parallelism parallelism, double[] sumG, double[] sumVG) {
+        Kernel kernel = KernelProvider.gradients();
+        int channels = forward.channels();
+        int rowsPerSlice = Slices.rowsPerSlice(channels);
+        int count = Slices.count(rows, rowsPerSlice);
+        if (count <= 1) {
+            kernel.gradientSums(x, xOffset, dy, dyOffset, rows, forward, relu, sumG, sumVG);
+            return;
+        }
+        Works works = Works.acquire();
+        try {
+            GradientPartials work = works.gradients.set(kernel, x, xOffset, dy, dyOffset, rows, forward, relu,
+                    rowsPerSlice);
+            MergeTree.evaluate(work, count, channels, sumG, sumVG, parallelism, (long) rows * channels);
+        } finally {
+            works.release();
+        }
+    }
+
+    /** The second backward pass; each element alone, so any cut into slices gives the same bits. */
+    static void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                              AffineParams forward, GradientParams correction, boolean relu,
+                              Parallelism parallelism) {
+        Kernel kernel = KernelProvider.gradients();
+        int channels = forward.channels();
+        long floats = (long) rows * channels;
+        if (!parallelism.spreads(floats)) {
+            kernel.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction, relu);
+            return;
+        }
+        int rowsPerSlice = Slices.rowsPerSlice(channels);
+        parallelism.forEach(Slices.count(rows, rowsPerSlice), floats, s -> {
+            int at = s * rowsPerSlice * channels;
+            kernel.inputGradient(x, xOffset + at, dy, dyOffset + at, dx, dxOffset + at,
+                    Slices.rows(rows, rowsPerSlice, s), forward, correction, relu);
+        });
+    }
+
+    /** One slice of the first backward pass: the kernel's sums. */
+    private static final class GradientPartials implements MergeTree.Work {
+        private Kernel kernel;
+        private float[] x;
+        private int xOffset;
+        private float[] dy;
+        private int dyOffset;
+        private int rows;
+        private AffineParams forward;
+        private boolean relu;
+        private int rowsPerSlice;
+
+        GradientPartials set(Kernel kernel, float[] x, int xOffset, float[] dy, int dyOffset, int rows,
+                             AffineParams forward, boolean relu, int rowsPerSlice) {
+            this.kernel = kernel;
+            this.x = x;
+            this.xOffset = xOffset;
+            this.dy = dy;
+            this.dyOffset = dyOffset;
+            this.rows = rows;
+            this.forward = forward;
+            this.relu = relu;
+            this.rowsPerSlice = rowsPerSlice;
+            return this;
+        }
+
+        @Override
+        public long leaf(int slice, double[] sumG, double[] sumVG) {
+            int n = Slices.rows(rows, rowsPerSlice, slice);
+            int at = slice * rowsPerSlice * forward.channels();
+            kernel.gradientSums(x, xOffset + at, dy, dyOffset + at, n, forward, relu, sumG, sumVG);
+            return n;
+        }
+
+        @Override
+        public void combine(long left, double[] sumG, double[] sumVG, long right, double[] rightG, double[] rightVG) {
+            for (int c = 0; c < forward.channels(); c++) {
+                sumG[c] += rightG[c];
+                sumVG[c] += rightVG[c];
+            }
+        }
+
+        void clear() {
+            kernel = null;
+            x = null;
+            dy = null;
+            forward = null;
+        }
+    }
+
+    /**
+     * This thread's work objects, reused by its sequential and parallel calls. A call that starts while the thread's
+     * objects are in use (an executor that runs other work inside {@code execute}, say) gets fresh ones. Released
+     * objects hold no caller memory.
+     */
+    private static final class Works {
+        private static final ThreadLocal<Works> CURRENT = ThreadLocal.withInitial(Works::new);
+
+        final RowMoments rowMoments = new RowMoments();
+        final StagedRowMoments stagedRowMoments = new StagedRowMoments();
+        final GradientPartials gradients = new GradientPartials();
+        private boolean inUse;
+
+        static Works acquire() {
+            Works works = CURRENT.get();
+            if (works.inUse) {
+                works = new Works();
+            }
+            works.inUse = true;
+            return works;
+        }
+
+        void release() {
+            rowMoments.clear();
+            stagedRowMoments.clear();
+            gradients.clear();
+            inUse = false;
+        }
+    }
+}

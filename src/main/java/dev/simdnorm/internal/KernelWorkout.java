@@ -1,0 +1,174 @@
+package dev.simdnorm.internal;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The calls the warm-up makes on a kernel: every path of every operation, on small private buffers, so that the JIT
+ * compiles each loop with a branch profile that has seen them all (a path first taken after compilation traps, and the
+ * method runs interpreted again until it is recompiled: for vector code, about a hundred times slower). The scalar and
+ * the vector kernel's workouts make the same calls, in the same order, so that {@link WarmUp} can time each against
+ * its twin.
+ *
+ * <p>Used by one thread; it never touches a caller's memory.
+ */
+public class KernelWorkout {
+
+    /** The operations whose kernels are switched one at a time, in this order. */
+    public enum Operation {
+        /** Normalize, NHWC and NCHW. */
+        NORMALIZE,
+        /** Statistics, NHWC and NCHW. */
+        STATISTICS,
+        /** Both backward passes. */
+        GRADIENTS
+    }
+
+    /**
+     * Channel counts that reach every path at every width: C = 1 and 3 take the linear walks of four and three
+     * vectors at 16 lanes, 17 groups of four vectors and single vectors, 65 a masked last vector, 64 one accumulator
+     * per channel.
+     */
+    private static final int[] CHANNELS = {1, 3, 17, 65, 64};
+
+    private final Kernel kernel;
+    private final Map<Operation, List<Runnable>> calls = new EnumMap<>(Operation.class);
+    private final double[] mean = new double[128];
+    private final double[] m2 = new double[128];
+
+    /**
+     * A workout for {@code kernel}.
+     *
+     * @param kernel the kernel to exercise
+     */
+    public KernelWorkout(Kernel kernel) {
+        this.kernel = kernel;
+        for (Operation op : Operation.values()) {
+            calls.put(op, new ArrayList<>());
+        }
+        SplittableRandom random = new SplittableRandom(1);
+        for (int c : CHANNELS) {
+            // Two whole walked periods and a partial one: whole periods, and a tail.
+            int rows = 2 * LanePeriod.walked(c) / c + 1;
+            float[] x = data(random, rows * c);
+            float[] y = new float[x.length];
+            float[] dy = data(random, rows * c);
+            GradientParams correction = new GradientParams(c);
+            fill(random, correction.deviationScale(), c);
+            fill(random, correction.offset(), c);
+            correction.layOut();
+            add(Operation.STATISTICS, () -> kernel.moments(x, 0, rows, c, mean, m2));
+            add(Operation.STATISTICS, () -> kernel.momentsNchw(x, 0, 1, c, rows, 0, c, mean, m2));
+            for (boolean low : new boolean[] {false, true}) {
+                AffineParams p = new AffineParams(c, low);
+                fill(random, p.center(), c);
+                if (low) {
+                    fill(random, p.centerLow(), c);
+                }
+                fill(random, p.scale(), c);
+                fill(random, p.shift(), c);
+                p.layOut();
+                for (boolean relu : new boolean[] {false, true}) {
+                    add(Operation.NORMALIZE, () -> kernel.normalize(x, 0, y, 0, rows, p, relu));
+                    add(Operation.NORMALIZE, () -> normalizeInMemoryOrder(x, y, rows, p, relu));
+                    add(Operation.NORMALIZE, () -> kernel.normalizeNchw(x, 0, y, 0, 1, rows, p, relu));
+                    add(Operation.GRADIENTS, () -> kernel.gradientSums(x, 0, dy, 0, rows, p, relu, mean, m2));
+                    add(Operation.GRADIENTS, () -> kernel.inputGradient(x, 0, dy, 0, y, 0, rows, p, null, relu));
+                    add(Operation.GRADIENTS, () -> kernel.inputGradient(x, 0, dy, 0, y, 0, rows, p, correction,
+                            relu));
+                }
+            }
+        }
+        // A later block's fold, and a block whose center missed: paths of the statistics' per-block steps.
+        float[] center = data(random, 128);
+        float[] r = data(random, 128);
+        float[] q = data(random, 128);
+        add(Operation.STATISTICS, () -> mergeLaterBlock(mean, m2, 65, center, r, q));
+        add(Operation.STATISTICS, () -> centeredBlock(r, q, 65));
+    }
+
+    private void add(Operation op, Runnable call) {
+        calls.get(op).add(call);
+    }
+
+    private static float[] data(SplittableRandom random, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (random.nextGaussian() + (i % 7));
+        }
+        return a;
+    }
+
+    private static void fill(SplittableRandom random, float[] a, int n) {
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) random.nextGaussian();
+        }
+    }
+
+    /** The kernel this workout exercises. */
+    public final Kernel kernel() {
+        return kernel;
+    }
+
+    /**
+     * The calls of one operation's round.
+     *
+     * @param op the operation
+     * @return how many
+     */
+    public final int calls(Operation op) {
+        return calls.get(op).size();
+    }
+
+    /**
+     * Makes call {@code i} of {@code op}'s round.
+     *
+     * @param op the operation
+     * @param i  the call, below {@link #calls}
+     */
+    public final void call(Operation op, int i) {
+        calls.get(op).get(i).run();
+    }
+
+    /**
+     * Normalizes whole rows walking memory order, which the vector kernel takes only for large tensors: here, the
+     * kernel's normalize.
+     *
+     * @param x    input
+     * @param y    output
+     * @param rows rows
+     * @param p    the map
+     * @param relu whether to fuse ReLU
+     */
+    protected void normalizeInMemoryOrder(float[] x, float[] y, int rows, AffineParams p, boolean relu) {
+        kernel.normalize(x, 0, y, 0, rows, p, relu);
+    }
+
+    /**
+     * Folds a block into moments that already hold others: {@link MomentMerge#mergeBlock} here.
+     *
+     * @param mean     the means so far
+     * @param m2       the M2 so far
+     * @param channels C
+     * @param center   the block's centers
+     * @param r        the block's sums of deviations
+     * @param q        the block's sums of squared deviations
+     */
+    protected void mergeLaterBlock(double[] mean, double[] m2, int channels, float[] center, float[] r, float[] q) {
+        MomentMerge.mergeBlock(5, mean, m2, 0, channels, 10, center, r, q);
+    }
+
+    /**
+     * Checks a block's centers: {@link RowStatistics#centered} here.
+     *
+     * @param r        the block's sums of deviations
+     * @param q        the block's sums of squared deviations
+     * @param channels C
+     */
+    protected void centeredBlock(float[] r, float[] q, int channels) {
+        RowStatistics.centered(r, q, 0, channels, 10);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.simdnorm.internal.vector;
+
+import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.LanePeriod;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The species of every vector class in this package, chosen once per JVM: static final, so C2 folds them into
+ * constants and intrinsifies every vector operation.
+ */
+final class Lanes {
+
+    /** The float species: the preferred one, or the width forced by {@code -Dsimdnorm.vector.bits}. */
+    static final VectorSpecies<Float> FLOATS = species(bits(System.getProperty(KernelProvider.BITS_PROPERTY)));
+    /** Floats per vector. */
+    static final int FLOAT_LANES = FLOATS.length();
+    /** Doubles of the same width, for the per-channel steps of statistics. */
+    static final VectorSpecies<Double> DOUBLES = VectorSpecies.of(double.class, FLOATS.vectorShape());
+    /** Doubles per vector. */
+    static final int DOUBLE_LANES = DOUBLES.length();
+    /** Floats of half the width: as many as {@link #DOUBLES} has lanes, the floats that widen into them. */
+    static final VectorSpecies<Float> HALF_FLOATS =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
+
+    private Lanes() {
+    }
+
+    private static Integer bits(String property) {
+        try {
+            return property == null ? null : Integer.valueOf(property.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "-D" + KernelProvider.BITS_PROPERTY + " must be 128, 256 or 512, got " + property);
+        }
+    }
+
+    private static VectorSpecies<Float> species(Integer bits) {
+        if (bits == null) {
+            // LanePeriod assumes at most 16 lanes; wider hardware (SVE) runs 512-bit vectors.
+            return FloatVector.SPECIES_PREFERRED.length() <= LanePeriod.WIDTH
+                    ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_512;
+        }
+        return switch (bits) {
+            case 128 -> FloatVector.SPECIES_128;
+            case 256 -> FloatVector.SPECIES_256;
+            case 512 -> FloatVector.SPECIES_512;
+            default -> throw new IllegalArgumentException(
+                    "-D" + KernelProvider.BITS_PROPERTY + " must be 128, 256 or 512, got " + bits);
+        };
+    }
+}

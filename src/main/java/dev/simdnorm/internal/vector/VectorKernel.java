@@ -1,0 +1,85 @@
+package dev.simdnorm.internal.vector;
+
+import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.GradientParams;
+import dev.simdnorm.internal.GradientSums;
+import dev.simdnorm.internal.Kernel;
+import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.PlaneStatistics;
+import dev.simdnorm.internal.RowStatistics;
+
+/**
+ * The Vector API kernel. Its package is the only one that imports {@code jdk.incubator.vector}; it is loaded by name,
+ * and only after {@link KernelProvider} has checked that the module is readable.
+ *
+ * <p>Each operation lives in a class of its own ({@link VectorNormalize}, {@link VectorStatistics},
+ * {@link VectorPlanes}, {@link VectorGradients}) and runs the shared algorithm with vector hooks, so every lane does
+ * what the scalar kernel does for that position, in the same order: the two agree bit for bit.
+ */
+public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
+
+    private static final VectorKernel INSTANCE = new VectorKernel();
+
+    private VectorKernel() {
+    }
+
+    /**
+     * The kernel, for {@link KernelProvider}.
+     *
+     * @param bits the forced width, or null for the preferred species; must match how the species was chosen
+     * @return the kernel
+     */
+    public static VectorKernel create(Integer bits) {
+        if (bits != null && bits != Lanes.FLOATS.vectorBitSize()) {
+            throw new IllegalStateException("species already fixed at " + Lanes.FLOATS.vectorBitSize() + " bits");
+        }
+        return INSTANCE;
+    }
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    @Override
+    public int vectorBits() {
+        return Lanes.FLOATS.vectorBitSize();
+    }
+
+    @Override
+    public void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2) {
+        RowStatistics.moments(VectorStatistics.INSTANCE, x, offset, rows, channels, mean, m2);
+    }
+
+    @Override
+    public void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams params,
+                          boolean relu) {
+        VectorNormalize.normalize(x, xOffset, y, yOffset, rows, params, relu);
+    }
+
+    @Override
+    public void momentsNchw(float[] x, int offset, int n, int channels, int spatial, int fromChannel, int toChannel,
+                            double[] mean, double[] m2) {
+        PlaneStatistics.moments(VectorPlanes::sumDeviations, x, offset, n, channels, spatial, fromChannel, toChannel,
+                mean, m2);
+    }
+
+    @Override
+    public void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams params,
+                              boolean relu) {
+        VectorPlanes.normalize(x, xOffset, y, yOffset, n, spatial, params, relu);
+    }
+
+    @Override
+    public void gradientSums(float[] x, int xOffset, float[] dy, int dyOffset, int rows, AffineParams forward,
+                             boolean relu, double[] sumDy, double[] sumDeviationDy) {
+        GradientSums.sums(VectorGradients.INSTANCE, x, xOffset, dy, dyOffset, rows, forward, relu, sumDy,
+                sumDeviationDy);
+    }
+
+    @Override
+    public void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                              AffineParams forward, GradientParams correction, boolean relu) {
+        VectorGradients.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction, relu);
+    }
+}

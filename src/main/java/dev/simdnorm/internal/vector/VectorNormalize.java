@@ -1,0 +1,325 @@
+package dev.simdnorm.internal.vector;
+
+import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.LanePeriod;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The NHWC normalize, {@code y = fma((x − center) − centerLow, scale, shift)} and the optional ReLU, lane for lane
+ * what {@code ScalarKernel} does for that position. How a loop walks the periods is chosen by what C2 makes of it: in
+ * a loop whose stride is not a compile-time constant it keeps bounds checks and spills counters (jmh/results/asm):
+ * <ul>
+ *   <li>a period of exactly three or four vectors (C = 1, 3, 16, 64, … at 16 lanes) is walked linearly with the
+ *       constant stride 3L or 4L, its parameters in registers;</li>
+ *   <li>longer periods of x in L1 go in groups of four vectors whose parameters stay in registers while the group
+ *       walks every period;</li>
+ *   <li>more of x is walked in memory order, a period at a time, the parameters reloaded from L1.</li>
+ * </ul>
+ * Every loop keeps its vectors inside its own method, ReLU included: a vector passed to a method C2 does not inline
+ * is boxed, which allocates and runs many times slower.
+ */
+final class VectorNormalize {
+
+    private static final VectorSpecies<Float> FLOATS = Lanes.FLOATS;
+    private static final int LANES = Lanes.FLOAT_LANES;
+    /** Floats of x beyond which normalize walks memory order: x no longer stays in L1 for every group. */
+    static final int CHUNK_FLOATS = 8192;
+
+    private VectorNormalize() {
+    }
+
+    static void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
+        int n = rows * p.channels();
+        walk(x, xOffset, y, yOffset, n, p, relu, n > CHUNK_FLOATS);
+    }
+
+    /**
+     * {@code n} floats of whole rows, walked as the period's shape says and, for long periods, in memory order or in
+     * groups (the warm-up takes both with few floats).
+     */
+    static void walk(float[] x, int xo, float[] y, int yo, int n, AffineParams p, boolean relu, boolean memoryOrder) {
+        int period;
+        if (LanePeriod.period(p.channels()) == 3 * LANES) {
+            // Three distinct vectors (C = 3, 6, 12, 24, 48 at 16 lanes): all in registers, one pass.
+            period = 3 * LANES;
+            linear3(x, xo, y, yo, n / period * period, p, relu);
+        } else {
+            period = p.period();
+            int periods = n / period;
+            if (period == 4 * LANES) {
+                linear4(x, xo, y, yo, periods * period, p, relu);
+            } else if (memoryOrder) {
+                rows(x, xo, y, yo, periods, period, p, relu);
+            } else {
+                groups(x, xo, y, yo, periods, period, p, relu);
+            }
+        }
+        tail(x, xo, y, yo, n / period * period, n, p, relu);
+    }
+
+    /** Whole periods in L1: each group of four vectors keeps its parameters in registers while it walks them. */
+    private static void groups(float[] x, int xo, float[] y, int yo, int periods, int period, AffineParams p,
+                               boolean relu) {
+        int full = period / LANES;
+        int v = 0;
+        for (; v + 4 <= full; v += 4) {
+            group4(x, xo, y, yo, period, periods, v * LANES, p, relu);
+        }
+        for (; v < full; v++) {
+            group1(x, xo, y, yo, period, periods, v * LANES, p, relu);
+        }
+        if (period % LANES != 0) {
+            groupMasked(x, xo, y, yo, period, periods, full * LANES, period % LANES, p, relu);
+        }
+    }
+
+    /**
+     * The last, partial period, from float {@code from} (a period start, so channel 0) to {@code n}: one masked
+     * vector per {@code LANES} positions.
+     */
+    private static void tail(float[] x, int xo, float[] y, int yo, int from, int n, AffineParams p, boolean relu) {
+        boolean hasLow = p.centerLow() != null;
+        for (int off = 0; from + off < n; off += LANES) {
+            VectorMask<Float> m = FLOATS.indexInRange(from + off, n);
+            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + from + off, m)
+                    .sub(FloatVector.fromArray(FLOATS, p.center(), off));
+            if (hasLow) {
+                v = v.sub(FloatVector.fromArray(FLOATS, p.centerLow(), off));
+            }
+            FloatVector t = v.fma(FloatVector.fromArray(FLOATS, p.scale(), off),
+                    FloatVector.fromArray(FLOATS, p.shift(), off));
+            if (relu) {
+                t = t.blend(0f, t.lt(0f));
+            }
+            t.intoArray(y, yo + from + off, m);
+        }
+    }
+
+    /**
+     * Whole periods longer than four vectors, one period at a time, in memory order, the parameters read from L1 for
+     * every vector; the inner loop's constant stride lets C2 drop its range checks and unroll it.
+     */
+    private static void rows(float[] x, int xo, float[] y, int yo, int periods, int period, AffineParams p,
+                             boolean relu) {
+        boolean hasLow = p.centerLow() != null;
+        float[] center = p.center();
+        float[] low = hasLow ? p.centerLow() : center;
+        float[] scale = p.scale();
+        float[] shift = p.shift();
+        int whole = period / LANES * LANES;
+        int rest = period - whole;
+        VectorMask<Float> m = FLOATS.indexInRange(0, rest);
+        for (int k = 0, base = 0; k < periods; k++, base += period) {
+            int xb = xo + base;
+            int yb = yo + base;
+            for (int v = 0; v < whole; v += LANES) {
+                FloatVector t = FloatVector.fromArray(FLOATS, x, xb + v).sub(FloatVector.fromArray(FLOATS, center, v));
+                if (hasLow) {
+                    t = t.sub(FloatVector.fromArray(FLOATS, low, v));
+                }
+                t = t.fma(FloatVector.fromArray(FLOATS, scale, v), FloatVector.fromArray(FLOATS, shift, v));
+                if (relu) {
+                    t = t.blend(0f, t.lt(0f));
+                }
+                t.intoArray(y, yb + v);
+            }
+            if (rest != 0) {
+                FloatVector t = FloatVector.fromArray(FLOATS, x, xb + whole, m)
+                        .sub(FloatVector.fromArray(FLOATS, center, whole));
+                if (hasLow) {
+                    t = t.sub(FloatVector.fromArray(FLOATS, low, whole));
+                }
+                t = t.fma(FloatVector.fromArray(FLOATS, scale, whole), FloatVector.fromArray(FLOATS, shift, whole));
+                if (relu) {
+                    t = t.blend(0f, t.lt(0f));
+                }
+                t.intoArray(y, yb + whole, m);
+            }
+        }
+    }
+
+    /**
+     * {@code n} floats whose period is exactly four vectors, their parameters in registers, with the constant stride
+     * 4L: C2 then drops the loop's range checks and unrolls it, which a variable stride prevents (1.5× faster from
+     * L2, C = 64).
+     */
+    private static void linear4(float[] x, int xo, float[] y, int yo, int n, AffineParams p, boolean relu) {
+        boolean hasLow = p.centerLow() != null;
+        float[] low = hasLow ? p.centerLow() : p.center();
+        FloatVector c0 = FloatVector.fromArray(FLOATS, p.center(), 0);
+        FloatVector c1 = FloatVector.fromArray(FLOATS, p.center(), LANES);
+        FloatVector c2 = FloatVector.fromArray(FLOATS, p.center(), 2 * LANES);
+        FloatVector c3 = FloatVector.fromArray(FLOATS, p.center(), 3 * LANES);
+        FloatVector l0 = FloatVector.fromArray(FLOATS, low, 0);
+        FloatVector l1 = FloatVector.fromArray(FLOATS, low, LANES);
+        FloatVector l2 = FloatVector.fromArray(FLOATS, low, 2 * LANES);
+        FloatVector l3 = FloatVector.fromArray(FLOATS, low, 3 * LANES);
+        FloatVector s0 = FloatVector.fromArray(FLOATS, p.scale(), 0);
+        FloatVector s1 = FloatVector.fromArray(FLOATS, p.scale(), LANES);
+        FloatVector s2 = FloatVector.fromArray(FLOATS, p.scale(), 2 * LANES);
+        FloatVector s3 = FloatVector.fromArray(FLOATS, p.scale(), 3 * LANES);
+        FloatVector b0 = FloatVector.fromArray(FLOATS, p.shift(), 0);
+        FloatVector b1 = FloatVector.fromArray(FLOATS, p.shift(), LANES);
+        FloatVector b2 = FloatVector.fromArray(FLOATS, p.shift(), 2 * LANES);
+        FloatVector b3 = FloatVector.fromArray(FLOATS, p.shift(), 3 * LANES);
+        for (int i = 0; i < n; i += 4 * LANES) {
+            FloatVector v0 = FloatVector.fromArray(FLOATS, x, xo + i).sub(c0);
+            FloatVector v1 = FloatVector.fromArray(FLOATS, x, xo + i + LANES).sub(c1);
+            FloatVector v2 = FloatVector.fromArray(FLOATS, x, xo + i + 2 * LANES).sub(c2);
+            FloatVector v3 = FloatVector.fromArray(FLOATS, x, xo + i + 3 * LANES).sub(c3);
+            if (hasLow) {
+                v0 = v0.sub(l0);
+                v1 = v1.sub(l1);
+                v2 = v2.sub(l2);
+                v3 = v3.sub(l3);
+            }
+            v0 = v0.fma(s0, b0);
+            v1 = v1.fma(s1, b1);
+            v2 = v2.fma(s2, b2);
+            v3 = v3.fma(s3, b3);
+            if (relu) {
+                v0 = v0.blend(0f, v0.lt(0f));
+                v1 = v1.blend(0f, v1.lt(0f));
+                v2 = v2.blend(0f, v2.lt(0f));
+                v3 = v3.blend(0f, v3.lt(0f));
+            }
+            v0.intoArray(y, yo + i);
+            v1.intoArray(y, yo + i + LANES);
+            v2.intoArray(y, yo + i + 2 * LANES);
+            v3.intoArray(y, yo + i + 3 * LANES);
+        }
+    }
+
+    /** As {@link #linear4} for a period of exactly three vectors, with the constant stride 3L. */
+    private static void linear3(float[] x, int xo, float[] y, int yo, int n, AffineParams p, boolean relu) {
+        boolean hasLow = p.centerLow() != null;
+        float[] low = hasLow ? p.centerLow() : p.center();
+        FloatVector c0 = FloatVector.fromArray(FLOATS, p.center(), 0);
+        FloatVector c1 = FloatVector.fromArray(FLOATS, p.center(), LANES);
+        FloatVector c2 = FloatVector.fromArray(FLOATS, p.center(), 2 * LANES);
+        FloatVector l0 = FloatVector.fromArray(FLOATS, low, 0);
+        FloatVector l1 = FloatVector.fromArray(FLOATS, low, LANES);
+        FloatVector l2 = FloatVector.fromArray(FLOATS, low, 2 * LANES);
+        FloatVector s0 = FloatVector.fromArray(FLOATS, p.scale(), 0);
+        FloatVector s1 = FloatVector.fromArray(FLOATS, p.scale(), LANES);
+        FloatVector s2 = FloatVector.fromArray(FLOATS, p.scale(), 2 * LANES);
+        FloatVector b0 = FloatVector.fromArray(FLOATS, p.shift(), 0);
+        FloatVector b1 = FloatVector.fromArray(FLOATS, p.shift(), LANES);
+        FloatVector b2 = FloatVector.fromArray(FLOATS, p.shift(), 2 * LANES);
+        for (int i = 0; i < n; i += 3 * LANES) {
+            FloatVector v0 = FloatVector.fromArray(FLOATS, x, xo + i).sub(c0);
+            FloatVector v1 = FloatVector.fromArray(FLOATS, x, xo + i + LANES).sub(c1);
+            FloatVector v2 = FloatVector.fromArray(FLOATS, x, xo + i + 2 * LANES).sub(c2);
+            if (hasLow) {
+                v0 = v0.sub(l0);
+                v1 = v1.sub(l1);
+                v2 = v2.sub(l2);
+            }
+            v0 = v0.fma(s0, b0);
+            v1 = v1.fma(s1, b1);
+            v2 = v2.fma(s2, b2);
+            if (relu) {
+                v0 = v0.blend(0f, v0.lt(0f));
+                v1 = v1.blend(0f, v1.lt(0f));
+                v2 = v2.blend(0f, v2.lt(0f));
+            }
+            v0.intoArray(y, yo + i);
+            v1.intoArray(y, yo + i + LANES);
+            v2.intoArray(y, yo + i + 2 * LANES);
+        }
+    }
+
+    /** Four vectors at offset {@code off} of every one of {@code periods} periods, their parameters in registers. */
+    private static void group4(float[] x, int xo, float[] y, int yo, int period, int periods, int off,
+                               AffineParams p, boolean relu) {
+        boolean hasLow = p.centerLow() != null;
+        float[] low = hasLow ? p.centerLow() : p.center();
+        FloatVector c0 = FloatVector.fromArray(FLOATS, p.center(), off);
+        FloatVector c1 = FloatVector.fromArray(FLOATS, p.center(), off + LANES);
+        FloatVector c2 = FloatVector.fromArray(FLOATS, p.center(), off + 2 * LANES);
+        FloatVector c3 = FloatVector.fromArray(FLOATS, p.center(), off + 3 * LANES);
+        FloatVector l0 = FloatVector.fromArray(FLOATS, low, off);
+        FloatVector l1 = FloatVector.fromArray(FLOATS, low, off + LANES);
+        FloatVector l2 = FloatVector.fromArray(FLOATS, low, off + 2 * LANES);
+        FloatVector l3 = FloatVector.fromArray(FLOATS, low, off + 3 * LANES);
+        FloatVector s0 = FloatVector.fromArray(FLOATS, p.scale(), off);
+        FloatVector s1 = FloatVector.fromArray(FLOATS, p.scale(), off + LANES);
+        FloatVector s2 = FloatVector.fromArray(FLOATS, p.scale(), off + 2 * LANES);
+        FloatVector s3 = FloatVector.fromArray(FLOATS, p.scale(), off + 3 * LANES);
+        FloatVector b0 = FloatVector.fromArray(FLOATS, p.shift(), off);
+        FloatVector b1 = FloatVector.fromArray(FLOATS, p.shift(), off + LANES);
+        FloatVector b2 = FloatVector.fromArray(FLOATS, p.shift(), off + 2 * LANES);
+        FloatVector b3 = FloatVector.fromArray(FLOATS, p.shift(), off + 3 * LANES);
+        for (int k = 0, i = off; k < periods; k++, i += period) {
+            FloatVector v0 = FloatVector.fromArray(FLOATS, x, xo + i).sub(c0);
+            FloatVector v1 = FloatVector.fromArray(FLOATS, x, xo + i + LANES).sub(c1);
+            FloatVector v2 = FloatVector.fromArray(FLOATS, x, xo + i + 2 * LANES).sub(c2);
+            FloatVector v3 = FloatVector.fromArray(FLOATS, x, xo + i + 3 * LANES).sub(c3);
+            if (hasLow) {
+                v0 = v0.sub(l0);
+                v1 = v1.sub(l1);
+                v2 = v2.sub(l2);
+                v3 = v3.sub(l3);
+            }
+            v0 = v0.fma(s0, b0);
+            v1 = v1.fma(s1, b1);
+            v2 = v2.fma(s2, b2);
+            v3 = v3.fma(s3, b3);
+            if (relu) {
+                v0 = v0.blend(0f, v0.lt(0f));
+                v1 = v1.blend(0f, v1.lt(0f));
+                v2 = v2.blend(0f, v2.lt(0f));
+                v3 = v3.blend(0f, v3.lt(0f));
+            }
+            v0.intoArray(y, yo + i);
+            v1.intoArray(y, yo + i + LANES);
+            v2.intoArray(y, yo + i + 2 * LANES);
+            v3.intoArray(y, yo + i + 3 * LANES);
+        }
+    }
+
+    /** One vector at offset {@code off} of every period. */
+    private static void group1(float[] x, int xo, float[] y, int yo, int period, int periods, int off,
+                               AffineParams p, boolean relu) {
+        boolean hasLow = p.centerLow() != null;
+        FloatVector c = FloatVector.fromArray(FLOATS, p.center(), off);
+        FloatVector l = FloatVector.fromArray(FLOATS, hasLow ? p.centerLow() : p.center(), off);
+        FloatVector s = FloatVector.fromArray(FLOATS, p.scale(), off);
+        FloatVector b = FloatVector.fromArray(FLOATS, p.shift(), off);
+        for (int k = 0, i = off; k < periods; k++, i += period) {
+            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + i).sub(c);
+            if (hasLow) {
+                v = v.sub(l);
+            }
+            v = v.fma(s, b);
+            if (relu) {
+                v = v.blend(0f, v.lt(0f));
+            }
+            v.intoArray(y, yo + i);
+        }
+    }
+
+    /** The first {@code lanes} lanes of one vector at offset {@code off} of every period. */
+    private static void groupMasked(float[] x, int xo, float[] y, int yo, int period, int periods, int off,
+                                    int lanes, AffineParams p, boolean relu) {
+        VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
+        boolean hasLow = p.centerLow() != null;
+        FloatVector c = FloatVector.fromArray(FLOATS, p.center(), off);
+        FloatVector l = FloatVector.fromArray(FLOATS, hasLow ? p.centerLow() : p.center(), off);
+        FloatVector s = FloatVector.fromArray(FLOATS, p.scale(), off);
+        FloatVector b = FloatVector.fromArray(FLOATS, p.shift(), off);
+        for (int k = 0, i = off; k < periods; k++, i += period) {
+            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + i, m).sub(c);
+            if (hasLow) {
+                v = v.sub(l);
+            }
+            v = v.fma(s, b);
+            if (relu) {
+                v = v.blend(0f, v.lt(0f));
+            }
+            v.intoArray(y, yo + i, m);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.simdnorm.internal.vector;
+
+import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.PlaneStatistics;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * NCHW in vectors: the deviation sums of {@link PlaneStatistics} along each channel's planes, and normalize plane by
+ * plane, lane for lane what {@code ScalarKernel} does. Every loop keeps its vectors inside its own method.
+ */
+final class VectorPlanes {
+
+    private static final VectorSpecies<Float> FLOATS = Lanes.FLOATS;
+    private static final int LANES = Lanes.FLOAT_LANES;
+    private static final int WIDTH = PlaneStatistics.WIDTH;
+
+    private VectorPlanes() {
+    }
+
+    /**
+     * {@link PlaneStatistics.Deviations}: the 64 accumulators are 64/L vectors, taken four at a time; each group keeps
+     * its accumulators in registers while it walks the whole periods of every run of the block, then the runs' masked
+     * tails in a loop of their own (masked-off lanes add nothing), the order of {@code ScalarKernel}. Narrower species
+     * walk the block, from cache, once per group.
+     */
+    static void sumDeviations(float[] x, int base, int stride, int runs, int length, float center, float[] outR,
+                              float[] outQ) {
+        int full = length / WIDTH;
+        for (int g = 0; g < WIDTH; g += 4 * LANES) {
+            sumGroup(x, base + g, stride, runs, full, center, outR, outQ, g);
+        }
+        int tail = length % WIDTH;
+        if (tail != 0) {
+            sumTails(x, base + full * WIDTH, stride, runs, tail, center, outR, outQ);
+        }
+    }
+
+    /** Four vectors of accumulators over the whole periods of every run, from {@code start} in the first. */
+    private static void sumGroup(float[] x, int start, int stride, int runs, int full, float center, float[] outR,
+                                 float[] outQ, int g) {
+        FloatVector c = FloatVector.broadcast(FLOATS, center);
+        FloatVector r0 = FloatVector.zero(FLOATS);
+        FloatVector r1 = FloatVector.zero(FLOATS);
+        FloatVector r2 = FloatVector.zero(FLOATS);
+        FloatVector r3 = FloatVector.zero(FLOATS);
+        FloatVector q0 = FloatVector.zero(FLOATS);
+        FloatVector q1 = FloatVector.zero(FLOATS);
+        FloatVector q2 = FloatVector.zero(FLOATS);
+        FloatVector q3 = FloatVector.zero(FLOATS);
+        for (int k = 0, b = start; k < runs; k++, b += stride) {
+            for (int j = 0, i = b; j < full; j++, i += WIDTH) {
+                FloatVector d0 = FloatVector.fromArray(FLOATS, x, i).sub(c);
+                FloatVector d1 = FloatVector.fromArray(FLOATS, x, i + LANES).sub(c);
+                FloatVector d2 = FloatVector.fromArray(FLOATS, x, i + 2 * LANES).sub(c);
+                FloatVector d3 = FloatVector.fromArray(FLOATS, x, i + 3 * LANES).sub(c);
+                r0 = r0.add(d0);
+                r1 = r1.add(d1);
+                r2 = r2.add(d2);
+                r3 = r3.add(d3);
+                q0 = d0.fma(d0, q0);
+                q1 = d1.fma(d1, q1);
+                q2 = d2.fma(d2, q2);
+                q3 = d3.fma(d3, q3);
+            }
+        }
+        r0.intoArray(outR, g);
+        r1.intoArray(outR, g + LANES);
+        r2.intoArray(outR, g + 2 * LANES);
+        r3.intoArray(outR, g + 3 * LANES);
+        q0.intoArray(outQ, g);
+        q1.intoArray(outQ, g + LANES);
+        q2.intoArray(outQ, g + 2 * LANES);
+        q3.intoArray(outQ, g + 3 * LANES);
+    }
+
+    /** Adds the {@code tail} floats after the whole periods of every run, from {@code start} in the first. */
+    private static void sumTails(float[] x, int start, int stride, int runs, int tail, float center, float[] outR,
+                                 float[] outQ) {
+        FloatVector c = FloatVector.broadcast(FLOATS, center);
+        for (int off = 0; off < tail; off += LANES) {
+            VectorMask<Float> m = FLOATS.indexInRange(off, tail);
+            FloatVector r = FloatVector.fromArray(FLOATS, outR, off);
+            FloatVector q = FloatVector.fromArray(FLOATS, outQ, off);
+            for (int k = 0, i = start + off; k < runs; k++, i += stride) {
+                FloatVector d = FloatVector.fromArray(FLOATS, x, i, m).sub(c);
+                r = r.add(d, m);
+                q = q.blend(d.fma(d, q), m);
+            }
+            r.intoArray(outR, off);
+            q.intoArray(outQ, off);
+        }
+    }
+
+    static void normalize(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams p,
+                          boolean relu) {
+        int channels = p.channels();
+        for (int k = 0, c = 0; k < n * channels; k++, c = c + 1 == channels ? 0 : c + 1) {
+            normalizePlane(x, xOffset + k * spatial, y, yOffset + k * spatial, spatial, p, c, relu);
+        }
+    }
+
+    /**
+     * One plane of channel {@code c}: its parameters broadcast, then whole vectors and one masked. The loop carries
+     * no dependency, so C2 unrolls it; unlike NHWC there are no per-lane parameters to keep in registers.
+     */
+    private static void normalizePlane(float[] x, int xo, float[] y, int yo, int spatial, AffineParams p, int c,
+                                       boolean relu) {
+        boolean hasLow = p.centerLow() != null;
+        FloatVector center = FloatVector.broadcast(FLOATS, p.center()[c]);
+        FloatVector low = FloatVector.broadcast(FLOATS, hasLow ? p.centerLow()[c] : 0f);
+        FloatVector s = FloatVector.broadcast(FLOATS, p.scale()[c]);
+        FloatVector b = FloatVector.broadcast(FLOATS, p.shift()[c]);
+        int j = 0;
+        for (; j + LANES <= spatial; j += LANES) {
+            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + j).sub(center);
+            if (hasLow) {
+                v = v.sub(low);
+            }
+            v = v.fma(s, b);
+            if (relu) {
+                v = v.blend(0f, v.lt(0f));
+            }
+            v.intoArray(y, yo + j);
+        }
+        if (j < spatial) {
+            VectorMask<Float> m = FLOATS.indexInRange(j, spatial);
+            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + j, m).sub(center);
+            if (hasLow) {
+                v = v.sub(low);
+            }
+            v = v.fma(s, b);
+            if (relu) {
+                v = v.blend(0f, v.lt(0f));
+            }
+            v.intoArray(y, yo + j, m);
+        }
+    }
+}

@@ -1,0 +1,356 @@
+package dev.simdnorm.internal.vector;
+
+import dev.simdnorm.internal.MomentMerge;
+import dev.simdnorm.internal.RowStatistics;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The NHWC statistics steps of {@link RowStatistics} in vectors: the deviation sums per lane, the pairwise reduction
+ * L positions at a time, and the per-channel check and fold in double vectors with the same operations per lane as
+ * the scalar code, in the same order, so the results keep every bit.
+ *
+ * <p>Deviation sums keep their accumulators in registers: a period of four vectors, and one of twelve whose centers
+ * repeat every three (C = 3, 6, 12, 24, 48 at 16 lanes: 24 accumulators and 3 centers in the 32 registers of AVX-512),
+ * is walked linearly with a constant stride; longer periods in groups of four vectors that each walk the block.
+ */
+final class VectorStatistics implements RowStatistics.Deviations {
+
+    static final VectorStatistics INSTANCE = new VectorStatistics();
+
+    private static final VectorSpecies<Float> FLOATS = Lanes.FLOATS;
+    private static final int LANES = Lanes.FLOAT_LANES;
+    private static final VectorSpecies<Double> DOUBLES = Lanes.DOUBLES;
+    private static final int DOUBLE_LANES = Lanes.DOUBLE_LANES;
+    private static final VectorSpecies<Float> HALF_FLOATS = Lanes.HALF_FLOATS;
+
+    private VectorStatistics() {
+    }
+
+    @Override
+    public void sum(float[] x, int base, int period, int periods, int tail, float[] center, float[] r, float[] q) {
+        sumDeviations(x, base, period, periods, tail, center, r, q);
+    }
+
+    /**
+     * {@link dev.simdnorm.internal.LanePeriod#reduce}, each halving step L positions at a time: every position gets
+     * the same single add, so the sums keep every bit.
+     */
+    @Override
+    public void reduce(float[] a, int period, int channels, float[] out) {
+        for (int n = period; n > channels; n /= 2) {
+            int half = n / 2;
+            for (int p = 0; p < half; p += LANES) {
+                // Writes stay below half and reads of the upper half start there: in place is safe.
+                VectorMask<Float> m = FLOATS.indexInRange(p, half);
+                FloatVector.fromArray(FLOATS, a, p, m).add(FloatVector.fromArray(FLOATS, a, p + half, m))
+                        .intoArray(a, p, m);
+            }
+        }
+        System.arraycopy(a, 0, out, 0, channels);
+    }
+
+    /** {@link RowStatistics#centered} with the same comparisons per lane; the last channels go through it. */
+    @Override
+    public boolean centered(float[] r, float[] q, int channels, int n) {
+        int c = 0;
+        for (int end = channels - channels % DOUBLE_LANES; c < end; c += DOUBLE_LANES) {
+            DoubleVector rc = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, r, c)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector qn = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, q, c)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).mul(n);
+            VectorMask<Double> off = rc.mul(8).mul(rc).compare(VectorOperators.GT, qn)
+                    .and(rc.test(VectorOperators.IS_FINITE)).and(qn.test(VectorOperators.IS_FINITE));
+            if (off.anyTrue()) {
+                return false;
+            }
+        }
+        return RowStatistics.centered(r, q, c, channels, n);
+    }
+
+    /**
+     * {@link MomentMerge#mergeBlock} with the same double operations per lane, in the same order; the last channels go
+     * there.
+     */
+    @Override
+    public void mergeBlock(long nA, double[] mean, double[] m2, int channels, int nB, float[] center, float[] r1,
+                           float[] q) {
+        double inverse = 1.0 / nB;
+        int c = 0;
+        int end = channels - channels % DOUBLE_LANES;
+        if (nA == 0) {
+            for (; c < end; c += DOUBLE_LANES) {
+                DoubleVector r = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, r1, c)
+                        .convertShape(VectorOperators.F2D, DOUBLES, 0);
+                DoubleVector offset = r.mul(inverse);
+                ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, center, c)
+                        .convertShape(VectorOperators.F2D, DOUBLES, 0)).add(offset).intoArray(mean, c);
+                ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, q, c)
+                        .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(r.mul(offset)).max(0.0).intoArray(m2, c);
+            }
+        } else {
+            double w = MomentMerge.weight(nA, nB);
+            double between = nA * w;
+            for (; c < end; c += DOUBLE_LANES) {
+                DoubleVector r = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, r1, c)
+                        .convertShape(VectorOperators.F2D, DOUBLES, 0);
+                DoubleVector offset = r.mul(inverse);
+                DoubleVector m = DoubleVector.fromArray(DOUBLES, mean, c);
+                DoubleVector delta = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, center, c)
+                        .convertShape(VectorOperators.F2D, DOUBLES, 0)).add(offset).sub(m);
+                m.add(delta.mul(w)).intoArray(mean, c);
+                DoubleVector within = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, q, c)
+                        .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(r.mul(offset)).max(0.0);
+                DoubleVector.fromArray(DOUBLES, m2, c).add(within.add(delta.mul(delta).mul(between)))
+                        .intoArray(m2, c);
+            }
+        }
+        MomentMerge.mergeBlock(nA, mean, m2, c, channels, nB, center, r1, q);
+    }
+
+    /**
+     * {@link RowStatistics.Deviations#sum}: Σ(x − m) into {@code outR} and Σ(x − m)² (by FMA) into {@code outQ}, per
+     * lane.
+     */
+    private static void sumDeviations(float[] x, int base, int period, int periods, int tail, float[] center,
+                                      float[] outR, float[] outQ) {
+        int full = period / LANES;
+        int v = 0;
+        if (period == 4 * LANES) {
+            sumLinear4(x, base, periods * period, center, outR, outQ);
+            v = 4;
+        } else if (period == 12 * LANES && repeatsEvery3(center)) {
+            sumLinear12(x, base, periods * period, center, outR, outQ);
+            v = 12;
+        }
+        for (; v + 4 <= full; v += 4) {
+            sumGroup4(x, base, period, periods, v * LANES, center, outR, outQ);
+        }
+        for (; v < full; v++) {
+            sumGroup1(x, base, period, periods, v * LANES, center, outR, outQ);
+        }
+        if (period % LANES != 0) {
+            sumGroupMasked(x, base, period, periods, full * LANES, period % LANES, center, outR, outQ);
+        }
+        sumTail(x, base + periods * period, tail, center, outR, outQ);
+    }
+
+    /** Four vectors at offset {@code off} of every period, their accumulators in registers. */
+    private static void sumGroup4(float[] x, int base, int period, int periods, int off, float[] center,
+                                  float[] outR, float[] outQ) {
+        FloatVector m0 = FloatVector.fromArray(FLOATS, center, off);
+        FloatVector m1 = FloatVector.fromArray(FLOATS, center, off + LANES);
+        FloatVector m2 = FloatVector.fromArray(FLOATS, center, off + 2 * LANES);
+        FloatVector m3 = FloatVector.fromArray(FLOATS, center, off + 3 * LANES);
+        FloatVector r0 = FloatVector.zero(FLOATS);
+        FloatVector r1 = FloatVector.zero(FLOATS);
+        FloatVector r2 = FloatVector.zero(FLOATS);
+        FloatVector r3 = FloatVector.zero(FLOATS);
+        FloatVector q0 = FloatVector.zero(FLOATS);
+        FloatVector q1 = FloatVector.zero(FLOATS);
+        FloatVector q2 = FloatVector.zero(FLOATS);
+        FloatVector q3 = FloatVector.zero(FLOATS);
+        for (int j = 0, i = base + off; j < periods; j++, i += period) {
+            FloatVector d0 = FloatVector.fromArray(FLOATS, x, i).sub(m0);
+            FloatVector d1 = FloatVector.fromArray(FLOATS, x, i + LANES).sub(m1);
+            FloatVector d2 = FloatVector.fromArray(FLOATS, x, i + 2 * LANES).sub(m2);
+            FloatVector d3 = FloatVector.fromArray(FLOATS, x, i + 3 * LANES).sub(m3);
+            r0 = r0.add(d0);
+            r1 = r1.add(d1);
+            r2 = r2.add(d2);
+            r3 = r3.add(d3);
+            q0 = d0.fma(d0, q0);
+            q1 = d1.fma(d1, q1);
+            q2 = d2.fma(d2, q2);
+            q3 = d3.fma(d3, q3);
+        }
+        r0.intoArray(outR, off);
+        r1.intoArray(outR, off + LANES);
+        r2.intoArray(outR, off + 2 * LANES);
+        r3.intoArray(outR, off + 3 * LANES);
+        q0.intoArray(outQ, off);
+        q1.intoArray(outQ, off + LANES);
+        q2.intoArray(outQ, off + 2 * LANES);
+        q3.intoArray(outQ, off + 3 * LANES);
+    }
+
+    /** One vector at offset {@code off} of every period. */
+    private static void sumGroup1(float[] x, int base, int period, int periods, int off, float[] center,
+                                  float[] outR, float[] outQ) {
+        FloatVector mv = FloatVector.fromArray(FLOATS, center, off);
+        FloatVector r = FloatVector.zero(FLOATS);
+        FloatVector q = FloatVector.zero(FLOATS);
+        for (int j = 0, i = base + off; j < periods; j++, i += period) {
+            FloatVector d = FloatVector.fromArray(FLOATS, x, i).sub(mv);
+            r = r.add(d);
+            q = d.fma(d, q);
+        }
+        r.intoArray(outR, off);
+        q.intoArray(outQ, off);
+    }
+
+    /** The first {@code lanes} lanes of the vector at offset {@code off} of every period. */
+    private static void sumGroupMasked(float[] x, int base, int period, int periods, int off, int lanes,
+                                       float[] center, float[] outR, float[] outQ) {
+        VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
+        FloatVector mv = FloatVector.fromArray(FLOATS, center, off);
+        FloatVector r = FloatVector.zero(FLOATS);
+        FloatVector q = FloatVector.zero(FLOATS);
+        for (int j = 0, i = base + off; j < periods; j++, i += period) {
+            // Masked lanes load 0 and the center is 0 there (padding): they add 0.
+            FloatVector d = FloatVector.fromArray(FLOATS, x, i, m).sub(mv);
+            r = r.add(d);
+            q = d.fma(d, q);
+        }
+        r.intoArray(outR, off);
+        q.intoArray(outQ, off);
+    }
+
+    /** Adds the first {@code tail} positions of one more period, from {@code t}, to the accumulators. */
+    private static void sumTail(float[] x, int t, int tail, float[] center, float[] outR, float[] outQ) {
+        for (int off = 0; off < tail; off += LANES) {
+            VectorMask<Float> m = FLOATS.indexInRange(off, tail);
+            FloatVector d = FloatVector.fromArray(FLOATS, x, t + off, m)
+                    .sub(FloatVector.fromArray(FLOATS, center, off), m);
+            FloatVector.fromArray(FLOATS, outR, off).add(d).intoArray(outR, off);
+            d.fma(d, FloatVector.fromArray(FLOATS, outQ, off)).intoArray(outQ, off);
+        }
+    }
+
+    /**
+     * The group of {@link #sumDeviations} for a period of exactly four vectors, over {@code n} floats with the
+     * constant stride 4L, so that C2 drops the range checks and unrolls the loop.
+     */
+    private static void sumLinear4(float[] x, int base, int n, float[] center, float[] outR, float[] outQ) {
+        FloatVector m0 = FloatVector.fromArray(FLOATS, center, 0);
+        FloatVector m1 = FloatVector.fromArray(FLOATS, center, LANES);
+        FloatVector m2 = FloatVector.fromArray(FLOATS, center, 2 * LANES);
+        FloatVector m3 = FloatVector.fromArray(FLOATS, center, 3 * LANES);
+        FloatVector r0 = FloatVector.zero(FLOATS);
+        FloatVector r1 = FloatVector.zero(FLOATS);
+        FloatVector r2 = FloatVector.zero(FLOATS);
+        FloatVector r3 = FloatVector.zero(FLOATS);
+        FloatVector q0 = FloatVector.zero(FLOATS);
+        FloatVector q1 = FloatVector.zero(FLOATS);
+        FloatVector q2 = FloatVector.zero(FLOATS);
+        FloatVector q3 = FloatVector.zero(FLOATS);
+        for (int i = 0; i < n; i += 4 * LANES) {
+            FloatVector d0 = FloatVector.fromArray(FLOATS, x, base + i).sub(m0);
+            FloatVector d1 = FloatVector.fromArray(FLOATS, x, base + i + LANES).sub(m1);
+            FloatVector d2 = FloatVector.fromArray(FLOATS, x, base + i + 2 * LANES).sub(m2);
+            FloatVector d3 = FloatVector.fromArray(FLOATS, x, base + i + 3 * LANES).sub(m3);
+            r0 = r0.add(d0);
+            r1 = r1.add(d1);
+            r2 = r2.add(d2);
+            r3 = r3.add(d3);
+            q0 = d0.fma(d0, q0);
+            q1 = d1.fma(d1, q1);
+            q2 = d2.fma(d2, q2);
+            q3 = d3.fma(d3, q3);
+        }
+        r0.intoArray(outR, 0);
+        r1.intoArray(outR, LANES);
+        r2.intoArray(outR, 2 * LANES);
+        r3.intoArray(outR, 3 * LANES);
+        q0.intoArray(outQ, 0);
+        q1.intoArray(outQ, LANES);
+        q2.intoArray(outQ, 2 * LANES);
+        q3.intoArray(outQ, 3 * LANES);
+    }
+
+    /**
+     * Whether the centers of a twelve-vector period repeat every three vectors, bit for bit: an lcm period of three
+     * vectors repeated four times (C = 3, 6, 12, 24, 48 at 16 lanes), not twelve vectors of distinct channels.
+     */
+    private static boolean repeatsEvery3(float[] center) {
+        for (int off = 3 * LANES; off < 12 * LANES; off += LANES) {
+            if (!FloatVector.fromArray(FLOATS, center, off).reinterpretAsInts()
+                    .eq(FloatVector.fromArray(FLOATS, center, off % (3 * LANES)).reinterpretAsInts()).allTrue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The groups of {@link #sumDeviations} for a period of twelve vectors whose centers repeat every three, over
+     * {@code n} floats in one linear walk: 24 accumulators and 3 centers fit the 32 registers of AVX-512, where three
+     * groups of four would each walk the block with a stride of twelve vectors.
+     */
+    private static void sumLinear12(float[] x, int base, int n, float[] center, float[] outR, float[] outQ) {
+        FloatVector m0 = FloatVector.fromArray(FLOATS, center, 0);
+        FloatVector m1 = FloatVector.fromArray(FLOATS, center, LANES);
+        FloatVector m2 = FloatVector.fromArray(FLOATS, center, 2 * LANES);
+        FloatVector r0 = FloatVector.zero(FLOATS), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0;
+        FloatVector r6 = r0, r7 = r0, r8 = r0, r9 = r0, r10 = r0, r11 = r0;
+        FloatVector q0 = r0, q1 = r0, q2 = r0, q3 = r0, q4 = r0, q5 = r0;
+        FloatVector q6 = r0, q7 = r0, q8 = r0, q9 = r0, q10 = r0, q11 = r0;
+        for (int i = 0; i < n; i += 12 * LANES) {
+            int b = base + i;
+            FloatVector d0 = FloatVector.fromArray(FLOATS, x, b).sub(m0);
+            FloatVector d1 = FloatVector.fromArray(FLOATS, x, b + LANES).sub(m1);
+            FloatVector d2 = FloatVector.fromArray(FLOATS, x, b + 2 * LANES).sub(m2);
+            r0 = r0.add(d0);
+            q0 = d0.fma(d0, q0);
+            r1 = r1.add(d1);
+            q1 = d1.fma(d1, q1);
+            r2 = r2.add(d2);
+            q2 = d2.fma(d2, q2);
+            FloatVector d3 = FloatVector.fromArray(FLOATS, x, b + 3 * LANES).sub(m0);
+            FloatVector d4 = FloatVector.fromArray(FLOATS, x, b + 4 * LANES).sub(m1);
+            FloatVector d5 = FloatVector.fromArray(FLOATS, x, b + 5 * LANES).sub(m2);
+            r3 = r3.add(d3);
+            q3 = d3.fma(d3, q3);
+            r4 = r4.add(d4);
+            q4 = d4.fma(d4, q4);
+            r5 = r5.add(d5);
+            q5 = d5.fma(d5, q5);
+            FloatVector d6 = FloatVector.fromArray(FLOATS, x, b + 6 * LANES).sub(m0);
+            FloatVector d7 = FloatVector.fromArray(FLOATS, x, b + 7 * LANES).sub(m1);
+            FloatVector d8 = FloatVector.fromArray(FLOATS, x, b + 8 * LANES).sub(m2);
+            r6 = r6.add(d6);
+            q6 = d6.fma(d6, q6);
+            r7 = r7.add(d7);
+            q7 = d7.fma(d7, q7);
+            r8 = r8.add(d8);
+            q8 = d8.fma(d8, q8);
+            FloatVector d9 = FloatVector.fromArray(FLOATS, x, b + 9 * LANES).sub(m0);
+            FloatVector d10 = FloatVector.fromArray(FLOATS, x, b + 10 * LANES).sub(m1);
+            FloatVector d11 = FloatVector.fromArray(FLOATS, x, b + 11 * LANES).sub(m2);
+            r9 = r9.add(d9);
+            q9 = d9.fma(d9, q9);
+            r10 = r10.add(d10);
+            q10 = d10.fma(d10, q10);
+            r11 = r11.add(d11);
+            q11 = d11.fma(d11, q11);
+        }
+        r0.intoArray(outR, 0);
+        r1.intoArray(outR, LANES);
+        r2.intoArray(outR, 2 * LANES);
+        r3.intoArray(outR, 3 * LANES);
+        r4.intoArray(outR, 4 * LANES);
+        r5.intoArray(outR, 5 * LANES);
+        r6.intoArray(outR, 6 * LANES);
+        r7.intoArray(outR, 7 * LANES);
+        r8.intoArray(outR, 8 * LANES);
+        r9.intoArray(outR, 9 * LANES);
+        r10.intoArray(outR, 10 * LANES);
+        r11.intoArray(outR, 11 * LANES);
+        q0.intoArray(outQ, 0);
+        q1.intoArray(outQ, LANES);
+        q2.intoArray(outQ, 2 * LANES);
+        q3.intoArray(outQ, 3 * LANES);
+        q4.intoArray(outQ, 4 * LANES);
+        q5.intoArray(outQ, 5 * LANES);
+        q6.intoArray(outQ, 6 * LANES);
+        q7.intoArray(outQ, 7 * LANES);
+        q8.intoArray(outQ, 8 * LANES);
+        q9.intoArray(outQ, 9 * LANES);
+        q10.intoArray(outQ, 10 * LANES);
+        q11.intoArray(outQ, 11 * LANES);
+    }
+
+}

@@ -1,0 +1,86 @@
+package dev.simdnorm;
+
+import dev.simdnorm.prop.Property;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The overloads that write into the caller's arrays (for engines that train in a loop without allocating) compute
+ * what the overloads that return objects compute, bit for bit: the batch statistics, the output, the running
+ * statistics, dx, dγ and dβ.
+ */
+class CallerArraysTest {
+
+    @Test
+    void trainAndBackwardIntoArraysGiveTheSameBits() {
+        Property.check("train and backward into caller arrays = returning objects", 100, ch -> {
+            int c = ch.between(1, 40);
+            int rows = ch.between(2, 3000);
+            boolean relu = ch.oneIn(2);
+            return new long[] {c, rows, relu ? 1 : 0, ch.seed()};
+        }, a -> {
+            int c = (int) a[0];
+            int rows = (int) a[1];
+            Activation activation = a[2] == 1 ? Activation.RELU : Activation.NONE;
+            SplittableRandom r = new SplittableRandom(a[3]);
+            float[] x = new float[rows * c];
+            float[] dy = new float[rows * c];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (r.nextGaussian() * 3 + 1e3 * (i % c));
+                dy[i] = (float) r.nextGaussian();
+            }
+            BatchNorm returning = BatchNorm.builder(c).activation(activation).build();
+            BatchNorm arrays = BatchNorm.builder(c).activation(activation).build();
+            float[] y1 = new float[x.length];
+            float[] y2 = new float[x.length];
+            double[] mean = new double[c];
+            double[] variance = new double[c];
+            for (int step = 0; step < 3; step++) {
+                Moments batch = returning.train(x, 0, y1, 0, rows);
+                arrays.train(x, 0, y2, 0, rows, mean, variance);
+                assertArrayEquals(y1, y2, "y, step " + step);
+                for (int ch = 0; ch < c; ch++) {
+                    assertEquals(batch.meanAsDouble(ch), mean[ch], "batch mean");
+                    assertEquals(batch.varianceAsDouble(ch), variance[ch], "batch variance");
+                }
+                assertArrayEquals(returning.runningMean(), arrays.runningMean(), "running mean");
+                assertArrayEquals(returning.runningVariance(), arrays.runningVariance(), "running variance");
+                float[] dx1 = new float[x.length];
+                float[] dx2 = new float[x.length];
+                Gradients g = returning.backward(x, 0, dy, 0, dx1, 0, rows, batch);
+                float[] dGamma = new float[c];
+                float[] dBeta = new float[c];
+                arrays.backward(x, 0, dy, 0, dx2, 0, rows, mean, variance, dGamma, dBeta);
+                assertArrayEquals(dx1, dx2, "dx");
+                assertArrayEquals(g.dGamma(), dGamma, "dγ");
+                assertArrayEquals(g.dBeta(), dBeta, "dβ");
+                Gradients frozen = returning.backwardInference(x, 0, dy, 0, dx1, 0, rows);
+                arrays.backwardInference(x, 0, dy, 0, dx2, 0, rows, dGamma, dBeta, Parallelism.sequential());
+                assertArrayEquals(dx1, dx2, "frozen dx");
+                assertArrayEquals(frozen.dGamma(), dGamma, "frozen dγ");
+                assertArrayEquals(frozen.dBeta(), dBeta, "frozen dβ");
+            }
+        });
+    }
+
+    @Test
+    void callerArraysAreChecked() {
+        BatchNorm bn = BatchNorm.builder(3).build();
+        float[] x = new float[30];
+        double[] three = new double[3];
+        assertThrows(NullPointerException.class, () -> bn.train(x, 0, x, 0, 10, null, three));
+        assertThrows(IllegalArgumentException.class, () -> bn.train(x, 0, x, 0, 10, new double[2], three));
+        float[] g = new float[3];
+        assertThrows(IllegalArgumentException.class,
+                () -> bn.backward(x, 0, x, 0, x, 0, 10, three, three, g, g));
+        assertThrows(IllegalArgumentException.class,
+                () -> bn.backward(x, 0, x, 0, x, 0, 10, three, new double[] {0, -1, 0}, g, new float[3]));
+        assertThrows(IllegalArgumentException.class,
+                () -> bn.backwardInference(x, 0, x, 0, x, 0, 10, new float[4], g, Parallelism.sequential()));
+    }
+}

@@ -1,0 +1,514 @@
+package dev.simdnorm;
+
+import dev.simdnorm.prop.Property;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The library attacked as a hostile user would (docs/testing.md, "Reliability"): executors that throw what they may
+ * not, data at the ends of float's range, parameters whose scale overflows, counts that overflow, and tasks that
+ * outlive their call. Each test names the defect it keeps fixed.
+ */
+class ReliabilityTest {
+
+    /** Floats above {@link Parallelism#MIN_PARALLEL_FLOATS}, so that the parallel overloads really spread. */
+    private static final int ROWS = (int) (Parallelism.MIN_PARALLEL_FLOATS / 64) + 4_000;
+    private static final int C = 64;
+
+    // ------------------------------------------------------------------------------------------------ D1
+
+    /** Every parallel entry point, as a call on (x, y) that may throw. */
+    static Stream<String> parallelCalls() {
+        return Stream.of("moments", "momentsNchw", "momentsSegment", "apply", "applyNchw", "applySegment",
+                "inference", "inferenceNchw", "train", "trainNchw", "trainSegment", "backward", "backwardInference");
+    }
+
+    private static void call(String which, float[] x, float[] y, Parallelism p) {
+        BatchNorm bn = BatchNorm.builder(C).build();
+        ChannelAffine map = ChannelAffine.of(filled(C, 2f), filled(C, 1f));
+        int n = 8;
+        int spatial = ROWS / n;
+        switch (which) {
+            case "moments" -> Moments.of(x, 0, ROWS, C, p);
+            case "momentsNchw" -> Moments.of(x, 0, TensorLayout.NCHW, n, C, spatial, p);
+            case "momentsSegment" -> Moments.of(MemorySegment.ofArray(x), ROWS, C, p);
+            case "apply" -> map.apply(x, 0, y, 0, ROWS, p);
+            case "applyNchw" -> map.apply(x, 0, y, 0, TensorLayout.NCHW, n, spatial, p);
+            case "applySegment" -> map.apply(MemorySegment.ofArray(x), MemorySegment.ofArray(y), ROWS, p);
+            case "inference" -> bn.inference(x, 0, y, 0, ROWS, p);
+            case "inferenceNchw" -> bn.inference(x, 0, y, 0, TensorLayout.NCHW, n, spatial, p);
+            case "train" -> bn.train(x, 0, y, 0, ROWS, p);
+            case "trainNchw" -> bn.train(x, 0, y, 0, TensorLayout.NCHW, n, spatial, p);
+            case "trainSegment" -> bn.train(MemorySegment.ofArray(x), MemorySegment.ofArray(y), ROWS, p);
+            case "backward" -> bn.backward(x, 0, x, 0, y, 0, ROWS, Moments.of(x, 0, ROWS, C), p);
+            case "backwardInference" -> bn.backwardInference(x, 0, x, 0, y, 0, ROWS, p);
+            default -> throw new IllegalArgumentException(which);
+        }
+    }
+
+    /**
+     * D1: an executor that starts one task on a slow thread, then throws a checked exception through the back door.
+     * The call must complete the work itself, wait for the task it started, and only then throw; and no task may
+     * write {@code y} after the call has ended.
+     */
+    @ParameterizedTest
+    @MethodSource("parallelCalls")
+    void aCheckedExceptionFromExecuteEndsTheCallOnlyAfterEveryTaskItStarted(String which) throws Exception {
+        float[] x = data(ROWS * C, 1);
+        float[] y = filled(ROWS * C, 42f);
+        List<Thread> helpers = new CopyOnWriteArrayList<>();
+        AtomicInteger uses = new AtomicInteger();
+        Parallelism p = Parallelism.of(r -> {
+            if (uses.getAndIncrement() % 2 == 0) {
+                helpers.add(Thread.ofPlatform().start(() -> {
+                    sleep(20);
+                    r.run();
+                }));
+                return;
+            }
+            sneakyThrow(new java.io.IOException("checked exception from execute"));
+        }, 4);
+        Throwable thrown = null;
+        try {
+            call(which, x, y, p);
+        } catch (Throwable t) {
+            thrown = t;
+        }
+        assertTrue(thrown instanceof java.io.IOException, which + ": the executor's exception, after the work: "
+                + thrown);
+        float[] atReturn = y.clone();
+        for (Thread t : helpers) {
+            t.join();
+        }
+        assertArrayEquals(atReturn, y, which + ": a task wrote y after the call had thrown");
+    }
+
+    /** D1, the other side: with the same executor, the call's work is complete and right when it throws. */
+    @Test
+    void theCallerFinishesTheWorkWhenExecuteThrows() {
+        float[] x = data(ROWS * C, 2);
+        float[] expected = new float[x.length];
+        ChannelAffine map = ChannelAffine.of(filled(C, 2f), filled(C, 1f));
+        map.apply(x, 0, expected, 0, ROWS);
+        float[] y = new float[x.length];
+        Parallelism p = Parallelism.of(r -> sneakyThrow(new java.io.IOException("no")), 2);
+        assertThrows(java.io.IOException.class, () -> map.apply(x, 0, y, 0, ROWS, p));
+        assertArrayEquals(expected, y);
+    }
+
+    /**
+     * Minor (and D1): tasks an executor queues but never runs hold nothing of the call once it has ended, so x and y
+     * can be collected while the queue still holds the tasks.
+     */
+    @Test
+    void queuedTasksLetGoOfTheCallsArrays() throws Exception {
+        ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+        Parallelism p = Parallelism.of(queue::add, 4);
+        WeakReference<float[]> ref = callAndForget(p);
+        assertFalse(queue.isEmpty(), "the executor kept the tasks");
+        for (int i = 0; i < 20 && ref.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertNull(ref.get(), "x is still reachable through the queued tasks");
+        queue.forEach(Runnable::run); // a task run late finds nothing to do
+    }
+
+    private static WeakReference<float[]> callAndForget(Parallelism p) {
+        float[] x = data(ROWS * C, 3);
+        Moments.of(x, 0, ROWS, C, p);
+        return new WeakReference<>(x);
+    }
+
+    /** The hostile executors: each must leave the results exactly those of the sequential call. */
+    static Stream<String> executors() {
+        return Stream.of("rejectsAll", "throwsRuntime", "throwsError", "runsTwice", "neverRuns", "shutDown",
+                "virtualThreads", "inline");
+    }
+
+    @ParameterizedTest
+    @MethodSource("executors")
+    void hostileExecutorsGiveTheSequentialBits(String kind) throws Exception {
+        float[] x = data(ROWS * C, 4);
+        Moments sequential = Moments.of(x, 0, ROWS, C);
+        float[] expected = new float[x.length];
+        BatchNorm reference = BatchNorm.builder(C).build();
+        reference.train(x, 0, expected, 0, ROWS);
+        ExecutorService pool = null;
+        java.util.concurrent.Executor executor = switch (kind) {
+            case "rejectsAll", "throwsRuntime" -> r -> {
+                throw new RejectedExecutionException(kind);
+            };
+            case "throwsError" -> r -> {
+                throw new OutOfMemoryError("unable to create native thread (simulated)");
+            };
+            case "runsTwice" -> r -> {
+                Thread.ofPlatform().start(r);
+                Thread.ofPlatform().start(r);
+            };
+            case "neverRuns" -> r -> { };
+            case "shutDown" -> {
+                pool = Executors.newFixedThreadPool(2);
+                pool.shutdown();
+                yield pool;
+            }
+            case "virtualThreads" -> {
+                pool = Executors.newVirtualThreadPerTaskExecutor();
+                yield pool;
+            }
+            case "inline" -> Runnable::run;
+            default -> throw new IllegalArgumentException(kind);
+        };
+        try {
+            for (int threads : new int[] {1, 2, 3, 8, 64}) {
+                Parallelism p = Parallelism.of(executor, threads);
+                String what = kind + ", " + threads + " threads";
+                if (kind.equals("throwsError") && threads > 1) {
+                    assertThrows(OutOfMemoryError.class, () -> Moments.of(x, 0, ROWS, C, p), what);
+                    continue;
+                }
+                Moments m = Moments.of(x, 0, ROWS, C, p);
+                assertEquals(sequential.toString(), m.toString(), what);
+                for (int c = 0; c < C; c++) {
+                    assertEquals(sequential.meanAsDouble(c), m.meanAsDouble(c), what);
+                    assertEquals(sequential.varianceAsDouble(c), m.varianceAsDouble(c), what);
+                }
+                float[] y = new float[x.length];
+                BatchNorm.builder(C).build().train(x, 0, y, 0, ROWS, p);
+                assertArrayEquals(expected, y, what + ": train");
+            }
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ D2
+
+    /** D2: finite data whose variance is finite in double never give an infinite or NaN variance or mean. */
+    @Test
+    void hugeValuesKeepFiniteMoments() {
+        for (double m : new double[] {2e17, 1e19, 3e36, 3.4e38}) {
+            for (int c : new int[] {1, 3, 64, 1000}) {
+                int rows = c == 1000 ? 600 : 100_000 / c;
+                float[] x = new float[rows * c];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) ((i / c) % 2 == 0 ? m : -m);
+                }
+                Moments mo = Moments.of(x, 0, rows, c);
+                Oracle.Stats exact = Oracle.moments(x, 0, rows, c);
+                for (int ch = 0; ch < c; ch++) {
+                    checkMoments(exact, mo, ch, "±" + m + ", C = " + c + ", channel " + ch);
+                }
+            }
+        }
+    }
+
+    /**
+     * D2, as a property: data of every magnitude from subnormal to near the largest float, any channels and rows,
+     * against a double two-pass oracle, within the algorithm's error bound at every magnitude.
+     */
+    @Test
+    void momentsAreRightAtEveryMagnitude() {
+        Property.check("moments at every magnitude", ch -> {
+            int c = ch.between(1, 70);
+            int rows = ch.between(1, ch.oneIn(4) ? 20_000 : 600);
+            int exponent = ch.between(-149, 126);
+            long seed = ch.seed();
+            return new int[] {c, rows, exponent, (int) seed};
+        }, a -> {
+            int c = a[0];
+            int rows = a[1];
+            float[] x = magnitudeData(rows * c, c, a[2], a[3]);
+            Moments mo = Moments.of(x, 0, rows, c);
+            Oracle.Stats exact = Oracle.moments(x, 0, rows, c);
+            for (int ch = 0; ch < c; ch++) {
+                checkMoments(exact, mo, ch, "2^" + a[2] + ", C = " + c + ", rows " + rows + ", channel " + ch);
+            }
+            Moments nchw = Moments.of(x, 0, TensorLayout.NCHW, 1, c, rows);
+            Oracle.Stats planes = Oracle.planeMoments(x, 0, 1, c, rows);
+            for (int ch = 0; ch < c; ch++) {
+                checkMoments(planes, nchw, ch, "NCHW 2^" + a[2] + ", C = " + c + ", spatial " + rows + ", channel "
+                        + ch);
+            }
+        });
+    }
+
+    /** Values around ±2^exponent per channel: each channel a center of that size and a spread of up to it. */
+    private static float[] magnitudeData(int n, int c, int exponent, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double scale = Math.scalb(1.0, exponent);
+        double[] center = new double[c];
+        double[] spread = new double[c];
+        for (int ch = 0; ch < c; ch++) {
+            center[ch] = r.nextBoolean() ? 0 : r.nextDouble(-1, 1) * scale;
+            spread[ch] = scale * Math.scalb(1.0, -r.nextInt(0, 12));
+        }
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            double v = center[i % c] + spread[i % c] * r.nextDouble(-1, 1);
+            x[i] = (float) Math.max(-Float.MAX_VALUE, Math.min(Float.MAX_VALUE, v));
+        }
+        return x;
+    }
+
+    /**
+     * The moments against the oracle's, within the algorithm's own error bound ({@link Oracle.Stats}: the float block
+     * sums, the pairwise reduction and the double folds), less the slack the oracle allows for underflow: squares that
+     * underflow are now summed again in double, so tiny data keep their relative accuracy too.
+     */
+    private static void checkMoments(Oracle.Stats exact, Moments mo, int ch, String what) {
+        double mean = exact.mean()[ch];
+        double variance = exact.variance(ch);
+        // Where a block is summed again in double, both it and the oracle are two-pass computations in double: each
+        // mean within n·2⁻⁵³ of mean|x| (Higham, 2nd ed., eq. 4.3), each M2 within n·2⁻⁵³ of itself plus the square
+        // of its mean's error, per value.
+        double n = exact.n();
+        double meanError = n * 0x1p-53 * exact.sumAbs()[ch] / n;
+        double meanTolerance = Math.max(exact.meanTolerance(ch) - Float.MIN_VALUE, 2 * meanError);
+        double varianceTolerance = Math.max(exact.varianceTolerance(ch) - 4 * Float.MIN_VALUE,
+                2 * (n * 0x1p-53 * variance + meanError * meanError));
+        assertTrue(Math.abs(mo.meanAsDouble(ch) - mean) <= meanTolerance,
+                what + ": mean " + mo.meanAsDouble(ch) + ", exact " + mean + ", tolerance " + meanTolerance);
+        assertTrue(Math.abs(mo.varianceAsDouble(ch) - variance) <= varianceTolerance,
+                what + ": variance " + mo.varianceAsDouble(ch) + ", exact " + variance + ", tolerance "
+                        + varianceTolerance);
+        // The float accessors: +∞ exactly where the value exceeds the largest float (1 ulp of slack at the edge).
+        float v = mo.variance(ch);
+        if (variance <= Float.MAX_VALUE * (1 - 0x1p-23)) {
+            assertTrue(Float.isFinite(v), what + ": float variance " + v + " for " + variance);
+        } else if (variance >= Float.MAX_VALUE * (1 + 0x1p-23)) {
+            assertEquals(Float.POSITIVE_INFINITY, v, what);
+        }
+        assertTrue(Float.isFinite(mo.mean(ch)), what + ": float mean");
+    }
+
+    /**
+     * D2: training on huge finite data gives finite outputs where the exact ones are finite, within the rounding of
+     * the map ({@code (|x|·s + |μ|·s + |β|)·2⁻²¹}: a centered or, where deviations could overflow, folded map).
+     */
+    @Test
+    void trainingOnHugeValuesGivesFiniteOutputs() {
+        for (double m : new double[] {2e17, 3e36, 3.4e38}) {
+            int c = 2;
+            int rows = 5_000;
+            float[] x = new float[rows * c];
+            SplittableRandom r = new SplittableRandom(5);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (r.nextBoolean() ? m : -m * r.nextDouble(0.5, 1));
+            }
+            BatchNorm bn = BatchNorm.builder(c).build();
+            float[] y = new float[x.length];
+            Moments batch = bn.train(x, 0, y, 0, rows);
+            Oracle.Stats exact = Oracle.moments(x, 0, rows, c);
+            for (int i = 0; i < x.length; i++) {
+                int ch = i % c;
+                double s = 1 / Math.sqrt(exact.variance(ch) + 1e-3f);
+                double expected = (x[i] - exact.mean()[ch]) * s;
+                // The statistics' own errors (the mean's, and the variance's halved by the square root), then the
+                // map's roundings.
+                double bound = exact.meanTolerance(ch) * s
+                        + Math.abs(expected) * exact.varianceTolerance(ch) / exact.variance(ch) / 2
+                        + (Math.abs(x[i]) * s + Math.abs(exact.mean()[ch]) * s) * 0x1p-21;
+                assertTrue(Float.isFinite(y[i]), "±" + m + ": y[" + i + "] = " + y[i]);
+                assertTrue(Math.abs(y[i] - expected) <= bound, "±" + m + ": y[" + i + "] = " + y[i] + ", exact "
+                        + expected);
+            }
+            for (int ch = 0; ch < c; ch++) {
+                assertTrue(Double.isFinite(batch.varianceAsDouble(ch)), "batch variance");
+                assertTrue(Float.isFinite(bn.runningMean()[ch]), "running mean");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ D3, D4
+
+    /** D3: a merged count past Long.MAX_VALUE is an error, never a negative count or variance. */
+    @Test
+    void mergingCountsThatOverflowThrows() {
+        Moments big = Moments.ofSums(Long.MAX_VALUE, new double[] {0}, new double[] {1});
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> big.merge(big));
+        assertTrue(e.getMessage().contains("overflows"), e.getMessage());
+        Moments one = Moments.ofSums(1, new double[] {0}, new double[] {0});
+        assertThrows(ArithmeticException.class, () -> big.merge(one));
+        assertEquals(Long.MAX_VALUE, Moments.ofSums(Long.MAX_VALUE - 1, new double[] {0}, new double[] {1})
+                .merge(one).count());
+    }
+
+    /** D3: "the variance is never negative", as a tested invariant over merges of any moments. */
+    @Test
+    void theVarianceIsNeverNegative() {
+        Property.check("merged variances are never negative", ch -> {
+            int parts = ch.between(1, 6);
+            double[][] p = new double[parts][3];
+            for (int i = 0; i < parts; i++) {
+                p[i][0] = ch.between(1, 1_000_000);
+                p[i][1] = (ch.between(-1_000_000, 1_000_000)) * Math.scalb(1.0, ch.between(-60, 60));
+                p[i][2] = ch.oneIn(3) ? 0 : ch.between(0, 1_000_000) * Math.scalb(1.0, ch.between(-60, 60));
+            }
+            return p;
+        }, p -> {
+            Moments m = Moments.ofSums((long) p[0][0], new double[] {p[0][1]}, new double[] {p[0][2]});
+            for (int i = 1; i < p.length; i++) {
+                m = m.merge(Moments.ofSums((long) p[i][0], new double[] {p[i][1]}, new double[] {p[i][2]}));
+            }
+            assertTrue(m.varianceAsDouble(0) >= 0 && m.variance(0) >= 0, "variance " + m.varianceAsDouble(0));
+        });
+    }
+
+    /** D4: ofSums rejects means and M2 that are not finite, naming the argument. */
+    @Test
+    void ofSumsRejectsNonFiniteMeansAndM2() {
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Moments.ofSums(3, new double[] {0, 1}, new double[] {1, bad}));
+            assertTrue(e.getMessage().startsWith("m2[1]"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> Moments.ofSums(3, new double[] {bad, 1}, new double[] {1, 1}));
+            assertTrue(e.getMessage().startsWith("mean[0]"), e.getMessage());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Moments.ofSums(1, new double[0], new double[0]));
+        assertTrue(e.getMessage().contains("mean.length"), e.getMessage());
+    }
+
+    // ------------------------------------------------------------------------------------------------ D5
+
+    /**
+     * D5: a scale γ/√(σ² + ε) that overflows float is rejected where it is set, naming γ and the variance, and a
+     * layer keeps its state; the issue's own case, γ = 2e37 with variance 0.
+     */
+    @Test
+    void scalesThatOverflowAreRejectedWhereTheyAreSet() {
+        float[] gamma = {2e37f};
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BatchNorm.builder(1).gamma(gamma).runningMean(new float[] {2f})
+                        .runningVariance(new float[] {0f}).build());
+        assertTrue(e.getMessage().contains("gamma[0]") && e.getMessage().contains("overflows"), e.getMessage());
+        BatchNorm bn = BatchNorm.builder(1).build();
+        assertThrows(IllegalArgumentException.class, () -> bn.setGamma(gamma));
+        assertEquals(1f, bn.gamma()[0], "a failed setter changes nothing");
+        e = assertThrows(IllegalArgumentException.class, () -> ChannelAffine.normalizing(new float[] {2f},
+                new float[] {0f}, gamma, new float[] {0f}, 1e-3f));
+        assertTrue(e.getMessage().contains("gamma[0]") && e.getMessage().contains("variance"), e.getMessage());
+        Moments constant = Moments.ofSums(4, new double[] {2}, new double[] {0});
+        assertThrows(IllegalArgumentException.class,
+                () -> ChannelAffine.normalizing(constant, gamma, new float[] {0f}, 1e-3f));
+        // Just inside the bound: accepted, and the outputs are finite where the exact ones are.
+        float largest = (float) (Float.MAX_VALUE * Math.sqrt(1e-3f) * (1 - 0x1p-20));
+        BatchNorm edge = BatchNorm.builder(1).gamma(new float[] {largest}).runningMean(new float[] {2f})
+                .runningVariance(new float[] {0f}).build();
+        float[] y = new float[2];
+        edge.inference(new float[] {2f, 2f + 0x1p-22f}, 0, y, 0, 2);
+        assertEquals(0f, y[0]);
+        assertTrue(Float.isFinite(y[1]), "y = " + y[1]);
+    }
+
+    // ------------------------------------------------------------------------------------------------ D6, minor
+
+    /**
+     * D6, the documented rule: an error from the executor during a training step is rethrown after the step's tasks
+     * ended, and leaves the layer's state (running statistics, steps taken) unchanged; the output may be written.
+     */
+    @Test
+    void anErrorFromTheExecutorLeavesTheLayerUnchanged() {
+        float[] x = data(ROWS * C, 6);
+        float[] y = new float[x.length];
+        BatchNorm bn = BatchNorm.builder(C).build();
+        float[] mean = bn.runningMean();
+        float[] variance = bn.runningVariance();
+        AtomicInteger calls = new AtomicInteger();
+        // The statistics' tasks run; the normalize's first task fails.
+        List<Thread> started = new ArrayList<>();
+        Parallelism p = Parallelism.of(r -> {
+            if (calls.getAndIncrement() >= 1) {
+                throw new OutOfMemoryError("unable to create native thread (simulated)");
+            }
+            Thread t = Thread.ofPlatform().start(r);
+            started.add(t);
+        }, 2);
+        assertThrows(OutOfMemoryError.class, () -> bn.train(x, 0, y, 0, ROWS, p));
+        assertArrayEquals(mean, bn.runningMean());
+        assertArrayEquals(variance, bn.runningVariance());
+        assertEquals(0, bn.batchesTracked());
+    }
+
+    @Test
+    void channelLimitsAreCheckedUpFront() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BatchNorm.builder(Integer.MAX_VALUE));
+        assertTrue(e.getMessage().contains("channels"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Moments.of(new float[4], 0, 1, Integer.MAX_VALUE));
+        assertTrue(e.getMessage().contains("channels"), e.getMessage());
+    }
+
+    /** Off the heap too: a segment call whose executor throws has its work done, and its tasks let go. */
+    @Test
+    void segmentCallsSurviveTheExecutorToo() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment x = arena.allocate((long) ROWS * C * Float.BYTES, 64);
+            float[] values = data(ROWS * C, 7);
+            MemorySegment.copy(values, 0, x, ValueLayout.JAVA_FLOAT, 0, values.length);
+            Moments expected = Moments.of(values, 0, ROWS, C);
+            Parallelism p = Parallelism.of(r -> sneakyThrow(new java.io.IOException("no")), 2);
+            assertThrows(java.io.IOException.class, () -> Moments.of(x, ROWS, C, p));
+            Moments m = Moments.of(x, ROWS, C, Parallelism.of(r -> { }, 2));
+            assertEquals(expected.toString(), m.toString());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private static float[] data(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (r.nextGaussian() * 2 + (i % C) * 0.1);
+        }
+        return x;
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        Arrays.fill(a, v);
+        return a;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> void sneakyThrow(Throwable t) throws T {
+        throw (T) t;
+    }
+}

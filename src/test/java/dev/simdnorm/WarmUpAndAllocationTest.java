@@ -1,0 +1,96 @@
+package dev.simdnorm;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * After the warm-up every operation runs the chosen kernels, and what users call in a loop allocates nothing: no
+ * boxed vector, no per-call layout, no per-call partials. Allocation is counted per thread by the JVM
+ * ({@code ThreadMXBean.getThreadAllocatedBytes}), over calls made after the JIT has compiled them.
+ */
+class WarmUpAndAllocationTest {
+
+    /** Far below one object per call (16 bytes × the calls measured), above the JVM's own noise. */
+    private static final long SLACK_BYTES = 1024;
+    private static final int CALLS = 500;
+
+    @Test
+    void theWarmUpEndsWithEveryOperationOnTheChosenKernels() {
+        assertTrue(KernelSelection.warmUp(Duration.ofSeconds(120)), "the warm-up did not end in 120 s");
+        assertTrue(KernelSelection.warm());
+        String chosen = KernelSelection.active().name();
+        assertEquals(chosen, dev.simdnorm.internal.KernelProvider.normalizing().name());
+        assertEquals(chosen, dev.simdnorm.internal.KernelProvider.statistics().name());
+        assertEquals(chosen, dev.simdnorm.internal.KernelProvider.gradients().name());
+    }
+
+    @Test
+    void loopsOfPublicCallsAllocateNothing() {
+        // Where the warm-up is off, the vector code is not known to be compiled: interpreted, it boxes every vector.
+        assumeTrue(!"off".equals(System.getProperty("simdnorm.warmup")), "no warm-up: compilation not known");
+        assertTrue(KernelSelection.warmUp(Duration.ofSeconds(120)));
+        int c = 64;
+        int rows = 1000;
+        float[] x = new float[rows * c];
+        float[] dy = new float[rows * c];
+        SplittableRandom r = new SplittableRandom(9);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (r.nextGaussian() + i % c);
+            dy[i] = (float) r.nextGaussian();
+        }
+        float[] y = new float[x.length];
+        BatchNorm bn = BatchNorm.builder(c).activation(Activation.RELU).build();
+        ChannelAffine map = bn.inferenceMap();
+        double[] mean = new double[c];
+        double[] variance = new double[c];
+        float[] dGamma = new float[c];
+        float[] dBeta = new float[c];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment xs = arena.allocate((long) x.length * Float.BYTES, 64);
+            MemorySegment ys = arena.allocate((long) x.length * Float.BYTES, 64);
+            assertAllocatesNothing("inference", () -> bn.inference(x, 0, y, 0, rows));
+            assertAllocatesNothing("inference in place", () -> bn.inference(y, 0, y, 0, rows));
+            assertAllocatesNothing("inference NCHW",
+                    () -> bn.inference(x, 0, y, 0, TensorLayout.NCHW, 10, rows / 10));
+            assertAllocatesNothing("inference off-heap", () -> bn.inference(xs, ys, rows));
+            assertAllocatesNothing("apply", () -> map.apply(x, 0, y, 0, rows));
+            assertAllocatesNothing("train into arrays", () -> bn.train(x, 0, y, 0, rows, mean, variance));
+            assertAllocatesNothing("backward into arrays",
+                    () -> bn.backward(x, 0, dy, 0, y, 0, rows, mean, variance, dGamma, dBeta));
+            assertAllocatesNothing("frozen backward into arrays", () -> bn.backwardInference(x, 0, dy, 0, y, 0, rows,
+                    dGamma, dBeta, Parallelism.sequential()));
+        }
+        // Moments.of allocates its result: the object and two arrays of C doubles, nothing that grows with rows.
+        long perCall = allocatedPerCall(() -> Moments.of(x, 0, rows, c));
+        assertTrue(perCall <= 3 * 16 + 2 * (16 + 8L * c) + 64, "Moments.of allocates " + perCall + " B per call");
+    }
+
+    private static void assertAllocatesNothing(String what, Runnable call) {
+        long perCall = allocatedPerCall(call);
+        assertTrue(perCall == 0, what + " allocates about " + perCall + " B per call");
+    }
+
+    /** Bytes allocated per call over {@link #CALLS} calls after 5,000 to compile them; 0 within the slack. */
+    private static long allocatedPerCall(Runnable call) {
+        com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        for (int i = 0; i < 5_000; i++) {
+            call.run();
+        }
+        long id = Thread.currentThread().threadId();
+        long before = bean.getThreadAllocatedBytes(id);
+        for (int i = 0; i < CALLS; i++) {
+            call.run();
+        }
+        long bytes = bean.getThreadAllocatedBytes(id) - before;
+        return bytes <= SLACK_BYTES ? 0 : bytes / CALLS;
+    }
+}
