@@ -8,7 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A batch-normalization layer over float tensors, NHWC by default or NCHW where a {@link TensorLayout} says so, with
- * TensorFlow 1 semantics by default and the other frameworks' selectable by {@link Builder#convention}.
+ * TensorFlow 1 semantics by default and the other frameworks' selectable by {@link BatchNormBuilder#convention}.
  *
  * <ul>
  *   <li><b>Training</b> ({@link #train}): the batch moments over N, H and W, with the biased (÷n) variance as
@@ -73,7 +73,7 @@ public final class BatchNorm {
     /** Whether an inference found the map stale while the lock was held: the holder then refreshes it. */
     private volatile boolean inferenceWaiting;
 
-    private BatchNorm(Builder b) {
+    BatchNorm(BatchNormBuilder b) {
         this.channels = b.channels;
         this.convention = b.convention;
         this.epsilon = Float.isNaN(b.epsilon) ? b.convention.defaultEpsilon() : b.epsilon;
@@ -98,8 +98,8 @@ public final class BatchNorm {
      * @return a builder with the TensorFlow 1 defaults
      * @throws IllegalArgumentException if {@code channels ≤ 0} or above 2²⁸
      */
-    public static Builder builder(int channels) {
-        return new Builder(Check.channels(channels));
+    public static BatchNormBuilder builder(int channels) {
+        return new BatchNormBuilder(Check.channels(channels));
     }
 
     private float[] filled(float value) {
@@ -208,53 +208,43 @@ public final class BatchNorm {
     }
 
     /**
-     * One training step on a tensor of {@code n} images of C channels and {@code spatial} = H·W positions, laid out
-     * as {@code layout} says, with the batch moments over N, H and W; {@code y} has the layout of {@code x}.
+     * One training step on a tensor of the given shape, NHWC or NCHW, with the batch moments over N, H and W;
+     * {@code y} has the shape of {@code x}.
      *
      * @param x       input batch
      * @param xOffset index of the first input float
-     * @param y       output, in the same layout
+     * @param y       output, in the same shape
      * @param yOffset index of the first output float
-     * @param layout  how the tensors lie in {@code x} and {@code y}
-     * @param n       N, at least 1
-     * @param spatial H·W, at least 1
+     * @param shape   N, C and H·W, and the layout; N and H·W at least 1, C the layer's
      * @return the batch moments
      */
-    public Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
-        return train(x, xOffset, y, yOffset, layout, n, spatial, Parallelism.sequential());
+    public Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape) {
+        return train(x, xOffset, y, yOffset, shape, Parallelism.sequential());
     }
 
     /**
-     * {@link #train(float[], int, float[], int, TensorLayout, int, int)} spread over threads; the same bits.
+     * {@link #train(float[], int, float[], int, TensorShape)} spread over threads; the same bits.
      *
      * @param x           input batch
      * @param xOffset     index of the first input float
-     * @param y           output, in the same layout
+     * @param y           output, in the same shape
      * @param yOffset     index of the first output float
-     * @param layout      how the tensors lie in {@code x} and {@code y}
-     * @param n           N, at least 1
-     * @param spatial     H·W, at least 1
+     * @param shape       N, C and H·W, and the layout; N and H·W at least 1, C the layer's
      * @param parallelism where to run the work
      * @return the batch moments
      */
-    public Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial,
-                         Parallelism parallelism) {
-        int floats = Check.tensorInOut(x, xOffset, y, yOffset, layout, n, channels, spatial);
-        Check.positiveForStatistics(n, "n");
-        Check.positiveForStatistics(spatial, "spatial");
-        checkTrainingRows((long) n * spatial);
+    public Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, Parallelism parallelism) {
+        int floats = Check.tensorInOut(x, xOffset, y, yOffset, shape, channels);
+        Check.positiveForStatistics(shape);
+        checkTrainingRows(shape.valuesPerChannel());
         Check.notNull(parallelism, "parallelism");
-        long count = (long) n * spatial;
+        long count = shape.valuesPerChannel();
         lock.lock();
         try {
             TrainingState t = trainingState();
-            if (layout == TensorLayout.NHWC) {
-                Engine.moments(x, xOffset, n * spatial, channels, parallelism, t.mean, t.m2);
-            } else {
-                Engine.momentsNchw(x, xOffset, n, channels, spatial, parallelism, t.mean, t.m2);
-            }
-            ChannelAffine.apply(t.map(count, gamma, beta, epsilon, true), relu, x, xOffset, y, yOffset, layout, n,
-                    spatial, floats, parallelism);
+            Engine.moments(x, xOffset, shape, parallelism, t.mean, t.m2);
+            Engine.normalize(x, xOffset, y, yOffset, shape, floats, t.map(count, gamma, beta, epsilon, true), relu,
+                    parallelism);
             commit(t, count);
             return t.moments(count);
         } finally {
@@ -376,39 +366,32 @@ public final class BatchNorm {
     }
 
     /**
-     * Normalizes a tensor of {@code n} images of C channels and {@code spatial} = H·W positions, laid out as
-     * {@code layout} says, with the running statistics. Lock-free, allocation-free.
+     * Normalizes a tensor of the given shape, NHWC or NCHW, with the running statistics. Lock-free, allocation-free.
      *
      * @param x       input
      * @param xOffset index of the first input float
-     * @param y       output, in the same layout
+     * @param y       output, in the same shape
      * @param yOffset index of the first output float
-     * @param layout  how the tensors lie in {@code x} and {@code y}
-     * @param n       N, ≥ 0
-     * @param spatial H·W, ≥ 0
+     * @param shape   N, C and H·W, and the layout; C the layer's
      */
-    public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
-        inference(x, xOffset, y, yOffset, layout, n, spatial, Parallelism.sequential());
+    public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape) {
+        inference(x, xOffset, y, yOffset, shape, Parallelism.sequential());
     }
 
     /**
-     * {@link #inference(float[], int, float[], int, TensorLayout, int, int)} spread over threads; the same bits.
+     * {@link #inference(float[], int, float[], int, TensorShape)} spread over threads; the same bits.
      *
      * @param x           input
      * @param xOffset     index of the first input float
-     * @param y           output, in the same layout
+     * @param y           output, in the same shape
      * @param yOffset     index of the first output float
-     * @param layout      how the tensors lie in {@code x} and {@code y}
-     * @param n           N, ≥ 0
-     * @param spatial     H·W, ≥ 0
+     * @param shape       N, C and H·W, and the layout; C the layer's
      * @param parallelism where to run the work
      */
-    public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial,
-                          Parallelism parallelism) {
-        int floats = Check.tensorInOut(x, xOffset, y, yOffset, layout, n, channels, spatial);
+    public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, Parallelism parallelism) {
+        int floats = Check.tensorInOut(x, xOffset, y, yOffset, shape, channels);
         Check.notNull(parallelism, "parallelism");
-        ChannelAffine.apply(currentMap().params(), relu, x, xOffset, y, yOffset, layout, n, spatial, floats,
-                parallelism);
+        Engine.normalize(x, xOffset, y, yOffset, shape, floats, currentMap().params(), relu, parallelism);
     }
 
     /**
@@ -533,7 +516,7 @@ public final class BatchNorm {
      * Returns the momentum in the convention's own meaning (for {@link Convention#TENSORFLOW} the decay, the weight
      * of the old running value; for {@link Convention#PYTORCH} the weight of the new batch).
      *
-     * @return the momentum, or NaN under {@link Builder#cumulativeAverage() cumulative averaging}
+     * @return the momentum, or NaN under {@link BatchNormBuilder#cumulativeAverage() cumulative averaging}
      */
     public float momentum() {
         return momentum;
@@ -699,20 +682,98 @@ public final class BatchNorm {
     }
 
     /**
-     * γ, β and the running statistics read under one lock, so that they belong to one state: the getters one by one
-     * could each see a different training step. Copies.
+     * Returns γ, β, the running statistics and the step count as one consistent state, read under the layer's lock:
+     * the getters one by one could each see a different training step. For saving a layer, or folding it.
+     *
+     * @return a snapshot; its arrays are copies
      */
-    Parameters parameters() {
+    public Parameters parameters() {
         lock.lock();
         try {
-            return new Parameters(runningMean.clone(), runningVariance.clone(), gamma.clone(), beta.clone());
+            return new Parameters(gamma, beta, runningMean, runningVariance, batchesTracked);
         } finally {
             lock.unlock();
         }
     }
 
-    /** One consistent state of the per-channel parameters, see {@link #parameters()}. */
-    record Parameters(float[] mean, float[] variance, float[] gamma, float[] beta) {
+    /**
+     * One consistent state of a layer's parameters ({@link #parameters()}). Immutable: the arrays are copied in and out.
+     *
+     * @param gamma           γ, one per channel
+     * @param beta            β, one per channel
+     * @param runningMean     the running mean, one per channel
+     * @param runningVariance the running (population) variance, one per channel
+     * @param batchesTracked  training steps taken (PyTorch's {@code num_batches_tracked})
+     */
+    public record Parameters(float[] gamma, float[] beta, float[] runningMean, float[] runningVariance,
+                             long batchesTracked) {
+
+        /** Copies the arrays. */
+        public Parameters {
+            gamma = gamma.clone();
+            beta = beta.clone();
+            runningMean = runningMean.clone();
+            runningVariance = runningVariance.clone();
+        }
+
+        /**
+         * Returns a copy of γ.
+         *
+         * @return γ
+         */
+        @Override
+        public float[] gamma() {
+            return gamma.clone();
+        }
+
+        /**
+         * Returns a copy of β.
+         *
+         * @return β
+         */
+        @Override
+        public float[] beta() {
+            return beta.clone();
+        }
+
+        /**
+         * Returns a copy of the running mean.
+         *
+         * @return the running mean
+         */
+        @Override
+        public float[] runningMean() {
+            return runningMean.clone();
+        }
+
+        /**
+         * Returns a copy of the running variance.
+         *
+         * @return the running variance
+         */
+        @Override
+        public float[] runningVariance() {
+            return runningVariance.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Parameters p && batchesTracked == p.batchesTracked && Arrays.equals(gamma, p.gamma)
+                    && Arrays.equals(beta, p.beta) && Arrays.equals(runningMean, p.runningMean)
+                    && Arrays.equals(runningVariance, p.runningVariance);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(gamma) * 31 + Arrays.hashCode(runningMean) + Long.hashCode(batchesTracked);
+        }
+
+        @Override
+        public String toString() {
+            return "Parameters[gamma=" + Arrays.toString(gamma) + ", beta=" + Arrays.toString(beta)
+                    + ", runningMean=" + Arrays.toString(runningMean) + ", runningVariance="
+                    + Arrays.toString(runningVariance) + ", batchesTracked=" + batchesTracked + "]";
+        }
     }
 
     @Override
@@ -955,153 +1016,5 @@ public final class BatchNorm {
         Check.noPartialOverlap(x, "x", xOffset, dx, "dx", dxOffset, rows * channels);
         Check.noPartialOverlap(dy, "dy", dyOffset, dx, "dx", dxOffset, rows * channels);
         Check.notNull(parallelism, "parallelism");
-    }
-
-    // ---------------------------------------------------------------------------------------------- builder
-
-    /**
-     * Builds a {@link BatchNorm}. Each setter checks its argument at once and names it in the exception. A builder is
-     * not thread-safe.
-     */
-    public static final class Builder {
-        private final int channels;
-        private Convention convention = Convention.TENSORFLOW;
-        /** NaN until set: then the convention's default applies. */
-        private float epsilon = Float.NaN;
-        private float momentum = Float.NaN;
-        private boolean cumulativeAverage;
-        private Activation activation = Activation.NONE;
-        private float[] gamma;
-        private float[] beta;
-        private float[] runningMean;
-        private float[] runningVariance;
-
-        private Builder(int channels) {
-            this.channels = channels;
-        }
-
-        /**
-         * Sets the framework convention: the meaning of {@link #momentum}, the running update and the defaults of ε
-         * and momentum (those not set explicitly). See {@link Convention}.
-         *
-         * @param convention the convention (default {@link Convention#TENSORFLOW})
-         * @return this builder
-         */
-        public Builder convention(Convention convention) {
-            this.convention = Check.notNull(convention, "convention");
-            return this;
-        }
-
-        /**
-         * Sets ε, added to the variance inside the square root.
-         *
-         * @param epsilon ε, finite and &gt; 0 (default: the convention's, 0.001 for TensorFlow)
-         * @return this builder
-         */
-        public Builder epsilon(float epsilon) {
-            this.epsilon = Check.epsilon(epsilon);
-            return this;
-        }
-
-        /**
-         * Sets the momentum of the running statistics, in the convention's own meaning: the decay (weight of the old
-         * value) for TensorFlow, Keras and ONNX; the weight of the new batch for PyTorch and TF fused's
-         * {@code exponential_avg_factor}.
-         *
-         * @param momentum in [0, 1] (default: the convention's, 0.99 for TensorFlow)
-         * @return this builder
-         */
-        public Builder momentum(float momentum) {
-            this.momentum = Check.momentum(momentum);
-            return this;
-        }
-
-        /**
-         * Makes the running statistics PyTorch's cumulative average ({@code momentum=None}): the k-th training step
-         * weighs its batch 1/k, so after k steps they are the mean of the k batches' statistics. Only with
-         * {@link Convention#PYTORCH}, and not with {@link #momentum}.
-         *
-         * @return this builder
-         */
-        public Builder cumulativeAverage() {
-            this.cumulativeAverage = true;
-            return this;
-        }
-
-        /**
-         * Sets the activation fused into the output.
-         *
-         * @param activation fused into the output (default {@link Activation#NONE})
-         * @return this builder
-         */
-        public Builder activation(Activation activation) {
-            this.activation = Check.notNull(activation, "activation");
-            return this;
-        }
-
-        /**
-         * Sets the scale γ. With ε, |γ|/√ε must be a finite float (checked by {@link #build}): the scale a constant
-         * channel gets in training.
-         *
-         * @param gamma per-channel scale γ, finite, length C (default 1); copied
-         * @return this builder
-         */
-        public Builder gamma(float[] gamma) {
-            this.gamma = Check.finite(Check.copyOfLength(gamma, "gamma", channels), "gamma");
-            return this;
-        }
-
-        /**
-         * Sets the offset β.
-         *
-         * @param beta per-channel offset β, finite, length C (default 0); copied
-         * @return this builder
-         */
-        public Builder beta(float[] beta) {
-            this.beta = Check.finite(Check.copyOfLength(beta, "beta", channels), "beta");
-            return this;
-        }
-
-        /**
-         * Sets the initial running mean.
-         *
-         * @param runningMean initial running mean, finite, length C (default 0); copied
-         * @return this builder
-         */
-        public Builder runningMean(float[] runningMean) {
-            this.runningMean = Check.finite(Check.copyOfLength(runningMean, "runningMean", channels), "runningMean");
-            return this;
-        }
-
-        /**
-         * Sets the initial running variance.
-         *
-         * @param runningVariance initial running variance, finite and ≥ 0, length C (default 1); copied
-         * @return this builder
-         */
-        public Builder runningVariance(float[] runningVariance) {
-            this.runningVariance = Check.nonNegativeFinite(
-                    Check.copyOfLength(runningVariance, "runningVariance", channels), "runningVariance");
-            return this;
-        }
-
-        /**
-         * Returns a new layer; the builder may be reused.
-         *
-         * @return a new layer
-         * @throws IllegalStateException    if {@link #cumulativeAverage()} was asked for with a convention other than
-         *                                  {@link Convention#PYTORCH}, or together with {@link #momentum}
-         * @throws IllegalArgumentException if |γ|/√ε overflows float
-         */
-        public BatchNorm build() {
-            if (cumulativeAverage && convention != Convention.PYTORCH) {
-                throw new IllegalStateException("cumulativeAverage() is PyTorch's momentum=None: it needs "
-                        + "convention(Convention.PYTORCH), got " + convention);
-            }
-            if (cumulativeAverage && !Float.isNaN(momentum)) {
-                throw new IllegalStateException("cumulativeAverage() replaces momentum: set one of them, not both");
-            }
-            return new BatchNorm(this);
-        }
     }
 }

@@ -279,60 +279,34 @@ public final class ChannelAffine {
     }
 
     /**
-     * Applies the map to a tensor of {@code n} images of {@link #channels()} channels and {@code spatial} = H·W
-     * positions, laid out as {@code layout} says; each element gets the same arithmetic in either layout, so the
-     * result is bit for bit the transpose of the other layout's. {@code x} and {@code y} may be the same array at the
-     * same offset (in place); a partial overlap is rejected. Allocates nothing.
+     * Applies the map to a tensor of the given shape, NHWC or NCHW; each element gets the same arithmetic in either
+     * layout, so the result is bit for bit the transpose of the other layout's. Allocates nothing.
      *
      * @param x       input
      * @param xOffset index of the first input float
-     * @param y       output, in the same layout
+     * @param y       output, in the same shape
      * @param yOffset index of the first output float
-     * @param layout  how the tensors lie in {@code x} and {@code y}
-     * @param n       N, ≥ 0
-     * @param spatial H·W, ≥ 0
-     * @throws NullPointerException      if an array or {@code layout} is null
-     * @throws IndexOutOfBoundsException if the n·channels·spatial floats do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative or x and y partially overlap
+     * @param shape   N, C and H·W, and the layout; C the map's
      */
-    public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
-        apply(x, xOffset, y, yOffset, layout, n, spatial, Parallelism.sequential());
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape) {
+        apply(x, xOffset, y, yOffset, shape, Parallelism.sequential());
     }
 
     /**
-     * {@link #apply(float[], int, float[], int, TensorLayout, int, int)}, spread over threads (NCHW in groups of whole
-     * images); the same bits for every parallelism, as each element is computed alone.
+     * {@link #apply(float[], int, float[], int, TensorShape)} spread over threads (NCHW in groups of whole images);
+     * the same bits for every parallelism.
      *
      * @param x           input
      * @param xOffset     index of the first input float
-     * @param y           output, in the same layout; may be {@code x} at the same offset
+     * @param y           output, in the same shape
      * @param yOffset     index of the first output float
-     * @param layout      how the tensors lie in {@code x} and {@code y}
-     * @param n           N, ≥ 0
-     * @param spatial     H·W, ≥ 0
+     * @param shape       N, C and H·W, and the layout; C the map's
      * @param parallelism where to run the work
-     * @throws NullPointerException      if an array, {@code layout} or {@code parallelism} is null
-     * @throws IndexOutOfBoundsException if the n·C·spatial floats do not fit in {@code x} or {@code y}
-     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative or x and y partially overlap
      */
-    public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial,
-                      Parallelism parallelism) {
-        int floats = Check.tensorInOut(x, xOffset, y, yOffset, layout, n, params.channels(), spatial);
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, Parallelism parallelism) {
+        int floats = Check.tensorInOut(x, xOffset, y, yOffset, shape, params.channels());
         Check.notNull(parallelism, "parallelism");
-        apply(params, relu(), x, xOffset, y, yOffset, layout, n, spatial, floats, parallelism);
-    }
-
-    /** A checked NHWC or NCHW tensor of {@code floats} floats through the map {@code params}. */
-    static void apply(AffineParams params, boolean relu, float[] x, int xOffset, float[] y, int yOffset,
-                      TensorLayout layout, int n, int spatial, int floats, Parallelism parallelism) {
-        if (floats == 0) {
-            return; // (n·channels may not fit in an int when spatial is 0)
-        }
-        if (layout == TensorLayout.NHWC) {
-            Engine.normalize(x, xOffset, y, yOffset, n * spatial, params, relu, parallelism);
-        } else {
-            Engine.normalizeNchw(x, xOffset, y, yOffset, n, spatial, params, relu, parallelism);
-        }
+        Engine.normalize(x, xOffset, y, yOffset, shape, floats, params, relu(), parallelism);
     }
 
     /**

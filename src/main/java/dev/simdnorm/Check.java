@@ -42,18 +42,30 @@ final class Check {
     }
 
     /**
-     * x and y of {@code n·channels·spatial} floats each, laid out as {@code layout}: in range, and the same range or
-     * disjoint.
+     * x and y holding a tensor of {@code shape}, whose channels must be {@code channels}: in range, and the same range
+     * or disjoint.
      *
      * @return the floats of each
      */
-    static int tensorInOut(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int channels,
-                           int spatial) {
-        layout(layout);
-        int floats = tensorRange(x, "x", xOffset, n, channels, spatial);
-        tensorRange(y, "y", yOffset, n, channels, spatial);
+    static int tensorInOut(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, int channels) {
+        int floats = tensorRange(x, "x", xOffset, shape, channels);
+        tensorRange(y, "y", yOffset, shape, channels);
         noPartialOverlap(x, xOffset, y, yOffset, floats);
         return floats;
+    }
+
+    /**
+     * {@code array} holding a tensor of {@code shape} from {@code offset}, whose channels must be {@code channels}.
+     *
+     * @return the floats of the tensor
+     */
+    static int tensorRange(float[] array, String name, int offset, TensorShape shape, int channels) {
+        notNull(shape, "shape");
+        if (shape.channels() != channels) {
+            throw new IllegalArgumentException("shape " + shape + " has " + shape.channels() + " channels, expected "
+                    + channels);
+        }
+        return tensorRange(array, name, offset, shape.n(), channels, shape.spatial());
     }
 
     /** Segments x and y of {@code rows} NHWC rows each: usable, y writable, the same bytes or disjoint. */
@@ -287,6 +299,12 @@ final class Check {
 
     static TensorLayout layout(TensorLayout layout) {
         return notNull(layout, "layout");
+    }
+
+    /** Statistics need at least one value per channel: n ≥ 1 and spatial ≥ 1. */
+    static void positiveForStatistics(TensorShape shape) {
+        positiveForStatistics(shape.n(), "n");
+        positiveForStatistics(shape.spatial(), "spatial");
     }
 
     /**

@@ -6,7 +6,7 @@ package dev.simdnorm;
  * framework's bit for bit given the same batch statistics.
  *
  * <p>Every convention normalizes a training batch with its biased (÷n) variance and inference with the running
- * statistics; they differ only in the running update and the defaults. {@link BatchNorm.Builder#momentum} takes the
+ * statistics; they differ only in the running update and the defaults. {@link BatchNormBuilder#momentum} takes the
  * framework's own parameter with its own meaning, so a number copied from a model's configuration means the same
  * thing here; {@link #convertMomentum} converts it between conventions.
  *
@@ -54,7 +54,7 @@ public enum Convention {
     /**
      * PyTorch {@code BatchNorm2d}: momentum m is the weight of the new batch, the running variance is updated with
      * the unbiased variance, ε 1e-5. A training batch of one value per channel is an error, as in PyTorch. With
-     * {@link BatchNorm.Builder#cumulativeAverage()} (PyTorch's {@code momentum=None}) the factor of the k-th batch is
+     * {@link BatchNormBuilder#cumulativeAverage()} (PyTorch's {@code momentum=None}) the factor of the k-th batch is
      * 1/k. Update in float, as its CPU kernel: {@code fl(fl(m·B) + fl((1−m)·R))} for the mean and
      * {@code fl(fma(m, σ̂², fl((1−m)·R)))} for the variance, with m cast to float and 1−m a float subtraction.
      */

@@ -64,6 +64,16 @@ final class Engine {
         }
     }
 
+    /** The mean and M2 of a tensor of {@code shape}, NHWC (as rows) or NCHW (by planes). */
+    static void moments(float[] x, int offset, TensorShape shape, Parallelism parallelism, double[] mean,
+                        double[] m2) {
+        if (shape.layout() == TensorLayout.NHWC) {
+            moments(x, offset, shape.n() * shape.spatial(), shape.channels(), parallelism, mean, m2);
+        } else {
+            momentsNchw(x, offset, shape.n(), shape.channels(), shape.spatial(), parallelism, mean, m2);
+        }
+    }
+
     /**
      * The mean and M2 of an NCHW tensor: in groups of whole channels (about a slice of data each), whose moments do
      * not depend on one another, so any grouping gives the same bits.
@@ -175,6 +185,19 @@ final class Engine {
             int at = s * rowsPerSlice * channels;
             kernel.normalize(x, xOffset + at, y, yOffset + at, Slices.rows(rows, rowsPerSlice, s), params, relu);
         });
+    }
+
+    /** The map over a tensor of {@code shape} and {@code floats} floats, NHWC (as rows) or NCHW (by planes). */
+    static void normalize(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, int floats,
+                          AffineParams params, boolean relu, Parallelism parallelism) {
+        if (floats == 0) {
+            return; // (n·channels may not fit in an int when spatial is 0)
+        }
+        if (shape.layout() == TensorLayout.NHWC) {
+            normalize(x, xOffset, y, yOffset, shape.n() * shape.spatial(), params, relu, parallelism);
+        } else {
+            normalizeNchw(x, xOffset, y, yOffset, shape.n(), shape.spatial(), params, relu, parallelism);
+        }
     }
 
     /** The map over an NCHW tensor, in groups of whole images (about a slice of data each) when spread. */

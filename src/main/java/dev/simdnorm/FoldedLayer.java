@@ -36,7 +36,7 @@ public final class FoldedLayer {
      *
      * @param bn      the BatchNorm that follows the layer; its channels are the layer's outputs
      * @param weights the layer's weights, row-major in {@code layout}, finite
-     * @param shape   the weights' dimensions in {@code layout} order: 4 for OIHW and HWIO, 2 for OUT_IN and IN_OUT,
+     * @param shape   the weights' dimensions in {@code layout} order: 4 for OIHW, HWIO and OHWI, 2 for OUT_IN and IN_OUT,
      *                each ≥ 1, the out dimension equal to {@code bn.channels()}, the product equal to
      *                {@code weights.length}
      * @param layout  the order of the dimensions
@@ -59,11 +59,15 @@ public final class FoldedLayer {
                 : Check.finite(Check.copyOfLength(bias, "bias", channels), "bias");
 
         BatchNorm.Parameters p = bn.parameters();
+        float[] gamma = p.gamma();
+        float[] beta = p.beta();
+        float[] mean = p.runningMean();
+        float[] variance = p.runningVariance();
         double[] scale = new double[channels];
         float[] foldedBias = new float[channels];
         for (int o = 0; o < channels; o++) {
-            scale[o] = ChannelAffine.scaleInDouble(p.gamma()[o], p.variance()[o], bn.epsilon());
-            foldedBias[o] = rounded(((double) b[o] - p.mean()[o]) * scale[o] + p.beta()[o], "bias", o);
+            scale[o] = ChannelAffine.scaleInDouble(gamma[o], variance[o], bn.epsilon());
+            foldedBias[o] = rounded(((double) b[o] - mean[o]) * scale[o] + beta[o], "bias", o);
         }
         float[] folded = new float[weights.length];
         if (layout.outAxis() == 0) {
@@ -135,5 +139,10 @@ public final class FoldedLayer {
      */
     public float[] bias() {
         return bias.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "FoldedLayer[outputs=" + bias.length + ", weights=" + weights.length + "]";
     }
 }

@@ -137,59 +137,42 @@ public final class Moments {
     }
 
     /**
-     * Computes the moments of a tensor of {@code n} images of {@code channels} channels and {@code spatial} = H·W
-     * positions, laid out as {@code layout} says, over N, H and W. For NCHW each channel's planes are summed along
-     * memory (docs/numerics.md); the accuracy is that of the NHWC path.
+     * Computes the moments of a tensor of the given shape, NHWC or NCHW, over N, H and W. For NCHW each channel's planes
+     * are summed along memory (docs/numerics.md); the accuracy is that of the NHWC path.
      *
-     * @param x        the tensor
-     * @param offset   index of the first float
-     * @param layout   how the tensor lies in {@code x}
-     * @param n        N, at least 1
-     * @param channels C, at least 1
-     * @param spatial  H·W, at least 1
-     * @return the per-channel moments over the n·spatial values of each channel
-     * @throws NullPointerException      if {@code x} or {@code layout} is null
-     * @throws IllegalArgumentException  if {@code n}, {@code channels} or {@code spatial} is not positive
-     * @throws IndexOutOfBoundsException if the n·channels·spatial floats do not fit in {@code x} from {@code offset}
+     * @param x      the tensor
+     * @param offset index of the first float
+     * @param shape  N, C and H·W, and the layout; N and H·W at least 1
+     * @return the per-channel moments over the N·H·W values of each channel
+     * @throws NullPointerException      if {@code x} or {@code shape} is null
+     * @throws IllegalArgumentException  if N or H·W is not positive
+     * @throws IndexOutOfBoundsException if the N·C·H·W floats do not fit in {@code x} from {@code offset}
      */
-    public static Moments of(float[] x, int offset, TensorLayout layout, int n, int channels, int spatial) {
-        return of(x, offset, layout, n, channels, spatial, Parallelism.sequential());
+    public static Moments of(float[] x, int offset, TensorShape shape) {
+        return of(x, offset, shape, Parallelism.sequential());
     }
 
     /**
-     * {@link #of(float[], int, TensorLayout, int, int, int)}, spread over threads; the same bits for every
-     * parallelism. NHWC is cut into slices of rows as {@link #of(float[], int, int, int, Parallelism)}; NCHW into
-     * groups of whole channels (about 1 MiB of data each), whose moments do not depend on one another.
+     * {@link #of(float[], int, TensorShape)}, spread over threads; the same bits for every parallelism. NHWC is cut
+     * into slices of rows as {@link #of(float[], int, int, int, Parallelism)}; NCHW into groups of whole channels
+     * (about 1 MiB of data each), whose moments do not depend on one another.
      *
      * @param x           the tensor
      * @param offset      index of the first float
-     * @param layout      how the tensor lies in {@code x}
-     * @param n           N, at least 1
-     * @param channels    C, at least 1
-     * @param spatial     H·W, at least 1
+     * @param shape       N, C and H·W, and the layout; N and H·W at least 1
      * @param parallelism where to run the work
-     * @return the per-channel moments over the n·spatial values of each channel
-     * @throws NullPointerException      if {@code x}, {@code layout} or {@code parallelism} is null
-     * @throws IllegalArgumentException  if {@code n}, {@code channels} or {@code spatial} is not positive
-     * @throws IndexOutOfBoundsException if the n·channels·spatial floats do not fit in {@code x} from {@code offset}
+     * @return the per-channel moments over the N·H·W values of each channel
      */
-    public static Moments of(float[] x, int offset, TensorLayout layout, int n, int channels, int spatial,
-                             Parallelism parallelism) {
+    public static Moments of(float[] x, int offset, TensorShape shape, Parallelism parallelism) {
         Check.notNull(x, "x");
-        Check.layout(layout);
-        Check.channels(channels);
-        Check.tensorRange(x, "x", offset, n, channels, spatial);
-        Check.positiveForStatistics(n, "n");
-        Check.positiveForStatistics(spatial, "spatial");
+        Check.notNull(shape, "shape");
+        Check.tensorRange(x, "x", offset, shape, shape.channels());
+        Check.positiveForStatistics(shape);
         Check.notNull(parallelism, "parallelism");
-        double[] mean = new double[channels];
-        double[] m2 = new double[channels];
-        if (layout == TensorLayout.NHWC) {
-            Engine.moments(x, offset, n * spatial, channels, parallelism, mean, m2); // the same slices, the same bits
-        } else {
-            Engine.momentsNchw(x, offset, n, channels, spatial, parallelism, mean, m2);
-        }
-        return new Moments((long) n * spatial, mean, m2);
+        double[] mean = new double[shape.channels()];
+        double[] m2 = new double[shape.channels()];
+        Engine.moments(x, offset, shape, parallelism, mean, m2);
+        return new Moments(shape.valuesPerChannel(), mean, m2);
     }
 
     /**

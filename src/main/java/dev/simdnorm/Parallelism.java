@@ -14,8 +14,8 @@ import java.util.function.IntConsumer;
  * <p><b>Determinism.</b> Results never depend on the thread count. A tensor is cut into fixed slices of rows (about
  * 1 MiB each, whatever the threads), each slice's partial moments are computed alone and the partials are merged in a
  * fixed balanced tree; the sequential methods compute exactly that too. So every thread count, 1 included, and the
- * sequential methods give the same bits. Below {@link #MIN_PARALLEL_FLOATS} floats a call stays on the calling thread:
- * handing work to another thread costs more than it saves there (measured, see the README).
+ * sequential methods give the same bits. Below 2²⁰ floats (4 MiB) a call stays on the calling thread: handing work to
+ * another thread costs more than it saves there (docs/performance.md).
  *
  * <p>The calling thread always works too, and takes every slice no other thread has started, so a call completes even
  * if the executor is saturated, slow to start tasks, rejects them, or throws anything when asked to run one. An
@@ -27,10 +27,10 @@ import java.util.function.IntConsumer;
 public final class Parallelism {
 
     /**
-     * Floats below which a call runs on the calling thread alone: measured on 2 cores (README, "Threads"). The
-     * system property {@code simdnorm.parallel.minFloats} overrides it, for measuring; results never depend on it.
+     * Floats below which a call runs on the calling thread alone (docs/performance.md, "Threads"). The system
+     * property {@code simdnorm.parallel.minFloats} overrides it, for measuring; results never depend on it.
      */
-    public static final long MIN_PARALLEL_FLOATS = Long.getLong("simdnorm.parallel.minFloats", 1L << 20);
+    static final long MIN_PARALLEL_FLOATS = Long.getLong("simdnorm.parallel.minFloats", 1L << 20);
 
     private static final Parallelism SEQUENTIAL = new Parallelism(Runnable::run, 1);
 

@@ -50,9 +50,12 @@ class BadInputTest {
         fails(IllegalArgumentException.class, "channels", () -> ChannelAffine.of(new float[0], new float[0]));
         fails(IllegalArgumentException.class, "shift.length", () -> ChannelAffine.of(one, two));
         fails(IllegalArgumentException.class, "scale[0]", () -> ChannelAffine.of(new float[] {Float.NaN}, one));
-        fails(IllegalArgumentException.class, "variance.length", () -> ChannelAffine.normalizing(one, two, one, one, 1e-3f));
-        fails(IllegalArgumentException.class, "gamma.length", () -> ChannelAffine.normalizing(one, one, two, one, 1e-3f));
-        fails(IllegalArgumentException.class, "beta.length", () -> ChannelAffine.normalizing(one, one, one, two, 1e-3f));
+        fails(IllegalArgumentException.class, "variance.length",
+                () -> ChannelAffine.normalizing(one, two, one, one, 1e-3f));
+        fails(IllegalArgumentException.class, "gamma.length",
+                () -> ChannelAffine.normalizing(one, one, two, one, 1e-3f));
+        fails(IllegalArgumentException.class, "beta.length",
+                () -> ChannelAffine.normalizing(one, one, one, two, 1e-3f));
         fails(IllegalArgumentException.class, "variance[0]",
                 () -> ChannelAffine.normalizing(one, new float[] {-1f}, one, one, 1e-3f));
         fails(IllegalArgumentException.class, "mean[0]",
@@ -81,7 +84,7 @@ class BadInputTest {
     void builderRejectsBadArguments() {
         fails(IllegalArgumentException.class, "channels", () -> BatchNorm.builder(0));
         fails(IllegalArgumentException.class, "channels", () -> BatchNorm.builder(-1));
-        BatchNorm.Builder b = BatchNorm.builder(2);
+        BatchNormBuilder b = BatchNorm.builder(2);
         for (float eps : new float[] {0f, -1f, Float.NaN, Float.POSITIVE_INFINITY}) {
             fails(IllegalArgumentException.class, "epsilon", () -> b.epsilon(eps));
         }

@@ -18,8 +18,8 @@ class BatchNormPropertyTest {
     record TrainCase(Convention convention, boolean cumulative, int channels, float[] gamma, float[] beta,
                      float momentum, float epsilon, boolean relu, List<TensorCase> steps, TensorCase inference) {
 
-        BatchNorm.Builder builder() {
-            BatchNorm.Builder b = BatchNorm.builder(channels).convention(convention).gamma(gamma).beta(beta)
+        BatchNormBuilder builder() {
+            BatchNormBuilder b = BatchNorm.builder(channels).convention(convention).gamma(gamma).beta(beta)
                     .epsilon(epsilon).activation(relu ? Activation.RELU : Activation.NONE);
             return cumulative ? b.cumulativeAverage() : b.momentum(momentum);
         }

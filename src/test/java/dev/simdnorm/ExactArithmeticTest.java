@@ -68,14 +68,14 @@ class ExactArithmeticTest {
         Moments moments(float[] x, int firstImage, int images) {
             int offset = firstImage * channels * spatial;
             return layout == TensorLayout.NHWC ? Moments.of(x, offset, images, channels)
-                    : Moments.of(x, offset, layout, images, channels, spatial);
+                    : Moments.of(x, offset, new TensorShape(layout, images, channels, spatial));
         }
 
         void train(BatchNorm bn, float[] x, float[] y) {
             if (layout == TensorLayout.NHWC) {
                 bn.train(x, 0, y, 0, n);
             } else {
-                bn.train(x, 0, y, 0, layout, n, spatial);
+                bn.train(x, 0, y, 0, new TensorShape(layout, n, channels, spatial));
             }
         }
     }

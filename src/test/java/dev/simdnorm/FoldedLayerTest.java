@@ -35,6 +35,7 @@ class FoldedLayerTest {
             return switch (layout) {
                 case OIHW -> new int[] {out, in, kh, kw};
                 case HWIO -> new int[] {kh, kw, in, out};
+                case OHWI -> new int[] {out, kh, kw, in};
                 case OUT_IN -> new int[] {out, in};
                 case IN_OUT -> new int[] {in, out};
             };
@@ -45,6 +46,7 @@ class FoldedLayerTest {
             return switch (layout) {
                 case OIHW -> ((o * in + i) * kh + a) * kw + b;
                 case HWIO -> ((a * kw + b) * in + i) * out + o;
+                case OHWI -> ((o * kh + a) * kw + b) * in + i;
                 case OUT_IN -> o * in + i;
                 case IN_OUT -> i * out + o;
             };
@@ -83,7 +85,7 @@ class FoldedLayerTest {
 
     static final Gen<FoldCase> CASES = ch -> {
         WeightLayout layout = ch.oneOf(WeightLayout.values());
-        boolean conv = layout == WeightLayout.OIHW || layout == WeightLayout.HWIO;
+        boolean conv = layout == WeightLayout.OIHW || layout == WeightLayout.HWIO || layout == WeightLayout.OHWI;
         int n = ch.between(1, 2);
         int h = ch.between(1, 6);
         int w = ch.between(1, 6);

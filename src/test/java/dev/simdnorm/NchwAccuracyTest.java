@@ -20,7 +20,7 @@ class NchwAccuracyTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) (1e4 + r.nextGaussian());
         }
-        Moments m = Moments.of(x, 0, TensorLayout.NCHW, n, channels, spatial);
+        Moments m = Moments.of(x, 0, TensorShape.nchw(n, channels, spatial));
         Oracle.Stats exact = Oracle.planeMoments(x, 0, n, channels, spatial);
         for (int c = 0; c < channels; c++) {
             double rel = Math.abs(m.variance(c) - exact.variance(c)) / exact.variance(c);

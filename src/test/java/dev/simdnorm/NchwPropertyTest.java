@@ -26,7 +26,7 @@ class NchwPropertyTest {
     void momentsMatchDoubleTwoPassOracle() {
         Property.check("NCHW moments within error bounds of a double two-pass computation", PlaneCase.gen(200_000),
                 t -> {
-                    Moments m = Moments.of(t.x(), t.offset(), TensorLayout.NCHW, t.n(), t.channels(), t.spatial());
+                    Moments m = Moments.of(t.x(), t.offset(), TensorShape.nchw(t.n(), t.channels(), t.spatial()));
                     assertEquals((long) t.n() * t.spatial(), m.count());
                     assertEquals(t.channels(), m.channels());
                     MomentsPropertyTest.assertMatches(oracle(t), m);
@@ -42,9 +42,8 @@ class NchwPropertyTest {
         Property.check("NCHW moments equal NHWC moments of the transpose within both bounds", PlaneCase.gen(100_000),
                 t -> {
                     TensorCase h = t.nhwc();
-                    Moments planes = Moments.of(t.x(), t.offset(), TensorLayout.NCHW, t.n(), t.channels(),
-                            t.spatial());
-                    Moments rows = Moments.of(h.x(), h.offset(), TensorLayout.NHWC, t.n(), t.channels(), t.spatial());
+                    Moments planes = Moments.of(t.x(), t.offset(), TensorShape.nchw(t.n(), t.channels(), t.spatial()));
+                    Moments rows = Moments.of(h.x(), h.offset(), TensorShape.nhwc(t.n(), t.spatial(), t.channels()));
                     Moments direct = Moments.of(h.x(), h.offset(), h.rows(), h.channels());
                     Oracle.Stats a = oracle(t);
                     Oracle.Stats b = Oracle.moments(h.x(), h.offset(), h.rows(), h.channels());
@@ -108,12 +107,12 @@ class NchwPropertyTest {
                 a -> {
                     PlaneCase t = a.t();
                     float[] y = NormalizePropertyTest.poisoned(a.yOffset() + t.length() + a.yPad());
-                    a.map().apply(t.x(), t.offset(), y, a.yOffset(), TensorLayout.NCHW, t.n(), t.spatial());
+                    a.map().apply(t.x(), t.offset(), y, a.yOffset(), TensorShape.nchw(t.n(), t.channels(), t.spatial()));
                     float[] expected = nhwcNormalized(a.map(), t);
                     assertSameBits(expected, y, a.yOffset(), "out of place");
                     NormalizePropertyTest.assertUntouchedOutside(y, a.yOffset(), t.length());
                     float[] inPlace = t.x().clone();
-                    a.map().apply(inPlace, t.offset(), inPlace, t.offset(), TensorLayout.NCHW, t.n(), t.spatial());
+                    a.map().apply(inPlace, t.offset(), inPlace, t.offset(), TensorShape.nchw(t.n(), t.channels(), t.spatial()));
                     assertSameBits(expected, inPlace, t.offset(), "in place");
                 });
     }
@@ -173,7 +172,7 @@ class NchwPropertyTest {
                 float[] mean = bn.runningMean();
                 float[] variance = bn.runningVariance();
                 float[] y = NormalizePropertyTest.poisoned(t.x().length);
-                Moments batch = bn.train(t.x(), t.offset(), y, t.offset(), TensorLayout.NCHW, t.n(), t.spatial());
+                Moments batch = bn.train(t.x(), t.offset(), y, t.offset(), TensorShape.nchw(t.n(), t.channels(), t.spatial()));
                 MomentsPropertyTest.assertMatches(oracle(t), batch);
                 ChannelAffine map = ChannelAffine.normalizing(batch, k.gamma(), k.beta(), epsilon)
                         .withActivation(activation);
@@ -186,7 +185,7 @@ class NchwPropertyTest {
             }
             PlaneCase t = k.inference();
             float[] y = NormalizePropertyTest.poisoned(t.x().length);
-            bn.inference(t.x(), t.offset(), y, t.offset(), TensorLayout.NCHW, t.n(), t.spatial());
+            bn.inference(t.x(), t.offset(), y, t.offset(), TensorShape.nchw(t.n(), t.channels(), t.spatial()));
             TensorCase h = t.nhwc();
             float[] expected = new float[h.length()];
             bn.inference(h.x(), h.offset(), expected, 0, h.rows());

@@ -56,7 +56,7 @@ class ParallelismTest {
                         assertSameBits(reference, Moments.of(t.x(), t.offset(), t.rows(), t.channels(), p), p);
                     }
                     // The NHWC overload that names the layout cuts the same slices: the same bits.
-                    Moments byLayout = Moments.of(t.x(), t.offset(), TensorLayout.NHWC, t.rows(), t.channels(), 1);
+                    Moments byLayout = Moments.of(t.x(), t.offset(), TensorShape.nhwc(t.rows(), 1, t.channels()));
                     for (int c = 0; c < t.channels(); c++) {
                         assertEquals(Double.doubleToLongBits(reference.varianceAsDouble(c)),
                                 Double.doubleToLongBits(byLayout.varianceAsDouble(c)), "NHWC by layout, " + c);
@@ -124,22 +124,20 @@ class ParallelismTest {
                     int c = t.channels();
                     BatchNorm sequential = BatchNorm.builder(c).build();
                     float[] expected = new float[t.x().length];
-                    Moments batch = sequential.train(t.x(), t.offset(), expected, t.offset(), TensorLayout.NCHW,
-                            t.n(), t.spatial());
+                    Moments batch = sequential.train(t.x(), t.offset(), expected, t.offset(), TensorShape.nchw(t.n(), t.channels(), t.spatial()));
                     float[] expectedInference = new float[t.x().length];
-                    sequential.inference(t.x(), t.offset(), expectedInference, t.offset(), TensorLayout.NCHW, t.n(),
-                            t.spatial());
+                    sequential.inference(t.x(), t.offset(), expectedInference, t.offset(), TensorShape.nchw(t.n(), t.channels(), t.spatial()));
                     for (Parallelism p : parallelisms()) {
                         BatchNorm bn = BatchNorm.builder(c).build();
                         float[] y = new float[t.x().length];
-                        Moments m = bn.train(t.x(), t.offset(), y, t.offset(), TensorLayout.NCHW, t.n(), t.spatial(),
+                        Moments m = bn.train(t.x(), t.offset(), y, t.offset(), TensorShape.nchw(t.n(), t.channels(), t.spatial()),
                                 p);
                         assertSameBits(batch, m, p);
                         int length = t.n() * c * t.spatial();
                         assertArrayEquals(bits(expected, t.offset(), length), bits(y, t.offset(), length),
                                 p + ": training y");
                         assertArrayEquals(sequential.runningVariance(), bn.runningVariance(), p + ": running");
-                        bn.inference(t.x(), t.offset(), y, t.offset(), TensorLayout.NCHW, t.n(), t.spatial(), p);
+                        bn.inference(t.x(), t.offset(), y, t.offset(), TensorShape.nchw(t.n(), t.channels(), t.spatial()), p);
                         assertArrayEquals(bits(expectedInference, t.offset(), length), bits(y, t.offset(), length),
                                 p + ": inference");
                     }

@@ -54,15 +54,15 @@ class ReliabilityTest {
         int spatial = ROWS / n;
         switch (which) {
             case "moments" -> Moments.of(x, 0, ROWS, C, p);
-            case "momentsNchw" -> Moments.of(x, 0, TensorLayout.NCHW, n, C, spatial, p);
+            case "momentsNchw" -> Moments.of(x, 0, TensorShape.nchw(n, C, spatial), p);
             case "momentsSegment" -> Moments.of(MemorySegment.ofArray(x), ROWS, C, p);
             case "apply" -> map.apply(x, 0, y, 0, ROWS, p);
-            case "applyNchw" -> map.apply(x, 0, y, 0, TensorLayout.NCHW, n, spatial, p);
+            case "applyNchw" -> map.apply(x, 0, y, 0, TensorShape.nchw(n, C, spatial), p);
             case "applySegment" -> map.apply(MemorySegment.ofArray(x), MemorySegment.ofArray(y), ROWS, p);
             case "inference" -> bn.inference(x, 0, y, 0, ROWS, p);
-            case "inferenceNchw" -> bn.inference(x, 0, y, 0, TensorLayout.NCHW, n, spatial, p);
+            case "inferenceNchw" -> bn.inference(x, 0, y, 0, TensorShape.nchw(n, C, spatial), p);
             case "train" -> bn.train(x, 0, y, 0, ROWS, p);
-            case "trainNchw" -> bn.train(x, 0, y, 0, TensorLayout.NCHW, n, spatial, p);
+            case "trainNchw" -> bn.train(x, 0, y, 0, TensorShape.nchw(n, C, spatial), p);
             case "trainSegment" -> bn.train(MemorySegment.ofArray(x), MemorySegment.ofArray(y), ROWS, p);
             case "backward" -> bn.backward(x, 0, x, 0, y, 0, ROWS, Moments.of(x, 0, ROWS, C), p);
             case "backwardInference" -> bn.backwardInference(x, 0, x, 0, y, 0, ROWS, p);
@@ -250,7 +250,7 @@ class ReliabilityTest {
             for (int ch = 0; ch < c; ch++) {
                 checkMoments(exact, mo, ch, "2^" + a[2] + ", C = " + c + ", rows " + rows + ", channel " + ch);
             }
-            Moments nchw = Moments.of(x, 0, TensorLayout.NCHW, 1, c, rows);
+            Moments nchw = Moments.of(x, 0, TensorShape.nchw(1, c, rows));
             Oracle.Stats planes = Oracle.planeMoments(x, 0, 1, c, rows);
             for (int ch = 0; ch < c; ch++) {
                 checkMoments(planes, nchw, ch, "NCHW 2^" + a[2] + ", C = " + c + ", spatial " + rows + ", channel "

@@ -17,23 +17,27 @@ class TensorLayoutArgumentsTest {
     @EnumSource(TensorLayout.class)
     void momentsRejectBadShapes(TensorLayout layout) {
         float[] x = new float[12];
-        fails(NullPointerException.class, "x", () -> Moments.of(null, 0, layout, 1, 1, 1));
-        fails(NullPointerException.class, "layout", () -> Moments.of(x, 0, null, 1, 1, 1));
-        fails(IllegalArgumentException.class, "channels", () -> Moments.of(x, 0, layout, 1, 0, 1));
-        fails(IllegalArgumentException.class, "n must", () -> Moments.of(x, 0, layout, 0, 3, 1));
-        fails(IllegalArgumentException.class, "n must", () -> Moments.of(x, 0, layout, -1, 3, 1));
-        fails(IllegalArgumentException.class, "spatial must", () -> Moments.of(x, 0, layout, 1, 3, 0));
-        fails(IllegalArgumentException.class, "spatial must", () -> Moments.of(x, 0, layout, 1, 3, -2));
-        fails(IndexOutOfBoundsException.class, "xOffset", () -> Moments.of(x, -1, layout, 1, 3, 1));
-        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 1, layout, 2, 3, 2));
+        fails(NullPointerException.class, "x", () -> Moments.of(null, 0, new TensorShape(layout, 1, 1, 1)));
+        fails(NullPointerException.class, "layout", () -> Moments.of(x, 0, new TensorShape(null, 1, 1, 1)));
+        fails(IllegalArgumentException.class, "channels", () -> Moments.of(x, 0, new TensorShape(layout, 1, 0, 1)));
+        fails(IllegalArgumentException.class, "n must", () -> Moments.of(x, 0, new TensorShape(layout, 0, 3, 1)));
+        fails(IllegalArgumentException.class, "n must", () -> Moments.of(x, 0, new TensorShape(layout, -1, 3, 1)));
+        fails(IllegalArgumentException.class, "spatial must", () -> Moments.of(x, 0, new TensorShape(layout, 1, 3, 0)));
+        fails(IllegalArgumentException.class, "spatial must",
+                () -> Moments.of(x, 0, new TensorShape(layout, 1, 3, -2)));
+        fails(IndexOutOfBoundsException.class, "xOffset", () -> Moments.of(x, -1, new TensorShape(layout, 1, 3, 1)));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 1, new TensorShape(layout, 2, 3, 2)));
         // n·channels·spatial overflows int, and long: out of range, never wrapped into range.
-        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, layout, 65536, 65536, 65536));
-        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, layout, MAX, 1 << 28, MAX));
+        fails(IndexOutOfBoundsException.class, "x.length",
+                () -> Moments.of(x, 0, new TensorShape(layout, 65536, 65536, 65536)));
+        fails(IndexOutOfBoundsException.class, "x.length",
+                () -> Moments.of(x, 0, new TensorShape(layout, MAX, 1 << 28, MAX)));
         // Past 2^28 channels the per-channel arrays could not be laid out: rejected before anything else.
-        fails(IllegalArgumentException.class, "channels", () -> Moments.of(x, 0, layout, MAX, MAX, MAX));
-        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, layout, 2, 1, MAX));
-        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, MAX, layout, 1, 1, 1));
-        Moments.of(x, 0, layout, 2, 3, 2); // exactly fills x
+        fails(IllegalArgumentException.class, "channels",
+                () -> Moments.of(x, 0, new TensorShape(layout, MAX, MAX, MAX)));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, new TensorShape(layout, 2, 1, MAX)));
+        fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, MAX, new TensorShape(layout, 1, 1, 1)));
+        Moments.of(x, 0, new TensorShape(layout, 2, 3, 2)); // exactly fills x
     }
 
     @ParameterizedTest
@@ -42,20 +46,25 @@ class TensorLayoutArgumentsTest {
         ChannelAffine map = ChannelAffine.of(new float[] {1, 2}, new float[] {3, 4});
         float[] x = new float[8];
         float[] y = new float[8];
-        fails(NullPointerException.class, "layout", () -> map.apply(x, 0, y, 0, null, 1, 1));
-        fails(NullPointerException.class, "x", () -> map.apply(null, 0, y, 0, layout, 1, 1));
-        fails(NullPointerException.class, "y", () -> map.apply(x, 0, null, 0, layout, 1, 1));
-        fails(IllegalArgumentException.class, "n must", () -> map.apply(x, 0, y, 0, layout, -1, 1));
-        fails(IllegalArgumentException.class, "spatial must", () -> map.apply(x, 0, y, 0, layout, 1, -1));
-        fails(IndexOutOfBoundsException.class, "yOffset", () -> map.apply(x, 0, y, -1, layout, 1, 1));
-        fails(IndexOutOfBoundsException.class, "x.length", () -> map.apply(x, 1, y, 0, layout, 2, 2));
-        fails(IndexOutOfBoundsException.class, "y.length", () -> map.apply(x, 0, y, 2, layout, 2, 2));
-        fails(IndexOutOfBoundsException.class, "x.length", () -> map.apply(x, 0, y, 0, layout, MAX, MAX));
-        fails(IllegalArgumentException.class, "overlap", () -> map.apply(x, 0, x, 2, layout, 1, 3));
+        fails(NullPointerException.class, "layout", () -> map.apply(x, 0, y, 0, new TensorShape(null, 1, 2, 1)));
+        fails(NullPointerException.class, "x", () -> map.apply(null, 0, y, 0, new TensorShape(layout, 1, 2, 1)));
+        fails(NullPointerException.class, "y", () -> map.apply(x, 0, null, 0, new TensorShape(layout, 1, 2, 1)));
+        fails(IllegalArgumentException.class, "n must", () -> map.apply(x, 0, y, 0, new TensorShape(layout, -1, 2, 1)));
+        fails(IllegalArgumentException.class, "spatial must",
+                () -> map.apply(x, 0, y, 0, new TensorShape(layout, 1, 2, -1)));
+        fails(IndexOutOfBoundsException.class, "yOffset",
+                () -> map.apply(x, 0, y, -1, new TensorShape(layout, 1, 2, 1)));
+        fails(IndexOutOfBoundsException.class, "x.length",
+                () -> map.apply(x, 1, y, 0, new TensorShape(layout, 2, 2, 2)));
+        fails(IndexOutOfBoundsException.class, "y.length",
+                () -> map.apply(x, 0, y, 2, new TensorShape(layout, 2, 2, 2)));
+        fails(IndexOutOfBoundsException.class, "x.length",
+                () -> map.apply(x, 0, y, 0, new TensorShape(layout, MAX, 2, MAX)));
+        fails(IllegalArgumentException.class, "overlap", () -> map.apply(x, 0, x, 2, new TensorShape(layout, 1, 2, 3)));
         // Empty tensors are valid no-ops, even where n·channels alone would not fit in an int.
-        map.apply(x, 0, y, 0, layout, 0, 5);
-        map.apply(x, 0, y, 0, layout, MAX, 0);
-        map.apply(x, 8, y, 8, layout, 3, 0);
+        map.apply(x, 0, y, 0, new TensorShape(layout, 0, 2, 5));
+        map.apply(x, 0, y, 0, new TensorShape(layout, MAX, 2, 0));
+        map.apply(x, 8, y, 8, new TensorShape(layout, 3, 2, 0));
         assertArrayEquals(new float[8], y, "an empty tensor wrote y");
     }
 
@@ -68,24 +77,30 @@ class TensorLayoutArgumentsTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = i * 0.37f - 4f;
         }
-        bn.train(x, 0, new float[30], 0, layout, 2, 5);
+        bn.train(x, 0, new float[30], 0, new TensorShape(layout, 2, 3, 5));
         float[] rm = bn.runningMean();
         float[] rv = bn.runningVariance();
         float[] y = new float[30];
         Arrays.fill(y, 7f);
         float[] yBefore = y.clone();
 
-        fails(NullPointerException.class, "layout", () -> bn.train(x, 0, y, 0, null, 2, 5));
-        fails(NullPointerException.class, "layout", () -> bn.inference(x, 0, y, 0, null, 2, 5));
-        fails(NullPointerException.class, "y", () -> bn.train(x, 0, null, 0, layout, 2, 5));
-        fails(IndexOutOfBoundsException.class, "y.length", () -> bn.train(x, 0, y, 3, layout, 2, 5));
-        fails(IndexOutOfBoundsException.class, "x.length", () -> bn.train(x, 1, y, 0, layout, 2, 5));
-        fails(IndexOutOfBoundsException.class, "x.length", () -> bn.train(x, 0, y, 0, layout, MAX, MAX));
-        fails(IllegalArgumentException.class, "n must", () -> bn.train(x, 0, y, 0, layout, 0, 5));
-        fails(IllegalArgumentException.class, "spatial must", () -> bn.train(x, 0, y, 0, layout, 2, 0));
-        fails(IllegalArgumentException.class, "overlap", () -> bn.train(x, 0, x, 3, layout, 1, 5));
-        fails(IndexOutOfBoundsException.class, "x.length", () -> bn.inference(x, 0, y, 0, layout, 2, 6));
-        fails(IllegalArgumentException.class, "n must", () -> bn.inference(x, 0, y, 0, layout, -1, 5));
+        fails(NullPointerException.class, "layout", () -> bn.train(x, 0, y, 0, new TensorShape(null, 2, 3, 5)));
+        fails(NullPointerException.class, "layout", () -> bn.inference(x, 0, y, 0, new TensorShape(null, 2, 3, 5)));
+        fails(NullPointerException.class, "y", () -> bn.train(x, 0, null, 0, new TensorShape(layout, 2, 3, 5)));
+        fails(IndexOutOfBoundsException.class, "y.length",
+                () -> bn.train(x, 0, y, 3, new TensorShape(layout, 2, 3, 5)));
+        fails(IndexOutOfBoundsException.class, "x.length",
+                () -> bn.train(x, 1, y, 0, new TensorShape(layout, 2, 3, 5)));
+        fails(IndexOutOfBoundsException.class, "x.length",
+                () -> bn.train(x, 0, y, 0, new TensorShape(layout, MAX, 3, MAX)));
+        fails(IllegalArgumentException.class, "n must", () -> bn.train(x, 0, y, 0, new TensorShape(layout, 0, 3, 5)));
+        fails(IllegalArgumentException.class, "spatial must",
+                () -> bn.train(x, 0, y, 0, new TensorShape(layout, 2, 3, 0)));
+        fails(IllegalArgumentException.class, "overlap", () -> bn.train(x, 0, x, 3, new TensorShape(layout, 1, 3, 5)));
+        fails(IndexOutOfBoundsException.class, "x.length",
+                () -> bn.inference(x, 0, y, 0, new TensorShape(layout, 2, 3, 6)));
+        fails(IllegalArgumentException.class, "n must",
+                () -> bn.inference(x, 0, y, 0, new TensorShape(layout, -1, 3, 5)));
 
         assertArrayEquals(rm, bn.runningMean(), "running mean changed by a failed call");
         assertArrayEquals(rv, bn.runningVariance(), "running variance changed by a failed call");

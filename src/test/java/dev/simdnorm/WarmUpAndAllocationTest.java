@@ -59,8 +59,8 @@ class WarmUpAndAllocationTest {
             MemorySegment ys = arena.allocate((long) x.length * Float.BYTES, 64);
             assertAllocatesNothing("inference", () -> bn.inference(x, 0, y, 0, rows));
             assertAllocatesNothing("inference in place", () -> bn.inference(y, 0, y, 0, rows));
-            assertAllocatesNothing("inference NCHW",
-                    () -> bn.inference(x, 0, y, 0, TensorLayout.NCHW, 10, rows / 10));
+            TensorShape nchw = TensorShape.nchw(10, c, rows / 10); // held, as a layer of a model would
+            assertAllocatesNothing("inference NCHW", () -> bn.inference(x, 0, y, 0, nchw));
             assertAllocatesNothing("inference off-heap", () -> bn.inference(xs, ys, rows));
             assertAllocatesNothing("apply", () -> map.apply(x, 0, y, 0, rows));
             assertAllocatesNothing("train into arrays", () -> bn.train(x, 0, y, 0, rows, mean, variance));

@@ -6,7 +6,7 @@ package dev.simdnorm.internal;
  * tensor in the {@link LanePeriod} the vector kernel uses, one position at a time, so the two agree bit for bit.
  *
  * <p>The fused ReLU and the ReLU mask of the backward pass are computed on the bits, without a branch: on data of
- * mixed sign a branch mispredicts about every other element (it made inference with ReLU 8× slower than without).
+ * mixed sign a branch mispredicts about every other element (docs/design-log.md).
  */
 public final class ScalarKernel implements Kernel {
 

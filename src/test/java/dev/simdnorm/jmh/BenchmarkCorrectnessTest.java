@@ -2,6 +2,7 @@ package dev.simdnorm.jmh;
 
 import dev.simdnorm.Moments;
 import dev.simdnorm.TensorLayout;
+import dev.simdnorm.TensorShape;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -50,7 +51,7 @@ class BenchmarkCorrectnessTest {
                         assertEquals(expected, y[i], what + " normalize, element " + i);
                     }
                     double[] m2 = b.statistics().clone();
-                    Moments api = nchw ? Moments.of(b.x, 0, TensorLayout.NCHW, b.n, b.channels, b.spatial)
+                    Moments api = nchw ? Moments.of(b.x, 0, TensorShape.nchw(b.n, b.channels, b.spatial))
                             : Moments.of(b.x, 0, b.rows, b.channels);
                     for (int c = 0; c < b.channels; c++) {
                         // One slice, so the public API runs the same kernel over the same data: the same bits.
@@ -81,7 +82,7 @@ class BenchmarkCorrectnessTest {
                 assertArrayEquals(y, b.apply(), what + " apply");
                 float[] before = b.inPlace.clone();
                 assertArrayEquals(before, b.inferenceInPlace(), what + ": the in-place map is the identity");
-                Moments expected = nchw ? Moments.of(b.x, 0, TensorLayout.NCHW, b.n, b.channels, b.spatial)
+                Moments expected = nchw ? Moments.of(b.x, 0, TensorShape.nchw(b.n, b.channels, b.spatial))
                         : Moments.of(b.x, 0, b.rows, b.channels);
                 assertEquals(expected.toString(), b.moments().toString(), what + " moments");
                 assertEquals(expected.toString(), b.train().toString(), what + " train");

@@ -5,6 +5,7 @@ import dev.simdnorm.ChannelAffine;
 import dev.simdnorm.KernelSelection;
 import dev.simdnorm.Moments;
 import dev.simdnorm.TensorLayout;
+import dev.simdnorm.TensorShape;
 
 import java.time.Duration;
 
@@ -22,12 +23,15 @@ abstract class Api extends Workload {
     /** The in-place buffer: x's values, normalized into themselves by {@link #identity}. */
     float[] inPlace;
     TensorLayout tensorLayout;
+    /** The tensor's shape, held as an engine holds one per layer. */
+    TensorShape tensorShape;
     double[] batchMean;
     double[] batchVariance;
 
     void initApi(Shape shape, String layout) {
         init(null, shape, layout);
         tensorLayout = TensorLayout.valueOf(layout);
+        tensorShape = new TensorShape(tensorLayout, n, channels, spatial);
         float[] mean = new float[channels];
         float[] variance = new float[channels];
         for (int c = 0; c < channels; c++) {
@@ -64,7 +68,7 @@ abstract class Api extends Workload {
         if (tensorLayout == TensorLayout.NHWC) {
             layer.inference(x, 0, y, 0, rows);
         } else {
-            layer.inference(x, 0, y, 0, tensorLayout, n, spatial);
+            layer.inference(x, 0, y, 0, tensorShape);
         }
         return y;
     }
@@ -73,14 +77,14 @@ abstract class Api extends Workload {
         if (tensorLayout == TensorLayout.NHWC) {
             identity.inference(inPlace, 0, inPlace, 0, rows);
         } else {
-            identity.inference(inPlace, 0, inPlace, 0, tensorLayout, n, spatial);
+            identity.inference(inPlace, 0, inPlace, 0, tensorShape);
         }
         return inPlace;
     }
 
     Moments train() {
         return tensorLayout == TensorLayout.NHWC ? layer.train(x, 0, y, 0, rows)
-                : layer.train(x, 0, y, 0, tensorLayout, n, spatial);
+                : layer.train(x, 0, y, 0, tensorShape);
     }
 
     /** The allocation-free training step: batch statistics into the caller's arrays (NHWC only). */
@@ -91,14 +95,14 @@ abstract class Api extends Workload {
 
     Moments moments() {
         return tensorLayout == TensorLayout.NHWC ? Moments.of(x, 0, rows, channels)
-                : Moments.of(x, 0, tensorLayout, n, channels, spatial);
+                : Moments.of(x, 0, tensorShape);
     }
 
     float[] apply() {
         if (tensorLayout == TensorLayout.NHWC) {
             map.apply(x, 0, y, 0, rows);
         } else {
-            map.apply(x, 0, y, 0, tensorLayout, n, spatial);
+            map.apply(x, 0, y, 0, tensorShape);
         }
         return y;
     }

@@ -1,7 +1,5 @@
 package dev.simdnorm.jmh;
 
-import dev.simdnorm.BatchNorm;
-import dev.simdnorm.Moments;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -17,9 +15,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The ceiling for {@link BackwardBenchmark}'s shapes, reading x and dy ({@code readTwo}), and the backward pass
- * through the public API ({@code BatchNorm.backward}, the kernel this JVM selected: argument checks, the forward map
- * rebuilt from the batch moments, both passes).
+ * The ceiling for the backward passes' shapes ({@link ApiBackwardBenchmark}, {@link BackwardBenchmark}): reading x
+ * and dy ({@code readTwo}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -32,26 +29,15 @@ public class BackwardCeilingBenchmark extends Workload {
     @Param({"1x14x14x256", "8x28x28x256", "32x56x56x64", "64x32x32x3"})
     public String shape;
 
-    BatchNorm layer;
-    Moments batch;
-
     @Setup
     public void setup() {
         Shape s = Shape.parse(shape);
         init(null, s.rows(), s.c());
         initBackward();
-        layer = BatchNorm.builder(s.c()).build();
-        batch = Moments.of(x, 0, rows, channels);
     }
 
     @Benchmark
     public float readTwo() {
         return super.readTwo();
-    }
-
-    @Benchmark
-    public float[] batchNormBackward() {
-        layer.backward(x, 0, dy, 0, y, 0, rows, batch);
-        return y;
     }
 }

@@ -1,6 +1,5 @@
 package dev.simdnorm.jmh;
 
-import dev.simdnorm.BatchNorm;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -16,8 +15,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The ceilings for {@link ShapeBenchmark}'s shapes, and inference through the public API ({@code BatchNorm}, the
- * kernel this JVM selected), whose allocation {@code -prof gc} shows ({@code gc.alloc.rate.norm}).
+ * The ceilings for the network shapes of {@link ApiShapeBenchmark} and {@link ShapeBenchmark}: copying the same
+ * bytes ({@code System.arraycopy}, and a Vector API copy), a read-only vector sum, and the statistics' arithmetic
+ * alone.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -30,13 +30,10 @@ public class ShapeCeilingBenchmark extends Workload {
     @Param({"1x14x14x256", "8x28x28x256", "32x56x56x64", "64x32x32x3"})
     public String shape;
 
-    BatchNorm layer;
-
     @Setup
     public void setup() {
         Shape s = Shape.parse(shape);
         init(null, s.rows(), s.c());
-        layer = BatchNorm.builder(s.c()).runningMean(center).runningVariance(scale).build();
     }
 
     @Benchmark
@@ -47,12 +44,5 @@ public class ShapeCeilingBenchmark extends Workload {
     @Benchmark
     public float readSum() {
         return super.readSum();
-    }
-
-    /** BatchNorm.inference: argument checks, the parameter snapshot, the kernel. */
-    @Benchmark
-    public float[] batchNormInference() {
-        layer.inference(x, 0, y, 0, rows);
-        return y;
     }
 }

@@ -23,6 +23,8 @@ class Workload {
     float[] shift;
     double[] mean;
     double[] m2;
+    float[] runningMean;
+    float[] runningVariance;
     AffineParams inferenceParams;
     /** The training map, refilled by every train step as the engine does. */
     AffineParams batchParams;
@@ -47,6 +49,8 @@ class Workload {
         shift = new float[channels];
         mean = new double[channels];
         m2 = new double[channels];
+        runningMean = new float[channels];
+        runningVariance = new float[channels];
         for (int c = 0; c < channels; c++) {
             center[c] = 0.1f * c;
             scale[c] = 1.5f;
@@ -82,13 +86,22 @@ class Workload {
     }
 
     /**
-     * A train step as BatchNorm.train runs it: statistics, the fold into a hi/lo center and a scale laid out for the
-     * kernel (as ChannelAffine does), then normalize: two passes over x.
+     * The work of BatchNorm.train without the public layer: statistics, the map (a hi/lo center and a scale laid out
+     * for the kernel), normalize (two passes over x), and the running update of the TensorFlow convention.
      */
     float[] trainStep() {
         kernel.moments(x, 0, rows, channels, mean, m2);
         kernel.normalize(x, 0, y, 0, rows, batchParams(), false);
+        runningUpdate();
         return y;
+    }
+
+    /** {@code R = R·0.99 + B·0.01} in float, for the mean and the biased variance, as the layer's default. */
+    void runningUpdate() {
+        for (int c = 0; c < channels; c++) {
+            runningMean[c] = runningMean[c] * 0.99f + (float) mean[c] * 0.01f;
+            runningVariance[c] = runningVariance[c] * 0.99f + (float) (m2[c] / rows) * 0.01f;
+        }
     }
 
     /** The normalizing map of the batch statistics in {@code mean} and {@code m2}, laid out for the kernel. */
@@ -136,6 +149,7 @@ class Workload {
     float[] trainStepNchw() {
         kernel.momentsNchw(x, 0, n, channels, spatial, 0, channels, mean, m2);
         kernel.normalizeNchw(x, 0, y, 0, n, spatial, batchParams(), false);
+        runningUpdate();
         return y;
     }
 
@@ -190,17 +204,20 @@ class Workload {
     }
 
     /**
-     * The backward pass of a training step as BatchNorm.backward runs it: the sums, the coefficients in double laid
-     * out for the kernel (per call, as BatchNorm does), then dx: two passes over x and dy.
+     * The work of BatchNorm.backward without the public layer: the sums, the coefficients in double laid out for the
+     * kernel, then dx: two passes over x and dy.
      */
     float[] backward() {
         kernel.gradientSums(x, 0, dy, 0, rows, trainParams, false, sumDy, sumDeviationDy);
+        float[] e = gradientParams.deviationScale();
+        float[] o = gradientParams.offset();
         for (int c = 0; c < channels; c++) {
             double k = scale[c];
-            deviationScale[c] = (float) (-k * (sumDeviationDy[c] / (rows * 1.001)));
-            offset[c] = (float) (-k * (sumDy[c] / rows));
+            e[c] = (float) (-k * (sumDeviationDy[c] / (rows * 1.001)));
+            o[c] = (float) (-k * (sumDy[c] / rows));
         }
-        kernel.inputGradient(x, 0, dy, 0, y, 0, rows, trainParams, gradient(channels, deviationScale, offset), false);
+        gradientParams.layOut();
+        kernel.inputGradient(x, 0, dy, 0, y, 0, rows, trainParams, gradientParams, false);
         return y;
     }
 

@@ -142,8 +142,7 @@ final class VectorNormalize {
 
     /**
      * {@code n} floats whose period is exactly four vectors, their parameters in registers, with the constant stride
-     * 4L: C2 then drops the loop's range checks and unrolls it, which a variable stride prevents (1.5× faster from
-     * L2, C = 64).
+     * 4L: C2 then drops the loop's range checks and unrolls it, which a variable stride prevents (docs/design-log.md).
      */
     private static void linear4(float[] x, int xo, float[] y, int yo, int n, AffineParams p, boolean relu) {
         boolean hasLow = p.centerLow() != null;
