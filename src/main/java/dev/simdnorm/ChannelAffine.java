@@ -45,7 +45,7 @@ public final class ChannelAffine {
         int channels = Check.channels(scale.length, "scale.length");
         Check.finite(scale, "scale");
         Check.finite(Check.length(shift, "shift", channels), "shift");
-        AffineParams p = new AffineParams(channels, false);
+        AffineParams p = new AffineParams(channels);
         System.arraycopy(scale, 0, p.scale(), 0, channels);
         System.arraycopy(shift, 0, p.shift(), 0, channels);
         p.layOut();
@@ -86,7 +86,7 @@ public final class ChannelAffine {
      */
     static AffineParams inference(float[] mean, float[] variance, float[] gamma, float[] beta, float epsilon) {
         int channels = mean.length;
-        AffineParams p = new AffineParams(channels, false);
+        AffineParams p = new AffineParams(channels);
         System.arraycopy(mean, 0, p.center(), 0, channels);
         System.arraycopy(beta, 0, p.shift(), 0, channels);
         float[] scale = p.scale();
@@ -127,7 +127,7 @@ public final class ChannelAffine {
             variance[c] = batch.varianceAsDouble(c);
         }
         Check.scales(gamma, variance, epsilon);
-        AffineParams p = new AffineParams(channels, true);
+        AffineParams p = new AffineParams(channels);
         System.arraycopy(beta, 0, p.shift(), 0, channels);
         training(p, batch.meanArray(), variance, batch.count(), gamma, beta, epsilon, true);
         LanePeriod.repeat(p.shift(), channels, p.period());

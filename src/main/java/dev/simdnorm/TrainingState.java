@@ -36,7 +36,7 @@ final class TrainingState {
         variance = new double[channels];
         batchMean = new float[channels];
         batchVariance = new float[channels];
-        map = new AffineParams(channels, true);
+        map = new AffineParams(channels);
         sumG = new double[channels];
         sumVG = new double[channels];
         correction = new GradientParams(channels);

@@ -9,9 +9,9 @@ final class KernelMaps {
     private KernelMaps() {
     }
 
-    /** The affine map's parameters; {@code low} may be null for a map without a low part. */
+    /** The affine map's parameters; {@code low} may be null for a map without a low part (+0). */
     static AffineParams affine(int channels, float[] center, float[] low, float[] scale, float[] shift) {
-        AffineParams p = new AffineParams(channels, low != null);
+        AffineParams p = new AffineParams(channels);
         System.arraycopy(center, 0, p.center(), 0, channels);
         if (low != null) {
             System.arraycopy(low, 0, p.centerLow(), 0, channels);

@@ -6,6 +6,10 @@ package dev.simdnorm.internal;
  * ({@link LanePeriod#walked}) and padded with zeros to whole vectors of 16 lanes. The scalar kernel reads the first C
  * entries, the vector kernel the whole period; one layout serves both, so a call may run on either.
  *
+ * <p>The low part is +0 for a map without one (an inference map): subtracting +0 changes no bit (−0 − +0 = −0), and
+ * one shape of loop, with no branch on whether there is a low part, keeps the kernels' compiled code the same
+ * whatever maps a JVM has seen.
+ *
  * <p>Its owner fills it: write the first C entries of each array in channel order, then call {@link #layOut()}. A map
  * shared between threads is filled once before it is published and never written again.
  */
@@ -22,14 +26,12 @@ public final class AffineParams {
      * Zeroed parameters for {@code channels} channels.
      *
      * @param channels C
-     * @param withLow  whether the center has a low part (a training map, whose center is the batch mean as a hi/lo
-     *                 pair); without one the kernels skip the second subtraction
      */
-    public AffineParams(int channels, boolean withLow) {
+    public AffineParams(int channels) {
         this.channels = channels;
         this.period = LanePeriod.walked(channels);
         this.center = LanePeriod.padded(period);
-        this.centerLow = withLow ? LanePeriod.padded(period) : null;
+        this.centerLow = LanePeriod.padded(period);
         this.scale = LanePeriod.padded(period);
         this.shift = LanePeriod.padded(period);
     }
@@ -37,9 +39,7 @@ public final class AffineParams {
     /** Repeats the first C entries of every array over the period. */
     public void layOut() {
         LanePeriod.repeat(center, channels, period);
-        if (centerLow != null) {
-            LanePeriod.repeat(centerLow, channels, period);
-        }
+        LanePeriod.repeat(centerLow, channels, period);
         LanePeriod.repeat(scale, channels, period);
         LanePeriod.repeat(shift, channels, period);
     }
@@ -54,12 +54,12 @@ public final class AffineParams {
         return period;
     }
 
-    /** The center (its high part when there is a low part), laid out. */
+    /** The center's high part, laid out. */
     public float[] center() {
         return center;
     }
 
-    /** The low part of the center, laid out, or null for none. */
+    /** The center's low part, laid out: +0 for a map without one. */
     public float[] centerLow() {
         return centerLow;
     }

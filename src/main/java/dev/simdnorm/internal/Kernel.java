@@ -25,8 +25,8 @@ public interface Kernel {
 
     /**
      * Computes {@code y = fma((x − center[c]) − centerLow[c], scale[c], shift[c])}, then {@code y < 0 ? 0 : y} if
-     * {@code relu}. Without a low part the second subtraction is skipped. {@code x} and {@code y} may be the same
-     * range; they never partially overlap.
+     * {@code relu}. A map without a low part has +0 there, which changes no bit. {@code x} and {@code y} may be the
+     * same range; they never partially overlap.
      */
     void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams params, boolean relu);
 

@@ -63,9 +63,9 @@ public class KernelWorkout {
             add(Operation.STATISTICS, () -> kernel.moments(x, 0, rows, c, mean, m2));
             add(Operation.STATISTICS, () -> kernel.momentsNchw(x, 0, 1, c, rows, 0, c, mean, m2));
             for (boolean low : new boolean[] {false, true}) {
-                AffineParams p = new AffineParams(c, low);
+                AffineParams p = new AffineParams(c);
                 fill(random, p.center(), c);
-                if (low) {
+                if (low) { // a training map's: data for the second subtraction (which every map makes)
                     fill(random, p.centerLow(), c);
                 }
                 fill(random, p.scale(), c);

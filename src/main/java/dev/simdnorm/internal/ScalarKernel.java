@@ -87,10 +87,7 @@ public final class ScalarKernel implements Kernel {
         float[] shift = p.shift();
         for (int r = 0, i = xOffset, o = yOffset; r < rows; r++) {
             for (int c = 0; c < channels; c++, i++, o++) {
-                float v = x[i] - center[c];
-                if (centerLow != null) {
-                    v -= centerLow[c];
-                }
+                float v = (x[i] - center[c]) - centerLow[c];
                 float t = Math.fma(v, scale[c], shift[c]);
                 y[o] = relu ? relu(t) : t;
             }
@@ -136,17 +133,13 @@ public final class ScalarKernel implements Kernel {
     public void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams p,
                               boolean relu) {
         int channels = p.channels();
-        float[] centerLow = p.centerLow();
         for (int k = 0, c = 0, i = xOffset, o = yOffset; k < n * channels; k++, c = c + 1 == channels ? 0 : c + 1) {
             float center = p.center()[c];
-            float low = centerLow != null ? centerLow[c] : 0f;
+            float low = p.centerLow()[c];
             float scale = p.scale()[c];
             float shift = p.shift()[c];
             for (int j = 0; j < spatial; j++, i++, o++) {
-                float v = x[i] - center;
-                if (centerLow != null) {
-                    v -= low;
-                }
+                float v = (x[i] - center) - low;
                 float t = Math.fma(v, scale, shift);
                 y[o] = relu ? relu(t) : t;
             }
@@ -155,10 +148,9 @@ public final class ScalarKernel implements Kernel {
 
     // ---------------------------------------------------------------------------------------------- backward
 
-    /** The forward map's centered input {@code (x − center[c]) − centerLow[c]}; without a low part, one subtraction. */
+    /** The forward map's centered input {@code (x − center[c]) − centerLow[c]}. */
     private static float centered(float x, int c, AffineParams p) {
-        float v = x - p.center()[c];
-        return p.centerLow() != null ? v - p.centerLow()[c] : v;
+        return (x - p.center()[c]) - p.centerLow()[c];
     }
 
     /**

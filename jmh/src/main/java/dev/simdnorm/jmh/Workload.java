@@ -1,10 +1,13 @@
 package dev.simdnorm.jmh;
 
+import dev.simdnorm.KernelSelection;
 import dev.simdnorm.TensorLayout;
 import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.GradientParams;
 import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.LanePeriod;
+
+import java.time.Duration;
 
 /**
  * The data and parameters every benchmark runs on: x with per-channel normal data, y allocated and touched before
@@ -39,6 +42,10 @@ class Workload {
 
     void init(String impl, int rows, int channels) {
         this.kernel = impl == null ? null : Kernels.named(impl);
+        if (impl != null) {
+            // The kernels as a user's JVM compiles them: after the warm-up, whose calls are part of their profile.
+            KernelSelection.warmUp(Duration.ofSeconds(60));
+        }
         this.rows = rows;
         this.channels = channels;
         x = new Shape(1, 1, rows, channels).data(42);
@@ -57,12 +64,12 @@ class Workload {
             shift[c] = -0.25f;
         }
         inferenceParams = laidOut(channels, center, null, scale, shift);
-        batchParams = new AffineParams(channels, true);
+        batchParams = new AffineParams(channels);
     }
 
     /** Parameters laid out as the kernels read them, from per-channel arrays. */
     static AffineParams laidOut(int channels, float[] center, float[] low, float[] scale, float[] shift) {
-        AffineParams p = new AffineParams(channels, low != null);
+        AffineParams p = new AffineParams(channels);
         System.arraycopy(center, 0, p.center(), 0, channels);
         if (low != null) {
             System.arraycopy(low, 0, p.centerLow(), 0, channels);

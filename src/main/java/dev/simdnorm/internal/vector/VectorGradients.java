@@ -47,16 +47,13 @@ final class VectorGradients implements GradientSums.BlockSums {
     /** Adds the first {@code tail} positions of one more period to the accumulators. */
     private static void sumTail(float[] x, int xt, float[] dy, int dt, int tail, AffineParams f, boolean relu,
                                 float[] sumG, float[] sumVG) {
-        boolean hasLow = f.centerLow() != null;
         for (int off = 0; off < tail; off += LANES) {
             VectorMask<Float> m = FLOATS.indexInRange(off, tail);
             // Masked lanes: x and dy load 0 and the masked subtractions keep 0, so v = g = 0 there; the masked add and
             // blend leave those positions' sums as they are.
             FloatVector d = FloatVector.fromArray(FLOATS, x, xt + off, m)
                     .sub(FloatVector.fromArray(FLOATS, f.center(), off), m);
-            if (hasLow) {
-                d = d.sub(FloatVector.fromArray(FLOATS, f.centerLow(), off), m);
-            }
+            d = d.sub(FloatVector.fromArray(FLOATS, f.centerLow(), off), m);
             FloatVector g = FloatVector.fromArray(FLOATS, dy, dt + off, m);
             if (relu) {
                 g = g.blend(0f, d.fma(FloatVector.fromArray(FLOATS, f.scale(), off),
@@ -70,8 +67,7 @@ final class VectorGradients implements GradientSums.BlockSums {
 
     private static void sum4(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int off,
                              AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
-        boolean hasLow = f.centerLow() != null;
-        float[] low = hasLow ? f.centerLow() : f.center();
+        float[] low = f.centerLow();
         FloatVector c0 = FloatVector.fromArray(FLOATS, f.center(), off);
         FloatVector c1 = FloatVector.fromArray(FLOATS, f.center(), off + LANES);
         FloatVector c2 = FloatVector.fromArray(FLOATS, f.center(), off + 2 * LANES);
@@ -101,12 +97,10 @@ final class VectorGradients implements GradientSums.BlockSums {
             FloatVector v1 = FloatVector.fromArray(FLOATS, x, i + LANES).sub(c1);
             FloatVector v2 = FloatVector.fromArray(FLOATS, x, i + 2 * LANES).sub(c2);
             FloatVector v3 = FloatVector.fromArray(FLOATS, x, i + 3 * LANES).sub(c3);
-            if (hasLow) {
-                v0 = v0.sub(l0);
-                v1 = v1.sub(l1);
-                v2 = v2.sub(l2);
-                v3 = v3.sub(l3);
-            }
+            v0 = v0.sub(l0);
+            v1 = v1.sub(l1);
+            v2 = v2.sub(l2);
+            v3 = v3.sub(l3);
             FloatVector d0 = FloatVector.fromArray(FLOATS, dy, k);
             FloatVector d1 = FloatVector.fromArray(FLOATS, dy, k + LANES);
             FloatVector d2 = FloatVector.fromArray(FLOATS, dy, k + 2 * LANES);
@@ -143,18 +137,15 @@ final class VectorGradients implements GradientSums.BlockSums {
     private static void sumMasked(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int off,
                                   int lanes, AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
         VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
-        boolean hasLow = f.centerLow() != null;
         FloatVector c = FloatVector.fromArray(FLOATS, f.center(), off);
-        FloatVector l = FloatVector.fromArray(FLOATS, hasLow ? f.centerLow() : f.center(), off);
+        FloatVector l = FloatVector.fromArray(FLOATS, f.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
         FloatVector b = FloatVector.fromArray(FLOATS, f.shift(), off);
         FloatVector g = FloatVector.zero(FLOATS);
         FloatVector w = FloatVector.zero(FLOATS);
         for (int j = 0, i = xBase + off, k = dyBase + off; j < periods; j++, i += period, k += period) {
             FloatVector v = FloatVector.fromArray(FLOATS, x, i, m).sub(c);
-            if (hasLow) {
-                v = v.sub(l);
-            }
+            v = v.sub(l);
             FloatVector d = FloatVector.fromArray(FLOATS, dy, k, m);
             if (relu) {
                 d = d.blend(0f, v.fma(s, b).compare(VectorOperators.LE, 0f));
@@ -218,8 +209,7 @@ final class VectorGradients implements GradientSums.BlockSums {
     /** A training step: {@code dx = fma(g, s, fma(v, e, o))}, g masked by ReLU if fused. */
     private static void corrected4(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int period, int k0,
                                    int k1, int off, AffineParams f, GradientParams k, boolean relu) {
-        boolean hasLow = f.centerLow() != null;
-        float[] low = hasLow ? f.centerLow() : f.center();
+        float[] low = f.centerLow();
         FloatVector c0 = FloatVector.fromArray(FLOATS, f.center(), off);
         FloatVector c1 = FloatVector.fromArray(FLOATS, f.center(), off + LANES);
         FloatVector c2 = FloatVector.fromArray(FLOATS, f.center(), off + 2 * LANES);
@@ -249,12 +239,10 @@ final class VectorGradients implements GradientSums.BlockSums {
             FloatVector v1 = FloatVector.fromArray(FLOATS, x, xo + i + LANES).sub(c1);
             FloatVector v2 = FloatVector.fromArray(FLOATS, x, xo + i + 2 * LANES).sub(c2);
             FloatVector v3 = FloatVector.fromArray(FLOATS, x, xo + i + 3 * LANES).sub(c3);
-            if (hasLow) {
-                v0 = v0.sub(l0);
-                v1 = v1.sub(l1);
-                v2 = v2.sub(l2);
-                v3 = v3.sub(l3);
-            }
+            v0 = v0.sub(l0);
+            v1 = v1.sub(l1);
+            v2 = v2.sub(l2);
+            v3 = v3.sub(l3);
             FloatVector g0 = FloatVector.fromArray(FLOATS, dy, dyo + i);
             FloatVector g1 = FloatVector.fromArray(FLOATS, dy, dyo + i + LANES);
             FloatVector g2 = FloatVector.fromArray(FLOATS, dy, dyo + i + 2 * LANES);
@@ -275,8 +263,7 @@ final class VectorGradients implements GradientSums.BlockSums {
     /** Frozen statistics with a fused ReLU: {@code dx = g·s}, g masked where the forward output was ≤ 0. */
     private static void masked4(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int period, int k0,
                                 int k1, int off, AffineParams f) {
-        boolean hasLow = f.centerLow() != null;
-        float[] low = hasLow ? f.centerLow() : f.center();
+        float[] low = f.centerLow();
         FloatVector c0 = FloatVector.fromArray(FLOATS, f.center(), off);
         FloatVector c1 = FloatVector.fromArray(FLOATS, f.center(), off + LANES);
         FloatVector c2 = FloatVector.fromArray(FLOATS, f.center(), off + 2 * LANES);
@@ -298,12 +285,10 @@ final class VectorGradients implements GradientSums.BlockSums {
             FloatVector v1 = FloatVector.fromArray(FLOATS, x, xo + i + LANES).sub(c1);
             FloatVector v2 = FloatVector.fromArray(FLOATS, x, xo + i + 2 * LANES).sub(c2);
             FloatVector v3 = FloatVector.fromArray(FLOATS, x, xo + i + 3 * LANES).sub(c3);
-            if (hasLow) {
-                v0 = v0.sub(l0);
-                v1 = v1.sub(l1);
-                v2 = v2.sub(l2);
-                v3 = v3.sub(l3);
-            }
+            v0 = v0.sub(l0);
+            v1 = v1.sub(l1);
+            v2 = v2.sub(l2);
+            v3 = v3.sub(l3);
             FloatVector.fromArray(FLOATS, dy, dyo + i).blend(0f, v0.fma(s0, b0).compare(VectorOperators.LE, 0f))
                     .mul(s0).intoArray(dx, dxo + i);
             FloatVector.fromArray(FLOATS, dy, dyo + i + LANES)
@@ -337,18 +322,15 @@ final class VectorGradients implements GradientSums.BlockSums {
                                         int k0, int k1, int off, int lanes, AffineParams f, GradientParams k,
                                         boolean relu) {
         VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
-        boolean hasLow = f.centerLow() != null;
         FloatVector c = FloatVector.fromArray(FLOATS, f.center(), off);
-        FloatVector l = FloatVector.fromArray(FLOATS, hasLow ? f.centerLow() : f.center(), off);
+        FloatVector l = FloatVector.fromArray(FLOATS, f.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
         FloatVector b = FloatVector.fromArray(FLOATS, f.shift(), off);
         FloatVector e = FloatVector.fromArray(FLOATS, k.deviationScale(), off);
         FloatVector o = FloatVector.fromArray(FLOATS, k.offset(), off);
         for (int j = k0, i = k0 * period + off; j < k1; j++, i += period) {
             FloatVector v = FloatVector.fromArray(FLOATS, x, xo + i, m).sub(c);
-            if (hasLow) {
-                v = v.sub(l);
-            }
+            v = v.sub(l);
             FloatVector g = FloatVector.fromArray(FLOATS, dy, dyo + i, m);
             if (relu) {
                 g = g.blend(0f, v.fma(s, b).compare(VectorOperators.LE, 0f));
@@ -361,16 +343,13 @@ final class VectorGradients implements GradientSums.BlockSums {
     private static void maskedMasked(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int period, int k0,
                                      int k1, int off, int lanes, AffineParams f) {
         VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
-        boolean hasLow = f.centerLow() != null;
         FloatVector c = FloatVector.fromArray(FLOATS, f.center(), off);
-        FloatVector l = FloatVector.fromArray(FLOATS, hasLow ? f.centerLow() : f.center(), off);
+        FloatVector l = FloatVector.fromArray(FLOATS, f.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
         FloatVector b = FloatVector.fromArray(FLOATS, f.shift(), off);
         for (int j = k0, i = k0 * period + off; j < k1; j++, i += period) {
             FloatVector v = FloatVector.fromArray(FLOATS, x, xo + i, m).sub(c);
-            if (hasLow) {
-                v = v.sub(l);
-            }
+            v = v.sub(l);
             FloatVector.fromArray(FLOATS, dy, dyo + i, m).blend(0f, v.fma(s, b).compare(VectorOperators.LE, 0f))
                     .mul(s).intoArray(dx, dxo + i, m);
         }

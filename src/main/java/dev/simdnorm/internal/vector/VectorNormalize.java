@@ -80,14 +80,11 @@ final class VectorNormalize {
      * vector per {@code LANES} positions.
      */
     private static void tail(float[] x, int xo, float[] y, int yo, int from, int n, AffineParams p, boolean relu) {
-        boolean hasLow = p.centerLow() != null;
         for (int off = 0; from + off < n; off += LANES) {
             VectorMask<Float> m = FLOATS.indexInRange(from + off, n);
             FloatVector v = FloatVector.fromArray(FLOATS, x, xo + from + off, m)
                     .sub(FloatVector.fromArray(FLOATS, p.center(), off));
-            if (hasLow) {
-                v = v.sub(FloatVector.fromArray(FLOATS, p.centerLow(), off));
-            }
+            v = v.sub(FloatVector.fromArray(FLOATS, p.centerLow(), off));
             FloatVector t = v.fma(FloatVector.fromArray(FLOATS, p.scale(), off),
                     FloatVector.fromArray(FLOATS, p.shift(), off));
             if (relu) {
@@ -103,9 +100,8 @@ final class VectorNormalize {
      */
     private static void rows(float[] x, int xo, float[] y, int yo, int periods, int period, AffineParams p,
                              boolean relu) {
-        boolean hasLow = p.centerLow() != null;
         float[] center = p.center();
-        float[] low = hasLow ? p.centerLow() : center;
+        float[] low = p.centerLow();
         float[] scale = p.scale();
         float[] shift = p.shift();
         int whole = period / LANES * LANES;
@@ -116,9 +112,7 @@ final class VectorNormalize {
             int yb = yo + base;
             for (int v = 0; v < whole; v += LANES) {
                 FloatVector t = FloatVector.fromArray(FLOATS, x, xb + v).sub(FloatVector.fromArray(FLOATS, center, v));
-                if (hasLow) {
-                    t = t.sub(FloatVector.fromArray(FLOATS, low, v));
-                }
+                t = t.sub(FloatVector.fromArray(FLOATS, low, v));
                 t = t.fma(FloatVector.fromArray(FLOATS, scale, v), FloatVector.fromArray(FLOATS, shift, v));
                 if (relu) {
                     t = t.blend(0f, t.lt(0f));
@@ -128,9 +122,7 @@ final class VectorNormalize {
             if (rest != 0) {
                 FloatVector t = FloatVector.fromArray(FLOATS, x, xb + whole, m)
                         .sub(FloatVector.fromArray(FLOATS, center, whole));
-                if (hasLow) {
-                    t = t.sub(FloatVector.fromArray(FLOATS, low, whole));
-                }
+                t = t.sub(FloatVector.fromArray(FLOATS, low, whole));
                 t = t.fma(FloatVector.fromArray(FLOATS, scale, whole), FloatVector.fromArray(FLOATS, shift, whole));
                 if (relu) {
                     t = t.blend(0f, t.lt(0f));
@@ -145,8 +137,7 @@ final class VectorNormalize {
      * 4L: C2 then drops the loop's range checks and unrolls it, which a variable stride prevents (docs/design-log.md).
      */
     private static void linear4(float[] x, int xo, float[] y, int yo, int n, AffineParams p, boolean relu) {
-        boolean hasLow = p.centerLow() != null;
-        float[] low = hasLow ? p.centerLow() : p.center();
+        float[] low = p.centerLow();
         FloatVector c0 = FloatVector.fromArray(FLOATS, p.center(), 0);
         FloatVector c1 = FloatVector.fromArray(FLOATS, p.center(), LANES);
         FloatVector c2 = FloatVector.fromArray(FLOATS, p.center(), 2 * LANES);
@@ -168,12 +159,10 @@ final class VectorNormalize {
             FloatVector v1 = FloatVector.fromArray(FLOATS, x, xo + i + LANES).sub(c1);
             FloatVector v2 = FloatVector.fromArray(FLOATS, x, xo + i + 2 * LANES).sub(c2);
             FloatVector v3 = FloatVector.fromArray(FLOATS, x, xo + i + 3 * LANES).sub(c3);
-            if (hasLow) {
-                v0 = v0.sub(l0);
-                v1 = v1.sub(l1);
-                v2 = v2.sub(l2);
-                v3 = v3.sub(l3);
-            }
+            v0 = v0.sub(l0);
+            v1 = v1.sub(l1);
+            v2 = v2.sub(l2);
+            v3 = v3.sub(l3);
             v0 = v0.fma(s0, b0);
             v1 = v1.fma(s1, b1);
             v2 = v2.fma(s2, b2);
@@ -193,8 +182,7 @@ final class VectorNormalize {
 
     /** As {@link #linear4} for a period of exactly three vectors, with the constant stride 3L. */
     private static void linear3(float[] x, int xo, float[] y, int yo, int n, AffineParams p, boolean relu) {
-        boolean hasLow = p.centerLow() != null;
-        float[] low = hasLow ? p.centerLow() : p.center();
+        float[] low = p.centerLow();
         FloatVector c0 = FloatVector.fromArray(FLOATS, p.center(), 0);
         FloatVector c1 = FloatVector.fromArray(FLOATS, p.center(), LANES);
         FloatVector c2 = FloatVector.fromArray(FLOATS, p.center(), 2 * LANES);
@@ -211,11 +199,9 @@ final class VectorNormalize {
             FloatVector v0 = FloatVector.fromArray(FLOATS, x, xo + i).sub(c0);
             FloatVector v1 = FloatVector.fromArray(FLOATS, x, xo + i + LANES).sub(c1);
             FloatVector v2 = FloatVector.fromArray(FLOATS, x, xo + i + 2 * LANES).sub(c2);
-            if (hasLow) {
-                v0 = v0.sub(l0);
-                v1 = v1.sub(l1);
-                v2 = v2.sub(l2);
-            }
+            v0 = v0.sub(l0);
+            v1 = v1.sub(l1);
+            v2 = v2.sub(l2);
             v0 = v0.fma(s0, b0);
             v1 = v1.fma(s1, b1);
             v2 = v2.fma(s2, b2);
@@ -233,8 +219,7 @@ final class VectorNormalize {
     /** Four vectors at offset {@code off} of every one of {@code periods} periods, their parameters in registers. */
     private static void group4(float[] x, int xo, float[] y, int yo, int period, int periods, int off,
                                AffineParams p, boolean relu) {
-        boolean hasLow = p.centerLow() != null;
-        float[] low = hasLow ? p.centerLow() : p.center();
+        float[] low = p.centerLow();
         FloatVector c0 = FloatVector.fromArray(FLOATS, p.center(), off);
         FloatVector c1 = FloatVector.fromArray(FLOATS, p.center(), off + LANES);
         FloatVector c2 = FloatVector.fromArray(FLOATS, p.center(), off + 2 * LANES);
@@ -256,12 +241,10 @@ final class VectorNormalize {
             FloatVector v1 = FloatVector.fromArray(FLOATS, x, xo + i + LANES).sub(c1);
             FloatVector v2 = FloatVector.fromArray(FLOATS, x, xo + i + 2 * LANES).sub(c2);
             FloatVector v3 = FloatVector.fromArray(FLOATS, x, xo + i + 3 * LANES).sub(c3);
-            if (hasLow) {
-                v0 = v0.sub(l0);
-                v1 = v1.sub(l1);
-                v2 = v2.sub(l2);
-                v3 = v3.sub(l3);
-            }
+            v0 = v0.sub(l0);
+            v1 = v1.sub(l1);
+            v2 = v2.sub(l2);
+            v3 = v3.sub(l3);
             v0 = v0.fma(s0, b0);
             v1 = v1.fma(s1, b1);
             v2 = v2.fma(s2, b2);
@@ -282,16 +265,13 @@ final class VectorNormalize {
     /** One vector at offset {@code off} of every period. */
     private static void group1(float[] x, int xo, float[] y, int yo, int period, int periods, int off,
                                AffineParams p, boolean relu) {
-        boolean hasLow = p.centerLow() != null;
         FloatVector c = FloatVector.fromArray(FLOATS, p.center(), off);
-        FloatVector l = FloatVector.fromArray(FLOATS, hasLow ? p.centerLow() : p.center(), off);
+        FloatVector l = FloatVector.fromArray(FLOATS, p.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, p.scale(), off);
         FloatVector b = FloatVector.fromArray(FLOATS, p.shift(), off);
         for (int k = 0, i = off; k < periods; k++, i += period) {
             FloatVector v = FloatVector.fromArray(FLOATS, x, xo + i).sub(c);
-            if (hasLow) {
-                v = v.sub(l);
-            }
+            v = v.sub(l);
             v = v.fma(s, b);
             if (relu) {
                 v = v.blend(0f, v.lt(0f));
@@ -304,16 +284,13 @@ final class VectorNormalize {
     private static void groupMasked(float[] x, int xo, float[] y, int yo, int period, int periods, int off,
                                     int lanes, AffineParams p, boolean relu) {
         VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
-        boolean hasLow = p.centerLow() != null;
         FloatVector c = FloatVector.fromArray(FLOATS, p.center(), off);
-        FloatVector l = FloatVector.fromArray(FLOATS, hasLow ? p.centerLow() : p.center(), off);
+        FloatVector l = FloatVector.fromArray(FLOATS, p.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, p.scale(), off);
         FloatVector b = FloatVector.fromArray(FLOATS, p.shift(), off);
         for (int k = 0, i = off; k < periods; k++, i += period) {
             FloatVector v = FloatVector.fromArray(FLOATS, x, xo + i, m).sub(c);
-            if (hasLow) {
-                v = v.sub(l);
-            }
+            v = v.sub(l);
             v = v.fma(s, b);
             if (relu) {
                 v = v.blend(0f, v.lt(0f));

@@ -107,17 +107,14 @@ final class VectorPlanes {
      */
     private static void normalizePlane(float[] x, int xo, float[] y, int yo, int spatial, AffineParams p, int c,
                                        boolean relu) {
-        boolean hasLow = p.centerLow() != null;
         FloatVector center = FloatVector.broadcast(FLOATS, p.center()[c]);
-        FloatVector low = FloatVector.broadcast(FLOATS, hasLow ? p.centerLow()[c] : 0f);
+        FloatVector low = FloatVector.broadcast(FLOATS, p.centerLow()[c]);
         FloatVector s = FloatVector.broadcast(FLOATS, p.scale()[c]);
         FloatVector b = FloatVector.broadcast(FLOATS, p.shift()[c]);
         int j = 0;
         for (; j + LANES <= spatial; j += LANES) {
             FloatVector v = FloatVector.fromArray(FLOATS, x, xo + j).sub(center);
-            if (hasLow) {
-                v = v.sub(low);
-            }
+            v = v.sub(low);
             v = v.fma(s, b);
             if (relu) {
                 v = v.blend(0f, v.lt(0f));
@@ -127,9 +124,7 @@ final class VectorPlanes {
         if (j < spatial) {
             VectorMask<Float> m = FLOATS.indexInRange(j, spatial);
             FloatVector v = FloatVector.fromArray(FLOATS, x, xo + j, m).sub(center);
-            if (hasLow) {
-                v = v.sub(low);
-            }
+            v = v.sub(low);
             v = v.fma(s, b);
             if (relu) {
                 v = v.blend(0f, v.lt(0f));
