@@ -42,6 +42,10 @@ public final class Demo {
         System.out.printf(Locale.ROOT, "train y, max |error| vs double oracle:     %.2e%n", worstTrain);
         System.out.printf(Locale.ROOT, "inference y, max |error| vs double oracle: %.2e%n", worstInference);
 
+        long started = System.nanoTime();
+        KernelSelection.warmUp(java.time.Duration.ofSeconds(60));
+        System.out.printf(Locale.ROOT, "kernels warm (every operation on the chosen kernels) after %.1f s more%n",
+                (System.nanoTime() - started) / 1e9);
         long bytes = 2L * 4 * x.length; // read x, write y
         double inference = gbPerSecond(() -> bn.inference(x, 0, y, 0, rows), bytes);
         double copy = gbPerSecond(() -> System.arraycopy(x, 0, y, 0, x.length), bytes);

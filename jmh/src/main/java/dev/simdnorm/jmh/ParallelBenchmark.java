@@ -2,6 +2,7 @@ package dev.simdnorm.jmh;
 
 import dev.simdnorm.BatchNorm;
 import dev.simdnorm.ChannelAffine;
+import dev.simdnorm.KernelSelection;
 import dev.simdnorm.Moments;
 import dev.simdnorm.Parallelism;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -61,6 +62,7 @@ public class ParallelBenchmark {
         parallelism = threads == 1 ? Parallelism.sequential() : Parallelism.of(pool, threads);
         bn = BatchNorm.builder(channels).build();
         map = ChannelAffine.normalizing(Moments.of(x, 0, rows, channels), bn.gamma(), bn.beta(), 1e-3f);
+        KernelSelection.warmUp(java.time.Duration.ofSeconds(60));
     }
 
     @TearDown

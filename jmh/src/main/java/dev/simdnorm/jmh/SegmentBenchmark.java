@@ -2,6 +2,7 @@ package dev.simdnorm.jmh;
 
 import dev.simdnorm.BatchNorm;
 import dev.simdnorm.ChannelAffine;
+import dev.simdnorm.KernelSelection;
 import dev.simdnorm.Moments;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -19,6 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -69,6 +71,9 @@ public class SegmentBenchmark {
         }
         bn = BatchNorm.builder(channels).build();
         map = ChannelAffine.normalizing(Moments.of(x, 0, rows, channels), bn.gamma(), bn.beta(), 1e-3f);
+        if (!KernelSelection.warmUp(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("the kernels did not warm up in 60 s");
+        }
     }
 
     @TearDown
