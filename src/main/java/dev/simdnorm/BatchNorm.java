@@ -3,8 +3,6 @@ package dev.simdnorm;
 import dev.simdnorm.internal.AffineParams;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A batch-normalization layer over float tensors, NHWC by default or NCHW where a {@link TensorLayout} says so, with
@@ -44,51 +42,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * into that channel's outputs, batch moments and (in training) running statistics. The setters accept finite values
  * only, so running statistics made non-finite by such data are repaired by loading finite ones.
  */
-public final class BatchNorm {
-
-    private final int channels;
-    private final Convention convention;
-    private final float epsilon;
-    /** The convention's own parameter; NaN under cumulative averaging. */
-    private final float momentum;
-    private final boolean cumulativeAverage;
-    private final Activation activation;
-    private final boolean relu;
-    /** The running update's weights, fixed by the momentum; null under cumulative averaging, where they change. */
-    private final Convention.Weights weights;
-    /** Held by training, the setters and the backward passes; inference only tries it, to refresh its snapshot. */
-    private final ReentrantLock lock = new ReentrantLock();
-    /** Training steps taken (PyTorch's {@code num_batches_tracked}); the divisor of the cumulative average. */
-    private long batchesTracked;
-    private final float[] gamma;
-    private final float[] beta;
-    private final float[] runningMean;
-    private final float[] runningVariance;
-    /** The working arrays of training and the backward passes, made at the first of them. */
-    private TrainingState training;
-    /** The inference map of the state when it was last refreshed; immutable, so readers need no lock. */
-    private volatile ChannelAffine inferenceMap;
-    /** Whether the state changed since {@link #inferenceMap} was made. */
-    private volatile boolean stale;
-    /** Whether an inference found the map stale while the lock was held: the holder then refreshes it. */
-    private volatile boolean inferenceWaiting;
+public final class BatchNorm extends BatchNormState {
 
     BatchNorm(BatchNormBuilder b) {
-        this.channels = b.channels;
-        this.convention = b.convention;
-        this.epsilon = Float.isNaN(b.epsilon) ? b.convention.defaultEpsilon() : b.epsilon;
-        this.cumulativeAverage = b.cumulativeAverage;
-        this.momentum = b.cumulativeAverage ? Float.NaN
-                : Float.isNaN(b.momentum) ? b.convention.defaultMomentum() : b.momentum;
-        this.activation = b.activation;
-        this.relu = b.activation == Activation.RELU;
-        this.weights = cumulativeAverage ? null : convention.weights(momentum, 0);
-        this.gamma = b.gamma != null ? b.gamma.clone() : filled(1f);
-        this.beta = b.beta != null ? b.beta.clone() : filled(0f);
-        this.runningMean = b.runningMean != null ? b.runningMean.clone() : filled(0f);
-        this.runningVariance = b.runningVariance != null ? b.runningVariance.clone() : filled(1f);
-        Check.trainableGamma(gamma, epsilon);
-        this.inferenceMap = fold();
+        super(b);
     }
 
     /**
@@ -100,12 +57,6 @@ public final class BatchNorm {
      */
     public static BatchNormBuilder builder(int channels) {
         return new BatchNormBuilder(Check.channels(channels));
-    }
-
-    private float[] filled(float value) {
-        float[] a = new float[channels];
-        Arrays.fill(a, value);
-        return a;
     }
 
     // ----------------------------------------------------------------------------------------------- training
@@ -304,32 +255,6 @@ public final class BatchNorm {
         }
     }
 
-    /** The working arrays; with the lock held. */
-    private TrainingState trainingState() {
-        if (training == null) {
-            training = new TrainingState(channels);
-        }
-        return training;
-    }
-
-    /** The running update of the step whose batch moments are in {@code t}, in place; with the lock held. */
-    private void commit(TrainingState t, long count) {
-        long step = batchesTracked == Long.MAX_VALUE ? Long.MAX_VALUE : batchesTracked + 1;
-        t.batchStatistics(count, convention.unbiasedInUpdate());
-        updateRunning(runningMean, runningVariance, t.batchMean, t.batchVariance, count, step);
-        batchesTracked = step;
-        changed();
-    }
-
-    /**
-     * The convention's running update of the k-th training step, in float, fed the batch statistics as the framework
-     * reports them (the variance unbiased for PyTorch, biased otherwise).
-     */
-    void updateRunning(float[] mean, float[] variance, float[] batchMean, float[] batchVariance, long n, long step) {
-        convention.update(mean, variance, batchMean, batchVariance, n,
-                weights != null ? weights : convention.weights(momentum, step));
-    }
-
     // ---------------------------------------------------------------------------------------------- inference
 
     /**
@@ -421,361 +346,6 @@ public final class BatchNorm {
         inference(x, y, rows, Parallelism.sequential());
     }
 
-    /**
-     * The inference map of the current state: the running statistics, γ, β and ε folded into one
-     * {@link ChannelAffine}, with the layer's activation, to apply inside one's own loops. A snapshot: later training
-     * does not change it.
-     *
-     * @return the map
-     */
-    public ChannelAffine inferenceMap() {
-        lock.lock();
-        try {
-            return refresh();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * The map inference runs now: the snapshot, refreshed first if the state changed and the lock is free. If another
-     * thread holds the lock (it trains or loads), the last snapshot serves, and that thread refreshes it before it
-     * lets go of the lock.
-     */
-    private ChannelAffine currentMap() {
-        if (stale) {
-            if (lock.tryLock()) {
-                try {
-                    return refresh();
-                } finally {
-                    lock.unlock();
-                }
-            }
-            inferenceWaiting = true;
-        }
-        return inferenceMap;
-    }
-
-    /** With the lock held: a new snapshot if the state changed. */
-    private ChannelAffine refresh() {
-        if (stale) {
-            inferenceMap = fold();
-            stale = false;
-        }
-        return inferenceMap;
-    }
-
-    /** With the lock held (or in the constructor): the inference map of the current state. */
-    private ChannelAffine fold() {
-        return ChannelAffine.of(ChannelAffine.inference(runningMean, runningVariance, gamma, beta, epsilon),
-                activation);
-    }
-
-    /**
-     * With the lock held, after the state changed: inference refreshes its snapshot at its next call, or now if an
-     * inference is waiting for it. Training steps that no inference reads in between allocate no snapshot.
-     */
-    private void changed() {
-        stale = true;
-        if (inferenceWaiting) {
-            inferenceWaiting = false;
-            refresh();
-        }
-    }
-
-    // -------------------------------------------------------------------------------------- parameters, state
-
-    /**
-     * Returns the number of channels.
-     *
-     * @return the number of channels
-     */
-    public int channels() {
-        return channels;
-    }
-
-    /**
-     * Returns ε, added to the variance inside the square root.
-     *
-     * @return ε, added to the variance inside the square root
-     */
-    public float epsilon() {
-        return epsilon;
-    }
-
-    /**
-     * Returns the framework convention of the running update.
-     *
-     * @return the convention
-     */
-    public Convention convention() {
-        return convention;
-    }
-
-    /**
-     * Returns the momentum in the convention's own meaning (for {@link Convention#TENSORFLOW} the decay, the weight
-     * of the old running value; for {@link Convention#PYTORCH} the weight of the new batch).
-     *
-     * @return the momentum, or NaN under {@link BatchNormBuilder#cumulativeAverage() cumulative averaging}
-     */
-    public float momentum() {
-        return momentum;
-    }
-
-    /**
-     * Tells whether the running statistics are PyTorch's cumulative average ({@code momentum=None}).
-     *
-     * @return true under cumulative averaging
-     */
-    public boolean cumulativeAverage() {
-        return cumulativeAverage;
-    }
-
-    /**
-     * Returns the activation fused into the output.
-     *
-     * @return the activation fused into the output
-     */
-    public Activation activation() {
-        return activation;
-    }
-
-    /**
-     * Returns the number of training steps taken (PyTorch's {@code num_batches_tracked}).
-     *
-     * @return the number of training steps taken, or the value last loaded
-     */
-    public long batchesTracked() {
-        lock.lock();
-        try {
-            return batchesTracked;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Loads the number of training steps taken, as PyTorch's {@code num_batches_tracked}; under cumulative averaging
-     * the next step weighs its batch 1/(batchesTracked + 1).
-     *
-     * @param batchesTracked the count, ≥ 0
-     * @throws IllegalArgumentException if {@code batchesTracked < 0}
-     */
-    public void setBatchesTracked(long batchesTracked) {
-        if (batchesTracked < 0) {
-            throw new IllegalArgumentException("batchesTracked must be >= 0, got " + batchesTracked);
-        }
-        lock.lock();
-        try {
-            this.batchesTracked = batchesTracked;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Returns a copy of γ.
-     *
-     * @return a copy of γ
-     */
-    public float[] gamma() {
-        return copy(gamma);
-    }
-
-    /**
-     * Returns a copy of β.
-     *
-     * @return a copy of β
-     */
-    public float[] beta() {
-        return copy(beta);
-    }
-
-    /**
-     * Returns a copy of the running mean.
-     *
-     * @return a copy of the running mean
-     */
-    public float[] runningMean() {
-        return copy(runningMean);
-    }
-
-    /**
-     * Returns a copy of the running (population) variance.
-     *
-     * @return a copy of the running (population) variance
-     */
-    public float[] runningVariance() {
-        return copy(runningVariance);
-    }
-
-    private float[] copy(float[] values) {
-        lock.lock();
-        try {
-            return values.clone();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Loads γ.
-     *
-     * @param gamma per-channel scale, finite, length C; copied
-     * @throws NullPointerException     if {@code gamma} is null
-     * @throws IllegalArgumentException if its length is not C, a value is not finite, or |γ|/√ε overflows float
-     */
-    public void setGamma(float[] gamma) {
-        Check.trainableGamma(Check.finite(Check.length(gamma, "gamma", channels), "gamma"), epsilon);
-        load(gamma, this.gamma);
-    }
-
-    /**
-     * Loads β.
-     *
-     * @param beta per-channel offset, finite, length C; copied
-     * @throws NullPointerException     if {@code beta} is null
-     * @throws IllegalArgumentException if its length is not C or a value is not finite
-     */
-    public void setBeta(float[] beta) {
-        Check.finite(Check.length(beta, "beta", channels), "beta");
-        load(beta, this.beta);
-    }
-
-    /**
-     * Loads the running mean.
-     *
-     * @param runningMean per-channel mean, finite, length C; copied
-     * @throws NullPointerException     if {@code runningMean} is null
-     * @throws IllegalArgumentException if its length is not C or a value is not finite
-     */
-    public void setRunningMean(float[] runningMean) {
-        Check.finite(Check.length(runningMean, "runningMean", channels), "runningMean");
-        load(runningMean, this.runningMean);
-    }
-
-    /**
-     * Loads the running variance.
-     *
-     * @param runningVariance per-channel population variance, finite and ≥ 0, length C; copied
-     * @throws NullPointerException     if {@code runningVariance} is null
-     * @throws IllegalArgumentException if its length is not C or a value is not finite or negative
-     */
-    public void setRunningVariance(float[] runningVariance) {
-        Check.nonNegativeFinite(Check.length(runningVariance, "runningVariance", channels), "runningVariance");
-        load(runningVariance, this.runningVariance);
-    }
-
-    /** Copies checked values into the layer's array; a caller changing them during the call changes nothing. */
-    private void load(float[] values, float[] into) {
-        float[] copy = values.clone();
-        lock.lock();
-        try {
-            System.arraycopy(copy, 0, into, 0, channels);
-            if (training != null) {
-                training.parametersChanged();
-            }
-            changed();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Returns γ, β, the running statistics and the step count as one consistent state, read under the layer's lock:
-     * the getters one by one could each see a different training step. For saving a layer, or folding it.
-     *
-     * @return a snapshot; its arrays are copies
-     */
-    public Parameters parameters() {
-        lock.lock();
-        try {
-            return new Parameters(gamma, beta, runningMean, runningVariance, batchesTracked);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * One consistent state of a layer's parameters ({@link #parameters()}). Immutable: the arrays are copied in and out.
-     *
-     * @param gamma           γ, one per channel
-     * @param beta            β, one per channel
-     * @param runningMean     the running mean, one per channel
-     * @param runningVariance the running (population) variance, one per channel
-     * @param batchesTracked  training steps taken (PyTorch's {@code num_batches_tracked})
-     */
-    public record Parameters(float[] gamma, float[] beta, float[] runningMean, float[] runningVariance,
-                             long batchesTracked) {
-
-        /** Copies the arrays. */
-        public Parameters {
-            gamma = gamma.clone();
-            beta = beta.clone();
-            runningMean = runningMean.clone();
-            runningVariance = runningVariance.clone();
-        }
-
-        /**
-         * Returns a copy of γ.
-         *
-         * @return γ
-         */
-        @Override
-        public float[] gamma() {
-            return gamma.clone();
-        }
-
-        /**
-         * Returns a copy of β.
-         *
-         * @return β
-         */
-        @Override
-        public float[] beta() {
-            return beta.clone();
-        }
-
-        /**
-         * Returns a copy of the running mean.
-         *
-         * @return the running mean
-         */
-        @Override
-        public float[] runningMean() {
-            return runningMean.clone();
-        }
-
-        /**
-         * Returns a copy of the running variance.
-         *
-         * @return the running variance
-         */
-        @Override
-        public float[] runningVariance() {
-            return runningVariance.clone();
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Parameters p && batchesTracked == p.batchesTracked && Arrays.equals(gamma, p.gamma)
-                    && Arrays.equals(beta, p.beta) && Arrays.equals(runningMean, p.runningMean)
-                    && Arrays.equals(runningVariance, p.runningVariance);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(gamma) * 31 + Arrays.hashCode(runningMean) + Long.hashCode(batchesTracked);
-        }
-
-        @Override
-        public String toString() {
-            return "Parameters[gamma=" + Arrays.toString(gamma) + ", beta=" + Arrays.toString(beta)
-                    + ", runningMean=" + Arrays.toString(runningMean) + ", runningVariance="
-                    + Arrays.toString(runningVariance) + ", batchesTracked=" + batchesTracked + "]";
-        }
-    }
-
     @Override
     public String toString() {
         return "BatchNorm[channels=" + channels + ", convention=" + convention + ", epsilon=" + epsilon
@@ -844,13 +414,9 @@ public final class BatchNorm {
             throw new IllegalArgumentException("rows must equal batch.count() " + batch.count()
                     + " (the moments of these rows), got " + rows);
         }
-        double[] variance = new double[channels];
-        for (int c = 0; c < channels; c++) {
-            variance[c] = batch.varianceAsDouble(c);
-        }
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
-        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch.meanArray(), variance, dGamma, dBeta,
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, null, null, dGamma, dBeta,
                 parallelism);
         return new Gradients(dGamma, dBeta);
     }
@@ -907,16 +473,24 @@ public final class BatchNorm {
             }
         }
         Check.gradientsOut(dGamma, dBeta, channels);
-        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batchMean, batchVariance, dGamma, dBeta,
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, batchMean, batchVariance, dGamma, dBeta,
                 parallelism);
     }
 
+    /** The training backward pass, for the statistics in {@code batch}, or else {@code mean} and {@code variance}. */
     private void backwardTraining(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
-                                  int rows, double[] mean, double[] variance, float[] dGamma, float[] dBeta,
-                                  Parallelism parallelism) {
+                                  int rows, Moments batch, double[] mean, double[] variance, float[] dGamma,
+                                  float[] dBeta, Parallelism parallelism) {
         lock.lock();
         try {
             TrainingState t = trainingState();
+            if (batch != null) { // into the working arrays: the call allocates only the Gradients it returns
+                mean = batch.meanArray();
+                variance = t.variance;
+                for (int c = 0; c < channels; c++) {
+                    variance[c] = batch.varianceAsDouble(c);
+                }
+            }
             // Unfolded: the backward pass needs the deviations from the mean, whatever their size.
             AffineParams forward = t.map(mean, variance, rows, gamma, beta, epsilon, false);
             BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, relu, variance, gamma,

@@ -58,7 +58,7 @@ public final class FoldedLayer {
         float[] b = bias == null ? new float[channels]
                 : Check.finite(Check.copyOfLength(bias, "bias", channels), "bias");
 
-        BatchNorm.Parameters p = bn.parameters();
+        BatchNormParameters p = bn.parameters();
         float[] gamma = p.gamma();
         float[] beta = p.beta();
         float[] mean = p.runningMean();

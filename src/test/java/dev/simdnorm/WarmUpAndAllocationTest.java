@@ -72,6 +72,13 @@ class WarmUpAndAllocationTest {
         // Moments.of allocates its result: the object and two arrays of C doubles, nothing that grows with rows.
         long perCall = allocatedPerCall(() -> Moments.of(x, 0, rows, c));
         assertTrue(perCall <= 3 * 16 + 2 * (16 + 8L * c) + 64, "Moments.of allocates " + perCall + " B per call");
+        // backward and backwardInference allocate their Gradients: the object and two arrays of C floats.
+        Moments batch = bn.train(x, 0, y, 0, rows);
+        long gradients = 3 * 16 + 2 * (16 + 4L * c) + 64;
+        perCall = allocatedPerCall(() -> bn.backward(x, 0, dy, 0, y, 0, rows, batch));
+        assertTrue(perCall <= gradients, "backward allocates " + perCall + " B per call");
+        perCall = allocatedPerCall(() -> bn.backwardInference(x, 0, dy, 0, y, 0, rows));
+        assertTrue(perCall <= gradients, "backwardInference allocates " + perCall + " B per call");
     }
 
     private static void assertAllocatesNothing(String what, Runnable call) {

@@ -1,0 +1,364 @@
+package dev.simdnorm;
+
+import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The state of a {@link BatchNorm}: its configuration, γ, β, the running statistics and the step count, the lock that
+ * guards them, and the immutable inference snapshot that lets inference read them without that lock. Its public
+ * methods are the layer's accessors and setters; the operations on tensors are in {@link BatchNorm}, which is its
+ * only subclass.
+ */
+abstract sealed class BatchNormState permits BatchNorm {
+
+    final int channels;
+    final Convention convention;
+    final float epsilon;
+    /** The convention's own parameter; NaN under cumulative averaging. */
+    final float momentum;
+    final boolean cumulativeAverage;
+    final Activation activation;
+    final boolean relu;
+    /** The running update's weights, fixed by the momentum; null under cumulative averaging, where they change. */
+    final Convention.Weights weights;
+    /** Held by training, the setters and the backward passes; inference only tries it, to refresh its snapshot. */
+    final ReentrantLock lock = new ReentrantLock();
+    /** Training steps taken (PyTorch's {@code num_batches_tracked}); the divisor of the cumulative average. */
+    long batchesTracked;
+    final float[] gamma;
+    final float[] beta;
+    final float[] runningMean;
+    final float[] runningVariance;
+    /** The working arrays of training and the backward passes, made at the first of them. */
+    TrainingState training;
+    /** The inference map of the state when it was last refreshed; immutable, so readers need no lock. */
+    volatile ChannelAffine inferenceMap;
+    /** Whether the state changed since {@link #inferenceMap} was made. */
+    volatile boolean stale;
+    /** Whether an inference found the map stale while the lock was held: the holder then refreshes it. */
+    volatile boolean inferenceWaiting;
+
+    BatchNormState(BatchNormBuilder b) {
+        this.channels = b.channels;
+        this.convention = b.convention;
+        this.epsilon = Float.isNaN(b.epsilon) ? b.convention.defaultEpsilon() : b.epsilon;
+        this.cumulativeAverage = b.cumulativeAverage;
+        this.momentum = b.cumulativeAverage ? Float.NaN
+                : Float.isNaN(b.momentum) ? b.convention.defaultMomentum() : b.momentum;
+        this.activation = b.activation;
+        this.relu = b.activation == Activation.RELU;
+        this.weights = cumulativeAverage ? null : convention.weights(momentum, 0);
+        this.gamma = b.gamma != null ? b.gamma.clone() : filled(1f);
+        this.beta = b.beta != null ? b.beta.clone() : filled(0f);
+        this.runningMean = b.runningMean != null ? b.runningMean.clone() : filled(0f);
+        this.runningVariance = b.runningVariance != null ? b.runningVariance.clone() : filled(1f);
+        Check.trainableGamma(gamma, epsilon);
+        this.inferenceMap = fold();
+    }
+
+    private float[] filled(float value) {
+        float[] a = new float[channels];
+        Arrays.fill(a, value);
+        return a;
+    }
+
+    /** The working arrays; with the lock held. */
+    TrainingState trainingState() {
+        if (training == null) {
+            training = new TrainingState(channels);
+        }
+        return training;
+    }
+
+    /** The running update of the step whose batch moments are in {@code t}, in place; with the lock held. */
+    void commit(TrainingState t, long count) {
+        long step = batchesTracked == Long.MAX_VALUE ? Long.MAX_VALUE : batchesTracked + 1;
+        t.batchStatistics(count, convention.unbiasedInUpdate());
+        updateRunning(runningMean, runningVariance, t.batchMean, t.batchVariance, count, step);
+        batchesTracked = step;
+        changed();
+    }
+
+    /**
+     * The convention's running update of the k-th training step, in float, fed the batch statistics as the framework
+     * reports them (the variance unbiased for PyTorch, biased otherwise).
+     */
+    void updateRunning(float[] mean, float[] variance, float[] batchMean, float[] batchVariance, long n, long step) {
+        convention.update(mean, variance, batchMean, batchVariance, n,
+                weights != null ? weights : convention.weights(momentum, step));
+    }
+
+    /**
+     * The inference map of the current state: the running statistics, γ, β and ε folded into one
+     * {@link ChannelAffine}, with the layer's activation, to apply inside one's own loops. A snapshot: later training
+     * does not change it.
+     *
+     * @return the map
+     */
+    public ChannelAffine inferenceMap() {
+        lock.lock();
+        try {
+            return refresh();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The map inference runs now: the snapshot, refreshed first if the state changed and the lock is free. If another
+     * thread holds the lock (it trains or loads), the last snapshot serves, and that thread refreshes it before it
+     * lets go of the lock.
+     */
+    ChannelAffine currentMap() {
+        if (stale) {
+            if (lock.tryLock()) {
+                try {
+                    return refresh();
+                } finally {
+                    lock.unlock();
+                }
+            }
+            inferenceWaiting = true;
+        }
+        return inferenceMap;
+    }
+
+    /** With the lock held: a new snapshot if the state changed. */
+    ChannelAffine refresh() {
+        if (stale) {
+            inferenceMap = fold();
+            stale = false;
+        }
+        return inferenceMap;
+    }
+
+    /** With the lock held (or in the constructor): the inference map of the current state. */
+    ChannelAffine fold() {
+        return ChannelAffine.of(ChannelAffine.inference(runningMean, runningVariance, gamma, beta, epsilon),
+                activation);
+    }
+
+    /**
+     * With the lock held, after the state changed: inference refreshes its snapshot at its next call, or now if an
+     * inference is waiting for it. Training steps that no inference reads in between allocate no snapshot.
+     */
+    void changed() {
+        stale = true;
+        if (inferenceWaiting) {
+            inferenceWaiting = false;
+            refresh();
+        }
+    }
+
+
+    /**
+     * Returns the number of channels.
+     *
+     * @return the number of channels
+     */
+    public int channels() {
+        return channels;
+    }
+
+    /**
+     * Returns ε, added to the variance inside the square root.
+     *
+     * @return ε, added to the variance inside the square root
+     */
+    public float epsilon() {
+        return epsilon;
+    }
+
+    /**
+     * Returns the framework convention of the running update.
+     *
+     * @return the convention
+     */
+    public Convention convention() {
+        return convention;
+    }
+
+    /**
+     * Returns the momentum in the convention's own meaning (for {@link Convention#TENSORFLOW} the decay, the weight
+     * of the old running value; for {@link Convention#PYTORCH} the weight of the new batch).
+     *
+     * @return the momentum, or NaN under {@link BatchNormBuilder#cumulativeAverage() cumulative averaging}
+     */
+    public float momentum() {
+        return momentum;
+    }
+
+    /**
+     * Tells whether the running statistics are PyTorch's cumulative average ({@code momentum=None}).
+     *
+     * @return true under cumulative averaging
+     */
+    public boolean cumulativeAverage() {
+        return cumulativeAverage;
+    }
+
+    /**
+     * Returns the activation fused into the output.
+     *
+     * @return the activation fused into the output
+     */
+    public Activation activation() {
+        return activation;
+    }
+
+    /**
+     * Returns the number of training steps taken (PyTorch's {@code num_batches_tracked}).
+     *
+     * @return the number of training steps taken, or the value last loaded
+     */
+    public long batchesTracked() {
+        lock.lock();
+        try {
+            return batchesTracked;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Loads the number of training steps taken, as PyTorch's {@code num_batches_tracked}; under cumulative averaging
+     * the next step weighs its batch 1/(batchesTracked + 1).
+     *
+     * @param batchesTracked the count, ≥ 0
+     * @throws IllegalArgumentException if {@code batchesTracked < 0}
+     */
+    public void setBatchesTracked(long batchesTracked) {
+        if (batchesTracked < 0) {
+            throw new IllegalArgumentException("batchesTracked must be >= 0, got " + batchesTracked);
+        }
+        lock.lock();
+        try {
+            this.batchesTracked = batchesTracked;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Returns a copy of γ.
+     *
+     * @return a copy of γ
+     */
+    public float[] gamma() {
+        return copy(gamma);
+    }
+
+    /**
+     * Returns a copy of β.
+     *
+     * @return a copy of β
+     */
+    public float[] beta() {
+        return copy(beta);
+    }
+
+    /**
+     * Returns a copy of the running mean.
+     *
+     * @return a copy of the running mean
+     */
+    public float[] runningMean() {
+        return copy(runningMean);
+    }
+
+    /**
+     * Returns a copy of the running (population) variance.
+     *
+     * @return a copy of the running (population) variance
+     */
+    public float[] runningVariance() {
+        return copy(runningVariance);
+    }
+
+    private float[] copy(float[] values) {
+        lock.lock();
+        try {
+            return values.clone();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Loads γ.
+     *
+     * @param gamma per-channel scale, finite, length C; copied
+     * @throws NullPointerException     if {@code gamma} is null
+     * @throws IllegalArgumentException if its length is not C, a value is not finite, or |γ|/√ε overflows float
+     */
+    public void setGamma(float[] gamma) {
+        Check.trainableGamma(Check.finite(Check.length(gamma, "gamma", channels), "gamma"), epsilon);
+        load(gamma, this.gamma);
+    }
+
+    /**
+     * Loads β.
+     *
+     * @param beta per-channel offset, finite, length C; copied
+     * @throws NullPointerException     if {@code beta} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite
+     */
+    public void setBeta(float[] beta) {
+        Check.finite(Check.length(beta, "beta", channels), "beta");
+        load(beta, this.beta);
+    }
+
+    /**
+     * Loads the running mean.
+     *
+     * @param runningMean per-channel mean, finite, length C; copied
+     * @throws NullPointerException     if {@code runningMean} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite
+     */
+    public void setRunningMean(float[] runningMean) {
+        Check.finite(Check.length(runningMean, "runningMean", channels), "runningMean");
+        load(runningMean, this.runningMean);
+    }
+
+    /**
+     * Loads the running variance.
+     *
+     * @param runningVariance per-channel population variance, finite and ≥ 0, length C; copied
+     * @throws NullPointerException     if {@code runningVariance} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite or negative
+     */
+    public void setRunningVariance(float[] runningVariance) {
+        Check.nonNegativeFinite(Check.length(runningVariance, "runningVariance", channels), "runningVariance");
+        load(runningVariance, this.runningVariance);
+    }
+
+    /** Copies checked values into the layer's array; a caller changing them during the call changes nothing. */
+    private void load(float[] values, float[] into) {
+        float[] copy = values.clone();
+        lock.lock();
+        try {
+            System.arraycopy(copy, 0, into, 0, channels);
+            if (training != null) {
+                training.parametersChanged();
+            }
+            changed();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Returns γ, β, the running statistics and the step count as one consistent state, read under the layer's lock:
+     * the getters one by one could each see a different training step. For saving a layer, or folding it.
+     *
+     * @return a snapshot; its arrays are copies
+     */
+    public BatchNormParameters parameters() {
+        lock.lock();
+        try {
+            return new BatchNormParameters(gamma, beta, runningMean, runningVariance, batchesTracked);
+        } finally {
+            lock.unlock();
+        }
+    }
+}
