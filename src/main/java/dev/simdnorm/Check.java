@@ -41,6 +41,66 @@ final class Check {
         noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
     }
 
+    /** x and y of {@code rows} rows of {@code size} floats, normalized along the row: as {@link #rowsInOut}. */
+    static void rowsAlongInOut(float[] x, int xOffset, float[] y, int yOffset, int rows, int size) {
+        range(x, "x", xOffset, rows, size, "size");
+        range(y, "y", yOffset, rows, size, "size");
+        noPartialOverlap(x, xOffset, y, yOffset, rows * size);
+    }
+
+    /**
+     * The residual form: x and residual in, y (and h, if not null) out, each of {@code rows} rows of {@code size}
+     * floats, in range; an output is an input at the same offset or disjoint from it, and y and h are disjoint.
+     */
+    static void residualInOut(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
+                              float[] h, int hOffset, int rows, int size) {
+        range(x, "x", xOffset, rows, size, "size");
+        range(residual, "residual", residualOffset, rows, size, "size");
+        range(y, "y", yOffset, rows, size, "size");
+        int length = rows * size;
+        noPartialOverlap(x, "x", xOffset, y, "y", yOffset, length);
+        noPartialOverlap(residual, "residual", residualOffset, y, "y", yOffset, length);
+        if (h != null) {
+            range(h, "h", hOffset, rows, size, "size");
+            noPartialOverlap(x, "x", xOffset, h, "h", hOffset, length);
+            noPartialOverlap(residual, "residual", residualOffset, h, "h", hOffset, length);
+            if (h == y && length > 0 && Math.abs((long) hOffset - yOffset) < length) {
+                throw new IllegalArgumentException("h and y must not overlap (hOffset " + hOffset + ", yOffset "
+                        + yOffset + ", length " + length + ")");
+            }
+        }
+    }
+
+    /** The floats normalized together, {@code size}: at least 1. */
+    static int size(int size) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("size must be > 0, got " + size);
+        }
+        return size;
+    }
+
+    /**
+     * Per-row results of a call: arrays of at least {@code rows} floats, distinct from each other and from x and y
+     * (the call reads x after it writes them).
+     */
+    static void perRowOut(float[] a, String aName, float[] b, String bName, int rows, float[] x, float[] y) {
+        perRowArray(a, aName, rows, x, y);
+        perRowArray(b, bName, rows, x, y);
+        if (a == b) {
+            throw new IllegalArgumentException(aName + " and " + bName + " must be distinct arrays");
+        }
+    }
+
+    private static void perRowArray(float[] out, String name, int rows, float[] x, float[] y) {
+        notNull(out, name);
+        if (out.length < rows) {
+            throw new IllegalArgumentException(name + ".length must be >= rows " + rows + ", got " + out.length);
+        }
+        if (out == x || out == y) {
+            throw new IllegalArgumentException(name + " must not be x or y");
+        }
+    }
+
     /**
      * x and y holding a tensor of {@code shape}, whose channels must be {@code channels}: in range, and the same range
      * or disjoint.
@@ -118,6 +178,11 @@ final class Check {
      * so an int overflow is reported as out of range, never wrapped.
      */
     static void range(float[] array, String name, int offset, int rows, int channels) {
+        range(array, name, offset, rows, channels, "channels");
+    }
+
+    /** As {@link #range(float[], String, int, int, int)}, for rows of {@code width} floats called {@code widthName}. */
+    static void range(float[] array, String name, int offset, int rows, int width, String widthName) {
         notNull(array, name);
         if (offset < 0) {
             throw new IndexOutOfBoundsException(name + "Offset must be >= 0, got " + offset);
@@ -125,10 +190,10 @@ final class Check {
         if (rows < 0) {
             throw new IllegalArgumentException("rows must be >= 0, got " + rows);
         }
-        long end = offset + (long) rows * channels;
+        long end = offset + (long) rows * width;
         if (end > array.length) {
-            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + rows " + rows + " × channels "
-                    + channels + " = " + end + " exceeds " + name + ".length " + array.length);
+            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + rows " + rows + " × " + widthName
+                    + " " + width + " = " + end + " exceeds " + name + ".length " + array.length);
         }
     }
 
@@ -237,6 +302,15 @@ final class Check {
                     + values.length);
         }
         return values;
+    }
+
+    /** A copy of {@code values}, of length {@code size} (per position of a row). */
+    static float[] copyOfSize(float[] values, String name, int size) {
+        notNull(values, name);
+        if (values.length != size) {
+            throw new IllegalArgumentException(name + ".length must be " + size + " (size), got " + values.length);
+        }
+        return values.clone();
     }
 
     static float[] copyOfLength(float[] values, String name, int channels) {

@@ -1,6 +1,7 @@
 /**
- * Fast, exact batch normalization for float32 tensors on the JVM: statistics, the fused normalize, the training step
- * and its backward pass, on the Vector API where it is available.
+ * Fast, exact normalization layers for float32 tensors on the JVM: batch normalization (statistics, the fused
+ * normalize, the training step and its backward pass), LayerNorm and RMSNorm, on the Vector API where it is
+ * available.
  *
  * <h2>The types</h2>
  * <ul>
@@ -10,6 +11,8 @@
  *       machines.</li>
  *   <li>{@link dev.simdnorm.ChannelAffine}: the normalize map alone, {@code y = (x − center)·scale + shift}.</li>
  *   <li>{@link dev.simdnorm.FoldedLayer}: a layer folded into the convolution or dense layer before it.</li>
+ *   <li>{@link dev.simdnorm.LayerNorm} and {@link dev.simdnorm.RmsNorm}: normalization along the last {@code size}
+ *       floats of each row, for transformers.</li>
  *   <li>{@link dev.simdnorm.Parallelism}: where parallel calls run; {@link dev.simdnorm.KernelSelection}: which
  *       kernels run, and the warm-up.</li>
  * </ul>
@@ -50,8 +53,8 @@
  * after the call has returned or thrown. NaN and ±Inf in the data propagate per IEEE into their channel's results.
  *
  * <h2>Threads and allocation</h2>
- * {@code Moments}, {@code ChannelAffine}, {@code FoldedLayer}, {@code TensorShape} and {@code Gradients} are
- * immutable. {@code BatchNorm.inference} is lock-free and allocates nothing, also while another thread trains; {@code
+ * {@code Moments}, {@code ChannelAffine}, {@code FoldedLayer}, {@code TensorShape}, {@code Gradients},
+ * {@code LayerNorm} and {@code RmsNorm} are immutable. {@code BatchNorm.inference} is lock-free and allocates nothing, also while another thread trains; {@code
  * train}, the setters and the backward passes hold the layer's lock. Sequential calls allocate nothing but what they
  * return; parallel calls allocate a few objects per task.
  *

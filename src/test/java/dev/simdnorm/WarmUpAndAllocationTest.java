@@ -79,6 +79,17 @@ class WarmUpAndAllocationTest {
         assertTrue(perCall <= gradients, "backward allocates " + perCall + " B per call");
         perCall = allocatedPerCall(() -> bn.backwardInference(x, 0, dy, 0, y, 0, rows));
         assertTrue(perCall <= gradients, "backwardInference allocates " + perCall + " B per call");
+        // LayerNorm and RMSNorm allocate nothing, the residual forms and the per-row outputs included.
+        LayerNorm ln = LayerNorm.builder(c).build();
+        RmsNorm rms = RmsNorm.builder(c).build();
+        float[] h = new float[x.length];
+        float[] rowMean = new float[rows];
+        float[] rowInv = new float[rows];
+        assertAllocatesNothing("LayerNorm", () -> ln.apply(x, 0, y, 0, rows));
+        assertAllocatesNothing("LayerNorm with row outputs", () -> ln.apply(x, 0, y, 0, rows, rowMean, rowInv));
+        assertAllocatesNothing("LayerNorm residual", () -> ln.apply(x, 0, dy, 0, y, 0, h, 0, rows));
+        assertAllocatesNothing("RMSNorm", () -> rms.apply(x, 0, y, 0, rows));
+        assertAllocatesNothing("RMSNorm residual", () -> rms.apply(x, 0, dy, 0, y, 0, rows));
     }
 
     private static void assertAllocatesNothing(String what, Runnable call) {

@@ -74,4 +74,26 @@ public interface Kernel {
      */
     void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                        AffineParams forward, GradientParams correction, boolean relu);
+
+    // ------------------------------------------------------------ rows along their length: LayerNorm, RMSNorm
+
+    /**
+     * Normalizes {@code rows} rows of {@code size} floats along their length, with the map of {@link RowParams}:
+     * {@code y = fma(fma((x − center[r]) − centerLow[r], scale[r], offset[r]), gamma[j], beta[j])}. {@code x} and
+     * {@code y} may be the same range; they never partially overlap. At most {@link RowParams#CHUNK_ROWS} rows.
+     */
+    void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams params);
+
+    /**
+     * Writes each row's sum of squares, in double, by {@link RowSquares}.
+     *
+     * @param sums out: per row, length ≥ rows
+     */
+    void sumSquares(float[] x, int offset, int rows, int size, double[] sums);
+
+    /**
+     * {@code out = a + b}, elementwise over {@code length} floats: the residual add of a pre-norm transformer.
+     * {@code out} may be the same range as {@code a} or {@code b}; it never partially overlaps them.
+     */
+    void add(float[] a, int aOffset, float[] b, int bOffset, float[] out, int outOffset, int length);
 }

@@ -19,9 +19,9 @@ public class KernelWorkout {
 
     /** The operations whose kernels are switched one at a time, in this order. */
     public enum Operation {
-        /** Normalize, NHWC and NCHW. */
+        /** Normalize, NHWC, NCHW and along rows. */
         NORMALIZE,
-        /** Statistics, NHWC and NCHW. */
+        /** Statistics, NHWC, NCHW and rows' sums of squares. */
         STATISTICS,
         /** Both backward passes. */
         GRADIENTS
@@ -81,6 +81,19 @@ public class KernelWorkout {
                             relu));
                 }
             }
+        }
+        // Rows along their length (LayerNorm, RMSNorm): whole vectors and a masked last one, at every width.
+        for (int size : new int[] {17, 65}) {
+            int rows = 3;
+            float[] x = data(random, rows * size);
+            float[] y = new float[x.length];
+            RowParams p = new RowParams().positions(data(random, size), data(random, size));
+            fill(random, p.center(), rows);
+            fill(random, p.centerLow(), rows);
+            fill(random, p.scale(), rows);
+            add(Operation.NORMALIZE, () -> kernel.normalizeRows(x, 0, y, 0, rows, size, p));
+            add(Operation.STATISTICS, () -> kernel.sumSquares(x, 0, rows, size, mean));
+            add(Operation.NORMALIZE, () -> kernel.add(x, 0, x, 0, y, 0, rows * size));
         }
         // A later block's fold, and a block whose center missed: paths of the statistics' per-block steps.
         float[] center = data(random, 128);

@@ -207,4 +207,43 @@ public final class ScalarKernel implements Kernel {
             }
         }
     }
+
+    // ------------------------------------------------------------ rows along their length: LayerNorm, RMSNorm
+
+    @Override
+    public void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams p) {
+        float[] gamma = p.gamma();
+        float[] beta = p.beta();
+        for (int r = 0, i = xOffset, o = yOffset; r < rows; r++) {
+            float center = p.center()[r];
+            float low = p.centerLow()[r];
+            float scale = p.scale()[r];
+            float offset = p.offset()[r];
+            for (int j = 0; j < size; j++, i++, o++) {
+                float u = Math.fma((x[i] - center) - low, scale, offset);
+                y[o] = Math.fma(u, gamma[j], beta[j]);
+            }
+        }
+    }
+
+    @Override
+    public void sumSquares(float[] x, int offset, int rows, int size, double[] sums) {
+        RowSquares.sums(ScalarKernel::squares, x, offset, rows, size, sums);
+    }
+
+    /** {@link RowSquares.Squares}, one value at a time. */
+    private static void squares(float[] x, int base, int length, double[] acc) {
+        java.util.Arrays.fill(acc, 0.0);
+        for (int j = 0; j < length; j++) {
+            double d = x[base + j];
+            acc[j % RowSquares.WIDTH] = Math.fma(d, d, acc[j % RowSquares.WIDTH]);
+        }
+    }
+
+    @Override
+    public void add(float[] a, int aOffset, float[] b, int bOffset, float[] out, int outOffset, int length) {
+        for (int i = 0; i < length; i++) {
+            out[outOffset + i] = a[aOffset + i] + b[bOffset + i];
+        }
+    }
 }

@@ -175,4 +175,32 @@ class BenchmarkCorrectnessTest {
             }
         }
     }
+
+    @Test
+    void rowNormBenchmarksNormalizeEveryRow() {
+        for (int size : new int[] {64, 768}) {
+            RowNormBenchmark b = new RowNormBenchmark();
+            b.size = size;
+            b.kib = 16;
+            b.setup();
+            assertEquals(b.x.length, b.rows * size, "the rows fill x");
+            float[] expected = new float[b.x.length];
+            for (int r = 0; r < b.rows; r++) { // row by row, against the whole call
+                b.layerNorm.apply(b.x, r * size, expected, r * size, 1);
+            }
+            assertArrayEquals(expected, b.layerNorm().clone(), "layerNorm, size " + size);
+            for (int r = 0; r < b.rows; r++) {
+                b.rmsNorm.apply(b.x, r * size, expected, r * size, 1);
+            }
+            assertArrayEquals(expected, b.rmsNorm().clone(), "rmsNorm, size " + size);
+            float[] sum = new float[b.x.length];
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] = b.x[i] + b.residual[i];
+            }
+            b.layerNorm.apply(sum, 0, expected, 0, b.rows);
+            assertArrayEquals(expected, b.layerNormResidual().clone(), "layerNormResidual, size " + size);
+            assertArrayEquals(sum, b.h, "the residual form's h, size " + size);
+            assertArrayEquals(b.x, b.arraycopy().clone(), "arraycopy, size " + size);
+        }
+    }
 }

@@ -6,6 +6,8 @@ import dev.simdnorm.internal.GradientSums;
 import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.KernelProvider;
 import dev.simdnorm.internal.PlaneStatistics;
+import dev.simdnorm.internal.RowParams;
+import dev.simdnorm.internal.RowSquares;
 import dev.simdnorm.internal.RowStatistics;
 
 /**
@@ -13,8 +15,8 @@ import dev.simdnorm.internal.RowStatistics;
  * and only after {@link KernelProvider} has checked that the module is readable.
  *
  * <p>Each operation lives in a class of its own ({@link VectorNormalize}, {@link VectorStatistics},
- * {@link VectorPlanes}, {@link VectorGradients}) and runs the shared algorithm with vector hooks, so every lane does
- * what the scalar kernel does for that position, in the same order: the two agree bit for bit.
+ * {@link VectorPlanes}, {@link VectorGradients}, {@link VectorRows}) and runs the shared algorithm with vector hooks,
+ * so every lane does what the scalar kernel does for that position, in the same order: the two agree bit for bit.
  */
 public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
 
@@ -81,5 +83,20 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     public void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                               AffineParams forward, GradientParams correction, boolean relu) {
         VectorGradients.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction, relu);
+    }
+
+    @Override
+    public void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams params) {
+        VectorRows.normalize(x, xOffset, y, yOffset, rows, size, params);
+    }
+
+    @Override
+    public void sumSquares(float[] x, int offset, int rows, int size, double[] sums) {
+        RowSquares.sums(VectorRows::squares, x, offset, rows, size, sums);
+    }
+
+    @Override
+    public void add(float[] a, int aOffset, float[] b, int bOffset, float[] out, int outOffset, int length) {
+        VectorRows.add(a, aOffset, b, bOffset, out, outOffset, length);
     }
 }

@@ -1,0 +1,99 @@
+package dev.simdnorm.jmh;
+
+import dev.simdnorm.KernelSelection;
+import dev.simdnorm.LayerNorm;
+import dev.simdnorm.RmsNorm;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * LayerNorm and RMSNorm through the public API, with {@code System.arraycopy} of the same bytes in the same run:
+ * rows of {@code size} floats filling {@code kib} KiB of x (at least one row; size 4096 at 16 KiB is one decode step
+ * of an LLM). The residual form reads x and the residual and writes y and h: twice a copy's bytes. The scalar kernels
+ * in {@link RowNormScalarBenchmark}.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 500, timeUnit = TimeUnit.MILLISECONDS)
+@Measurement(iterations = 5, time = 500, timeUnit = TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx3g"})
+@State(Scope.Thread)
+public class RowNormBenchmark {
+
+    @Param({"64", "768", "4096", "16384"})
+    public int size;
+
+    @Param({"16", "256", "4096", "262144"})
+    public int kib;
+
+    int rows;
+    float[] x;
+    float[] y;
+    float[] residual;
+    float[] h;
+    LayerNorm layerNorm;
+    RmsNorm rmsNorm;
+
+    @Setup
+    public void setup() {
+        rows = Math.max(1, kib * 1024 / (4 * size));
+        SplittableRandom random = new SplittableRandom(1);
+        x = new float[rows * size];
+        y = new float[x.length];
+        residual = new float[x.length];
+        h = new float[x.length];
+        float[] gamma = new float[size];
+        float[] beta = new float[size];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (random.nextGaussian() + 2);
+            residual[i] = (float) random.nextGaussian();
+        }
+        for (int j = 0; j < size; j++) {
+            gamma[j] = (float) (1 + 0.1 * random.nextGaussian());
+            beta[j] = (float) (0.1 * random.nextGaussian());
+        }
+        layerNorm = LayerNorm.builder(size).gamma(gamma).beta(beta).build();
+        rmsNorm = RmsNorm.builder(size).gamma(gamma).build();
+        if (!KernelSelection.warmUp(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("the kernels did not warm up in 60 s");
+        }
+    }
+
+    @Benchmark
+    public float[] layerNorm() {
+        layerNorm.apply(x, 0, y, 0, rows);
+        return y;
+    }
+
+    @Benchmark
+    public float[] rmsNorm() {
+        rmsNorm.apply(x, 0, y, 0, rows);
+        return y;
+    }
+
+    /** The pre-norm residual step: h = x + residual, y = LayerNorm(h); twice the bytes of the others. */
+    @Benchmark
+    public float[] layerNormResidual() {
+        layerNorm.apply(x, 0, residual, 0, y, 0, h, 0, rows);
+        return y;
+    }
+
+    @Benchmark
+    public float[] arraycopy() {
+        System.arraycopy(x, 0, y, 0, x.length);
+        return y;
+    }
+}

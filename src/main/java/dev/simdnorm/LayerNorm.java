@@ -1,0 +1,175 @@
+package dev.simdnorm;
+
+import java.util.Arrays;
+
+/**
+ * Layer normalization over the last {@code size} floats of each row: for each row, its mean μ and biased variance σ²
+ * (÷ size), then {@code y = (x − μ)/√(σ² + ε)·γ[j] + β[j]} at position j, with γ and β elementwise over the row.
+ *
+ * <pre>{@code
+ * LayerNorm ln = LayerNorm.builder(768).gamma(weight).beta(bias).build();   // ε = 1e-5, as PyTorch and ONNX
+ * ln.apply(x, 0, y, 0, tokens);                                             // rows of 768 floats
+ * }</pre>
+ *
+ * <p><b>Frameworks.</b> PyTorch's {@code LayerNorm(normalized_shape)} and ONNX's {@code LayerNormalization(axis)}
+ * normalize over the trailing dimensions: {@code size} is their product and {@code rows} the product of the leading
+ * ones. Keras' {@code LayerNormalization(axis=-1)} is the same with ε = 0.001. The statistics are those of
+ * {@link BatchNorm}: blocks summed around a center, merged in double, so rows far from zero keep their accuracy; the
+ * mean is subtracted as a hi/lo pair of floats.
+ *
+ * <p>Immutable and thread-safe; {@link #apply} allocates nothing. Arguments are checked before anything is written,
+ * and a call that throws changes nothing. NaN and ±Inf in a row propagate into that row's outputs.
+ */
+public final class LayerNorm {
+
+    private final int size;
+    private final float epsilon;
+    private final float[] gamma;
+    private final float[] beta;
+
+    LayerNorm(LayerNormBuilder b) {
+        this.size = b.size;
+        this.epsilon = b.epsilon;
+        this.gamma = b.gamma != null ? b.gamma.clone() : filled(b.size, 1f);
+        this.beta = b.beta != null ? b.beta.clone() : filled(b.size, 0f);
+    }
+
+    static float[] filled(int size, float value) {
+        float[] a = new float[size];
+        Arrays.fill(a, value);
+        return a;
+    }
+
+    /**
+     * A builder for rows of {@code size} floats.
+     *
+     * @param size the floats normalized together, at least 1
+     * @return a builder with ε = 1e-5, γ = 1 and β = 0
+     * @throws IllegalArgumentException if {@code size ≤ 0}
+     */
+    public static LayerNormBuilder builder(int size) {
+        return new LayerNormBuilder(Check.size(size));
+    }
+
+    /**
+     * Normalizes each of {@code rows} rows of {@code size} floats.
+     *
+     * @param x       input, rows of {@code size} floats
+     * @param xOffset index of the first input float
+     * @param y       output, the same shape; may be {@code x} at the same offset
+     * @param yOffset index of the first output float
+     * @param rows    the number of rows, ≥ 0
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows < 0} or x and y partially overlap
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows) {
+        Check.rowsAlongInOut(x, xOffset, y, yOffset, rows, size);
+        RowNormalization.layerNorm(x, xOffset, y, yOffset, rows, size, gamma, beta, epsilon, null, null);
+    }
+
+    /**
+     * {@link #apply(float[], int, float[], int, int)} that also writes each row's mean and 1/√(σ² + ε), as ONNX's
+     * optional outputs {@code Mean} and {@code InvStdDev} (for a backward pass, say).
+     *
+     * @param x         input, rows of {@code size} floats
+     * @param xOffset   index of the first input float
+     * @param y         output, the same shape; may be {@code x} at the same offset
+     * @param yOffset   index of the first output float
+     * @param rows      the number of rows, ≥ 0
+     * @param mean      out: each row's mean, rounded to float, at indices [0, rows)
+     * @param invStdDev out: each row's 1/√(σ² + ε), rounded to float, at indices [0, rows)
+     * @throws IllegalArgumentException also if {@code mean} or {@code invStdDev} is shorter than {@code rows}, is
+     *                                  {@code x} or {@code y}, or they are the same array
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows, float[] mean, float[] invStdDev) {
+        Check.rowsAlongInOut(x, xOffset, y, yOffset, rows, size);
+        Check.perRowOut(mean, "mean", invStdDev, "invStdDev", rows, x, y);
+        RowNormalization.layerNorm(x, xOffset, y, yOffset, rows, size, gamma, beta, epsilon, mean, invStdDev);
+    }
+
+    /**
+     * The pre-norm residual step of a transformer in one call: {@code y = LayerNorm(x + residual)}, rows of
+     * {@code size} floats (ONNX Runtime's SkipLayerNormalization without bias). The sum is rounded to float, as
+     * {@code x + residual} would be, before it is normalized; it is written into {@code y} and normalized there.
+     *
+     * @param x              input, rows of {@code size} floats
+     * @param xOffset        index of the first input float
+     * @param residual       the residual, the same shape
+     * @param residualOffset index of its first float
+     * @param y              output, the same shape; may be {@code x} or {@code residual} at the same offset
+     * @param yOffset        index of the first output float
+     * @param rows           the number of rows, ≥ 0
+     * @throws IllegalArgumentException if an output partially overlaps an input, or {@code rows < 0}
+     */
+    public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
+                      int rows) {
+        Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, null, 0, rows, size);
+        RowNormalization.normalize(false, x, xOffset, residual, residualOffset, null, 0, y, yOffset, rows, size,
+                gamma, beta, epsilon, null, null);
+    }
+
+    /**
+     * {@link #apply(float[], int, float[], int, float[], int, int)} that also writes the sum
+     * {@code h = x + residual}, the next layer's residual.
+     *
+     * @param x              input, rows of {@code size} floats
+     * @param xOffset        index of the first input float
+     * @param residual       the residual, the same shape
+     * @param residualOffset index of its first float
+     * @param y              output, the same shape; may be {@code x} or {@code residual} at the same offset
+     * @param yOffset        index of the first output float
+     * @param h              out: {@code x + residual}; may be {@code x} or {@code residual} at the same offset, and
+     *                       must not overlap {@code y}
+     * @param hOffset        index of the first float of {@code h}
+     * @param rows           the number of rows, ≥ 0
+     */
+    public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
+                      float[] h, int hOffset, int rows) {
+        Check.notNull(h, "h");
+        Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, h, hOffset, rows, size);
+        RowNormalization.normalize(false, x, xOffset, residual, residualOffset, h, hOffset, y, yOffset, rows, size,
+                gamma, beta, epsilon, null, null);
+    }
+
+    /**
+     * Returns the floats normalized together.
+     *
+     * @return {@code size}
+     */
+    public int size() {
+        return size;
+    }
+
+    /**
+     * Returns ε, added to the variance inside the square root.
+     *
+     * @return ε
+     */
+    public float epsilon() {
+        return epsilon;
+    }
+
+    /**
+     * Returns a copy of γ.
+     *
+     * @return γ, one per position
+     */
+    public float[] gamma() {
+        return gamma.clone();
+    }
+
+    /**
+     * Returns a copy of β.
+     *
+     * @return β, one per position
+     */
+    public float[] beta() {
+        return beta.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "LayerNorm[size=" + size + ", epsilon=" + epsilon + "]";
+    }
+}

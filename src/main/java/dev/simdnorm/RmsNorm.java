@@ -1,0 +1,141 @@
+package dev.simdnorm;
+
+/**
+ * Root-mean-square normalization over the last {@code size} floats of each row:
+ * {@code y = x/√(mean(x²) + ε)·γ[j]} at position j, with γ elementwise over the row and no centering.
+ *
+ * <pre>{@code
+ * RmsNorm rms = RmsNorm.builder(4096).epsilon(1e-6f).gamma(weight).build();   // a Llama-style RMSNorm
+ * rms.apply(x, 0, y, 0, tokens);                                               // rows of 4096 floats
+ * }</pre>
+ *
+ * <p><b>Frameworks.</b> PyTorch's {@code RMSNorm(normalized_shape)} and ONNX's {@code RMSNormalization(axis)}
+ * normalize over the trailing dimensions: {@code size} is their product and {@code rows} the product of the leading
+ * ones. ε: ONNX's default 1e-5 (the default here); PyTorch's default {@code eps=None} is the float epsilon,
+ * {@code Math.ulp(1f)} = 2⁻²³. The sum of squares is accumulated in double (each float's square is exact there), so
+ * the scale is within about one float rounding for rows of any length; the output then takes two more roundings.
+ *
+ * <p>Immutable and thread-safe; {@link #apply} allocates nothing. Arguments are checked before anything is written,
+ * and a call that throws changes nothing. NaN and ±Inf in a row propagate into that row's outputs.
+ */
+public final class RmsNorm {
+
+    private final int size;
+    private final float epsilon;
+    private final float[] gamma;
+    /** β of the shared row map: all +0. */
+    private final float[] zeros;
+
+    RmsNorm(RmsNormBuilder b) {
+        this.size = b.size;
+        this.epsilon = b.epsilon;
+        this.gamma = b.gamma != null ? b.gamma.clone() : LayerNorm.filled(b.size, 1f);
+        this.zeros = new float[b.size];
+    }
+
+    /**
+     * A builder for rows of {@code size} floats.
+     *
+     * @param size the floats normalized together, at least 1
+     * @return a builder with ε = 1e-5 and γ = 1
+     * @throws IllegalArgumentException if {@code size ≤ 0}
+     */
+    public static RmsNormBuilder builder(int size) {
+        return new RmsNormBuilder(Check.size(size));
+    }
+
+    /**
+     * Normalizes each of {@code rows} rows of {@code size} floats.
+     *
+     * @param x       input, rows of {@code size} floats
+     * @param xOffset index of the first input float
+     * @param y       output, the same shape; may be {@code x} at the same offset
+     * @param yOffset index of the first output float
+     * @param rows    the number of rows, ≥ 0
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows < 0} or x and y partially overlap
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows) {
+        Check.rowsAlongInOut(x, xOffset, y, yOffset, rows, size);
+        RowNormalization.normalize(true, x, xOffset, null, 0, null, 0, y, yOffset, rows, size, gamma, zeros, epsilon,
+                null, null);
+    }
+
+    /**
+     * The pre-norm residual step of a transformer in one call: {@code y = RMSNorm(x + residual)}, rows of
+     * {@code size} floats (ONNX Runtime's SkipSimplifiedLayerNormalization without bias). The sum is rounded to
+     * float, as {@code x + residual} would be, before it is normalized; it is written into {@code y} and normalized
+     * there.
+     *
+     * @param x              input, rows of {@code size} floats
+     * @param xOffset        index of the first input float
+     * @param residual       the residual, the same shape
+     * @param residualOffset index of its first float
+     * @param y              output, the same shape; may be {@code x} or {@code residual} at the same offset
+     * @param yOffset        index of the first output float
+     * @param rows           the number of rows, ≥ 0
+     * @throws IllegalArgumentException if an output partially overlaps an input, or {@code rows < 0}
+     */
+    public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
+                      int rows) {
+        Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, null, 0, rows, size);
+        RowNormalization.normalize(true, x, xOffset, residual, residualOffset, null, 0, y, yOffset, rows, size,
+                gamma, zeros, epsilon, null, null);
+    }
+
+    /**
+     * {@link #apply(float[], int, float[], int, float[], int, int)} that also writes the sum
+     * {@code h = x + residual}, the next layer's residual.
+     *
+     * @param x              input, rows of {@code size} floats
+     * @param xOffset        index of the first input float
+     * @param residual       the residual, the same shape
+     * @param residualOffset index of its first float
+     * @param y              output, the same shape; may be {@code x} or {@code residual} at the same offset
+     * @param yOffset        index of the first output float
+     * @param h              out: {@code x + residual}; may be {@code x} or {@code residual} at the same offset, and
+     *                       must not overlap {@code y}
+     * @param hOffset        index of the first float of {@code h}
+     * @param rows           the number of rows, ≥ 0
+     */
+    public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
+                      float[] h, int hOffset, int rows) {
+        Check.notNull(h, "h");
+        Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, h, hOffset, rows, size);
+        RowNormalization.normalize(true, x, xOffset, residual, residualOffset, h, hOffset, y, yOffset, rows, size,
+                gamma, zeros, epsilon, null, null);
+    }
+
+    /**
+     * Returns the floats normalized together.
+     *
+     * @return {@code size}
+     */
+    public int size() {
+        return size;
+    }
+
+    /**
+     * Returns ε, added to the mean of squares inside the square root.
+     *
+     * @return ε
+     */
+    public float epsilon() {
+        return epsilon;
+    }
+
+    /**
+     * Returns a copy of γ.
+     *
+     * @return γ, one per position
+     */
+    public float[] gamma() {
+        return gamma.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "RmsNorm[size=" + size + ", epsilon=" + epsilon + "]";
+    }
+}

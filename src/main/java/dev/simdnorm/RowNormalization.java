@@ -1,0 +1,106 @@
+package dev.simdnorm;
+
+import dev.simdnorm.internal.Kernel;
+import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.RowParams;
+
+/**
+ * The engine of the normalizations along rows ({@link LayerNorm}, {@link RmsNorm}): it receives checked arguments,
+ * adds the residual into a chunk of rows where there is one, takes the chunk's statistics, fills its
+ * {@link RowParams} and normalizes it, so a row is read for its statistics before it is written, also in place. Per-thread working arrays: nothing is allocated after a
+ * thread's first call.
+ */
+final class RowNormalization {
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private RowNormalization() {
+    }
+
+    /**
+     * LayerNorm of {@code rows} rows of {@code size} floats, writing each row's mean and 1/√(σ² + ε) where asked.
+     *
+     * @param meanOut      per row, or null
+     * @param invStdDevOut per row, or null (with {@code meanOut})
+     */
+    static void layerNorm(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] gamma,
+                          float[] beta, float epsilon, float[] meanOut, float[] invStdDevOut) {
+        normalize(false, x, xOffset, null, 0, null, 0, y, yOffset, rows, size, gamma, beta, epsilon, meanOut,
+                invStdDevOut);
+    }
+
+    /**
+     * LayerNorm ({@code rms} false) or RMSNorm (true, with β all +0) of {@code rows} rows of {@code size} floats: of
+     * x, or of {@code x + residual} where {@code residual} is not null, the sum then written into {@code h} if it is
+     * not null (else into {@code y}, normalized there in place).
+     *
+     * @param meanOut      per row, or null; LayerNorm only
+     * @param invStdDevOut per row, or null (with {@code meanOut})
+     */
+    static void normalize(boolean rms, float[] x, int xOffset, float[] residual, int residualOffset, float[] h,
+                          int hOffset, float[] y, int yOffset, int rows, int size, float[] gamma, float[] beta,
+                          float epsilon, float[] meanOut, float[] invStdDevOut) {
+        Kernel statistics = KernelProvider.statistics();
+        Kernel normalizing = KernelProvider.normalizing();
+        Scratch s = SCRATCH.get();
+        RowParams p = s.params.positions(gamma, beta);
+        float[] in = residual == null ? x : h != null ? h : y; // what is normalized: x, or the sum where it is kept
+        int inStart = residual == null ? xOffset : h != null ? hOffset : yOffset;
+        for (int r0 = 0; r0 < rows; r0 += RowParams.CHUNK_ROWS) {
+            int n = Math.min(RowParams.CHUNK_ROWS, rows - r0);
+            int from = r0 * size;
+            int inOffset = inStart + from;
+            if (residual != null) {
+                normalizing.add(x, xOffset + from, residual, residualOffset + from, in, inOffset, n * size);
+            }
+            if (rms) {
+                statistics.sumSquares(in, inOffset, n, size, s.mean);
+                for (int r = 0; r < n; r++) {
+                    p.center()[r] = 0f;
+                    p.centerLow()[r] = 0f;
+                    p.offset()[r] = 0f;
+                    p.scale()[r] = (float) (1 / Math.sqrt(s.mean[r] / size + epsilon));
+                }
+            } else {
+                // Each row as one NCHW channel of one plane: the centered blocks and Chan's merge of BatchNorm.
+                statistics.momentsNchw(in, inOffset, 1, n, size, 0, n, s.mean, s.m2);
+                for (int r = 0; r < n; r++) {
+                    double mu = s.mean[r];
+                    double inverse = 1 / Math.sqrt(s.m2[r] / size + epsilon);
+                    center(p, r, mu, s.m2[r], inverse);
+                    if (meanOut != null) {
+                        meanOut[r0 + r] = (float) mu;
+                        invStdDevOut[r0 + r] = (float) inverse;
+                    }
+                }
+            }
+            normalizing.normalizeRows(in, inOffset, y, yOffset + from, n, size, p);
+        }
+    }
+
+    /**
+     * Row r's map: centered at its mean as a hi/lo float pair; a row whose deviations could overflow float
+     * ({@code |x − μ| ≤ √M2 ≥ 2¹²⁷}) is centered at 0 with offset −μ·scale instead, as BatchNorm's training map.
+     */
+    private static void center(RowParams p, int r, double mu, double m2, double inverse) {
+        float hi = (float) mu;
+        float rest = (float) (mu - hi);
+        p.scale()[r] = (float) inverse;
+        if (m2 >= 0x1p254 && Double.isFinite(m2)) {
+            p.center()[r] = 0f;
+            p.centerLow()[r] = 0f;
+            p.offset()[r] = (float) (-mu * inverse);
+        } else {
+            p.center()[r] = hi;
+            p.centerLow()[r] = Float.isFinite(rest) ? rest : 0f; // hi already carries a non-finite mean
+            p.offset()[r] = 0f;
+        }
+    }
+
+    /** A thread's working arrays. */
+    private static final class Scratch {
+        final RowParams params = new RowParams();
+        final double[] mean = new double[RowParams.CHUNK_ROWS];
+        final double[] m2 = new double[RowParams.CHUNK_ROWS];
+    }
+}

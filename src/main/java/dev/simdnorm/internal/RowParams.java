@@ -1,0 +1,91 @@
+package dev.simdnorm.internal;
+
+/**
+ * The map of a row normalization (LayerNorm, RMSNorm) over a chunk of rows of {@code size} floats: for row r and
+ * position j, {@code y = fma(fma((x − center[r]) − centerLow[r], scale[r], offset[r]), gamma[j], beta[j])}.
+ *
+ * <p>The per-row arrays are working arrays, refilled for each chunk by the thread that owns them; γ and β are the
+ * layer's, read only. The center is the row mean as a hi/lo float pair (so the output does not inherit the mean's
+ * float rounding) and the offset is 0, except for a row whose deviations could overflow float: its center is then
+ * 0 and its offset {@code −μ·scale} (the folded form, which cannot overflow where the output is finite). RMSNorm has
+ * center, offset and β all 0.
+ */
+public final class RowParams {
+
+    /** Rows per chunk: the statistics of a chunk are taken before any of its rows is written. */
+    public static final int CHUNK_ROWS = 64;
+
+    private final float[] center = new float[CHUNK_ROWS];
+    private final float[] centerLow = new float[CHUNK_ROWS];
+    private final float[] scale = new float[CHUNK_ROWS];
+    private final float[] offset = new float[CHUNK_ROWS];
+    private float[] gamma;
+    private float[] beta;
+
+    /**
+     * Sets the per-position parameters of the rows that follow.
+     *
+     * @param gamma γ, one per position of a row
+     * @param beta  β, one per position of a row
+     * @return this
+     */
+    public RowParams positions(float[] gamma, float[] beta) {
+        this.gamma = gamma;
+        this.beta = beta;
+        return this;
+    }
+
+    /**
+     * Row r's center, hi part.
+     *
+     * @return per row, length {@link #CHUNK_ROWS}
+     */
+    public float[] center() {
+        return center;
+    }
+
+    /**
+     * Row r's center, lo part.
+     *
+     * @return per row, length {@link #CHUNK_ROWS}
+     */
+    public float[] centerLow() {
+        return centerLow;
+    }
+
+    /**
+     * Row r's scale, 1/√(σ² + ε) or 1/√(mean(x²) + ε).
+     *
+     * @return per row, length {@link #CHUNK_ROWS}
+     */
+    public float[] scale() {
+        return scale;
+    }
+
+    /**
+     * Row r's offset, added after the scale: 0, or −μ·scale for a row centered at 0.
+     *
+     * @return per row, length {@link #CHUNK_ROWS}
+     */
+    public float[] offset() {
+        return offset;
+    }
+
+    /**
+     * γ, per position.
+     *
+     * @return the layer's γ
+     */
+    public float[] gamma() {
+        return gamma;
+    }
+
+    /**
+     * β, per position.
+     *
+     * @return the layer's β
+     */
+    public float[] beta() {
+        return beta;
+    }
+}

@@ -1,0 +1,273 @@
+package dev.simdnorm;
+
+import dev.simdnorm.internal.Kernel;
+import dev.simdnorm.internal.RowParams;
+import dev.simdnorm.internal.ScalarKernel;
+import dev.simdnorm.prop.Gen;
+import dev.simdnorm.prop.PlaneCase;
+import dev.simdnorm.prop.Property;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * LayerNorm and RMSNorm: against double oracles with bounds from the error analysis, and the vector kernel's row
+ * operations against the scalar kernel's, bit for bit (each element gets the same operations; each row's squares go
+ * to the same accumulators in the same order). A case is an NCHW tensor read as n·C rows of H·W floats, so rows
+ * have every length the NCHW tests stress (shorter than a vector, a vector ± 1, longer than a statistics block) and
+ * every distribution, far from zero and huge included.
+ */
+class RowNormPropertyTest {
+
+    /** Rows, γ and β (null for the defaults), ε and an output placement. */
+    record RowCase(PlaneCase t, float[] gamma, float[] beta, float epsilon, int yOffset, int yPad) {
+        int rows() {
+            return t.n() * t.channels();
+        }
+
+        int size() {
+            return t.spatial();
+        }
+    }
+
+    static final Gen<RowCase> CASES = ch -> {
+        PlaneCase t = PlaneCase.gen(100_000).generate(ch);
+        SplittableRandom r = new SplittableRandom(ch.seed());
+        int size = t.spatial();
+        float[] gamma = ch.oneIn(3) ? null : NchwPropertyTest.gaussians(r, size, 1, 0.5);
+        float[] beta = ch.oneIn(3) ? null : NchwPropertyTest.gaussians(r, size, 0, 1);
+        float epsilon = ch.oneOf(1e-5f, 1e-3f, Math.ulp(1f), 0.5f);
+        return new RowCase(t, gamma, beta, epsilon, ch.between(0, 20), ch.between(0, 3));
+    };
+
+    @Test
+    void layerNormMatchesDoubleOracle() {
+        Property.check("LayerNorm within the error bounds of a double two-pass oracle", CASES, a -> {
+            PlaneCase t = a.t();
+            int rows = a.rows();
+            int size = a.size();
+            LayerNormBuilder b = LayerNorm.builder(size).epsilon(a.epsilon());
+            if (a.gamma() != null) {
+                b.gamma(a.gamma());
+            }
+            if (a.beta() != null) {
+                b.beta(a.beta());
+            }
+            float[] y = NormalizePropertyTest.poisoned(a.yOffset() + t.length() + a.yPad());
+            float[] mean = new float[rows];
+            float[] invStdDev = new float[rows];
+            b.build().apply(t.x(), t.offset(), y, a.yOffset(), rows, mean, invStdDev);
+            NormalizePropertyTest.assertUntouchedOutside(y, a.yOffset(), t.length());
+            Oracle.Stats s = Oracle.planeMoments(t.x(), t.offset(), 1, rows, size);
+            for (int r = 0; r < rows; r++) {
+                if (s.nonFinite()[r]) {
+                    assertNonFiniteWhereXIs(t.x(), t.offset() + r * size, y, a.yOffset() + r * size, size, r);
+                    continue;
+                }
+                double mu = s.mean()[r];
+                double variance = s.variance(r);
+                double scale = 1 / Math.sqrt(variance + a.epsilon());
+                // The scale's error: half the variance's relative error through the root, the double steps, and
+                // the float rounding (to a subnormal float, an absolute 2⁻¹⁵⁰, for rows of enormous spread).
+                double scaleRel = 0.5 * s.varianceTolerance(r) / (variance + a.epsilon()) + 2 * Oracle.U
+                        + Float.MIN_VALUE / scale;
+                double meanTolerance = s.meanTolerance(r);
+                MomentsPropertyTest.assertWithin(mu, mean[r], meanTolerance + Oracle.U * Math.abs(mu), "row mean", r);
+                MomentsPropertyTest.assertWithin(scale, invStdDev[r], scale * scaleRel, "row invStdDev", r);
+                boolean folded = s.m2()[r] >= 0x1p254;
+                for (int j = 0; j < size; j++) {
+                    double x = t.x()[t.offset() + r * size + j];
+                    double g = a.gamma() != null ? a.gamma()[j] : 1;
+                    double beta = a.beta() != null ? a.beta()[j] : 0;
+                    double u = (x - mu) * scale;
+                    double exact = u * g + beta;
+                    // u = fma(fl(x − μ_hi) − μ_lo, s, 0) in the centered form, or fma(x, s, fl(−μ·s)) in the folded
+                    // one (rows whose deviations could overflow float); then y = fma(u, γ, β) rounds once more.
+                    double uTolerance = folded
+                            ? Oracle.U * Math.abs(mu * scale) + (Math.abs(x) + Math.abs(mu)) * scale * scaleRel
+                                    + meanTolerance * scale + Oracle.U * Math.abs(u) + Float.MIN_VALUE
+                            : Oracle.affineTolerance(x, mu, scale, u, meanTolerance, scaleRel);
+                    double tolerance = Math.abs(g) * uTolerance + Oracle.U * Math.abs(exact) + Float.MIN_VALUE;
+                    MomentsPropertyTest.assertWithin(exact, y[a.yOffset() + r * size + j], tolerance,
+                            "y at position " + j + " of row", r);
+                }
+            }
+        });
+    }
+
+    @Test
+    void rmsNormMatchesDoubleOracle() {
+        Property.check("RMSNorm within the error bounds of a double oracle", CASES, a -> {
+            PlaneCase t = a.t();
+            int rows = a.rows();
+            int size = a.size();
+            RmsNormBuilder b = RmsNorm.builder(size).epsilon(a.epsilon());
+            if (a.gamma() != null) {
+                b.gamma(a.gamma());
+            }
+            float[] y = NormalizePropertyTest.poisoned(a.yOffset() + t.length() + a.yPad());
+            b.build().apply(t.x(), t.offset(), y, a.yOffset(), rows);
+            NormalizePropertyTest.assertUntouchedOutside(y, a.yOffset(), t.length());
+            for (int r = 0; r < rows; r++) {
+                int base = t.offset() + r * size;
+                double sum = 0;
+                boolean finite = true;
+                for (int j = 0; j < size; j++) {
+                    double x = t.x()[base + j];
+                    sum += x * x;
+                    finite &= Double.isFinite(x);
+                }
+                if (!finite) {
+                    assertNonFiniteWhereXIs(t.x(), base, y, a.yOffset() + r * size, size, r);
+                    continue;
+                }
+                double scale = 1 / Math.sqrt(sum / size + a.epsilon());
+                // The sums in double err far below 2⁻⁴⁰ relative; the scale rounds to float once (to a subnormal
+                // for rows of RMS above 2¹²⁶), x·s once, and y = fma(u, γ, 0) once.
+                double scaleRel = Oracle.DOUBLE_SLACK + Oracle.U + Float.MIN_VALUE / scale;
+                for (int j = 0; j < size; j++) {
+                    double x = t.x()[base + j];
+                    double g = a.gamma() != null ? a.gamma()[j] : 1;
+                    double u = x * scale;
+                    double exact = u * g;
+                    double tolerance = Math.abs(g) * (Math.abs(u) * (scaleRel + Oracle.U) + Float.MIN_VALUE)
+                            + Oracle.U * Math.abs(exact) + Float.MIN_VALUE;
+                    MomentsPropertyTest.assertWithin(exact, y[a.yOffset() + r * size + j], tolerance,
+                            "y at position " + j + " of row", r);
+                }
+            }
+        });
+    }
+
+    @Test
+    void residualFormEqualsNormOfTheSum() {
+        Property.check("fused residual: y = norm(fl(x + r)) and h = fl(x + r), bit for bit, for every aliasing", CASES,
+                a -> {
+                    PlaneCase t = a.t();
+                    int rows = a.rows();
+                    int length = t.length();
+                    float[] x = Arrays.copyOfRange(t.x(), t.offset(), t.offset() + length);
+                    SplittableRandom random = new SplittableRandom(length);
+                    float[] residual = NchwPropertyTest.gaussians(random, length, 0, 3);
+                    float[] sum = new float[length];
+                    for (int i = 0; i < length; i++) {
+                        sum[i] = x[i] + residual[i];
+                    }
+                    LayerNorm ln = LayerNorm.builder(a.size()).epsilon(a.epsilon()).build();
+                    RmsNorm rms = RmsNorm.builder(a.size()).epsilon(a.epsilon()).build();
+                    float[] lnExpected = new float[length];
+                    float[] rmsExpected = new float[length];
+                    ln.apply(sum, 0, lnExpected, 0, rows);
+                    rms.apply(sum, 0, rmsExpected, 0, rows);
+                    // y apart, y on x, y on the residual; h apart, on x, on the residual, or not asked for.
+                    for (int yAt = 0; yAt < 3; yAt++) {
+                        for (int hAt = 0; hAt < 4; hAt++) {
+                            for (boolean layer : new boolean[] {true, false}) {
+                                float[] xs = x.clone();
+                                float[] rs = residual.clone();
+                                float[] y = yAt == 0 ? new float[length] : yAt == 1 ? xs : rs;
+                                float[] h = hAt == 0 ? new float[length] : hAt == 1 ? xs : hAt == 2 ? rs : null;
+                                if (h == y) {
+                                    continue;
+                                }
+                                if (h == null) {
+                                    if (layer) {
+                                        ln.apply(xs, 0, rs, 0, y, 0, rows);
+                                    } else {
+                                        rms.apply(xs, 0, rs, 0, y, 0, rows);
+                                    }
+                                } else if (layer) {
+                                    ln.apply(xs, 0, rs, 0, y, 0, h, 0, rows);
+                                } else {
+                                    rms.apply(xs, 0, rs, 0, y, 0, h, 0, rows);
+                                }
+                                String what = (layer ? "LayerNorm" : "RMSNorm") + ", y at " + yAt + ", h at " + hAt;
+                                NchwPropertyTest.assertSameBits(layer ? lnExpected : rmsExpected, y, 0, what);
+                                if (h != null) {
+                                    NchwPropertyTest.assertSameBits(sum, h, 0, what + ": h");
+                                }
+                            }
+                        }
+                    }
+                });
+    }
+
+    private static void assertNonFiniteWhereXIs(float[] x, int xBase, float[] y, int yBase, int size, int r) {
+        for (int j = 0; j < size; j++) {
+            if (!Float.isFinite(x[xBase + j])) {
+                assertFalse(Float.isFinite(y[yBase + j]), "row " + r + ", position " + j + ": x " + x[xBase + j]
+                        + " gave the finite " + y[yBase + j]);
+            }
+        }
+    }
+
+    @Test
+    void inPlaceEqualsOutOfPlace() {
+        Property.check("LayerNorm and RMSNorm in place give the bits they give out of place", CASES, a -> {
+            PlaneCase t = a.t();
+            int rows = a.rows();
+            LayerNorm ln = LayerNorm.builder(a.size()).epsilon(a.epsilon()).build();
+            RmsNorm rms = RmsNorm.builder(a.size()).epsilon(a.epsilon()).build();
+            float[] y = new float[t.length()];
+            float[] inPlace = t.x().clone();
+            ln.apply(t.x(), t.offset(), y, 0, rows);
+            ln.apply(inPlace, t.offset(), inPlace, t.offset(), rows);
+            NchwPropertyTest.assertSameBits(y, inPlace, t.offset(), "LayerNorm in place");
+            inPlace = t.x().clone();
+            rms.apply(t.x(), t.offset(), y, 0, rows);
+            rms.apply(inPlace, t.offset(), inPlace, t.offset(), rows);
+            NchwPropertyTest.assertSameBits(y, inPlace, t.offset(), "RMSNorm in place");
+        });
+    }
+
+    /** Rows, per-row parameters as the engine fills them, and γ, β. */
+    record KernelCase(PlaneCase t, float[] center, float[] centerLow, float[] scale, float[] offset, float[] gamma,
+                      float[] beta, int yOffset) {
+    }
+
+    static final Gen<KernelCase> KERNEL_CASES = ch -> {
+        PlaneCase t = PlaneCase.gen(100_000).generate(ch);
+        SplittableRandom r = new SplittableRandom(ch.seed());
+        int rows = Math.min(RowParams.CHUNK_ROWS, t.n() * t.channels());
+        return new KernelCase(t, NchwPropertyTest.gaussians(r, rows, 0, 2), NchwPropertyTest.gaussians(r, rows, 0, 1e-5),
+                NchwPropertyTest.gaussians(r, rows, 1, 0.5), ch.oneIn(2) ? new float[rows]
+                : NchwPropertyTest.gaussians(r, rows, 0, 1), NchwPropertyTest.gaussians(r, t.spatial(), 1, 0.5),
+                NchwPropertyTest.gaussians(r, t.spatial(), 0, 1), ch.between(0, 20));
+    };
+
+    @Test
+    void vectorRowsEqualScalarBitForBit() {
+        Kernel vector = VectorKernelPropertyTest.vector();
+        Property.check("vector row normalize and sums of squares equal scalar bit for bit", KERNEL_CASES, a -> {
+            PlaneCase t = a.t();
+            int rows = a.center().length;
+            int size = t.spatial();
+            RowParams p = new RowParams().positions(a.gamma(), a.beta());
+            System.arraycopy(a.center(), 0, p.center(), 0, rows);
+            System.arraycopy(a.centerLow(), 0, p.centerLow(), 0, rows);
+            System.arraycopy(a.scale(), 0, p.scale(), 0, rows);
+            System.arraycopy(a.offset(), 0, p.offset(), 0, rows);
+            float[] ys = NormalizePropertyTest.poisoned(a.yOffset() + rows * size + 2);
+            float[] yv = NormalizePropertyTest.poisoned(a.yOffset() + rows * size + 2);
+            ScalarKernel.INSTANCE.normalizeRows(t.x(), t.offset(), ys, a.yOffset(), rows, size, p);
+            vector.normalizeRows(t.x(), t.offset(), yv, a.yOffset(), rows, size, p);
+            NchwPropertyTest.assertSameBits(ys, yv, 0, "normalizeRows, vector against scalar");
+            float[] inPlace = t.x().clone();
+            vector.normalizeRows(inPlace, t.offset(), inPlace, t.offset(), rows, size, p);
+            NchwPropertyTest.assertSameBits(Arrays.copyOfRange(ys, a.yOffset(), a.yOffset() + rows * size), inPlace,
+                    t.offset(), "normalizeRows in place");
+            double[] ss = new double[rows];
+            double[] sv = new double[rows];
+            ScalarKernel.INSTANCE.sumSquares(t.x(), t.offset(), rows, size, ss);
+            vector.sumSquares(t.x(), t.offset(), rows, size, sv);
+            for (int r = 0; r < rows; r++) {
+                assertEquals(Double.doubleToLongBits(ss[r]), Double.doubleToLongBits(sv[r]),
+                        "sum of squares bits, row " + r + ": scalar " + ss[r] + ", vector " + sv[r]);
+            }
+        });
+    }
+}

@@ -1,0 +1,180 @@
+package dev.simdnorm;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * LayerNorm and RMSNorm: exact dyadic cases, the issue's accuracy bars on rows far from zero and on long rows, and bad
+ * input rejected with nothing written.
+ */
+class RowNormTest {
+
+    @Test
+    void layerNormOfDyadicRowsIsExact() {
+        // Rows {−1, 1} and {2, 6}: means 0 and 4, variances 1 and 4; with ε = 3 and ε = 12 the roots are 2 and 4,
+        // so every step is exact: y = (x − μ)/√(σ² + ε)·γ + β.
+        LayerNorm ln = LayerNorm.builder(2).epsilon(3f).gamma(new float[] {2f, 4f}).beta(new float[] {1f, -1f})
+                .build();
+        float[] y = new float[2];
+        float[] mean = new float[1];
+        float[] inv = new float[1];
+        ln.apply(new float[] {-1f, 1f}, 0, y, 0, 1, mean, inv);
+        assertArrayEquals(new float[] {0f, 1f}, y); // (−1/2)·2 + 1, (1/2)·4 − 1
+        assertEquals(0f, mean[0]);
+        assertEquals(0.5f, inv[0]);
+        LayerNorm wide = LayerNorm.builder(2).epsilon(12f).build();
+        wide.apply(new float[] {2f, 6f}, 0, y, 0, 1);
+        assertArrayEquals(new float[] {-0.5f, 0.5f}, y);
+    }
+
+    @Test
+    void rmsNormOfDyadicRowsIsExact() {
+        // mean(x²) = 1, ε = 3: y = x/2·γ.
+        RmsNorm rms = RmsNorm.builder(4).epsilon(3f).gamma(new float[] {1f, 2f, 4f, 8f}).build();
+        float[] y = new float[4];
+        rms.apply(new float[] {1f, -1f, 1f, -1f}, 0, y, 0, 1);
+        assertArrayEquals(new float[] {0.5f, -1f, 2f, -4f}, y);
+    }
+
+    @Test
+    void constantRowGivesBeta() {
+        // σ² = 0: every deviation is exactly 0, so y = β whatever ε.
+        float[] beta = {0.25f, -3f, 7f};
+        LayerNorm ln = LayerNorm.builder(3).beta(beta).build();
+        float[] y = new float[6];
+        ln.apply(new float[] {1e4f, 1e4f, 1e4f, -5f, -5f, -5f}, 0, y, 0, 2);
+        assertArrayEquals(new float[] {0.25f, -3f, 7f, 0.25f, -3f, 7f}, y);
+    }
+
+    @Test
+    void layerNormFarFromZeroMeetsTheBars() {
+        // The bar: rows of 4096 floats of mean 1e4 and sd 1; variance within 1e-6 relative (here through
+        // 1/√(σ² + ε), whose relative error is half the variance's plus one rounding), y within 1e-5.
+        int size = 4096;
+        int rows = 8;
+        SplittableRandom r = new SplittableRandom(42);
+        float[] x = new float[rows * size];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (1e4 + r.nextGaussian());
+        }
+        float[] y = new float[x.length];
+        float[] mean = new float[rows];
+        float[] inv = new float[rows];
+        float epsilon = 1e-5f;
+        LayerNorm.builder(size).build().apply(x, 0, y, 0, rows, mean, inv);
+        Oracle.Stats s = Oracle.planeMoments(x, 0, 1, rows, size);
+        for (int row = 0; row < rows; row++) {
+            double exactInv = 1 / Math.sqrt(s.variance(row) + epsilon);
+            double rel = Math.abs(inv[row] - exactInv) / exactInv;
+            assertTrue(rel <= 0.5e-6 + Oracle.U, "row " + row + ": 1/√(σ² + ε) off by " + rel + " relative");
+            for (int j = 0; j < size; j++) {
+                double exact = (x[row * size + j] - s.mean()[row]) * exactInv;
+                assertEquals(exact, y[row * size + j], 1e-5, "row " + row + ", position " + j);
+            }
+        }
+    }
+
+    @Test
+    void rmsNormOfLongRowsIsWithinFourRoundings() {
+        // The bar: y within 4 float roundings (relative) on a row of 2²⁰ floats. The scale rounds once, x·s
+        // once and the product with γ once: 3 units of 2⁻²⁴ plus the double sums' far smaller error.
+        int size = 1 << 20;
+        SplittableRandom r = new SplittableRandom(7);
+        float[] x = new float[size];
+        float[] gamma = new float[size];
+        for (int i = 0; i < size; i++) {
+            x[i] = (float) (3 * r.nextGaussian() + 1);
+            gamma[i] = (float) (1 + 0.5 * r.nextGaussian());
+        }
+        float[] y = new float[size];
+        RmsNorm.builder(size).gamma(gamma).build().apply(x, 0, y, 0, 1);
+        double sum = 0;
+        for (float v : x) {
+            sum += (double) v * v;
+        }
+        double scale = 1 / Math.sqrt(sum / size + 1e-5f);
+        for (int j = 0; j < size; j++) {
+            double exact = x[j] * scale * gamma[j];
+            assertTrue(Math.abs(y[j] - exact) <= 4 * Oracle.U * Math.abs(exact) + Float.MIN_VALUE,
+                    "position " + j + ": " + y[j] + ", expected " + exact);
+        }
+    }
+
+    @Test
+    void badArgumentsAreRejectedWithNothingWritten() {
+        LayerNorm ln = LayerNorm.builder(4).build();
+        RmsNorm rms = RmsNorm.builder(4).build();
+        float[] x = new float[8];
+        float[] y = NormalizePropertyTest.poisoned(8);
+        float[] before = y.clone();
+        float[] mean = new float[2];
+        float[] inv = new float[2];
+        assertThrows(NullPointerException.class, () -> ln.apply(null, 0, y, 0, 2));
+        assertThrows(NullPointerException.class, () -> rms.apply(x, 0, null, 0, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> ln.apply(x, -1, y, 0, 1));
+        assertThrows(IndexOutOfBoundsException.class, () -> ln.apply(x, 1, y, 0, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> rms.apply(x, 0, y, 5, 1));
+        assertThrows(IllegalArgumentException.class, () -> ln.apply(x, 0, y, 0, -1));
+        assertThrows(IllegalArgumentException.class, () -> rms.apply(y, 0, y, 1, 1)); // partial overlap
+        assertThrows(IllegalArgumentException.class, () -> ln.apply(x, 0, y, 0, 2, new float[1], inv));
+        assertThrows(IllegalArgumentException.class, () -> ln.apply(x, 0, y, 0, 2, mean, mean));
+        assertThrows(IllegalArgumentException.class, () -> ln.apply(x, 0, y, 0, 2, x, inv));
+        assertThrows(NullPointerException.class, () -> ln.apply(x, 0, y, 0, 2, mean, null));
+        float[] r = new float[8];
+        assertThrows(IllegalArgumentException.class, () -> ln.apply(x, 0, r, 0, y, 0, y, 2, 1)); // h overlaps y
+        assertThrows(IllegalArgumentException.class, () -> rms.apply(x, 0, r, 0, y, 0, y, 0, 2)); // h is y
+        assertThrows(IllegalArgumentException.class, () -> ln.apply(x, 0, r, 1, r, 0, 1)); // y partly on residual
+        assertThrows(NullPointerException.class, () -> rms.apply(x, 0, null, 0, y, 0, 2));
+        assertThrows(NullPointerException.class, () -> ln.apply(x, 0, r, 0, y, 0, null, 0, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> rms.apply(x, 0, r, 0, y, 0, new float[4], 0, 2));
+        assertArrayEquals(new float[8], r, "a call that threw wrote the residual");
+        assertArrayEquals(before, y, "a call that threw wrote y");
+        assertArrayEquals(new float[2], mean, "a call that threw wrote mean");
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                () -> ln.apply(x, 0, new float[7], 0, 2));
+        assertTrue(e.getMessage().contains("size 4"), e.getMessage());
+    }
+
+    @Test
+    void badParametersAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> LayerNorm.builder(0));
+        assertThrows(IllegalArgumentException.class, () -> RmsNorm.builder(-3));
+        assertThrows(IllegalArgumentException.class, () -> LayerNorm.builder(2).epsilon(0f));
+        assertThrows(IllegalArgumentException.class, () -> RmsNorm.builder(2).epsilon(Float.NaN));
+        assertThrows(IllegalArgumentException.class, () -> LayerNorm.builder(2).gamma(new float[3]));
+        assertThrows(IllegalArgumentException.class, () -> LayerNorm.builder(2).beta(new float[] {0f, Float.NaN}));
+        assertThrows(IllegalArgumentException.class,
+                () -> RmsNorm.builder(2).gamma(new float[] {Float.POSITIVE_INFINITY, 1f}));
+        assertThrows(NullPointerException.class, () -> RmsNorm.builder(2).gamma(null));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LayerNorm.builder(2).gamma(new float[3]));
+        assertTrue(e.getMessage().contains("gamma") && e.getMessage().contains("size"), e.getMessage());
+    }
+
+    @Test
+    void layersCopyTheirParameters() {
+        float[] gamma = {1f, 2f};
+        LayerNorm ln = LayerNorm.builder(2).gamma(gamma).build();
+        gamma[0] = 99f;
+        ln.gamma()[1] = 99f;
+        assertArrayEquals(new float[] {1f, 2f}, ln.gamma());
+        assertEquals("LayerNorm[size=2, epsilon=1.0E-5]", ln.toString());
+        assertEquals(1e-5f, RmsNorm.builder(3).build().epsilon());
+        assertTrue(RmsNorm.builder(3).build().toString().startsWith("RmsNorm[size=3"));
+    }
+
+    @Test
+    void zeroRowsWriteNothing() {
+        float[] y = NormalizePropertyTest.poisoned(4);
+        LayerNorm.builder(4).build().apply(new float[0], 0, y, 0, 0);
+        RmsNorm.builder(4).build().apply(new float[0], 0, y, 0, 0);
+        assertTrue(Arrays.equals(NormalizePropertyTest.poisoned(4), y));
+    }
+}
