@@ -11,7 +11,8 @@ users call (ApiShape*, ApiSweep*, Segment, ApiBackward, Latency); the kernels al
   public / kernel         = public call time / kernel time     (target <= 1.10)
   vector / scalar         = scalar time / vector time, both through the public API
 
-Usage: python3 jmh/report.py results.json [more.json ...]   (Latency rows: SampleTime; -prof gc adds allocation)
+Usage: python3 jmh/report.py results.json [more.json ...]   (Latency rows: SampleTime; -prof gc adds allocation;
+a ColdStart JSON adds the cold-start table, with the plain loop against the JMH average of the same call)
 """
 import json
 import statistics
@@ -28,9 +29,12 @@ def median(entry):
 
 
 def load(paths):
-    rows, percentiles, alloc = {}, {}, {}
+    rows, percentiles, alloc, cold = {}, {}, {}, []
     for path in paths:
         for e in json.load(open(path)):
+            if "benchmark" not in e:  # a ColdStart run or floor
+                cold.append(e)
+                continue
             cls, op = e["benchmark"].rsplit(".", 2)[-2:]
             p = e.get("params", {})
             if p.get("impl", "vector") != "vector":
@@ -40,10 +44,11 @@ def load(paths):
                 percentiles[key] = e["primaryMetric"]["scorePercentiles"]
                 continue
             rows[key] = median(e)
-            gc = e.get("secondaryMetrics", {}).get("·gc.alloc.rate.norm")
+            secondary = e.get("secondaryMetrics", {})
+            gc = secondary.get("gc.alloc.rate.norm", secondary.get("·gc.alloc.rate.norm"))
             if gc is not None:
                 alloc[key] = gc["score"]
-    return rows, percentiles, alloc
+    return rows, percentiles, alloc, cold
 
 
 def row_of(p):
@@ -91,7 +96,8 @@ def public_table(rows, api, ceiling, keys, label):
     for k in keys:
         cp, rs = g(ceiling, c0(k), "arraycopy"), g(ceiling, c0(k), "readSum")
         inf, ip, mo, tr, ap = (g(api, k, op) for op in ("inference", "inferenceInPlace", "moments", "train", "apply"))
-        s_inf, s_mo, s_tr = (g(api + "Scalar", k, op) for op in ("inference", "moments", "train"))
+        scalar = api.replace("Benchmark", "ScalarBenchmark")
+        s_inf, s_mo, s_tr = (g(scalar, k, op) for op in ("inference", "moments", "train"))
         gbs = None if inf is None else 8 * shape_floats(k) / (inf * 1e3)
         out.append(f"| {k} | {fmt(ratio(cp, inf))} | {fmt(ratio(cp, ip))} | {fmt(ratio(rs, mo))} | {fmt(ratio(tr, cp))} "
                    f"| {fmt(ratio(cp, ap))} | {fmt(ratio(s_inf, inf))} | {fmt(ratio(s_mo, mo))} | {fmt(ratio(s_tr, tr))} "
@@ -151,13 +157,18 @@ def targets(rows, shape_keys, sweep_keys):
 
 
 def latency_table(percentiles):
-    out = ["| row | op | p50 µs | p99 µs | p99 / p50 | p99.9 µs |", "|---|---|---|---|---|---|"]
+    """p50 and p99 per row; arraycopy of the same bytes in the same fork is the machine's own p99 / p50."""
+    out = ["| row | op | p50 µs | p99 µs | p99 / p50 | p99.9 µs | arraycopy p99 / p50 |", "|---|---|---|---|---|---|---|"]
     met = total = 0
     for (cls, row, op), p in sorted(percentiles.items(), key=lambda kv: (kv[0][2], latency_order(kv[0][1]))):
+        if op == "arraycopy":
+            continue
         p50, p99, p999 = p["50.0"], p["99.0"], p["99.9"]
+        copy = percentiles.get((cls, row, "arraycopy"))
+        copy_ratio = fmt(copy["99.0"] / copy["50.0"]) if copy else "–"
         total += 1
         met += p99 <= 1.5 * p50
-        out.append(f"| {row} | {op} | {p50:.2f} | {p99:.2f} | {p99 / p50:.2f} | {p999:.2f} |")
+        out.append(f"| {row} | {op} | {p50:.2f} | {p99:.2f} | {p99 / p50:.2f} | {p999:.2f} | {copy_ratio} |")
     out.append(f"\np99 <= 1.5x p50: {met}/{total} rows")
     return "\n".join(out)
 
@@ -170,14 +181,95 @@ def latency_order(row):
 
 
 def alloc_table(alloc):
-    out = ["| benchmark | row | op | B/op |", "|---|---|---|---|"]
-    for (cls, row, op), b in sorted(alloc.items()):
-        out.append(f"| {cls} | {row} | {op} | {b:.1f} |")
+    """Bytes allocated per call (-prof gc), one line per benchmark method, every row of it."""
+    out = ["| benchmark | B/op, by row |", "|---|---|"]
+    methods = dict.fromkeys((cls, op) for cls, _, op in sorted(alloc))
+    for cls, op in methods:
+        cells = [f"{row} {alloc[(c, row, o)]:.0f}" for (c, row, o) in sorted(alloc) if (c, o) == (cls, op)]
+        out.append(f"| {cls}.{op} | {'; '.join(cells)} |")
+    return "\n".join(out)
+
+
+def segment_table(rows):
+    """MemorySegment overloads against the float[] overload on the same shape, same run."""
+    out = ["| shape | op | heap segment / array | native segment / array |", "|---|---|---|---|"]
+    for shape in SHAPES:
+        for op in ("statistics", "normalize", "trainStep"):
+            array = rows.get(("SegmentBenchmark", f"{shape} array", op))
+            if array is None:
+                continue
+            heap = rows.get(("SegmentBenchmark", f"{shape} heapSegment", op))
+            native = rows.get(("SegmentBenchmark", f"{shape} native", op))
+            out.append(f"| {shape} | {op} | {fmt(ratio(heap, array))} | {fmt(ratio(native, array))} |")
+    return "\n".join(out)
+
+
+def backward_table(rows):
+    """Backward through the public API, as time over readTwo (a read-only sum of x and dy) and over its kernel."""
+    out = ["| shape | activation | backward / readTwo | into caller arrays / readTwo | backwardInference / readTwo "
+           "| backward / kernel |", "|---|---|---|---|---|---|"]
+    for shape in SHAPES:
+        ceiling = rows.get(("BackwardCeilingBenchmark", shape, "readTwo"))
+        kernel = rows.get(("BackwardBenchmark", shape, "backward"))
+        for act in ("NONE", "RELU"):
+            key = f"{shape} {act}"
+            api = rows.get(("ApiBackwardBenchmark", key, "backwardMoments"))
+            if api is None:
+                continue
+            into = rows.get(("ApiBackwardBenchmark", key, "backwardInto"))
+            inf = rows.get(("ApiBackwardBenchmark", key, "backwardInference"))
+            out.append(f"| {shape} | {act} | {fmt(ratio(api, ceiling))} | {fmt(ratio(into, ceiling))} "
+                       f"| {fmt(ratio(inf, ceiling))} | {fmt(ratio(api, kernel)) if act == 'NONE' else '–'} |")
+    return "\n".join(out)
+
+
+COLD_OPS = {"train": "train", "inference": "inference", "moments": "moments"}
+
+
+def cold_table(cold, rows):
+    """Fresh JVMs (ColdStart): vector (with the warm-up) against scalar, medians over the repeats."""
+    def med(kernels, op, shape, field):
+        v = [e[field] for e in cold if e.get("kernels") == kernels and e["op"] == op and e["shape"] == shape]
+        return statistics.median(v) if v else None
+
+    out = ["| shape | op | first call ms, vector / scalar | first 1,000 calls ms, vector / scalar "
+           "| settled within 1.25× after s, vector / scalar | at 1 s / steady, vector | plain loop / JMH |",
+           "|---|---|---|---|---|---|---|"]
+    met = [0, 0, 0, 0]
+    total = 0
+    for shape in ("1x14x14x256", "8x28x28x256", "64x32x32x3"):
+        for op in ("train", "inference", "moments"):
+            fv, fs = med("vector", op, shape, "firstCallUs"), med("scalar", op, shape, "firstCallUs")
+            if fv is None:
+                continue
+            cv, cs = med("vector", op, shape, "first1000Ms"), med("scalar", op, shape, "first1000Ms")
+            sv, ss = med("vector", op, shape, "settledS"), med("scalar", op, shape, "settledS")
+            one = med("vector", op, shape, "atOneSecond")
+            plain = med("vector", op, shape, "plainLoopUs")
+            jmh = rows.get(("ApiShapeBenchmark", shape, op))
+            agree = ratio(plain, jmh)
+            total += 1
+            met[0] += cv <= cs
+            met[1] += fv <= fs + 10_000
+            met[2] += one <= 1.25
+            met[3] += agree is not None and 1 / 1.25 <= agree <= 1.25
+            out.append(f"| {shape} | {op} | {fv / 1e3:.1f} / {fs / 1e3:.1f} | {cv:.0f} / {cs:.0f} | {sv:.2f} / {ss:.2f} "
+                       f"| {one:.2f} | {fmt(agree)} |")
+    out.append(f"\nfirst 1,000 calls vector <= scalar: {met[0]}/{total}; first call <= scalar + 10 ms: {met[1]}/{total}; "
+               f"within 1.25x of steady at 1 s: {met[2]}/{total}; plain loop within 1.25x of JMH: {met[3]}/{total}")
+    floors = [e for e in cold if "floor" in e]
+    if floors:
+        f = {k: statistics.median(e[k] for e in floors) for k in ("warmUpS", "compileS", "normalizeS",
+                                                                  "statisticsS", "gradientsS")}
+        out.append(f"\nwarm-up floor (KernelSelection.warmUp in an otherwise idle JVM, median of {len(floors)}): "
+                   f"{f['warmUpS']:.2f} s, JIT compile time {f['compileS']:.2f} s; vector kernels in use after "
+                   f"{f['normalizeS']:.2f} s (normalize), {f['statisticsS']:.2f} s (statistics), "
+                   f"{f['gradientsS']:.2f} s (gradients)")
     return "\n".join(out)
 
 
 def main():
-    rows, percentiles, alloc = load(sys.argv[1:])
+    rows, percentiles, alloc, cold = load(sys.argv[1:])
     shape_keys = [s + l for s in SHAPES for l in ("", " NCHW") if ("ApiShapeBenchmark", s + l, "inference") in rows]
     sweep_keys = [f"{kib_label(k)}/C={c}" for c in CHANNELS for k in KIBS
                   if ("ApiSweepBenchmark", f"{kib_label(k)}/C={c}", "inference") in rows]
@@ -199,11 +291,20 @@ def main():
         print(diagnostic_table(rows, "ApiSweepBenchmark", "SweepBenchmark", "SweepCeilingBenchmark", sweep_keys,
                                "working set / C"))
         print()
+    if any(k[0] == "SegmentBenchmark" for k in rows):
+        print(segment_table(rows))
+        print()
+    if any(k[0] == "ApiBackwardBenchmark" for k in rows):
+        print(backward_table(rows))
+        print()
     if percentiles:
         print(latency_table(percentiles))
         print()
     if alloc:
         print(alloc_table(alloc))
+        print()
+    if cold:
+        print(cold_table(cold, rows))
 
 
 if __name__ == "__main__":

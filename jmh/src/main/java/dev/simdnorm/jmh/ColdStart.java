@@ -1,6 +1,8 @@
 package dev.simdnorm.jmh;
 
 import dev.simdnorm.BatchNorm;
+import dev.simdnorm.KernelSelection;
+import dev.simdnorm.internal.KernelProvider;
 import dev.simdnorm.Moments;
 
 import java.io.BufferedReader;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The first seconds of a JVM, and a plain timing loop: not JMH. Each measurement is a fresh JVM that calls one public
@@ -23,7 +26,9 @@ import java.util.Locale;
  * 1x14x14x256, 8x28x28x256 and 64x32x32x3) and writes per run: the first call, the cumulative time of the first 1,000
  * calls, the steady state (the median call of the last second), when calls came within 1.25× of it for good, the median
  * call in [1.0 s, 1.1 s) over the steady state, the plain loop's average over the last second, and the median call of
- * every 50 ms window (for the chart). {@code ColdStart run <op> <shape> <seconds>} is one JVM's part.
+ * every 50 ms window (for the chart); then, as many times, the floor: a fresh JVM that only warms the kernels up
+ * ({@code KernelSelection.warmUp}), with the JIT's compile time it took. {@code ColdStart run <op> <shape> <seconds>}
+ * and {@code ColdStart floor} are one JVM's part.
  */
 public final class ColdStart {
 
@@ -37,6 +42,8 @@ public final class ColdStart {
     public static void main(String[] args) throws Exception {
         if (args[0].equals("run")) {
             run(args[1], Shape.parse(args[2]), Double.parseDouble(args[3]));
+        } else if (args[0].equals("floor")) {
+            floor();
         } else {
             measure(Path.of(args[1]), args.length > 2 ? Double.parseDouble(args[2]) : 4,
                     args.length > 3 ? Integer.parseInt(args[3]) : 3);
@@ -80,6 +87,40 @@ public final class ColdStart {
         }
     }
 
+    /**
+     * The floor of the warm-up: a fresh JVM that asks for every operation's vector kernels at once and does nothing
+     * else, so the compiler threads have both cores; prints the seconds until they run and the JIT's compile time.
+     */
+    private static void floor() {
+        long t0 = System.nanoTime();
+        double[] switched = new double[3];
+        Thread watch = Thread.ofPlatform().daemon().start(() -> {
+            while (switched[2] == 0) {
+                double now = (System.nanoTime() - t0) / 1e9;
+                if (switched[0] == 0 && KernelProvider.normalizing().name().equals("vector")) {
+                    switched[0] = now;
+                }
+                if (switched[1] == 0 && KernelProvider.statistics().name().equals("vector")) {
+                    switched[1] = now;
+                }
+                if (switched[2] == 0 && KernelProvider.gradients().name().equals("vector")) {
+                    switched[2] = now;
+                }
+                LockSupport.parkNanos(1_000_000);
+            }
+        });
+        boolean warm = KernelSelection.warmUp(java.time.Duration.ofSeconds(120));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long compileMs = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+        try {
+            watch.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        System.out.printf(Locale.ROOT, "%s %.3f %.3f %.3f %.3f %.3f%n", warm, seconds, compileMs / 1e3, switched[0],
+                switched[1], switched[2]);
+    }
+
     private static void measure(Path out, double seconds, int repeats) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         String classPath = System.getProperty("java.class.path");
@@ -103,6 +144,17 @@ public final class ColdStart {
                     }
                 }
             }
+        }
+        for (int r = 0; r < repeats; r++) {
+            Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-cp", classPath,
+                    ColdStart.class.getName(), "floor").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String[] f = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim().split(" ");
+            p.waitFor();
+            String floor = String.format(Locale.ROOT, "{\"floor\": %d, \"warm\": %s, \"warmUpS\": %s, "
+                    + "\"compileS\": %s, \"normalizeS\": %s, \"statisticsS\": %s, \"gradientsS\": %s}", r, f[0],
+                    f[1], f[2], f[3], f[4], f[5]);
+            System.out.println(floor);
+            json.append(",\n").append(floor);
         }
         json.append("\n]\n");
         Files.writeString(out, json.toString());

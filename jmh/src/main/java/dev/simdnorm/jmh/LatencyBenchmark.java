@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Per-call latency of the public API in steady state ({@code Mode.SampleTime}: p50, p99), 10 s per row, on the
  * network shapes (NHWC) and the C sweep at 16 KiB and 256 KiB (rows written {@code 16KiB/C=3}). A JIT that compiled
- * a call two ways, or a vector boxed in one, shows as p99 far above p50.
+ * a call two ways, or a vector boxed in one, shows as p99 far above p50. {@code arraycopy} of the same bytes, in the
+ * same fork, is the machine's own p99 over p50: what a shared, preempted core adds to any call of that length.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -47,6 +48,11 @@ public class LatencyBenchmark extends Api {
         int kib = Integer.parseInt(row.substring(0, row.indexOf("KiB")));
         int c = Integer.parseInt(row.substring(row.indexOf("C=") + 2));
         return new Shape(1, 1, Math.max(1, kib * 1024 / (4 * c)), c);
+    }
+
+    @Benchmark
+    public float[] arraycopy() {
+        return super.arraycopy();
     }
 
     @Benchmark
