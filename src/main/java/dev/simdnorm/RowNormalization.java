@@ -41,7 +41,7 @@ final class RowNormalization {
                           int hOffset, float[] y, int yOffset, int rows, int size, float[] gamma, float[] beta,
                           float epsilon, float[] meanOut, float[] invStdDevOut) {
         Kernel statistics = KernelProvider.statistics();
-        Kernel normalizing = KernelProvider.normalizing();
+        Kernel rowKernel = KernelProvider.rows();
         Scratch s = SCRATCH.get();
         RowParams p = s.params.positions(gamma, beta);
         float[] in = residual == null ? x : h != null ? h : y; // what is normalized: x, or the sum where it is kept
@@ -51,10 +51,10 @@ final class RowNormalization {
             int from = r0 * size;
             int inOffset = inStart + from;
             if (residual != null) {
-                normalizing.add(x, xOffset + from, residual, residualOffset + from, in, inOffset, n * size);
+                rowKernel.add(x, xOffset + from, residual, residualOffset + from, in, inOffset, n * size);
             }
             if (rms) {
-                statistics.sumSquares(in, inOffset, n, size, s.mean);
+                rowKernel.sumSquares(in, inOffset, n, size, s.mean);
                 for (int r = 0; r < n; r++) {
                     p.center()[r] = 0f;
                     p.centerLow()[r] = 0f;
@@ -74,7 +74,7 @@ final class RowNormalization {
                     }
                 }
             }
-            normalizing.normalizeRows(in, inOffset, y, yOffset + from, n, size, p);
+            rowKernel.normalizeRows(in, inOffset, y, yOffset + from, n, size, p);
         }
     }
 

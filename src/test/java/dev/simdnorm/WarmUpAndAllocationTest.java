@@ -31,6 +31,7 @@ class WarmUpAndAllocationTest {
         assertEquals(chosen, dev.simdnorm.internal.KernelProvider.normalizing().name());
         assertEquals(chosen, dev.simdnorm.internal.KernelProvider.statistics().name());
         assertEquals(chosen, dev.simdnorm.internal.KernelProvider.gradients().name());
+        assertEquals(chosen, dev.simdnorm.internal.KernelProvider.rows().name());
     }
 
     @Test

@@ -66,6 +66,7 @@ public final class KernelProvider {
         volatile Kernel normalizing = ScalarKernel.INSTANCE;
         volatile Kernel statistics = ScalarKernel.INSTANCE;
         volatile Kernel gradients = ScalarKernel.INSTANCE;
+        volatile Kernel rows = ScalarKernel.INSTANCE;
         /** Operations in the order calls first asked for them; guarded by this. */
         final Operation[] asked = new Operation[OPERATIONS.length];
         int askedCount;
@@ -84,6 +85,7 @@ public final class KernelProvider {
                 case NORMALIZE -> normalizing;
                 case STATISTICS -> statistics;
                 case GRADIENTS -> gradients;
+                case ROWS -> rows;
             };
         }
 
@@ -92,6 +94,7 @@ public final class KernelProvider {
                 case NORMALIZE -> normalizing = kernel;
                 case STATISTICS -> statistics = kernel;
                 case GRADIENTS -> gradients = kernel;
+                case ROWS -> rows = kernel;
             }
         }
 
@@ -148,6 +151,16 @@ public final class KernelProvider {
         Kernel k = s.gradients;
         if (k == ScalarKernel.INSTANCE) {
             asked(s, Operation.GRADIENTS);
+        }
+        return k;
+    }
+
+    /** The kernel that the row normalizations (LayerNorm, RMSNorm) run now for their own operations. */
+    public static Kernel rows() {
+        State s = Started.STATE;
+        Kernel k = s.rows;
+        if (k == ScalarKernel.INSTANCE) {
+            asked(s, Operation.ROWS);
         }
         return k;
     }

@@ -19,12 +19,17 @@ public class KernelWorkout {
 
     /** The operations whose kernels are switched one at a time, in this order. */
     public enum Operation {
-        /** Normalize, NHWC, NCHW and along rows. */
+        /** Normalize, NHWC and NCHW. */
         NORMALIZE,
-        /** Statistics, NHWC, NCHW and rows' sums of squares. */
+        /** Statistics, NHWC and NCHW. */
         STATISTICS,
         /** Both backward passes. */
-        GRADIENTS
+        GRADIENTS,
+        /**
+         * The row normalizations' own steps (the row map, the residual add, the sums of squares): apart, so that
+         * BatchNorm's operations do not wait for their compilation.
+         */
+        ROWS
     }
 
     /**
@@ -91,9 +96,9 @@ public class KernelWorkout {
             fill(random, p.center(), rows);
             fill(random, p.centerLow(), rows);
             fill(random, p.scale(), rows);
-            add(Operation.NORMALIZE, () -> kernel.normalizeRows(x, 0, y, 0, rows, size, p));
-            add(Operation.STATISTICS, () -> kernel.sumSquares(x, 0, rows, size, mean));
-            add(Operation.NORMALIZE, () -> kernel.add(x, 0, x, 0, y, 0, rows * size));
+            add(Operation.ROWS, () -> kernel.normalizeRows(x, 0, y, 0, rows, size, p));
+            add(Operation.ROWS, () -> kernel.sumSquares(x, 0, rows, size, mean));
+            add(Operation.ROWS, () -> kernel.add(x, 0, x, 0, y, 0, rows * size));
         }
         // A later block's fold, and a block whose center missed: paths of the statistics' per-block steps.
         float[] center = data(random, 128);

@@ -1,0 +1,70 @@
+package dev.simdnorm.jmh;
+
+import dev.simdnorm.Activation;
+import dev.simdnorm.BatchNorm;
+import dev.simdnorm.KernelSelection;
+import dev.simdnorm.Moments;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The fused ReLU's cost: {@code inference} and {@code train} with and without it, on mixed-sign data (half the
+ * outputs negative, where a branch on the sign would mispredict about every other element), 8x28x28x64 NHWC. The
+ * scalar kernels in {@link ReluScalarBenchmark}.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
+@State(Scope.Thread)
+public class ReluBenchmark {
+
+    @Param({"NONE", "RELU"})
+    public String activation;
+
+    static final int CHANNELS = 64;
+    static final int ROWS = 8 * 28 * 28;
+
+    float[] x;
+    float[] y;
+    BatchNorm layer;
+
+    @Setup
+    public void setup() {
+        SplittableRandom random = new SplittableRandom(3);
+        x = new float[ROWS * CHANNELS];
+        y = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        layer = BatchNorm.builder(CHANNELS).activation(Activation.valueOf(activation)).build();
+        if (!KernelSelection.warmUp(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("the kernels did not warm up in 60 s");
+        }
+    }
+
+    @Benchmark
+    public float[] inference() {
+        layer.inference(x, 0, y, 0, ROWS);
+        return y;
+    }
+
+    @Benchmark
+    public Moments train() {
+        return layer.train(x, 0, y, 0, ROWS);
+    }
+}
