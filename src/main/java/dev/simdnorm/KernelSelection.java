@@ -16,7 +16,8 @@ import java.time.Duration;
  * first second), so where the vector kernels are chosen, calls run the scalar kernels, which give the same bits,
  * while a background thread exercises the vector kernels on private buffers; each operation (normalize, statistics,
  * the backward passes, the row normalizations' own steps) switches as soon as its vector code is compiled, in the
- * order calls first ask for them: typically two to four seconds after the first call on a two-core machine. {@link #warmUp(Duration)} waits for that, for servers that warm up before taking traffic;
+ * order calls first ask for them: on a two-core machine, normalize after about two seconds, statistics after three
+ * to eight. {@link #warmUp(Duration)} waits for that, for servers that warm up before taking traffic;
  * {@code -Dsimdnorm.warmup=off} runs the vector kernels from the first call instead.
  *
  * @param name       {@code "scalar"} or {@code "vector"}: the kernels chosen

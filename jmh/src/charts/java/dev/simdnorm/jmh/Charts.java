@@ -121,6 +121,9 @@ public final class Charts {
                         .setMarkerSize(0);
                 for (JsonElement e : runs) {
                     JsonObject run = e.getAsJsonObject();
+                    if (!run.has("shape")) { // the warm-up floor's entries
+                        continue;
+                    }
                     if (!run.get("shape").getAsString().equals(shape) || !run.get("op").getAsString().equals(op)
                             || run.get("repeat").getAsInt() != 0) {
                         continue;
