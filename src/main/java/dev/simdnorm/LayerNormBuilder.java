@@ -55,4 +55,9 @@ public final class LayerNormBuilder {
     public LayerNorm build() {
         return new LayerNorm(this);
     }
+
+    @Override
+    public String toString() {
+        return "LayerNormBuilder[size=" + size + ", epsilon=" + epsilon + "]";
+    }
 }

@@ -44,4 +44,9 @@ public final class RmsNormBuilder {
     public RmsNorm build() {
         return new RmsNorm(this);
     }
+
+    @Override
+    public String toString() {
+        return "RmsNormBuilder[size=" + size + ", epsilon=" + epsilon + "]";
+    }
 }

@@ -168,6 +168,8 @@ class RowNormTest {
         assertEquals("LayerNorm[size=2, epsilon=1.0E-5]", ln.toString());
         assertEquals(1e-5f, RmsNorm.builder(3).build().epsilon());
         assertTrue(RmsNorm.builder(3).build().toString().startsWith("RmsNorm[size=3"));
+        assertEquals("LayerNormBuilder[size=2, epsilon=0.001]", LayerNorm.builder(2).epsilon(1e-3f).toString());
+        assertEquals("RmsNormBuilder[size=3, epsilon=1.0E-5]", RmsNorm.builder(3).toString());
     }
 
     @Test

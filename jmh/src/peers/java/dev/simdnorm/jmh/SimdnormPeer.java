@@ -2,8 +2,10 @@ package dev.simdnorm.jmh;
 
 import dev.simdnorm.BatchNorm;
 import dev.simdnorm.Convention;
+import dev.simdnorm.KernelSelection;
 import dev.simdnorm.Parallelism;
 
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -53,6 +55,10 @@ final class SimdnormPeer implements Peer {
         y = new float[xs.length];
         rows = shape.rows();
         trainedMean = null;
+        // Measure the kernels this JVM chose, not the scalar ones that run during their warm-up.
+        if (!KernelSelection.warmUp(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("the kernels did not warm up in 60 s");
+        }
     }
 
     @Override
