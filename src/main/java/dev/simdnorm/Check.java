@@ -36,16 +36,19 @@ final class Check {
 
     /** x and y of {@code rows} NHWC rows each: in range, and the same range or disjoint. */
     static void rowsInOut(float[] x, int xOffset, float[] y, int yOffset, int rows, int channels) {
-        range(x, "x", xOffset, rows, channels);
-        range(y, "y", yOffset, rows, channels);
-        noPartialOverlap(x, xOffset, y, yOffset, rows * channels);
+        rowsInOut(x, xOffset, y, yOffset, rows, channels, "channels");
     }
 
     /** x and y of {@code rows} rows of {@code size} floats, normalized along the row: as {@link #rowsInOut}. */
     static void rowsAlongInOut(float[] x, int xOffset, float[] y, int yOffset, int rows, int size) {
-        range(x, "x", xOffset, rows, size, "size");
-        range(y, "y", yOffset, rows, size, "size");
-        noPartialOverlap(x, xOffset, y, yOffset, rows * size);
+        rowsInOut(x, xOffset, y, yOffset, rows, size, "size");
+    }
+
+    private static void rowsInOut(float[] x, int xOffset, float[] y, int yOffset, int rows, int width,
+                                  String widthName) {
+        range(x, "x", xOffset, rows, width, widthName);
+        range(y, "y", yOffset, rows, width, widthName);
+        noPartialOverlap(x, xOffset, y, yOffset, rows * width);
     }
 
     /**
@@ -296,9 +299,13 @@ final class Check {
 
     /** {@code values} of length {@code channels}. */
     static float[] length(float[] values, String name, int channels) {
+        return length(values, name, channels, "channels");
+    }
+
+    private static float[] length(float[] values, String name, int length, String lengthName) {
         notNull(values, name);
-        if (values.length != channels) {
-            throw new IllegalArgumentException(name + ".length must be " + channels + " (channels), got "
+        if (values.length != length) {
+            throw new IllegalArgumentException(name + ".length must be " + length + " (" + lengthName + "), got "
                     + values.length);
         }
         return values;
@@ -306,11 +313,7 @@ final class Check {
 
     /** A copy of {@code values}, of length {@code size} (per position of a row). */
     static float[] copyOfSize(float[] values, String name, int size) {
-        notNull(values, name);
-        if (values.length != size) {
-            throw new IllegalArgumentException(name + ".length must be " + size + " (size), got " + values.length);
-        }
-        return values.clone();
+        return length(values, name, size, "size").clone();
     }
 
     static float[] copyOfLength(float[] values, String name, int channels) {
