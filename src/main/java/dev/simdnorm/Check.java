@@ -111,8 +111,14 @@ final class Check {
      * @return the floats of each
      */
     static int tensorInOut(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, int channels) {
-        int floats = tensorRange(x, "x", xOffset, shape, channels);
-        tensorRange(y, "y", yOffset, shape, channels);
+        shapeChannels(shape, channels);
+        return tensorInOut(x, xOffset, y, yOffset, shape.n(), channels, shape.spatial());
+    }
+
+    /** x and y holding n images of {@code channels·spatial} floats: in range, and the same range or disjoint. */
+    static int tensorInOut(float[] x, int xOffset, float[] y, int yOffset, int n, int channels, int spatial) {
+        int floats = tensorRange(x, "x", xOffset, n, channels, spatial);
+        tensorRange(y, "y", yOffset, n, channels, spatial);
         noPartialOverlap(x, xOffset, y, yOffset, floats);
         return floats;
     }
@@ -123,12 +129,17 @@ final class Check {
      * @return the floats of the tensor
      */
     static int tensorRange(float[] array, String name, int offset, TensorShape shape, int channels) {
+        shapeChannels(shape, channels);
+        return tensorRange(array, name, offset, shape.n(), channels, shape.spatial());
+    }
+
+    /** A shape, not null, of {@code channels} channels. */
+    private static void shapeChannels(TensorShape shape, int channels) {
         notNull(shape, "shape");
         if (shape.channels() != channels) {
             throw new IllegalArgumentException("shape " + shape + " has " + shape.channels() + " channels, expected "
                     + channels);
         }
-        return tensorRange(array, name, offset, shape.n(), channels, shape.spatial());
     }
 
     /** Segments x and y of {@code rows} NHWC rows each: usable, y writable, the same bytes or disjoint. */
@@ -161,10 +172,24 @@ final class Check {
      * variance 0).
      */
     static float[] trainableGamma(float[] gamma, float epsilon) {
+        return gammaOverEpsilon(gamma, epsilon, "a batch variance of 0 (a constant channel)");
+    }
+
+    /** As {@link #trainableGamma}, for a variance of 0 described as {@code zeroVariance} in the message. */
+    static float[] gammaOverEpsilon(float[] gamma, float epsilon, String zeroVariance) {
         for (int c = 0; c < gamma.length; c++) {
-            scale(gamma[c], 0.0, epsilon, c, "a batch variance of 0 (a constant channel)");
+            scale(gamma[c], 0.0, epsilon, c, zeroVariance);
         }
         return gamma;
+    }
+
+    /** Groups of a GroupNorm: at least 1, dividing the channels. */
+    static int groups(int channels, int groups) {
+        if (groups <= 0 || channels % groups != 0) {
+            throw new IllegalArgumentException("groups must be > 0 and divide channels " + channels + ", got "
+                    + groups);
+        }
+        return groups;
     }
 
     private static void scale(float gamma, double variance, float epsilon, int c, String varianceName) {

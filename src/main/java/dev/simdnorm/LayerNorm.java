@@ -64,8 +64,26 @@ public final class LayerNorm {
      * @throws IllegalArgumentException  if {@code rows < 0} or x and y partially overlap
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows) {
+        apply(x, xOffset, y, yOffset, rows, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, int)}, spread over {@code parallelism}'s threads in runs of whole
+     * rows; each row depends on itself alone, so the bits are the same for any number of threads.
+     *
+     * @param x           input, rows of {@code size} floats
+     * @param xOffset     index of the first input float
+     * @param y           output, the same shape; may be {@code x} at the same offset
+     * @param yOffset     index of the first output float
+     * @param rows        the number of rows, ≥ 0
+     * @param parallelism the threads to use
+     * @throws NullPointerException also if {@code parallelism} is null
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
+        Check.notNull(parallelism, "parallelism");
         Check.rowsAlongInOut(x, xOffset, y, yOffset, rows, size);
-        RowNormalization.layerNorm(x, xOffset, y, yOffset, rows, size, gamma, beta, epsilon, null, null);
+        RowNormalization.layerNorm(x, xOffset, y, yOffset, rows, size, gamma, beta, epsilon, null, null,
+                parallelism);
     }
 
     /**
@@ -83,9 +101,29 @@ public final class LayerNorm {
      *                                  {@code x} or {@code y}, or they are the same array
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows, float[] mean, float[] invStdDev) {
+        apply(x, xOffset, y, yOffset, rows, mean, invStdDev, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, int, float[], float[])}, spread over {@code parallelism}'s threads;
+     * the same bits for any number of threads.
+     *
+     * @param x           input, rows of {@code size} floats
+     * @param xOffset     index of the first input float
+     * @param y           output, the same shape; may be {@code x} at the same offset
+     * @param yOffset     index of the first output float
+     * @param rows        the number of rows, ≥ 0
+     * @param mean        out: each row's mean, rounded to float, at indices [0, rows)
+     * @param invStdDev   out: each row's 1/√(σ² + ε), rounded to float, at indices [0, rows)
+     * @param parallelism the threads to use
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows, float[] mean, float[] invStdDev,
+                      Parallelism parallelism) {
+        Check.notNull(parallelism, "parallelism");
         Check.rowsAlongInOut(x, xOffset, y, yOffset, rows, size);
         Check.perRowOut(mean, "mean", invStdDev, "invStdDev", rows, x, y);
-        RowNormalization.layerNorm(x, xOffset, y, yOffset, rows, size, gamma, beta, epsilon, mean, invStdDev);
+        RowNormalization.layerNorm(x, xOffset, y, yOffset, rows, size, gamma, beta, epsilon, mean, invStdDev,
+                parallelism);
     }
 
     /**
@@ -106,7 +144,7 @@ public final class LayerNorm {
                       int rows) {
         Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, null, 0, rows, size);
         RowNormalization.normalize(false, x, xOffset, residual, residualOffset, null, 0, y, yOffset, rows, size,
-                gamma, beta, epsilon, null, null);
+                gamma, beta, epsilon, null, null, Parallelism.sequential());
     }
 
     /**
@@ -126,10 +164,32 @@ public final class LayerNorm {
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       float[] h, int hOffset, int rows) {
+        apply(x, xOffset, residual, residualOffset, y, yOffset, h, hOffset, rows, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, float[], int, float[], int, int)}, spread over
+     * {@code parallelism}'s threads; the same bits for any number of threads.
+     *
+     * @param x              input, rows of {@code size} floats
+     * @param xOffset        index of the first input float
+     * @param residual       the residual, the same shape
+     * @param residualOffset index of its first float
+     * @param y              output, the same shape; may be {@code x} or {@code residual} at the same offset
+     * @param yOffset        index of the first output float
+     * @param h              out: {@code x + residual}; may be {@code x} or {@code residual} at the same offset, and
+     *                       must not overlap {@code y}
+     * @param hOffset        index of the first float of {@code h}
+     * @param rows           the number of rows, ≥ 0
+     * @param parallelism    the threads to use
+     */
+    public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
+                      float[] h, int hOffset, int rows, Parallelism parallelism) {
         Check.notNull(h, "h");
+        Check.notNull(parallelism, "parallelism");
         Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, h, hOffset, rows, size);
         RowNormalization.normalize(false, x, xOffset, residual, residualOffset, h, hOffset, y, yOffset, rows, size,
-                gamma, beta, epsilon, null, null);
+                gamma, beta, epsilon, null, null, parallelism);
     }
 
     /**

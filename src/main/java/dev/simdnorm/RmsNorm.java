@@ -57,9 +57,26 @@ public final class RmsNorm {
      * @throws IllegalArgumentException  if {@code rows < 0} or x and y partially overlap
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows) {
+        apply(x, xOffset, y, yOffset, rows, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, int)}, spread over {@code parallelism}'s threads in runs of whole
+     * rows; each row depends on itself alone, so the bits are the same for any number of threads.
+     *
+     * @param x           input, rows of {@code size} floats
+     * @param xOffset     index of the first input float
+     * @param y           output, the same shape; may be {@code x} at the same offset
+     * @param yOffset     index of the first output float
+     * @param rows        the number of rows, ≥ 0
+     * @param parallelism the threads to use
+     * @throws NullPointerException also if {@code parallelism} is null
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
+        Check.notNull(parallelism, "parallelism");
         Check.rowsAlongInOut(x, xOffset, y, yOffset, rows, size);
         RowNormalization.normalize(true, x, xOffset, null, 0, null, 0, y, yOffset, rows, size, gamma, zeros, epsilon,
-                null, null);
+                null, null, parallelism);
     }
 
     /**
@@ -81,7 +98,7 @@ public final class RmsNorm {
                       int rows) {
         Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, null, 0, rows, size);
         RowNormalization.normalize(true, x, xOffset, residual, residualOffset, null, 0, y, yOffset, rows, size,
-                gamma, zeros, epsilon, null, null);
+                gamma, zeros, epsilon, null, null, Parallelism.sequential());
     }
 
     /**
@@ -101,10 +118,32 @@ public final class RmsNorm {
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       float[] h, int hOffset, int rows) {
+        apply(x, xOffset, residual, residualOffset, y, yOffset, h, hOffset, rows, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, float[], int, float[], int, int)}, spread over
+     * {@code parallelism}'s threads; the same bits for any number of threads.
+     *
+     * @param x              input, rows of {@code size} floats
+     * @param xOffset        index of the first input float
+     * @param residual       the residual, the same shape
+     * @param residualOffset index of its first float
+     * @param y              output, the same shape; may be {@code x} or {@code residual} at the same offset
+     * @param yOffset        index of the first output float
+     * @param h              out: {@code x + residual}; may be {@code x} or {@code residual} at the same offset, and
+     *                       must not overlap {@code y}
+     * @param hOffset        index of the first float of {@code h}
+     * @param rows           the number of rows, ≥ 0
+     * @param parallelism    the threads to use
+     */
+    public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
+                      float[] h, int hOffset, int rows, Parallelism parallelism) {
         Check.notNull(h, "h");
+        Check.notNull(parallelism, "parallelism");
         Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, h, hOffset, rows, size);
         RowNormalization.normalize(true, x, xOffset, residual, residualOffset, h, hOffset, y, yOffset, rows, size,
-                gamma, zeros, epsilon, null, null);
+                gamma, zeros, epsilon, null, null, parallelism);
     }
 
     /**

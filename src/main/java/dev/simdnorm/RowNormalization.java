@@ -24,9 +24,33 @@ final class RowNormalization {
      * @param invStdDevOut per row, or null (with {@code meanOut})
      */
     static void layerNorm(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] gamma,
-                          float[] beta, float epsilon, float[] meanOut, float[] invStdDevOut) {
+                          float[] beta, float epsilon, float[] meanOut, float[] invStdDevOut,
+                          Parallelism parallelism) {
         normalize(false, x, xOffset, null, 0, null, 0, y, yOffset, rows, size, gamma, beta, epsilon, meanOut,
-                invStdDevOut);
+                invStdDevOut, parallelism);
+    }
+
+    /**
+     * {@link #normalize(boolean, float[], int, float[], int, float[], int, float[], int, int, int, float[], float[],
+     * float, float[], float[], int)} spread over {@code parallelism}'s threads in runs of whole rows (about a slice of
+     * data each). Each row's result depends on that row alone, so every cut gives the same bits.
+     */
+    static void normalize(boolean rms, float[] x, int xOffset, float[] residual, int residualOffset, float[] h,
+                          int hOffset, float[] y, int yOffset, int rows, int size, float[] gamma, float[] beta,
+                          float epsilon, float[] meanOut, float[] invStdDevOut, Parallelism parallelism) {
+        long floats = (long) rows * size;
+        if (!parallelism.spreads(floats)) {
+            normalize(rms, x, xOffset, residual, residualOffset, h, hOffset, y, yOffset, rows, size, gamma, beta,
+                    epsilon, meanOut, invStdDevOut, 0);
+            return;
+        }
+        int perTask = Math.max(1, Slices.SLICE_FLOATS / size);
+        parallelism.forEach(Math.ceilDiv(rows, perTask), floats, t -> {
+            int first = t * perTask;
+            int at = first * size;
+            normalize(rms, x, xOffset + at, residual, residualOffset + at, h, hOffset + at, y, yOffset + at,
+                    Math.min(perTask, rows - first), size, gamma, beta, epsilon, meanOut, invStdDevOut, first);
+        });
     }
 
     /**
@@ -36,10 +60,11 @@ final class RowNormalization {
      *
      * @param meanOut      per row, or null; LayerNorm only
      * @param invStdDevOut per row, or null (with {@code meanOut})
+     * @param firstRow     the index in {@code meanOut} and {@code invStdDevOut} of the first row
      */
-    static void normalize(boolean rms, float[] x, int xOffset, float[] residual, int residualOffset, float[] h,
-                          int hOffset, float[] y, int yOffset, int rows, int size, float[] gamma, float[] beta,
-                          float epsilon, float[] meanOut, float[] invStdDevOut) {
+    private static void normalize(boolean rms, float[] x, int xOffset, float[] residual, int residualOffset,
+                                  float[] h, int hOffset, float[] y, int yOffset, int rows, int size, float[] gamma,
+                                  float[] beta, float epsilon, float[] meanOut, float[] invStdDevOut, int firstRow) {
         Kernel statistics = KernelProvider.statistics();
         Kernel rowKernel = KernelProvider.rows();
         Scratch s = SCRATCH.get();
@@ -69,8 +94,8 @@ final class RowNormalization {
                     double inverse = 1 / Math.sqrt(s.m2[r] / size + epsilon);
                     center(p, r, mu, s.m2[r], inverse);
                     if (meanOut != null) {
-                        meanOut[r0 + r] = (float) mu;
-                        invStdDevOut[r0 + r] = (float) inverse;
+                        meanOut[firstRow + r0 + r] = (float) mu;
+                        invStdDevOut[firstRow + r0 + r] = (float) inverse;
                     }
                 }
             }

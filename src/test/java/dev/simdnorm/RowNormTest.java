@@ -179,4 +179,56 @@ class RowNormTest {
         RmsNorm.builder(4).build().apply(new float[0], 0, y, 0, 0);
         assertTrue(Arrays.equals(NormalizePropertyTest.poisoned(4), y));
     }
+
+    @Test
+    void everyParallelismGivesTheSequentialBits() {
+        // 2.3 M floats, past the 1 M-float threshold from which a Parallelism spreads; rows of 768 (runs of 341 rows).
+        int size = 768;
+        int rows = 3000;
+        SplittableRandom random = new SplittableRandom(7);
+        float[] x = NchwPropertyTest.gaussians(random, rows * size, 1e3, 2);
+        float[] residual = NchwPropertyTest.gaussians(random, rows * size, 0, 1);
+        float[] gamma = NchwPropertyTest.gaussians(random, size, 1, 0.2);
+        LayerNorm ln = LayerNorm.builder(size).gamma(gamma).beta(NchwPropertyTest.gaussians(random, size, 0, 1))
+                .build();
+        RmsNorm rms = RmsNorm.builder(size).gamma(gamma).build();
+        float[] lnY = new float[x.length];
+        float[] mean = new float[rows];
+        float[] inv = new float[rows];
+        float[] rmsY = new float[x.length];
+        float[] lnResidualY = new float[x.length];
+        float[] rmsResidualY = new float[x.length];
+        float[] h = new float[x.length];
+        ln.apply(x, 0, lnY, 0, rows, mean, inv);
+        rms.apply(x, 0, rmsY, 0, rows);
+        ln.apply(x, 0, residual, 0, lnResidualY, 0, h, 0, rows);
+        rms.apply(x, 0, residual, 0, rmsResidualY, 0, h, 0, rows);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            for (int threads = 1; threads <= 4; threads++) {
+                Parallelism p = Parallelism.of(pool, threads);
+                float[] y = new float[x.length];
+                float[] m = new float[rows];
+                float[] v = new float[rows];
+                ln.apply(x, 0, y, 0, rows, m, v, p);
+                assertArrayEquals(lnY, y, "LayerNorm on " + threads + " threads");
+                assertArrayEquals(mean, m, "LayerNorm's mean on " + threads + " threads");
+                assertArrayEquals(inv, v, "LayerNorm's invStdDev on " + threads + " threads");
+                ln.apply(x, 0, y, 0, rows, p);
+                assertArrayEquals(lnY, y, "LayerNorm without outputs on " + threads + " threads");
+                rms.apply(x, 0, y, 0, rows, p);
+                assertArrayEquals(rmsY, y, "RMSNorm on " + threads + " threads");
+                float[] hs = new float[x.length];
+                ln.apply(x, 0, residual, 0, y, 0, hs, 0, rows, p);
+                assertArrayEquals(lnResidualY, y, "LayerNorm residual on " + threads + " threads");
+                assertArrayEquals(h, hs, "h on " + threads + " threads");
+                rms.apply(x, 0, residual, 0, y, 0, hs, 0, rows, p);
+                assertArrayEquals(rmsResidualY, y, "RMSNorm residual on " + threads + " threads");
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertThrows(NullPointerException.class, () -> ln.apply(x, 0, lnY, 0, rows, null));
+        assertThrows(NullPointerException.class, () -> rms.apply(x, 0, residual, 0, rmsY, 0, h, 0, rows, null));
+    }
 }

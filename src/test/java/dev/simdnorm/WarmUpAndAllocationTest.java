@@ -91,6 +91,11 @@ class WarmUpAndAllocationTest {
         assertAllocatesNothing("LayerNorm residual", () -> ln.apply(x, 0, dy, 0, y, 0, h, 0, rows));
         assertAllocatesNothing("RMSNorm", () -> rms.apply(x, 0, y, 0, rows));
         assertAllocatesNothing("RMSNorm residual", () -> rms.apply(x, 0, dy, 0, y, 0, rows));
+        // GroupNorm and InstanceNorm allocate nothing after a thread's first call, in both layouts.
+        GroupNorm gn = GroupNorm.builder(c, c / 4).build();
+        GroupNorm in = GroupNorm.instanceNorm(c).build();
+        assertAllocatesNothing("GroupNorm NHWC", () -> gn.apply(x, 0, y, 0, TensorLayout.NHWC, 10, rows / 10));
+        assertAllocatesNothing("InstanceNorm NCHW", () -> in.apply(x, 0, y, 0, TensorLayout.NCHW, 10, rows / 10));
     }
 
     private static void assertAllocatesNothing(String what, Runnable call) {

@@ -203,4 +203,27 @@ class BenchmarkCorrectnessTest {
             assertArrayEquals(b.x, b.arraycopy().clone(), "arraycopy, size " + size);
         }
     }
+
+    @Test
+    void groupNormBenchmarksNormalizeEveryImage() {
+        for (TensorLayout layout : TensorLayout.values()) {
+            GroupNormBenchmark b = new GroupNormBenchmark();
+            b.shape = "8x28x28x256";
+            b.layout = layout;
+            b.setup();
+            assertEquals(8 * 28 * 28 * 256, b.x.length, "the shape fills x");
+            assertEquals(32, b.groupNorm.groups());
+            int image = b.x.length / b.n;
+            float[] expected = new float[b.x.length];
+            for (int i = 0; i < b.n; i++) { // image by image, against the whole call
+                b.groupNorm.apply(b.x, i * image, expected, i * image, layout, 1, b.spatial);
+            }
+            assertArrayEquals(expected, b.groupNorm().clone(), "groupNorm " + layout);
+            for (int i = 0; i < b.n; i++) {
+                b.instanceNorm.apply(b.x, i * image, expected, i * image, layout, 1, b.spatial);
+            }
+            assertArrayEquals(expected, b.instanceNorm().clone(), "instanceNorm " + layout);
+            assertArrayEquals(b.x, b.arraycopy().clone(), "arraycopy " + layout);
+        }
+    }
 }

@@ -1,0 +1,8 @@
+package dev.simdnorm.jmh;
+
+import org.openjdk.jmh.annotations.Fork;
+
+/** {@link GroupNormBenchmark} with the scalar kernels, for the vector-over-scalar ratio. */
+@Fork(value = 1, jvmArgsAppend = {"-Dsimdnorm.kernels=scalar", "-Xmx3g"})
+public class GroupNormScalarBenchmark extends GroupNormBenchmark {
+}

@@ -1,0 +1,191 @@
+package dev.simdnorm;
+
+/**
+ * Group normalization of image tensors: the C channels fall into G groups of C/G consecutive channels; for each image
+ * and group, the mean μ and biased variance σ² (÷ the group's C/G·H·W values), then
+ * {@code y = (x − μ)/√(σ² + ε)·γ[c] + β[c]} with γ and β per channel. Instance normalization is the case G = C
+ * ({@link #instanceNorm}); G = 1 normalizes each image as a whole.
+ *
+ * <pre>{@code
+ * GroupNorm gn = GroupNorm.builder(320, 32).gamma(weight).beta(bias).build();   // ε = 1e-5, as PyTorch and ONNX
+ * gn.apply(x, 0, y, 0, TensorLayout.NCHW, batch, height * width);
+ * }</pre>
+ *
+ * <p><b>Frameworks.</b> PyTorch's {@code GroupNorm(num_groups, num_channels)} (ε 1e-5) and ONNX's
+ * {@code GroupNormalization} from opset 21 (ε 1e-5; per-channel {@code scale} and {@code bias}) are NCHW; Keras'
+ * {@code GroupNormalization(groups)} (ε 0.001) is NHWC. ONNX's opset-18 form took one scale and bias per group:
+ * repeat each over its C/G channels. PyTorch's {@code InstanceNorm2d} (ε 1e-5, no affine parameters by default: γ = 1,
+ * β = 0, the defaults here) and ONNX's {@code InstanceNormalization} are {@link #instanceNorm}.
+ *
+ * <p>The statistics are those of {@link BatchNorm} (blocks summed around a center, merged in double), so images far
+ * from zero keep their accuracy, and the map is its centered training map. Vector and scalar kernels give the same
+ * bits, and so does every {@link Parallelism}.
+ *
+ * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays are
+ * per thread). Arguments are checked before anything is written, and a call that throws changes nothing, except that
+ * an {@code Error} from a {@link Parallelism}'s executor may leave some images of {@code y} written (the rule of
+ * {@link BatchNorm}). NaN and ±Inf propagate into their group of their image.
+ */
+public final class GroupNorm {
+
+    private final int channels;
+    private final int groups;
+    private final float epsilon;
+    private final float[] gamma;
+    private final float[] beta;
+    private final GroupNormalization engine;
+
+    GroupNorm(GroupNormBuilder b) {
+        this.channels = b.channels;
+        this.groups = b.groups;
+        this.epsilon = b.epsilon;
+        this.gamma = b.gamma != null ? b.gamma.clone() : LayerNorm.filled(b.channels, 1f);
+        this.beta = b.beta != null ? b.beta.clone() : LayerNorm.filled(b.channels, 0f);
+        this.engine = new GroupNormalization(channels, groups, epsilon, gamma, beta);
+    }
+
+    /**
+     * A builder for tensors of {@code channels} channels in {@code groups} groups.
+     *
+     * @param channels C, in [1, 2²⁸]
+     * @param groups   G, dividing C
+     * @return a builder with ε = 1e-5, γ = 1 and β = 0
+     * @throws IllegalArgumentException if {@code channels} is out of range or {@code groups} does not divide it
+     */
+    public static GroupNormBuilder builder(int channels, int groups) {
+        return new GroupNormBuilder(Check.channels(channels), Check.groups(channels, groups));
+    }
+
+    /**
+     * A builder for instance normalization: each channel of each image normalized on its own (G = C).
+     *
+     * @param channels C, in [1, 2²⁸]
+     * @return a builder with ε = 1e-5 (PyTorch's {@code InstanceNorm2d} and ONNX's), γ = 1 and β = 0
+     * @throws IllegalArgumentException if {@code channels} is out of range
+     */
+    public static GroupNormBuilder instanceNorm(int channels) {
+        return builder(channels, channels);
+    }
+
+    /**
+     * Normalizes {@code n} images of {@code channels} channels of {@code spatial} positions, on the calling thread.
+     *
+     * @param x       input, n·channels·spatial floats in {@code layout}
+     * @param xOffset index of the first input float
+     * @param y       output, the same shape; may be {@code x} at the same offset
+     * @param yOffset index of the first output float
+     * @param layout  NHWC (channels innermost) or NCHW (planes)
+     * @param n       N, the images, ≥ 0
+     * @param spatial H·W, the positions of an image, ≥ 0
+     * @throws NullPointerException      if an array or {@code layout} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative, or x and y partially overlap
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial) {
+        apply(x, xOffset, y, yOffset, layout, n, spatial, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, TensorLayout, int, int)}, spread over {@code parallelism}'s
+     * threads: whole images per task, or the slices of one large image; the same bits for any number of threads.
+     *
+     * @param x           input, n·channels·spatial floats in {@code layout}
+     * @param xOffset     index of the first input float
+     * @param y           output, the same shape; may be {@code x} at the same offset
+     * @param yOffset     index of the first output float
+     * @param layout      NHWC (channels innermost) or NCHW (planes)
+     * @param n           N, the images, ≥ 0
+     * @param spatial     H·W, the positions of an image, ≥ 0
+     * @param parallelism the threads to use
+     * @throws NullPointerException also if {@code parallelism} is null
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial,
+                      Parallelism parallelism) {
+        Check.layout(layout);
+        Check.notNull(parallelism, "parallelism");
+        Check.tensorInOut(x, xOffset, y, yOffset, n, channels, spatial);
+        engine.apply(x, xOffset, y, yOffset, layout, n, spatial, parallelism);
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, TensorLayout, int, int)}, for a tensor of {@code shape}, as
+     * {@link BatchNorm}'s shaped overloads take it.
+     *
+     * @param x       input, in {@code shape}
+     * @param xOffset index of the first input float
+     * @param y       output, the same shape; may be {@code x} at the same offset
+     * @param yOffset index of the first output float
+     * @param shape   the tensor's layout and dimensions; its channels must be this layer's
+     * @throws IllegalArgumentException also if {@code shape} has other channels
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape) {
+        apply(x, xOffset, y, yOffset, shape, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, TensorShape)}, spread over {@code parallelism}'s threads; the same
+     * bits for any number of threads.
+     *
+     * @param x           input, in {@code shape}
+     * @param xOffset     index of the first input float
+     * @param y           output, the same shape; may be {@code x} at the same offset
+     * @param yOffset     index of the first output float
+     * @param shape       the tensor's layout and dimensions; its channels must be this layer's
+     * @param parallelism the threads to use
+     */
+    public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, Parallelism parallelism) {
+        Check.notNull(parallelism, "parallelism");
+        Check.tensorInOut(x, xOffset, y, yOffset, shape, channels);
+        engine.apply(x, xOffset, y, yOffset, shape.layout(), shape.n(), shape.spatial(), parallelism);
+    }
+
+    /**
+     * Returns C.
+     *
+     * @return the channels
+     */
+    public int channels() {
+        return channels;
+    }
+
+    /**
+     * Returns G.
+     *
+     * @return the groups, each of {@code channels/groups} consecutive channels
+     */
+    public int groups() {
+        return groups;
+    }
+
+    /**
+     * Returns ε, added to each group's variance inside the square root.
+     *
+     * @return ε
+     */
+    public float epsilon() {
+        return epsilon;
+    }
+
+    /**
+     * Returns a copy of γ.
+     *
+     * @return γ, one per channel
+     */
+    public float[] gamma() {
+        return gamma.clone();
+    }
+
+    /**
+     * Returns a copy of β.
+     *
+     * @return β, one per channel
+     */
+    public float[] beta() {
+        return beta.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "GroupNorm[channels=" + channels + ", groups=" + groups + ", epsilon=" + epsilon + "]";
+    }
+}

@@ -1,0 +1,136 @@
+package dev.simdnorm;
+
+import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.LanePeriod;
+import dev.simdnorm.internal.MomentMerge;
+
+/**
+ * The engine of a {@link GroupNorm}: it receives checked arguments and, image by image, takes each group's mean and
+ * variance, fills the per-channel map {@code y = (x − μ_g)·γ[c]/√(σ_g² + ε) + β[c]} and normalizes the image, so an
+ * image is read for its statistics before it is written, also in place.
+ *
+ * <p>The statistics are BatchNorm's ({@link Engine}): in NHWC each channel's moments over the image's positions,
+ * merged over the group's channels by Chan's formula in a fixed order; in NCHW a group's planes are contiguous, so
+ * each group is one run of {@code channels/groups · spatial} floats. The map is BatchNorm's training map
+ * ({@link ChannelAffine#training}). Every step gives the same bits for any {@link Parallelism}, so images may be
+ * spread over threads, or one large image's statistics and map over slices, without changing a result.
+ *
+ * <p>Working arrays are per thread and per layer: nothing is allocated after a thread's first call.
+ */
+final class GroupNormalization {
+
+    private final int channels;
+    private final int groups;
+    private final float epsilon;
+    private final float[] gamma;
+    private final float[] beta;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(() -> new Scratch(this));
+
+    GroupNormalization(int channels, int groups, float epsilon, float[] gamma, float[] beta) {
+        this.channels = channels;
+        this.groups = groups;
+        this.epsilon = epsilon;
+        this.gamma = gamma;
+        this.beta = beta;
+    }
+
+    /** Normalizes {@code n} images of {@code channels·spatial} floats, whose total fits in an int. */
+    void apply(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int n, int spatial,
+               Parallelism parallelism) {
+        int image = channels * spatial;
+        long floats = (long) n * image;
+        if (floats == 0) {
+            return;
+        }
+        if (n > 1 && parallelism.spreads(floats)) {
+            // Whole images per task, about a slice of data each; each image alone, as on one thread.
+            int perTask = Math.max(1, Slices.SLICE_FLOATS / image);
+            parallelism.forEach(Math.ceilDiv(n, perTask), floats, t -> images(x, xOffset, y, yOffset, layout,
+                    t * perTask, Math.min(n, (t + 1) * perTask), spatial, Parallelism.sequential()));
+            return;
+        }
+        images(x, xOffset, y, yOffset, layout, 0, n, spatial, parallelism);
+    }
+
+    private void images(float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int from, int to,
+                        int spatial, Parallelism parallelism) {
+        Scratch s = acquire();
+        try {
+            int image = channels * spatial;
+            for (int i = from; i < to; i++) {
+                int at = i * image;
+                image(s, x, xOffset + at, y, yOffset + at, layout, spatial, parallelism);
+            }
+        } finally {
+            s.inUse = false;
+        }
+    }
+
+    private void image(Scratch s, float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int spatial,
+                       Parallelism parallelism) {
+        int perGroup = channels / groups;
+        if (layout == TensorLayout.NHWC) {
+            Engine.moments(x, xOffset, spatial, channels, parallelism, s.mean, s.m2);
+            for (int g = 0, c = 0; g < groups; g++) {
+                for (int k = 0; k < perGroup; k++, c++) {
+                    MomentMerge.merge((long) k * spatial, s.groupMean, s.groupM2, g, spatial, s.mean[c], s.m2[c]);
+                }
+            }
+        } else {
+            Engine.momentsNchw(x, xOffset, 1, groups, perGroup * spatial, parallelism, s.groupMean, s.groupM2);
+        }
+        long count = (long) perGroup * spatial;
+        for (int g = 0, c = 0; g < groups; g++) {
+            double variance = s.groupM2[g] / count;
+            for (int k = 0; k < perGroup; k++, c++) {
+                s.mean[c] = s.groupMean[g];
+                s.m2[c] = variance; // now the variance each channel's map takes
+            }
+        }
+        if (s.shiftFolded) {
+            s.layOutBeta(beta);
+        }
+        s.shiftFolded = ChannelAffine.training(s.params, s.mean, s.m2, count, gamma, beta, epsilon, true);
+        if (layout == TensorLayout.NHWC) {
+            Engine.normalize(x, xOffset, y, yOffset, spatial, s.params, false, parallelism);
+        } else {
+            Engine.normalizeNchw(x, xOffset, y, yOffset, 1, spatial, s.params, false, parallelism);
+        }
+    }
+
+    /** This thread's scratch, or a fresh one if an executor ran this layer again inside a call on this thread. */
+    private Scratch acquire() {
+        Scratch s = scratch.get();
+        if (s.inUse) {
+            s = new Scratch(this);
+        }
+        s.inUse = true;
+        return s;
+    }
+
+    /** A thread's working arrays for one layer. */
+    private static final class Scratch {
+        final double[] mean;
+        final double[] m2;
+        final double[] groupMean;
+        final double[] groupM2;
+        final AffineParams params;
+        boolean shiftFolded;
+        boolean inUse;
+
+        Scratch(GroupNormalization layer) {
+            mean = new double[layer.channels];
+            m2 = new double[layer.channels];
+            groupMean = new double[layer.groups];
+            groupM2 = new double[layer.groups];
+            params = new AffineParams(layer.channels);
+            layOutBeta(layer.beta);
+        }
+
+        /** The shift holds β, laid out, as {@link ChannelAffine#training} expects. */
+        void layOutBeta(float[] beta) {
+            System.arraycopy(beta, 0, params.shift(), 0, beta.length);
+            LanePeriod.repeat(params.shift(), beta.length, params.period());
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package dev.simdnorm;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * GroupNorm and InstanceNorm: exact dyadic cases in both layouts, data near the largest float, NaN confined to its
+ * group of its image, and bad input rejected with nothing written.
+ */
+class GroupNormTest {
+
+    /** Channel c at position p of the dyadic image below, NCHW: {−2, 2}, {2, −2}, {2, 6}, {6, 2}. */
+    private static final float[][] DYADIC = {{-2f, 2f}, {2f, -2f}, {2f, 6f}, {6f, 2f}};
+
+    @Test
+    void dyadicGroupsAreExactInBothLayouts() {
+        // Two groups of two channels: means 0 and 4, variances 4 and 4; with ε = 12 the root is 4, so every step is
+        // exact: y = (x − μ)/4·γ + β.
+        GroupNorm gn = GroupNorm.builder(4, 2).epsilon(12f).gamma(new float[] {4f, 8f, 4f, -4f})
+                .beta(new float[] {1f, 0f, 0f, 0.5f}).build();
+        float[][] expected = {{-1f, 3f}, {4f, -4f}, {-2f, 2f}, {-1.5f, 2.5f}};
+        float[] nchw = new float[8];
+        float[] nhwc = new float[8];
+        for (int c = 0; c < 4; c++) {
+            for (int p = 0; p < 2; p++) {
+                nchw[c * 2 + p] = DYADIC[c][p];
+                nhwc[p * 4 + c] = DYADIC[c][p];
+            }
+        }
+        float[] y = new float[8];
+        gn.apply(nchw, 0, y, 0, TensorLayout.NCHW, 1, 2);
+        float[] ys = new float[8];
+        gn.apply(nhwc, 0, ys, 0, TensorShape.nhwc(1, 2, 4));
+        for (int c = 0; c < 4; c++) {
+            for (int p = 0; p < 2; p++) {
+                assertEquals(expected[c][p], y[c * 2 + p], "NCHW channel " + c + " position " + p);
+                assertEquals(expected[c][p], ys[p * 4 + c], "NHWC channel " + c + " position " + p);
+            }
+        }
+        // One group: the whole image, mean 2, variance (16 + 0 + 0 + 16 + 0 + 16 + 16 + 0)/8 = 8; ε = 8 gives 4.
+        GroupNorm whole = GroupNorm.builder(4, 1).epsilon(8f).build();
+        whole.apply(nchw, 0, y, 0, TensorLayout.NCHW, 1, 2);
+        assertArrayEquals(new float[] {-1f, 0f, 0f, -1f, 0f, 1f, 1f, 0f}, y);
+    }
+
+    @Test
+    void instanceNormOfAConstantChannelGivesBeta() {
+        // σ² = 0: every deviation is exactly 0, so y = β whatever ε and γ.
+        GroupNorm in = GroupNorm.instanceNorm(2).gamma(new float[] {3f, 5f}).beta(new float[] {0.25f, -7f}).build();
+        float[] y = new float[6];
+        in.apply(new float[] {1e4f, -5f, 1e4f, -5f, 1e4f, -5f}, 0, y, 0, TensorLayout.NHWC, 1, 3);
+        assertArrayEquals(new float[] {0.25f, -7f, 0.25f, -7f, 0.25f, -7f}, y);
+        assertEquals(2, in.groups());
+    }
+
+    @Test
+    void dataNearTheLargestFloatGiveFiniteOutputs() {
+        // Values of ±3e37 about a mean of 1e37: the variance, about 9e74, exceeds the largest float, and so would
+        // x − μ for the widest values; the exact y is about ±1 (reliability issue, D2 and D5). The map is folded,
+        // y = x·s + (β − μ·s), which errs by a few roundings of |x|·s and |μ|·s.
+        int spatial = 1000;
+        for (TensorLayout layout : TensorLayout.values()) {
+            float[] x = new float[2 * spatial];
+            for (int p = 0; p < spatial; p++) {
+                for (int c = 0; c < 2; c++) {
+                    float v = 1e37f + ((p + c) % 2 == 0 ? 3e37f : -3e37f);
+                    x[layout == TensorLayout.NCHW ? c * spatial + p : p * 2 + c] = v;
+                }
+            }
+            float[] y = new float[x.length];
+            GroupNorm.builder(2, 1).build().apply(x, 0, y, 0, layout, 1, spatial);
+            double mean = 0;
+            for (float v : x) {
+                mean += v / (double) x.length;
+            }
+            double m2 = 0;
+            for (float v : x) {
+                m2 += (v - mean) * (v - mean);
+            }
+            double s = 1 / Math.sqrt(m2 / x.length + 1e-5f);
+            for (int i = 0; i < x.length; i++) {
+                double exact = (x[i] - mean) * s;
+                double tol = 8 * Oracle.U * (Math.abs(x[i]) * s + Math.abs(mean) * s + Math.abs(exact));
+                assertTrue(Math.abs(y[i] - exact) <= tol, layout + " at " + i + ": " + y[i] + ", expected " + exact);
+            }
+        }
+    }
+
+    @Test
+    void nonFiniteValuesStayInTheirGroupOfTheirImage() {
+        int c = 4;
+        int spatial = 50;
+        float[] x = NchwPropertyTest.gaussians(new java.util.SplittableRandom(3), 2 * c * spatial, 1, 2);
+        GroupNorm gn = GroupNorm.builder(c, 2).build();
+        float[] clean = new float[x.length];
+        gn.apply(x, 0, clean, 0, TensorLayout.NCHW, 2, spatial);
+        x[spatial + 7] = Float.NaN; // image 0, channel 1: group 0
+        float[] y = new float[x.length];
+        gn.apply(x, 0, y, 0, TensorLayout.NCHW, 2, spatial);
+        for (int i = 0; i < x.length; i++) {
+            if (i < 2 * spatial) {
+                assertTrue(Float.isNaN(y[i]), "image 0 group 0 at " + i + ": " + y[i]);
+            } else {
+                assertEquals(clean[i], y[i], "outside the NaN's group, at " + i);
+            }
+        }
+    }
+
+    @Test
+    void badArgumentsAreRejectedWithNothingWritten() {
+        GroupNorm gn = GroupNorm.builder(4, 2).build();
+        float[] x = new float[16];
+        float[] y = NormalizePropertyTest.poisoned(16);
+        float[] before = y.clone();
+        TensorLayout nchw = TensorLayout.NCHW;
+        assertThrows(NullPointerException.class, () -> gn.apply(null, 0, y, 0, nchw, 1, 4));
+        assertThrows(NullPointerException.class, () -> gn.apply(x, 0, null, 0, nchw, 1, 4));
+        assertThrows(NullPointerException.class, () -> gn.apply(x, 0, y, 0, null, 1, 4));
+        assertThrows(NullPointerException.class, () -> gn.apply(x, 0, y, 0, nchw, 1, 4, null));
+        assertThrows(IndexOutOfBoundsException.class, () -> gn.apply(x, -1, y, 0, nchw, 1, 4));
+        assertThrows(IndexOutOfBoundsException.class, () -> gn.apply(x, 1, y, 0, nchw, 1, 4));
+        assertThrows(IndexOutOfBoundsException.class, () -> gn.apply(x, 0, y, 2, TensorLayout.NHWC, 2, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> gn.apply(x, 0, y, 0, nchw, 1 << 20, 1 << 20));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(x, 0, y, 0, nchw, -1, 4));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(x, 0, y, 0, nchw, 1, -4));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(y, 0, y, 1, nchw, 1, 2)); // partial overlap
+        assertThrows(NullPointerException.class, () -> gn.apply(x, 0, y, 0, null));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(x, 0, y, 0, TensorShape.nchw(1, 2, 4)));
+        assertArrayEquals(before, y, "a call that threw wrote y");
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                () -> gn.apply(x, 0, new float[15], 0, nchw, 1, 4));
+        assertTrue(e.getMessage().contains("channels 4"), e.getMessage());
+    }
+
+    @Test
+    void badParametersAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> GroupNorm.builder(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> GroupNorm.instanceNorm(-3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GroupNorm.builder(6, 4));
+        assertTrue(e.getMessage().contains("groups") && e.getMessage().contains("6"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> GroupNorm.builder(6, 0));
+        assertThrows(IllegalArgumentException.class, () -> GroupNorm.builder(6, 12));
+        assertThrows(IllegalArgumentException.class, () -> GroupNorm.builder(2, 1).epsilon(0f));
+        assertThrows(IllegalArgumentException.class, () -> GroupNorm.builder(2, 1).gamma(new float[3]));
+        assertThrows(IllegalArgumentException.class,
+                () -> GroupNorm.builder(2, 1).beta(new float[] {0f, Float.NaN}));
+        assertThrows(NullPointerException.class, () -> GroupNorm.builder(2, 2).gamma(null));
+        // γ/√ε overflows float: a constant group would give an infinite scale (reliability issue, D5).
+        GroupNormBuilder b = GroupNorm.builder(2, 1).gamma(new float[] {1f, 3e38f}).epsilon(1e-5f);
+        e = assertThrows(IllegalArgumentException.class, b::build);
+        assertTrue(e.getMessage().contains("gamma[1]") && e.getMessage().contains("group variance of 0"),
+                e.getMessage());
+        b.epsilon(1f).build(); // 3e38/√1 is finite
+    }
+
+    @Test
+    void layersCopyTheirParametersAndEmptyTensorsWriteNothing() {
+        float[] gamma = {1f, 2f};
+        GroupNorm gn = GroupNorm.instanceNorm(2).gamma(gamma).build();
+        gamma[0] = 99f;
+        assertEquals(1f, gn.gamma()[0]);
+        gn.gamma()[1] = 99f;
+        assertEquals(2f, gn.gamma()[1]);
+        assertArrayEquals(new float[2], gn.beta());
+        float[] y = NormalizePropertyTest.poisoned(4);
+        gn.apply(new float[0], 0, y, 0, TensorLayout.NHWC, 0, 2);
+        gn.apply(new float[0], 0, y, 0, TensorLayout.NCHW, 3, 0);
+        assertTrue(Arrays.equals(NormalizePropertyTest.poisoned(4), y));
+        assertEquals("GroupNorm[channels=2, groups=2, epsilon=1.0E-5]", gn.toString());
+        assertFalse(gn.toString().isEmpty());
+    }
+}
