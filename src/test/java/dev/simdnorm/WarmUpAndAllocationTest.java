@@ -103,18 +103,27 @@ class WarmUpAndAllocationTest {
         assertTrue(perCall == 0, what + " allocates about " + perCall + " B per call");
     }
 
-    /** Bytes allocated per call over {@link #CALLS} calls after 5,000 to compile them; 0 within the slack. */
+    /**
+     * Bytes allocated per call over {@link #CALLS} calls after 5,000 to compile them; 0 within the slack. The least of
+     * up to three windows: a recompilation that lands in a window (the JIT's queue on two cores is long after the
+     * property tests) runs a few calls in the interpreter, which boxes; allocation by the compiled code itself shows
+     * in every window.
+     */
     private static long allocatedPerCall(Runnable call) {
         com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         for (int i = 0; i < 5_000; i++) {
             call.run();
         }
         long id = Thread.currentThread().threadId();
-        long before = bean.getThreadAllocatedBytes(id);
-        for (int i = 0; i < CALLS; i++) {
-            call.run();
+        long least = Long.MAX_VALUE;
+        for (int window = 0; window < 3 && least > 0; window++) {
+            long before = bean.getThreadAllocatedBytes(id);
+            for (int i = 0; i < CALLS; i++) {
+                call.run();
+            }
+            long bytes = bean.getThreadAllocatedBytes(id) - before;
+            least = Math.min(least, bytes <= SLACK_BYTES ? 0 : bytes / CALLS);
         }
-        long bytes = bean.getThreadAllocatedBytes(id) - before;
-        return bytes <= SLACK_BYTES ? 0 : bytes / CALLS;
+        return least;
     }
 }

@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       constant stride 3L or 4L, its parameters in registers;</li>
  *   <li>longer periods of x in L1 go in groups of four vectors whose parameters stay in registers while the group
  *       walks every period;</li>
- *   <li>more of x is walked in memory order, a period at a time, the parameters reloaded from L1.</li>
+ *   <li>more of x is walked in memory order, four periods at a time, each parameter vector loaded from L1 once for
+ *       the four.</li>
  * </ul>
  * Every loop keeps its vectors inside its own method, ReLU included: a vector passed to a method C2 does not inline
  * is boxed, which allocates and runs many times slower.
@@ -95,41 +96,98 @@ final class VectorNormalize {
     }
 
     /**
-     * Whole periods longer than four vectors, one period at a time, in memory order, the parameters read from L1 for
-     * every vector; the inner loop's constant stride lets C2 drop its range checks and unroll it.
+     * Whole periods longer than four vectors, in memory order, four consecutive periods at a time ({@link #rows4}),
+     * the last ones, fewer than four, one at a time.
      */
     private static void rows(float[] x, int xo, float[] y, int yo, int periods, int period, AffineParams p,
                              boolean relu) {
+        int k = 0;
+        for (; k + 4 <= periods; k += 4) {
+            rows4(x, xo + k * period, y, yo + k * period, period, p, relu);
+        }
+        for (; k < periods; k++) {
+            row(x, xo + k * period, y, yo + k * period, period, p, relu);
+        }
+    }
+
+    /**
+     * Four adjacent periods: each parameter vector is loaded from L1 once for the four vectors of x at the same
+     * position of the four periods, two loads per vector of x where one period at a time takes five; x is still read
+     * in one sweep.
+     */
+    private static void rows4(float[] x, int x0, float[] y, int y0, int period, AffineParams p, boolean relu) {
         float[] center = p.center();
         float[] low = p.centerLow();
         float[] scale = p.scale();
         float[] shift = p.shift();
         int whole = period / LANES * LANES;
-        int rest = period - whole;
-        VectorMask<Float> m = FLOATS.indexInRange(0, rest);
-        for (int k = 0, base = 0; k < periods; k++, base += period) {
-            int xb = xo + base;
-            int yb = yo + base;
-            for (int v = 0; v < whole; v += LANES) {
-                FloatVector t = FloatVector.fromArray(FLOATS, x, xb + v).sub(FloatVector.fromArray(FLOATS, center, v));
-                t = t.sub(FloatVector.fromArray(FLOATS, low, v));
-                t = t.fma(FloatVector.fromArray(FLOATS, scale, v), FloatVector.fromArray(FLOATS, shift, v));
-                if (relu) {
-                    t = t.blend(0f, t.lt(0f));
-                }
-                t.intoArray(y, yb + v);
+        int x1 = x0 + period;
+        int y1 = y0 + period;
+        int x2 = x1 + period;
+        int y2 = y1 + period;
+        int x3 = x2 + period;
+        int y3 = y2 + period;
+        for (int v = 0; v < whole; v += LANES) {
+            FloatVector c = FloatVector.fromArray(FLOATS, center, v);
+            FloatVector l = FloatVector.fromArray(FLOATS, low, v);
+            FloatVector s = FloatVector.fromArray(FLOATS, scale, v);
+            FloatVector b = FloatVector.fromArray(FLOATS, shift, v);
+            FloatVector t0 = FloatVector.fromArray(FLOATS, x, x0 + v).sub(c).sub(l).fma(s, b);
+            FloatVector t1 = FloatVector.fromArray(FLOATS, x, x1 + v).sub(c).sub(l).fma(s, b);
+            FloatVector t2 = FloatVector.fromArray(FLOATS, x, x2 + v).sub(c).sub(l).fma(s, b);
+            FloatVector t3 = FloatVector.fromArray(FLOATS, x, x3 + v).sub(c).sub(l).fma(s, b);
+            if (relu) {
+                t0 = t0.blend(0f, t0.lt(0f));
+                t1 = t1.blend(0f, t1.lt(0f));
+                t2 = t2.blend(0f, t2.lt(0f));
+                t3 = t3.blend(0f, t3.lt(0f));
             }
-            if (rest != 0) {
-                FloatVector t = FloatVector.fromArray(FLOATS, x, xb + whole, m)
-                        .sub(FloatVector.fromArray(FLOATS, center, whole));
-                t = t.sub(FloatVector.fromArray(FLOATS, low, whole));
-                t = t.fma(FloatVector.fromArray(FLOATS, scale, whole), FloatVector.fromArray(FLOATS, shift, whole));
-                if (relu) {
-                    t = t.blend(0f, t.lt(0f));
-                }
-                t.intoArray(y, yb + whole, m);
-            }
+            t0.intoArray(y, y0 + v);
+            t1.intoArray(y, y1 + v);
+            t2.intoArray(y, y2 + v);
+            t3.intoArray(y, y3 + v);
         }
+        if (whole != period) {
+            rest(x, x0, y, y0, period, p, relu);
+            rest(x, x1, y, y1, period, p, relu);
+            rest(x, x2, y, y2, period, p, relu);
+            rest(x, x3, y, y3, period, p, relu);
+        }
+    }
+
+    /** One period, the parameters read from L1 for every vector. */
+    private static void row(float[] x, int xb, float[] y, int yb, int period, AffineParams p, boolean relu) {
+        float[] center = p.center();
+        float[] low = p.centerLow();
+        float[] scale = p.scale();
+        float[] shift = p.shift();
+        int whole = period / LANES * LANES;
+        for (int v = 0; v < whole; v += LANES) {
+            FloatVector t = FloatVector.fromArray(FLOATS, x, xb + v).sub(FloatVector.fromArray(FLOATS, center, v));
+            t = t.sub(FloatVector.fromArray(FLOATS, low, v));
+            t = t.fma(FloatVector.fromArray(FLOATS, scale, v), FloatVector.fromArray(FLOATS, shift, v));
+            if (relu) {
+                t = t.blend(0f, t.lt(0f));
+            }
+            t.intoArray(y, yb + v);
+        }
+        if (whole != period) {
+            rest(x, xb, y, yb, period, p, relu);
+        }
+    }
+
+    /** The masked last vector of one period, when the period is not whole vectors (C > 1024, say). */
+    private static void rest(float[] x, int xb, float[] y, int yb, int period, AffineParams p, boolean relu) {
+        int whole = period / LANES * LANES;
+        VectorMask<Float> m = FLOATS.indexInRange(whole, period);
+        FloatVector t = FloatVector.fromArray(FLOATS, x, xb + whole, m)
+                .sub(FloatVector.fromArray(FLOATS, p.center(), whole));
+        t = t.sub(FloatVector.fromArray(FLOATS, p.centerLow(), whole));
+        t = t.fma(FloatVector.fromArray(FLOATS, p.scale(), whole), FloatVector.fromArray(FLOATS, p.shift(), whole));
+        if (relu) {
+            t = t.blend(0f, t.lt(0f));
+        }
+        t.intoArray(y, yb + whole, m);
     }
 
     /**
