@@ -3,6 +3,8 @@ package dev.simdnorm;
 import dev.simdnorm.internal.MomentMerge;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -231,6 +233,95 @@ public final class Moments {
             MomentMerge.merge(count, mergedMean, mergedM2, c, other.count, other.mean[c], other.m2[c]);
         }
         return new Moments(total, mergedMean, mergedM2);
+    }
+
+    // ------------------------------------------------------------------------------------------- binary form
+
+    /** "SNMO" read as a little-endian int: the first four bytes of {@link #toBytes()}. */
+    private static final int MAGIC = 0x4F4D4E53;
+    /** The version of the binary form; {@link #fromBytes} reads this version only. */
+    private static final byte FORMAT_VERSION = 1;
+    /** Magic, version, channels and count. */
+    private static final int HEADER_BYTES = 4 + 1 + 4 + 8;
+    /** The most channels whose binary form fits in one array. */
+    private static final int MAX_BYTES_CHANNELS = (Integer.MAX_VALUE - 8 - HEADER_BYTES) / 16;
+
+    /**
+     * A lossless, versioned binary form: every bit of the count, means and M2, so that partial results can be stored
+     * or sent between machines (a Spark aggregation buffer, say) and merged later as if they had never left. Little
+     * endian: the magic {@code "SNMO"} (4 bytes), the version 1 (1 byte), C (int), the count (long), then the C means
+     * and the C M2 values (doubles): 17 + 16·C bytes.
+     *
+     * @return a new array
+     * @throws IllegalStateException if C exceeds 134,217,726, whose form would not fit in one array
+     */
+    public byte[] toBytes() {
+        int channels = channels();
+        if (channels > MAX_BYTES_CHANNELS) {
+            throw new IllegalStateException(channels + " channels do not fit in one byte array (at most "
+                    + MAX_BYTES_CHANNELS + ")");
+        }
+        ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 16 * channels).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(MAGIC).put(FORMAT_VERSION).putInt(channels).putLong(count);
+        for (double v : mean) {
+            b.putDouble(v);
+        }
+        for (double v : m2) {
+            b.putDouble(v);
+        }
+        return b.array();
+    }
+
+    /**
+     * Reads the binary form of {@link #toBytes()}: the same count, means and M2, bit for bit (non-finite statistics
+     * of non-finite data included).
+     *
+     * @param bytes a binary form of version 1
+     * @return the moments it holds
+     * @throws NullPointerException     if {@code bytes} is null
+     * @throws IllegalArgumentException if {@code bytes} is not such a form: another magic or version, a length that
+     *                                  does not match C, C or the count not positive, or an M2 below 0
+     */
+    public static Moments fromBytes(byte[] bytes) {
+        Check.notNull(bytes, "bytes");
+        if (bytes.length < HEADER_BYTES) {
+            throw new IllegalArgumentException("bytes.length " + bytes.length + " is shorter than the header of "
+                    + HEADER_BYTES + " bytes");
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.getInt() != MAGIC) {
+            throw new IllegalArgumentException("bytes do not start with the magic \"SNMO\" of Moments.toBytes()");
+        }
+        byte version = b.get();
+        if (version != FORMAT_VERSION) {
+            throw new IllegalArgumentException("bytes are of version " + version + ", this library reads version "
+                    + FORMAT_VERSION);
+        }
+        int channels = b.getInt();
+        if (channels <= 0 || channels > Math.min(Check.MAX_CHANNELS, MAX_BYTES_CHANNELS)) {
+            throw new IllegalArgumentException("channels in bytes must be in [1, " + Check.MAX_CHANNELS + "], got "
+                    + channels);
+        }
+        if (bytes.length != HEADER_BYTES + 16L * channels) {
+            throw new IllegalArgumentException("bytes.length must be " + (HEADER_BYTES + 16L * channels) + " for "
+                    + channels + " channels, got " + bytes.length);
+        }
+        long count = b.getLong();
+        if (count <= 0) {
+            throw new IllegalArgumentException("count in bytes must be > 0, got " + count);
+        }
+        double[] mean = new double[channels];
+        double[] m2 = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            mean[c] = b.getDouble();
+        }
+        for (int c = 0; c < channels; c++) {
+            m2[c] = b.getDouble();
+            if (m2[c] < 0) {
+                throw new IllegalArgumentException("m2[" + c + "] in bytes must not be negative, got " + m2[c]);
+            }
+        }
+        return new Moments(count, mean, m2);
     }
 
     /**
