@@ -230,6 +230,26 @@ final class Check {
      * {@code rows·channels} floats; the byte count is checked without overflow.
      */
     static void segment(MemorySegment segment, String name, long rows, int channels) {
+        segment(segment, name, rows, channels, "channels", MAX_SEGMENT_CHANNELS);
+    }
+
+    /**
+     * Segments x and y of {@code rows} rows of {@code size} floats each: usable, y writable, the same bytes or
+     * disjoint.
+     */
+    static void rowSegmentsInOut(MemorySegment x, MemorySegment y, long rows, int size) {
+        segment(x, "x", rows, size, "size", Integer.MAX_VALUE);
+        segment(y, "y", rows, size, "size", Integer.MAX_VALUE);
+        writable(y, "y");
+        noPartialOverlap(x, y, rows * size * Float.BYTES);
+    }
+
+    /**
+     * As {@link #segment(MemorySegment, String, long, int)}, for rows of {@code width} floats called
+     * {@code widthName}, at most {@code maxWidth} of them.
+     */
+    private static void segment(MemorySegment segment, String name, long rows, int width, String widthName,
+                                int maxWidth) {
         notNull(segment, name);
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException(name + ": its arena is already closed");
@@ -244,13 +264,13 @@ final class Check {
         if (rows < 0) {
             throw new IllegalArgumentException("rows must be >= 0, got " + rows);
         }
-        if (channels > MAX_SEGMENT_CHANNELS) {
-            throw new IllegalArgumentException("channels must be <= " + MAX_SEGMENT_CHANNELS
-                    + " for a MemorySegment (its slices are staged through heap arrays), got " + channels);
+        if (width > maxWidth) {
+            throw new IllegalArgumentException(widthName + " must be <= " + maxWidth
+                    + " for a MemorySegment (its slices are staged through heap arrays), got " + width);
         }
         long floats = segment.byteSize() / Float.BYTES;
-        if (rows > floats / channels) {
-            throw new IndexOutOfBoundsException(name + ": rows " + rows + " × channels " + channels
+        if (rows > floats / width) {
+            throw new IndexOutOfBoundsException(name + ": rows " + rows + " × " + widthName + " " + width
                     + " floats exceed " + name + ".byteSize() " + segment.byteSize() + " (" + floats + " floats)");
         }
     }

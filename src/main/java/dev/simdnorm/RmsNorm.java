@@ -1,5 +1,7 @@
 package dev.simdnorm;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Root-mean-square normalization over the last {@code size} floats of each row:
  * {@code y = x/√(mean(x²) + ε)·γ[j]} at position j, with γ elementwise over the row and no centering.
@@ -144,6 +146,27 @@ public final class RmsNorm {
         Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, h, hOffset, rows, size);
         RowNormalization.normalize(true, x, xOffset, residual, residualOffset, h, hOffset, y, yOffset, rows, size,
                 gamma, zeros, epsilon, null, null, parallelism);
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, int)}, on memory segments: {@code rows} rows of {@code size}
+     * float32 values each, in the platform's byte order (native memory, a mapped file, or a heap segment over any
+     * array). A segment over a {@code float[]} is read as that array; any other is staged through a per-thread heap
+     * buffer a run of rows at a time. The same bits as the array overload on the same values.
+     *
+     * @param x    input, at least {@code rows·size} floats
+     * @param y    output, at least {@code rows·size} floats; may be {@code x} (the same bytes)
+     * @param rows the number of rows, ≥ 0
+     * @throws NullPointerException      if a segment is null
+     * @throws IllegalStateException     if a segment's arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     * @throws IndexOutOfBoundsException if the rows do not fit in a segment
+     * @throws IllegalArgumentException  if {@code rows < 0}, a segment is not aligned to 4 bytes, {@code y} is
+     *                                   read-only, or x and y partially overlap
+     */
+    public void apply(MemorySegment x, MemorySegment y, long rows) {
+        Check.rowSegmentsInOut(x, y, rows, size);
+        RowNormalization.normalize(true, x, y, rows, size, gamma, zeros, epsilon);
     }
 
     /**

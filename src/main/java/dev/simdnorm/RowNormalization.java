@@ -4,6 +4,9 @@ import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.KernelProvider;
 import dev.simdnorm.internal.RowParams;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * The engine of the normalizations along rows ({@link LayerNorm}, {@link RmsNorm}): it receives checked arguments,
  * adds the residual into a chunk of rows where there is one, takes the chunk's statistics, fills its
@@ -28,6 +31,31 @@ final class RowNormalization {
                           Parallelism parallelism) {
         normalize(false, x, xOffset, null, 0, null, 0, y, yOffset, rows, size, gamma, beta, epsilon, meanOut,
                 invStdDevOut, parallelism);
+    }
+
+    /**
+     * LayerNorm ({@code rms} false) or RMSNorm of {@code rows} rows of segments: a segment pair over {@code float[]}s
+     * directly, any other in runs of whole rows (about a slice) staged through this thread's slice buffer, normalized
+     * there and copied to y. Each row's result depends on that row alone, so the bits are those of the arrays.
+     */
+    static void normalize(boolean rms, MemorySegment x, MemorySegment y, long rows, int size, float[] gamma,
+                          float[] beta, float epsilon) {
+        float[] xa = SegmentStaging.array(x);
+        float[] ya = SegmentStaging.array(y);
+        if (xa != null && ya != null) {
+            normalize(rms, xa, SegmentStaging.arrayOffset(x), null, 0, null, 0, ya, SegmentStaging.arrayOffset(y),
+                    Math.toIntExact(rows), size, gamma, beta, epsilon, null, null, 0);
+            return;
+        }
+        int perRun = Math.max(1, Slices.SLICE_FLOATS / size);
+        for (long done = 0; done < rows; ) {
+            int n = (int) Math.min(perRun, rows - done);
+            int floats = n * size;
+            float[] staged = SegmentStaging.read(x, done * size, floats);
+            normalize(rms, staged, 0, null, 0, null, 0, staged, 0, n, size, gamma, beta, epsilon, null, null, 0);
+            MemorySegment.copy(staged, 0, y, ValueLayout.JAVA_FLOAT, done * size * Float.BYTES, floats);
+            done += n;
+        }
     }
 
     /**
