@@ -1,5 +1,7 @@
 package dev.simdnorm;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Group normalization of image tensors: the C channels fall into G groups of C/G consecutive channels; for each image
  * and group, the mean μ and biased variance σ² (÷ the group's C/G·H·W values), then
@@ -137,6 +139,53 @@ public final class GroupNorm {
         Check.notNull(parallelism, "parallelism");
         Check.tensorInOut(x, xOffset, y, yOffset, shape, channels);
         engine.apply(x, xOffset, y, yOffset, shape.layout(), shape.n(), shape.spatial(), parallelism);
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, TensorLayout, int, int)} for NHWC tensors on memory segments:
+     * {@code n} images of {@code spatial} rows of {@code channels} float32 values, in the platform's byte order (native
+     * memory, a mapped file, or a heap segment over any array), with BatchNorm's segment checks. A segment over a
+     * {@code float[]} is read as that array; any other is staged through per-thread heap buffers a slice at a time.
+     * The same bits as the array overload on the same values.
+     *
+     * @param x           input, at least n·spatial·channels floats, NHWC
+     * @param y           output, the same; may be {@code x} (the same bytes)
+     * @param n           N, the images, ≥ 0
+     * @param spatial     H·W, ≥ 0
+     * @param parallelism the threads to use (a segment confined to one thread keeps the call on it)
+     * @throws NullPointerException      if a segment or {@code parallelism} is null
+     * @throws IllegalStateException     if a segment's arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     * @throws IndexOutOfBoundsException if the tensor does not fit in a segment
+     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative, a segment is not aligned to 4
+     *                                   bytes, {@code y} is read-only, x and y partially overlap, or C exceeds 16384
+     */
+    public void apply(MemorySegment x, MemorySegment y, long n, int spatial, Parallelism parallelism) {
+        Check.notNull(parallelism, "parallelism");
+        if (n < 0) {
+            throw new IllegalArgumentException("n must be >= 0, got " + n);
+        }
+        Check.nonNegative(spatial, "spatial");
+        long rows;
+        try {
+            rows = Math.multiplyExact(n, spatial);
+        } catch (ArithmeticException e) {
+            throw new IndexOutOfBoundsException("n " + n + " × spatial " + spatial + " rows overflow a long");
+        }
+        Check.segmentsInOut(x, y, rows, channels);
+        engine.apply(x, y, n, spatial, parallelism);
+    }
+
+    /**
+     * As {@link #apply(MemorySegment, MemorySegment, long, int, Parallelism)}, on the calling thread.
+     *
+     * @param x       input, at least n·spatial·channels floats, NHWC
+     * @param y       output, the same; may be {@code x} (the same bytes)
+     * @param n       N, the images, ≥ 0
+     * @param spatial H·W, ≥ 0
+     */
+    public void apply(MemorySegment x, MemorySegment y, long n, int spatial) {
+        apply(x, y, n, spatial, Parallelism.sequential());
     }
 
     /**

@@ -4,6 +4,8 @@ import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.LanePeriod;
 import dev.simdnorm.internal.MomentMerge;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The engine of a {@link GroupNorm}: it receives checked arguments and, image by image, takes each group's mean and
  * variance, fills the per-channel map {@code y = (x − μ_g)·γ[c]/√(σ_g² + ε) + β[c]} and normalizes the image, so an
@@ -66,19 +68,61 @@ final class GroupNormalization {
         }
     }
 
+    /**
+     * Normalizes {@code n} NHWC images of segments, one after the other, each image's statistics and map through the
+     * segment paths of {@link Engine} (staged in slices where a segment is not over a {@code float[]}): the same bits
+     * as the arrays.
+     */
+    void apply(MemorySegment x, MemorySegment y, long n, int spatial, Parallelism parallelism) {
+        long imageBytes = (long) channels * spatial * Float.BYTES;
+        if (imageBytes == 0) {
+            return;
+        }
+        Scratch s = acquire();
+        try {
+            for (long i = 0; i < n; i++) {
+                MemorySegment xi = x.asSlice(i * imageBytes, imageBytes);
+                MemorySegment yi = y.asSlice(i * imageBytes, imageBytes);
+                Engine.moments(xi, spatial, channels, parallelism, s.mean, s.m2);
+                mergeChannels(s, spatial);
+                layOutMap(s, spatial);
+                Engine.normalize(xi, yi, spatial, s.params, false, parallelism);
+            }
+        } finally {
+            s.inUse = false;
+        }
+    }
+
     private void image(Scratch s, float[] x, int xOffset, float[] y, int yOffset, TensorLayout layout, int spatial,
                        Parallelism parallelism) {
-        int perGroup = channels / groups;
         if (layout == TensorLayout.NHWC) {
             Engine.moments(x, xOffset, spatial, channels, parallelism, s.mean, s.m2);
-            for (int g = 0, c = 0; g < groups; g++) {
-                for (int k = 0; k < perGroup; k++, c++) {
-                    MomentMerge.merge((long) k * spatial, s.groupMean, s.groupM2, g, spatial, s.mean[c], s.m2[c]);
-                }
-            }
+            mergeChannels(s, spatial);
         } else {
-            Engine.momentsNchw(x, xOffset, 1, groups, perGroup * spatial, parallelism, s.groupMean, s.groupM2);
+            Engine.momentsNchw(x, xOffset, 1, groups, channels / groups * spatial, parallelism, s.groupMean,
+                    s.groupM2);
         }
+        layOutMap(s, spatial);
+        if (layout == TensorLayout.NHWC) {
+            Engine.normalize(x, xOffset, y, yOffset, spatial, s.params, false, parallelism);
+        } else {
+            Engine.normalizeNchw(x, xOffset, y, yOffset, 1, spatial, s.params, false, parallelism);
+        }
+    }
+
+    /** Each group's moments from its channels' ({@code spatial} values each), merged in channel order. */
+    private void mergeChannels(Scratch s, int spatial) {
+        int perGroup = channels / groups;
+        for (int g = 0, c = 0; g < groups; g++) {
+            for (int k = 0; k < perGroup; k++, c++) {
+                MomentMerge.merge((long) k * spatial, s.groupMean, s.groupM2, g, spatial, s.mean[c], s.m2[c]);
+            }
+        }
+    }
+
+    /** The per-channel map of the groups' moments: BatchNorm's training map, each channel with its group's. */
+    private void layOutMap(Scratch s, int spatial) {
+        int perGroup = channels / groups;
         long count = (long) perGroup * spatial;
         for (int g = 0, c = 0; g < groups; g++) {
             double variance = s.groupM2[g] / count;
@@ -91,11 +135,6 @@ final class GroupNormalization {
             s.layOutBeta(beta);
         }
         s.shiftFolded = ChannelAffine.training(s.params, s.mean, s.m2, count, gamma, beta, epsilon, true);
-        if (layout == TensorLayout.NHWC) {
-            Engine.normalize(x, xOffset, y, yOffset, spatial, s.params, false, parallelism);
-        } else {
-            Engine.normalizeNchw(x, xOffset, y, yOffset, 1, spatial, s.params, false, parallelism);
-        }
     }
 
     /** This thread's scratch, or a fresh one if an executor ran this layer again inside a call on this thread. */

@@ -176,4 +176,42 @@ class GroupNormTest {
         assertEquals("GroupNorm[channels=2, groups=2, epsilon=1.0E-5]", gn.toString());
         assertFalse(gn.toString().isEmpty());
     }
+
+    @Test
+    void segmentsGiveTheArraysBits() {
+        // NHWC images of 20000 rows × 64 channels (5 MiB each: their statistics merge slices) and small ones.
+        for (int[] shape : new int[][] {{2, 20_000, 64}, {7, 49, 12}}) {
+            int n = shape[0];
+            int spatial = shape[1];
+            int c = shape[2];
+            float[] x = NchwPropertyTest.gaussians(new java.util.SplittableRandom(c), n * spatial * c, 50, 4);
+            GroupNorm gn = GroupNorm.builder(c, 4).gamma(NchwPropertyTest.gaussians(new java.util.SplittableRandom(1),
+                    c, 1, 0.3)).build();
+            float[] expected = new float[x.length];
+            gn.apply(x, 0, expected, 0, TensorLayout.NHWC, n, spatial);
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                java.lang.foreign.MemorySegment xs = arena.allocate((long) x.length * Float.BYTES, 64);
+                java.lang.foreign.MemorySegment ys = arena.allocate((long) x.length * Float.BYTES, 64);
+                java.lang.foreign.MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
+                gn.apply(xs, ys, n, spatial);
+                assertArrayEquals(expected, ys.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "native " + c);
+                gn.apply(xs, xs, n, spatial, Parallelism.commonPool());
+                assertArrayEquals(expected, xs.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "in place " + c);
+            }
+            float[] heap = new float[x.length];
+            gn.apply(java.lang.foreign.MemorySegment.ofArray(x), java.lang.foreign.MemorySegment.ofArray(heap), n,
+                    spatial);
+            assertArrayEquals(expected, heap, "heap " + c);
+        }
+        GroupNorm gn = GroupNorm.builder(4, 2).build();
+        float[] y = NormalizePropertyTest.poisoned(16);
+        java.lang.foreign.MemorySegment ys = java.lang.foreign.MemorySegment.ofArray(y);
+        java.lang.foreign.MemorySegment xs = java.lang.foreign.MemorySegment.ofArray(new float[16]);
+        assertThrows(IndexOutOfBoundsException.class, () -> gn.apply(xs, ys, 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(xs, ys, -1, 2));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(xs, ys.asReadOnly(), 2, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> gn.apply(xs, ys, Long.MAX_VALUE, 2));
+        assertThrows(NullPointerException.class, () -> gn.apply(xs, ys, 2, 2, null));
+        assertArrayEquals(NormalizePropertyTest.poisoned(16), y, "a call that threw wrote y");
+    }
 }
