@@ -51,6 +51,15 @@ public final class RowStatistics {
             return RowStatistics.centered(r, q, 0, channels, n);
         }
 
+        /**
+         * {@link RowStatistics#inRange(float[], float[], float[], int, int, int)} from channel 0.
+         *
+         * @return whether every channel's float sums are in range
+         */
+        default boolean inRange(float[] r, float[] q, float[] center, int channels, int n) {
+            return RowStatistics.inRange(r, q, center, 0, channels, n);
+        }
+
         /** {@link MomentMerge#mergeBlock}. */
         default void mergeBlock(long nA, double[] mean, double[] m2, int channels, int nB, float[] center, float[] r1,
                                 float[] q) {
@@ -160,7 +169,7 @@ public final class RowStatistics {
                 kernel.reduce(r, period, channels, sumR);
                 kernel.reduce(q, period, channels, sumQ);
             }
-            if (inRange(sumR, sumQ, center, channels, nb)) {
+            if (kernel.inRange(sumR, sumQ, center, channels, nb)) {
                 kernel.mergeBlock(done, mean, m2, channels, nb, center, sumR, sumQ);
             } else {
                 mergeBlockInDouble(x, base, nb, channels, done, mean, m2, center, sumR, sumQ, kernel, s);
@@ -170,10 +179,10 @@ public final class RowStatistics {
     }
 
     /** Whether every channel's float sums are within float's range, checked once per block. */
-    static boolean inRange(float[] r, float[] q, float[] center, int channels, int n) {
+    public static boolean inRange(float[] r, float[] q, float[] center, int from, int channels, int n) {
         float floor = n * 0x1p-100f;
         boolean all = true;
-        for (int c = 0; c < channels; c++) {
+        for (int c = from; c < channels; c++) {
             all &= inRange(r[c], q[c], center[c], floor);
         }
         return all;

@@ -72,6 +72,28 @@ final class VectorStatistics implements RowStatistics.Deviations {
     }
 
     /**
+     * {@link RowStatistics#inRange(float[], float[], float[], int, int, int)} with the same comparisons per lane, a
+     * vector of channels at a time (on few rows the per-channel steps are most of a call); the last channels go
+     * through it.
+     */
+    @Override
+    public boolean inRange(float[] r, float[] q, float[] center, int channels, int n) {
+        float floor = n * 0x1p-100f;
+        int c = 0;
+        for (int end = channels - channels % LANES; c < end; c += LANES) {
+            FloatVector rv = FloatVector.fromArray(FLOATS, r, c);
+            FloatVector qv = FloatVector.fromArray(FLOATS, q, c);
+            VectorMask<Float> finite = qv.lt(Float.POSITIVE_INFINITY).and(rv.abs().lt(Float.POSITIVE_INFINITY));
+            VectorMask<Float> exactlyConstant = qv.eq(0f).and(rv.eq(0f))
+                    .and(FloatVector.fromArray(FLOATS, center, c).abs().compare(VectorOperators.GE, 0x1p-50f));
+            if (!finite.and(qv.compare(VectorOperators.GE, floor).or(exactlyConstant)).allTrue()) {
+                return false;
+            }
+        }
+        return RowStatistics.inRange(r, q, center, c, channels, n);
+    }
+
+    /**
      * {@link MomentMerge#mergeBlock} with the same double operations per lane, in the same order; the last channels go
      * there.
      */
