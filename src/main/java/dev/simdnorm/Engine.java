@@ -24,82 +24,148 @@ final class Engine {
 
     // --------------------------------------------------------------------------------------------- statistics
 
-    /** The mean and M2 of {@code rows} NHWC rows into {@code mean} and {@code m2}. */
+    /** The mean and M2 of {@code rows} NHWC rows into {@code mean} and {@code m2}, summed in float. */
     static void moments(float[] x, int offset, int rows, int channels, Parallelism parallelism, double[] mean,
                         double[] m2) {
-        Kernel kernel = KernelProvider.statistics();
+        moments(x, offset, rows, channels, Precision.FLOAT, parallelism, mean, m2);
+    }
+
+    /** The mean and M2 of {@code rows} NHWC rows into {@code mean} and {@code m2}. */
+    static void moments(float[] x, int offset, int rows, int channels, Precision precision, Parallelism parallelism,
+                        double[] mean, double[] m2) {
+        boolean inDouble = precision == Precision.DOUBLE;
+        Kernel kernel = inDouble ? KernelProvider.statisticsInDouble() : KernelProvider.statistics();
         int rowsPerSlice = Slices.rowsPerSlice(channels);
         int count = Slices.count(rows, rowsPerSlice);
-        if (count == 1) {
+        if (count == 1 && !inDouble) {
             kernel.moments(x, offset, rows, channels, mean, m2);
             return;
         }
         Works works = Works.acquire();
         try {
-            RowMoments work = works.rowMoments.set(kernel, x, offset, rows, channels, rowsPerSlice);
+            double[] origin = inDouble ? works.origin(x, offset, channels) : null;
+            RowMoments work = works.rowMoments.set(kernel, origin, x, offset, rows, channels, rowsPerSlice);
             MergeTree.evaluate(work, count, channels, mean, m2, parallelism, (long) rows * channels);
+            addOrigin(origin, mean, channels);
         } finally {
             works.release();
         }
     }
 
-    /** The mean and M2 of {@code rows} NHWC rows of a segment not over a {@code float[]}, a slice staged at a time. */
+    /**
+     * One run of NHWC rows through the kernel: in float, or in double with the means as offsets from {@code origin}.
+     */
+    private static void rowMoments(Kernel kernel, double[] origin, float[] x, int offset, int rows, int channels,
+                                   double[] mean, double[] m2) {
+        if (origin != null) {
+            kernel.momentsInDouble(x, offset, rows, channels, origin, mean, m2);
+        } else {
+            kernel.moments(x, offset, rows, channels, mean, m2);
+        }
+    }
+
+    /** The means from their offsets, in double mode (null origin: float mode, nothing to do). */
+    private static void addOrigin(double[] origin, double[] mean, int channels) {
+        if (origin != null) {
+            for (int c = 0; c < channels; c++) {
+                mean[c] += origin[c];
+            }
+        }
+    }
+
+    /** {@link #moments(MemorySegment, long, int, Precision, Parallelism, double[], double[])} in float. */
     static void moments(MemorySegment x, long rows, int channels, Parallelism parallelism, double[] mean,
                         double[] m2) {
+        moments(x, rows, channels, Precision.FLOAT, parallelism, mean, m2);
+    }
+
+    /** The mean and M2 of {@code rows} NHWC rows of a segment not over a {@code float[]}, a slice staged at a time. */
+    static void moments(MemorySegment x, long rows, int channels, Precision precision, Parallelism parallelism,
+                        double[] mean, double[] m2) {
         float[] array = SegmentStaging.array(x);
         if (array != null) {
-            moments(array, SegmentStaging.arrayOffset(x), Math.toIntExact(rows), channels, parallelism, mean, m2);
+            moments(array, SegmentStaging.arrayOffset(x), Math.toIntExact(rows), channels, precision, parallelism,
+                    mean, m2);
             return;
         }
-        Kernel kernel = KernelProvider.statistics();
+        boolean inDouble = precision == Precision.DOUBLE;
+        Kernel kernel = inDouble ? KernelProvider.statisticsInDouble() : KernelProvider.statistics();
         int rowsPerSlice = Slices.rowsPerSlice(channels);
         int count = Slices.count(rows, rowsPerSlice);
         Works works = Works.acquire();
         try {
-            StagedRowMoments work = works.stagedRowMoments.set(kernel, x, rows, channels, rowsPerSlice);
+            double[] origin = inDouble ? works.origin(SegmentStaging.read(x, 0, channels), 0, channels) : null;
+            StagedRowMoments work = works.stagedRowMoments.set(kernel, origin, x, rows, channels, rowsPerSlice);
             MergeTree.evaluate(work, count, channels, mean, m2, SegmentStaging.parallelismFor(x, parallelism),
                     rows * channels);
+            addOrigin(origin, mean, channels);
         } finally {
             works.release();
         }
     }
 
-    /** The mean and M2 of a tensor of {@code shape}, NHWC (as rows) or NCHW (by planes). */
+    /** {@link #moments(float[], int, TensorShape, Precision, Parallelism, double[], double[])} in float. */
     static void moments(float[] x, int offset, TensorShape shape, Parallelism parallelism, double[] mean,
                         double[] m2) {
+        moments(x, offset, shape, Precision.FLOAT, parallelism, mean, m2);
+    }
+
+    /** The mean and M2 of a tensor of {@code shape}, NHWC (as rows) or NCHW (by planes). */
+    static void moments(float[] x, int offset, TensorShape shape, Precision precision, Parallelism parallelism,
+                        double[] mean, double[] m2) {
         if (shape.layout() == TensorLayout.NHWC) {
-            moments(x, offset, shape.n() * shape.spatial(), shape.channels(), parallelism, mean, m2);
+            moments(x, offset, shape.n() * shape.spatial(), shape.channels(), precision, parallelism, mean, m2);
         } else {
-            momentsNchw(x, offset, shape.n(), shape.channels(), shape.spatial(), parallelism, mean, m2);
+            momentsNchw(x, offset, shape.n(), shape.channels(), shape.spatial(), precision, parallelism, mean, m2);
         }
+    }
+
+    /** {@link #momentsNchw(float[], int, int, int, int, Precision, Parallelism, double[], double[])} in float. */
+    static void momentsNchw(float[] x, int offset, int n, int channels, int spatial, Parallelism parallelism,
+                            double[] mean, double[] m2) {
+        momentsNchw(x, offset, n, channels, spatial, Precision.FLOAT, parallelism, mean, m2);
     }
 
     /**
      * The mean and M2 of an NCHW tensor: in groups of whole channels (about a slice of data each), whose moments do
      * not depend on one another, so any grouping gives the same bits.
      */
-    static void momentsNchw(float[] x, int offset, int n, int channels, int spatial, Parallelism parallelism,
-                            double[] mean, double[] m2) {
-        Kernel kernel = KernelProvider.statistics();
+    static void momentsNchw(float[] x, int offset, int n, int channels, int spatial, Precision precision,
+                            Parallelism parallelism, double[] mean, double[] m2) {
+        boolean inDouble = precision == Precision.DOUBLE;
+        Kernel kernel = inDouble ? KernelProvider.statisticsInDouble() : KernelProvider.statistics();
         long floats = (long) n * channels * spatial;
         if (!parallelism.spreads(floats)) {
-            kernel.momentsNchw(x, offset, n, channels, spatial, 0, channels, mean, m2);
+            planeMoments(kernel, inDouble, x, offset, n, channels, spatial, 0, channels, mean, m2);
             return;
         }
         int group = Math.max(1, Slices.SLICE_FLOATS / (n * spatial));
-        parallelism.forEach(Math.ceilDiv(channels, group), floats, g -> kernel.momentsNchw(x, offset, n, channels,
-                spatial, g * group, Math.min(channels, (g + 1) * group), mean, m2));
+        parallelism.forEach(Math.ceilDiv(channels, group), floats, g -> planeMoments(kernel, inDouble, x, offset, n,
+                channels, spatial, g * group, Math.min(channels, (g + 1) * group), mean, m2));
+    }
+
+    /** Channels [from, to) of an NCHW tensor through the kernel, in the precision asked for. */
+    private static void planeMoments(Kernel kernel, boolean inDouble, float[] x, int offset, int n, int channels,
+                                     int spatial, int from, int to, double[] mean, double[] m2) {
+        if (inDouble) {
+            kernel.momentsNchwInDouble(x, offset, n, channels, spatial, from, to, mean, m2);
+        } else {
+            kernel.momentsNchw(x, offset, n, channels, spatial, from, to, mean, m2);
+        }
     }
 
     /** Slices of NHWC rows whose moments are merged in the tree: the merge, shared by arrays and segments. */
     private abstract static class SliceMoments implements MergeTree.Work {
         Kernel kernel;
+        /** In double mode, the origin of the means, which the leaves and the tree keep as offsets; else null. */
+        double[] origin;
         long rows;
         int channels;
         int rowsPerSlice;
 
-        void set(Kernel kernel, long rows, int channels, int rowsPerSlice) {
+        void set(Kernel kernel, double[] origin, long rows, int channels, int rowsPerSlice) {
             this.kernel = kernel;
+            this.origin = origin;
             this.rows = rows;
             this.channels = channels;
             this.rowsPerSlice = rowsPerSlice;
@@ -114,6 +180,7 @@ final class Engine {
 
         void clear() {
             kernel = null;
+            origin = null;
         }
     }
 
@@ -122,8 +189,9 @@ final class Engine {
         private float[] x;
         private int offset;
 
-        RowMoments set(Kernel kernel, float[] x, int offset, long rows, int channels, int rowsPerSlice) {
-            set(kernel, rows, channels, rowsPerSlice);
+        RowMoments set(Kernel kernel, double[] origin, float[] x, int offset, long rows, int channels,
+                       int rowsPerSlice) {
+            set(kernel, origin, rows, channels, rowsPerSlice);
             this.x = x;
             this.offset = offset;
             return this;
@@ -132,7 +200,7 @@ final class Engine {
         @Override
         public long leaf(int slice, double[] mean, double[] m2) {
             int n = Slices.rows(rows, rowsPerSlice, slice);
-            kernel.moments(x, offset + slice * rowsPerSlice * channels, n, channels, mean, m2);
+            rowMoments(kernel, origin, x, offset + slice * rowsPerSlice * channels, n, channels, mean, m2);
             return n;
         }
 
@@ -147,8 +215,9 @@ final class Engine {
     private static final class StagedRowMoments extends SliceMoments {
         private MemorySegment x;
 
-        StagedRowMoments set(Kernel kernel, MemorySegment x, long rows, int channels, int rowsPerSlice) {
-            set(kernel, rows, channels, rowsPerSlice);
+        StagedRowMoments set(Kernel kernel, double[] origin, MemorySegment x, long rows, int channels,
+                             int rowsPerSlice) {
+            set(kernel, origin, rows, channels, rowsPerSlice);
             this.x = x;
             return this;
         }
@@ -157,7 +226,7 @@ final class Engine {
         public long leaf(int slice, double[] mean, double[] m2) {
             int n = Slices.rows(rows, rowsPerSlice, slice);
             float[] staged = SegmentStaging.read(x, (long) slice * rowsPerSlice * channels, n * channels);
-            kernel.moments(staged, 0, n, channels, mean, m2);
+            rowMoments(kernel, origin, staged, 0, n, channels, mean, m2);
             return n;
         }
 
@@ -351,7 +420,19 @@ final class Engine {
         final RowMoments rowMoments = new RowMoments();
         final StagedRowMoments stagedRowMoments = new StagedRowMoments();
         final GradientPartials gradients = new GradientPartials();
+        private double[] origin = new double[0];
         private boolean inUse;
+
+        /** The first row of x from {@code offset}, in double: the origin of the means in double mode. */
+        double[] origin(float[] x, int offset, int channels) {
+            if (origin.length < channels) {
+                origin = new double[channels];
+            }
+            for (int c = 0; c < channels; c++) {
+                origin[c] = x[offset + c];
+            }
+            return origin;
+        }
 
         static Works acquire() {
             Works works = CURRENT.get();

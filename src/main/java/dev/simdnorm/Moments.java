@@ -17,7 +17,8 @@ import java.util.Objects;
  * with Chan, Golub and LeVeque's formula in double (docs/numerics.md). The mean and M2 are kept in double, so the mean
  * carries its own rounding error: {@link ChannelAffine#normalizing(Moments, float[], float[],
  * float)} uses it to center data at {@code (x − μ_hi) − μ_lo}. On data of mean 1e4 and standard deviation 1 the
- * variance is within about 1e-7 relatively of a double two-pass computation.
+ * variance is within about 1e-7 relatively of a double two-pass computation. {@link Precision#DOUBLE} sums the
+ * deviations in double instead, to about 1e-13 relatively of the exact moments for any finite data.
  *
  * <p><b>Special values.</b> The variance is never negative; a constant channel has variance exactly 0. A NaN or ±Inf
  * in a channel's data makes that channel's mean and variance NaN or infinite, per IEEE arithmetic; other channels are
@@ -80,14 +81,53 @@ public final class Moments {
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} from {@code offset}
      */
     public static Moments of(float[] x, int offset, int rows, int channels, Parallelism parallelism) {
+        return of(x, offset, rows, channels, Precision.FLOAT, parallelism);
+    }
+
+    /**
+     * {@link #of(float[], int, int, int)} with the deviations summed in the given precision: {@link Precision#DOUBLE}
+     * for statistics to store and reuse.
+     *
+     * @param x         the tensor, NHWC, channels innermost
+     * @param offset    index of the first float
+     * @param rows      N·H·W, at least 1
+     * @param channels  C, at least 1
+     * @param precision the arithmetic of the sums
+     * @return the per-channel moments over the rows
+     * @throws NullPointerException      if {@code x} or {@code precision} is null
+     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} from {@code offset}
+     */
+    public static Moments of(float[] x, int offset, int rows, int channels, Precision precision) {
+        return of(x, offset, rows, channels, precision, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #of(float[], int, int, int, Parallelism)} with the deviations summed in the given precision; the same
+     * bits for every parallelism.
+     *
+     * @param x           the tensor, NHWC, channels innermost
+     * @param offset      index of the first float
+     * @param rows        N·H·W, at least 1
+     * @param channels    C, at least 1
+     * @param precision   the arithmetic of the sums
+     * @param parallelism where to run the work
+     * @return the per-channel moments over the rows
+     * @throws NullPointerException      if {@code x}, {@code precision} or {@code parallelism} is null
+     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} from {@code offset}
+     */
+    public static Moments of(float[] x, int offset, int rows, int channels, Precision precision,
+                             Parallelism parallelism) {
         Check.notNull(x, "x");
         Check.channels(channels);
         Check.range(x, "x", offset, rows, channels);
         Check.positiveRows(rows);
+        Check.notNull(precision, "precision");
         Check.notNull(parallelism, "parallelism");
         double[] mean = new double[channels];
         double[] m2 = new double[channels];
-        Engine.moments(x, offset, rows, channels, parallelism, mean, m2);
+        Engine.moments(x, offset, rows, channels, precision, parallelism, mean, m2);
         return new Moments(rows, mean, m2);
     }
 
@@ -110,13 +150,36 @@ public final class Moments {
      * @throws WrongThreadException      if x is confined to another thread
      */
     public static Moments of(MemorySegment x, long rows, int channels, Parallelism parallelism) {
+        return of(x, rows, channels, Precision.FLOAT, parallelism);
+    }
+
+    /**
+     * {@link #of(MemorySegment, long, int, Parallelism)} with the deviations summed in the given precision: the same
+     * bits as {@link #of(float[], int, int, int, Precision)} on the same values, for every parallelism.
+     *
+     * @param x           the tensor, NHWC, channels innermost; aligned to 4 bytes; use {@code asSlice} for an offset
+     * @param rows        N·H·W, at least 1
+     * @param channels    C, at least 1
+     * @param precision   the arithmetic of the sums
+     * @param parallelism where to run the work; a segment confined to one thread is read on the calling thread only
+     * @return the per-channel moments over the rows
+     * @throws NullPointerException      if {@code x}, {@code precision} or {@code parallelism} is null
+     * @throws IllegalArgumentException  if {@code rows} or {@code channels} is not positive or channels exceed 2¹⁴, or
+     *                                   if x is misaligned
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}
+     * @throws IllegalStateException     if x's arena is closed
+     * @throws WrongThreadException      if x is confined to another thread
+     */
+    public static Moments of(MemorySegment x, long rows, int channels, Precision precision,
+                             Parallelism parallelism) {
         Check.channels(channels);
         Check.segment(x, "x", rows, channels);
         Check.positiveRows(rows);
+        Check.notNull(precision, "precision");
         Check.notNull(parallelism, "parallelism");
         double[] mean = new double[channels];
         double[] m2 = new double[channels];
-        Engine.moments(x, rows, channels, parallelism, mean, m2);
+        Engine.moments(x, rows, channels, precision, parallelism, mean, m2);
         return new Moments(rows, mean, m2);
     }
 
@@ -166,14 +229,34 @@ public final class Moments {
      * @return the per-channel moments over the N·H·W values of each channel
      */
     public static Moments of(float[] x, int offset, TensorShape shape, Parallelism parallelism) {
+        return of(x, offset, shape, Precision.FLOAT, parallelism);
+    }
+
+    /**
+     * {@link #of(float[], int, TensorShape, Parallelism)} with the deviations summed in the given precision; the same
+     * bits for every parallelism.
+     *
+     * @param x           the tensor
+     * @param offset      index of the first float
+     * @param shape       N, C and H·W, and the layout; N and H·W at least 1
+     * @param precision   the arithmetic of the sums
+     * @param parallelism where to run the work
+     * @return the per-channel moments over the N·H·W values of each channel
+     * @throws NullPointerException      if {@code x}, {@code shape}, {@code precision} or {@code parallelism} is null
+     * @throws IllegalArgumentException  if N or H·W is not positive
+     * @throws IndexOutOfBoundsException if the N·C·H·W floats do not fit in {@code x} from {@code offset}
+     */
+    public static Moments of(float[] x, int offset, TensorShape shape, Precision precision,
+                             Parallelism parallelism) {
         Check.notNull(x, "x");
         Check.notNull(shape, "shape");
         Check.tensorRange(x, "x", offset, shape, shape.channels());
         Check.positiveForStatistics(shape);
+        Check.notNull(precision, "precision");
         Check.notNull(parallelism, "parallelism");
         double[] mean = new double[shape.channels()];
         double[] m2 = new double[shape.channels()];
-        Engine.moments(x, offset, shape, parallelism, mean, m2);
+        Engine.moments(x, offset, shape, precision, parallelism, mean, m2);
         return new Moments(shape.valuesPerChannel(), mean, m2);
     }
 

@@ -40,6 +40,26 @@ class NchwKernelPropertyTest {
         });
     }
 
+    @Test
+    void statisticsInDoubleAgreeWithScalar() {
+        Kernel vector = VectorKernelPropertyTest.vector();
+        Property.check("vector NCHW statistics in double equal scalar bit for bit", PlaneCase.gen(200_000), t -> {
+            int c = t.channels();
+            double[] sm = new double[c];
+            double[] sq = new double[c];
+            double[] vm = new double[c];
+            double[] vq = new double[c];
+            ScalarKernel.INSTANCE.momentsNchwInDouble(t.x(), t.offset(), t.n(), c, t.spatial(), 0, c, sm, sq);
+            vector.momentsNchwInDouble(t.x(), t.offset(), t.n(), c, t.spatial(), 0, c, vm, vq);
+            for (int i = 0; i < c; i++) {
+                assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
+                        "mean bits, channel " + i + ": scalar " + sm[i] + ", vector " + vm[i]);
+                assertEquals(Double.doubleToLongBits(sq[i]), Double.doubleToLongBits(vq[i]),
+                        "M2 bits, channel " + i + ": scalar " + sq[i] + ", vector " + vq[i]);
+            }
+        });
+    }
+
     /** A tensor, raw per-channel parameters (with or without a low part of the center) and an output placement. */
     record ParamsCase(PlaneCase t, float[] center, float[] centerLow, float[] scale, float[] shift, boolean relu,
                       int yOffset, int yPad) {

@@ -268,7 +268,7 @@ class ParallelismTest {
         BadInputTest.fails(IllegalArgumentException.class, "threads", () -> Parallelism.of(POOL, 0));
         BadInputTest.fails(NullPointerException.class, "executor", () -> Parallelism.of(null, 2));
         float[] x = new float[8];
-        BadInputTest.fails(NullPointerException.class, "parallelism", () -> Moments.of(x, 0, 2, 4, null));
+        BadInputTest.fails(NullPointerException.class, "parallelism", () -> Moments.of(x, 0, 2, 4, (Parallelism) null));
         BadInputTest.fails(NullPointerException.class, "parallelism",
                 () -> ChannelAffine.of(new float[] {1}, new float[] {0}).apply(x, 0, x, 0, 8, null));
         BatchNorm bn = BatchNorm.builder(4).build();

@@ -51,6 +51,31 @@ class VectorKernelPropertyTest {
     }
 
     @Test
+    void statisticsInDoubleAgreeWithScalar() {
+        Kernel vector = vector();
+        Property.check("vector statistics in double equal scalar bit for bit",
+                TensorCase.gen(200_000), t -> {
+                    int c = t.channels();
+                    double[] sm = new double[c];
+                    double[] sq = new double[c];
+                    double[] vm = new double[c];
+                    double[] vq = new double[c];
+                    double[] origin = new double[c];
+                    for (int i = 0; i < c; i++) {
+                        origin[i] = t.x()[t.offset() + i]; // the first row, as the engine takes it
+                    }
+                    ScalarKernel.INSTANCE.momentsInDouble(t.x(), t.offset(), t.rows(), c, origin, sm, sq);
+                    vector.momentsInDouble(t.x(), t.offset(), t.rows(), c, origin, vm, vq);
+                    for (int i = 0; i < c; i++) {
+                        assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
+                                "mean bits, channel " + i + ": scalar " + sm[i] + ", vector " + vm[i]);
+                        assertEquals(Double.doubleToLongBits(sq[i]), Double.doubleToLongBits(vq[i]),
+                                "M2 bits, channel " + i + ": scalar " + sq[i] + ", vector " + vq[i]);
+                    }
+                });
+    }
+
+    @Test
     void normalizeAgreesWithScalarBitForBit() {
         Kernel vector = vector();
         Property.check("vector normalize equals scalar bit for bit (with and without lo, ReLU, in place)",

@@ -24,6 +24,16 @@ public interface Kernel {
     void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2);
 
     /**
+     * {@link #moments} with the deviations summed in double, by {@link DoubleRowStatistics}; the means come out as
+     * offsets from {@code origin}, so that partial results of one tensor merge without the rounding of its means.
+     *
+     * @param origin per channel, the value the means are taken from
+     * @param mean   out: per-channel mean less {@code origin[c]}, length ≥ channels
+     * @param m2     out: per-channel sum of squared deviations from the mean, length ≥ channels
+     */
+    void momentsInDouble(float[] x, int offset, int rows, int channels, double[] origin, double[] mean, double[] m2);
+
+    /**
      * Computes {@code y = fma((x − center[c]) − centerLow[c], scale[c], shift[c])}, then {@code y < 0 ? 0 : y} if
      * {@code relu}. A map without a low part has +0 there, which changes no bit. {@code x} and {@code y} may be the
      * same range; they never partially overlap.
@@ -42,6 +52,15 @@ public interface Kernel {
      */
     void momentsNchw(float[] x, int offset, int n, int channels, int spatial, int fromChannel, int toChannel,
                      double[] mean, double[] m2);
+
+    /**
+     * {@link #momentsNchw} with the deviations summed in double, by {@link DoublePlaneStatistics}.
+     *
+     * @param mean out: per-channel mean, length ≥ channels; entries outside the range are left alone
+     * @param m2   out: per-channel sum of squared deviations from the mean, length ≥ channels
+     */
+    void momentsNchwInDouble(float[] x, int offset, int n, int channels, int spatial, int fromChannel, int toChannel,
+                             double[] mean, double[] m2);
 
     /**
      * {@link #normalize} for an NCHW tensor of {@code n·channels·spatial} floats: the same formula per element, with

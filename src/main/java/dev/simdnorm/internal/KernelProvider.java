@@ -67,6 +67,7 @@ public final class KernelProvider {
         volatile Kernel statistics = ScalarKernel.INSTANCE;
         volatile Kernel gradients = ScalarKernel.INSTANCE;
         volatile Kernel rows = ScalarKernel.INSTANCE;
+        volatile Kernel statisticsInDouble = ScalarKernel.INSTANCE;
         /** Operations in the order calls first asked for them; guarded by this. */
         final Operation[] asked = new Operation[OPERATIONS.length];
         int askedCount;
@@ -86,6 +87,7 @@ public final class KernelProvider {
                 case STATISTICS -> statistics;
                 case GRADIENTS -> gradients;
                 case ROWS -> rows;
+                case STATISTICS_IN_DOUBLE -> statisticsInDouble;
             };
         }
 
@@ -95,6 +97,7 @@ public final class KernelProvider {
                 case STATISTICS -> statistics = kernel;
                 case GRADIENTS -> gradients = kernel;
                 case ROWS -> rows = kernel;
+                case STATISTICS_IN_DOUBLE -> statisticsInDouble = kernel;
             }
         }
 
@@ -161,6 +164,16 @@ public final class KernelProvider {
         Kernel k = s.rows;
         if (k == ScalarKernel.INSTANCE) {
             asked(s, Operation.ROWS);
+        }
+        return k;
+    }
+
+    /** The kernel that statistics in double ({@code Precision.DOUBLE}) run now. */
+    public static Kernel statisticsInDouble() {
+        State s = Started.STATE;
+        Kernel k = s.statisticsInDouble;
+        if (k == ScalarKernel.INSTANCE) {
+            asked(s, Operation.STATISTICS_IN_DOUBLE);
         }
         return k;
     }

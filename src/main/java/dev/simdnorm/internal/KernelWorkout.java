@@ -29,7 +29,9 @@ public class KernelWorkout {
          * The row normalizations' own steps (the row map, the residual add, the sums of squares): apart, so that
          * BatchNorm's operations do not wait for their compilation.
          */
-        ROWS
+        ROWS,
+        /** Statistics with the deviations summed in double, NHWC and NCHW: apart, as few calls ask for them. */
+        STATISTICS_IN_DOUBLE
     }
 
     /**
@@ -43,6 +45,8 @@ public class KernelWorkout {
     private final Map<Operation, List<Runnable>> calls = new EnumMap<>(Operation.class);
     private final double[] mean = new double[128];
     private final double[] m2 = new double[128];
+    /** The origin of the means in double: 0, near the workout's data. */
+    private final double[] origin = new double[128];
 
     /**
      * A workout for {@code kernel}.
@@ -73,6 +77,8 @@ public class KernelWorkout {
             correction.layOut();
             add(Operation.STATISTICS, () -> kernel.moments(x, 0, rows, c, mean, m2));
             add(Operation.STATISTICS, () -> kernel.momentsNchw(x, 0, 1, c, rows, 0, c, mean, m2));
+            add(Operation.STATISTICS_IN_DOUBLE, () -> kernel.momentsInDouble(x, 0, rows, c, origin, mean, m2));
+            add(Operation.STATISTICS_IN_DOUBLE, () -> kernel.momentsNchwInDouble(x, 0, 1, c, rows, 0, c, mean, m2));
             for (boolean low : new boolean[] {false, true}) {
                 AffineParams p = new AffineParams(c);
                 fill(random, p.center(), c);

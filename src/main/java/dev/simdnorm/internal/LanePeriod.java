@@ -151,6 +151,53 @@ public final class LanePeriod {
         System.arraycopy(accumulators, 0, out, 0, channels);
     }
 
+    /**
+     * {@link #repeat} for per-position values in double ({@link DoubleRowStatistics}).
+     *
+     * @param a        at least {@code period} doubles, the per-channel values first
+     * @param channels C
+     * @param period   positions per period, a multiple of C
+     * @return {@code a}
+     */
+    public static double[] repeat(double[] a, int channels, int period) {
+        for (int done = channels; done < period; done *= 2) {
+            System.arraycopy(a, 0, a, done, Math.min(done, period - done));
+        }
+        return a;
+    }
+
+    /**
+     * {@link #layOut} in double.
+     *
+     * @param perChannel one value per channel
+     * @param channels   C
+     * @param period     positions per period, a multiple of C
+     * @param out        at least the period rounded up to 16 entries; the padding must already be zero
+     * @return {@code out}
+     */
+    public static double[] layOut(double[] perChannel, int channels, int period, double[] out) {
+        System.arraycopy(perChannel, 0, out, 0, channels);
+        return repeat(out, channels, period);
+    }
+
+    /**
+     * {@link #reduce} in double: the same pairwise halving, position for position.
+     *
+     * @param accumulators one per position of the period; overwritten
+     * @param period       positions per period, C times a power of two
+     * @param channels     C
+     * @param out          one sum per channel
+     */
+    public static void reduce(double[] accumulators, int period, int channels, double[] out) {
+        for (int n = period; n > channels; n /= 2) {
+            int half = n / 2;
+            for (int p = 0; p < half; p++) {
+                accumulators[p] += accumulators[p + half];
+            }
+        }
+        System.arraycopy(accumulators, 0, out, 0, channels);
+    }
+
     private static int gcd(int a, int b) {
         while (b != 0) {
             int t = a % b;

@@ -41,22 +41,41 @@ public final class MomentMerge {
     public static void mergeBlock(long nA, double[] mean, double[] m2, int from, int to, int nB, float[] center,
                                   float[] r1, float[] q) {
         double inverse = 1.0 / nB;
-        if (nA == 0) {
-            for (int c = from; c < to; c++) {
-                double offset = r1[c] * inverse;
-                mean[c] = center[c] + offset;
-                m2[c] = Math.max(0.0, q[c] - r1[c] * offset);
-            }
-            return;
-        }
-        double w = weight(nA, nB);
+        double w = nA == 0 ? 1.0 : weight(nA, nB);
         double between = nA * w;
         for (int c = from; c < to; c++) {
-            double offset = r1[c] * inverse;
-            double delta = (center[c] + offset) - mean[c];
-            mean[c] += delta * w;
-            m2[c] += Math.max(0.0, q[c] - r1[c] * offset) + delta * delta * between;
+            fold(nA, mean, m2, c, inverse, w, between, center[c], r1[c], q[c]);
         }
+    }
+
+    /**
+     * {@link #mergeBlock(long, double[], double[], int, int, int, float[], float[], float[])} for a block whose center
+     * and sums are in double ({@link DoubleRowStatistics}): the same operations, in the same order.
+     *
+     * @param nA the rows already folded into {@code mean} and {@code m2}
+     */
+    public static void mergeBlock(long nA, double[] mean, double[] m2, int from, int to, int nB, double[] center,
+                                  double[] r1, double[] q) {
+        double inverse = 1.0 / nB;
+        double w = nA == 0 ? 1.0 : weight(nA, nB);
+        double between = nA * w;
+        for (int c = from; c < to; c++) {
+            fold(nA, mean, m2, c, inverse, w, between, center[c], r1[c], q[c]);
+        }
+    }
+
+    /** One channel's fold of a block: the block's mean {@code center + r1/nB} and M2 {@code q − r1²/nB}, merged. */
+    private static void fold(long nA, double[] mean, double[] m2, int c, double inverse, double w, double between,
+                             double center, double r1, double q) {
+        double offset = r1 * inverse;
+        if (nA == 0) {
+            mean[c] = center + offset;
+            m2[c] = Math.max(0.0, q - r1 * offset);
+            return;
+        }
+        double delta = (center + offset) - mean[c];
+        mean[c] += delta * w;
+        m2[c] += Math.max(0.0, q - r1 * offset) + delta * delta * between;
     }
 
     /**

@@ -79,6 +79,32 @@ public final class ScalarKernel implements Kernel {
     }
 
     @Override
+    public void momentsInDouble(float[] x, int offset, int rows, int channels, double[] origin, double[] mean,
+                                double[] m2) {
+        DoubleRowStatistics.moments(ScalarKernel::deviationsInDouble, x, offset, rows, channels, origin, mean, m2);
+    }
+
+    /** {@link DoubleRowStatistics.Deviations}, one position at a time. */
+    private static void deviationsInDouble(float[] x, int base, int period, int periods, int tail, double[] center,
+                                           double[] r, double[] q) {
+        java.util.Arrays.fill(r, 0.0);
+        java.util.Arrays.fill(q, 0.0);
+        int end = base + periods * period;
+        for (int i = base; i < end; i += period) {
+            for (int p = 0; p < period; p++) {
+                double d = x[i + p] - center[p];
+                r[p] += d;
+                q[p] = Math.fma(d, d, q[p]);
+            }
+        }
+        for (int p = 0; p < tail; p++) {
+            double d = x[end + p] - center[p];
+            r[p] += d;
+            q[p] = Math.fma(d, d, q[p]);
+        }
+    }
+
+    @Override
     public void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
         int channels = p.channels();
         float[] center = p.center();
@@ -123,6 +149,35 @@ public final class ScalarKernel implements Kernel {
         for (int k = 0, b = base; k < runs; k++, b += stride) {
             for (int j = whole, p = 0; j < length; j++, p++) {
                 float d = x[b + j] - center;
+                r[p] += d;
+                q[p] = Math.fma(d, d, q[p]);
+            }
+        }
+    }
+
+    @Override
+    public void momentsNchwInDouble(float[] x, int offset, int n, int channels, int spatial, int fromChannel,
+                                    int toChannel, double[] mean, double[] m2) {
+        DoublePlaneStatistics.moments(ScalarKernel::planeDeviationsInDouble, x, offset, n, channels, spatial,
+                fromChannel, toChannel, mean, m2);
+    }
+
+    /** {@link DoublePlaneStatistics.Deviations}: {@link #planeDeviations} in double, in the same order. */
+    private static void planeDeviationsInDouble(float[] x, int base, int stride, int runs, int length, double center,
+                                                double[] r, double[] q) {
+        java.util.Arrays.fill(r, 0, PlaneStatistics.WIDTH, 0.0);
+        java.util.Arrays.fill(q, 0, PlaneStatistics.WIDTH, 0.0);
+        int whole = length - length % PlaneStatistics.WIDTH;
+        for (int k = 0, b = base; k < runs; k++, b += stride) {
+            for (int j = 0, p = 0; j < whole; j++, p = p + 1 == PlaneStatistics.WIDTH ? 0 : p + 1) {
+                double d = x[b + j] - center;
+                r[p] += d;
+                q[p] = Math.fma(d, d, q[p]);
+            }
+        }
+        for (int k = 0, b = base; k < runs; k++, b += stride) {
+            for (int j = whole, p = 0; j < length; j++, p++) {
+                double d = x[b + j] - center;
                 r[p] += d;
                 q[p] = Math.fma(d, d, q[p]);
             }

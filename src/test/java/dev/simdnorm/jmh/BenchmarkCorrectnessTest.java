@@ -226,4 +226,28 @@ class BenchmarkCorrectnessTest {
             assertArrayEquals(b.x, b.arraycopy().clone(), "arraycopy " + layout);
         }
     }
+
+    @Test
+    void precisionBenchmarkComputesBothModesOfTheWholeTensor() {
+        PrecisionBenchmark b = new PrecisionBenchmark();
+        b.channels = 64;
+        b.kib = 16;
+        b.setup();
+        assertEquals(16 * 1024 / 4, b.x.length, "the working set fills x");
+        double sum = 0;
+        for (float v : b.x) {
+            sum += v;
+        }
+        for (Moments m : new Moments[] {b.floatMode(), b.doubleMode()}) {
+            assertEquals(b.rows, m.count());
+            double meanOfMeans = 0;
+            for (int c = 0; c < 64; c++) {
+                meanOfMeans += m.meanAsDouble(c) / 64;
+            }
+            // Every row read: the channels' means average to the mean of x. Leaving out one of the 64 rows would move
+            // it by about σ/√64/64 ≈ 2e-3; the float mode's sums err by at most about 256·2⁻²⁴·σ ≈ 2e-5.
+            assertEquals(sum / b.x.length, meanOfMeans, 1e-4);
+        }
+        assertEquals(sum, b.readSum(), 1e-4 * Math.abs(sum), "the read sum covers x");
+    }
 }

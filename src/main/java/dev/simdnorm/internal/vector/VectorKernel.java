@@ -1,6 +1,8 @@
 package dev.simdnorm.internal.vector;
 
 import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.DoublePlaneStatistics;
+import dev.simdnorm.internal.DoubleRowStatistics;
 import dev.simdnorm.internal.GradientParams;
 import dev.simdnorm.internal.GradientSums;
 import dev.simdnorm.internal.Kernel;
@@ -15,8 +17,9 @@ import dev.simdnorm.internal.RowStatistics;
  * and only after {@link KernelProvider} has checked that the module is readable.
  *
  * <p>Each operation lives in a class of its own ({@link VectorNormalize}, {@link VectorStatistics},
- * {@link VectorPlanes}, {@link VectorGradients}, {@link VectorRows}) and runs the shared algorithm with vector hooks,
- * so every lane does what the scalar kernel does for that position, in the same order: the two agree bit for bit.
+ * {@link VectorDoubleStatistics}, {@link VectorPlanes}, {@link VectorGradients}, {@link VectorRows}) and runs the
+ * shared algorithm with vector hooks, so every lane does what the scalar kernel does for that position, in the same
+ * order: the two agree bit for bit.
  */
 public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
 
@@ -54,6 +57,12 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     }
 
     @Override
+    public void momentsInDouble(float[] x, int offset, int rows, int channels, double[] origin, double[] mean,
+                                double[] m2) {
+        DoubleRowStatistics.moments(VectorDoubleStatistics::sumRows, x, offset, rows, channels, origin, mean, m2);
+    }
+
+    @Override
     public void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams params,
                           boolean relu) {
         VectorNormalize.normalize(x, xOffset, y, yOffset, rows, params, relu);
@@ -64,6 +73,13 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
                             double[] mean, double[] m2) {
         PlaneStatistics.moments(VectorPlanes::sumDeviations, x, offset, n, channels, spatial, fromChannel, toChannel,
                 mean, m2);
+    }
+
+    @Override
+    public void momentsNchwInDouble(float[] x, int offset, int n, int channels, int spatial, int fromChannel,
+                                    int toChannel, double[] mean, double[] m2) {
+        DoublePlaneStatistics.moments(VectorDoubleStatistics::sumPlanes, x, offset, n, channels, spatial, fromChannel,
+                toChannel, mean, m2);
     }
 
     @Override

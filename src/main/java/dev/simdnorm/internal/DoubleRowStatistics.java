@@ -1,0 +1,145 @@
+package dev.simdnorm.internal;
+
+/**
+ * The statistics algorithm of {@link RowStatistics} with the deviations summed in double, for
+ * {@code Precision.DOUBLE}: shared by every kernel, which differ only in how they sum a block ({@link Deviations}), so
+ * they agree bit for bit.
+ *
+ * <p>The walk is {@link RowStatistics}'s: the same {@link LanePeriod}, blocks and centers (the mean so far; for the
+ * first block the mean of its first {@link RowStatistics#SAMPLE_ROWS} rows; a block whose center missed,
+ * {@code 8r² > q·n}, summed again around its own mean from cache). Only the accumulators are doubles: each float is
+ * widened exactly, its deviation from a double center is rounded once (2⁻⁵³ relative), and its square is added by FMA.
+ * Finite floats have finite, normal deviations and squares in double (|d| ≤ 2¹²⁹, d² ≥ 2⁻²⁹⁸), so no block needs
+ * another path. Each accumulator sums 256 values, the positions of a channel are added pairwise, blocks are folded
+ * in order by Chan's formula and slices of 1 MiB in a fixed tree, so the relative error of M2 is bounded by about
+ * 3·(256 + log₂ accumulators + blocks per slice + log₂ slices)·8/7·2⁻⁵³: below 1.2e-13 for any count
+ * (docs/numerics.md). The means are folded as offsets from a fixed origin (see {@link #moments}), so how far the data
+ * sit from zero does not enter that bound.
+ */
+public final class DoubleRowStatistics {
+
+    /** How a kernel sums deviations over part of a block, in double. */
+    @FunctionalInterface
+    public interface Deviations {
+        /**
+         * Per position p of the period: {@code r[p] = Σ(x − center[p])} and {@code q[p] = Σ(x − center[p])²}, each x
+         * widened to double, each square by FMA, over {@code periods} whole periods from {@code base} and then the
+         * first {@code tail} positions of one more; positions past the tail get sums over the whole periods only.
+         */
+        void sum(float[] x, int base, int period, int periods, int tail, double[] center, double[] r, double[] q);
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(Scratch.MAX_PERIOD));
+
+    private DoubleRowStatistics() {
+    }
+
+    /** A call's working arrays, reused per thread up to {@link #MAX_PERIOD}; longer periods (C > 4096) allocate. */
+    private static final class Scratch {
+        /** Largest period whose arrays a thread keeps: 6 × 32 KiB. */
+        static final int MAX_PERIOD = 4096;
+
+        final double[] center;
+        final double[] sumR;
+        final double[] sumQ;
+        final double[] laidOut;
+        final double[] r;
+        final double[] q;
+        /** Entries of {@code laidOut} from here on are 0. */
+        int laidOutEnd;
+
+        Scratch(int period) {
+            int padded = LanePeriod.padded(period).length;
+            center = new double[period];
+            sumR = new double[period];
+            sumQ = new double[period];
+            laidOut = new double[padded];
+            r = new double[padded];
+            q = new double[padded];
+        }
+    }
+
+    /**
+     * Each channel's mean, less {@code origin[c]}, and M2 over {@code rows} rows from {@code offset}. The means are
+     * kept and folded as offsets from a fixed origin near the data (the first row of the whole call): a mean of
+     * 1e7 in double is off by up to 2⁻⁵³·1e7, which Chan's fold would carry into M2 through the difference of block
+     * means, while an offset is off by 2⁻⁵³ of the offset.
+     *
+     * @param kernel how the kernel sums deviations
+     * @param origin per channel, the value the means are taken from
+     * @param mean   out: per channel, the mean less {@code origin[c]}
+     */
+    public static void moments(Deviations kernel, float[] x, int offset, int rows, int channels, double[] origin,
+                               double[] mean, double[] m2) {
+        int period = LanePeriod.walked(channels);
+        int rowsPerPeriod = period / channels;
+        int blockRows = LanePeriod.blockRows(channels);
+        Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
+        double[] center = s.center;
+        double[] sumR = s.sumR;
+        double[] sumQ = s.sumQ;
+        double[] laidOut = s.laidOut;
+        double[] r = s.r;
+        double[] q = s.q;
+        if (s.laidOutEnd > period) {
+            java.util.Arrays.fill(laidOut, period, s.laidOutEnd, 0.0);
+        }
+        s.laidOutEnd = period;
+        long done = 0;
+        for (int r0 = 0, nb; r0 < rows; r0 += nb) {
+            nb = Math.min(blockRows, rows - r0);
+            int base = offset + r0 * channels;
+            if (done == 0) {
+                int sample = Math.min(nb, RowStatistics.SAMPLE_ROWS);
+                for (int c = 0; c < channels; c++) {
+                    center[c] = x[base + c];
+                }
+                kernel.sum(x, base, period, sample / rowsPerPeriod, (sample % rowsPerPeriod) * channels,
+                        LanePeriod.layOut(center, channels, period, laidOut), r, q);
+                LanePeriod.reduce(r, period, channels, sumR);
+                for (int c = 0; c < channels; c++) {
+                    center[c] += sumR[c] / sample;
+                }
+            } else {
+                for (int c = 0; c < channels; c++) {
+                    center[c] = origin[c] + mean[c];
+                }
+            }
+            int periods = nb / rowsPerPeriod;
+            int tail = (nb % rowsPerPeriod) * channels;
+            kernel.sum(x, base, period, periods, tail, LanePeriod.layOut(center, channels, period, laidOut), r, q);
+            LanePeriod.reduce(r, period, channels, sumR);
+            LanePeriod.reduce(q, period, channels, sumQ);
+            if (!centered(sumR, sumQ, channels, nb)) {
+                for (int c = 0; c < channels; c++) {
+                    center[c] += sumR[c] / nb;
+                }
+                kernel.sum(x, base, period, periods, tail, LanePeriod.layOut(center, channels, period, laidOut), r,
+                        q);
+                LanePeriod.reduce(r, period, channels, sumR);
+                LanePeriod.reduce(q, period, channels, sumQ);
+            }
+            // The centers as offsets from the origin: exact where the two are within a factor 2 (Sterbenz).
+            for (int c = 0; c < channels; c++) {
+                center[c] -= origin[c];
+            }
+            MomentMerge.mergeBlock(done, mean, m2, 0, channels, nb, center, sumR, sumQ);
+            done += nb;
+        }
+    }
+
+    /**
+     * Whether every channel's center lay close to its block mean, {@code 8r² ≤ q·n} (so q ≤ 8/7·M2), as
+     * {@link RowStatistics#centered}; channels whose sums are not finite (non-finite data) are skipped.
+     */
+    static boolean centered(double[] r, double[] q, int channels, int n) {
+        for (int c = 0; c < channels; c++) {
+            double rc = r[c];
+            double qn = q[c] * n;
+            if (8 * rc * rc > qn && Double.isFinite(rc) && Double.isFinite(qn)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

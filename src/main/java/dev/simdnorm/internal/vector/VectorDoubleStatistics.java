@@ -1,0 +1,276 @@
+package dev.simdnorm.internal.vector;
+
+import dev.simdnorm.internal.DoublePlaneStatistics;
+import dev.simdnorm.internal.DoubleRowStatistics;
+import dev.simdnorm.internal.PlaneStatistics;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The deviation sums of {@link DoubleRowStatistics} (NHWC) and {@link DoublePlaneStatistics} (NCHW) in vectors: each
+ * load takes half a vector of floats and widens it into a full vector of doubles, lane for lane the positions the
+ * scalar kernel sums, in the same order, so the sums keep every bit. Accumulators stay in registers while a group of
+ * vectors walks the block (eight at 512 bits, where AVX-512 has 32 registers, else four). Every loop keeps its vectors
+ * inside its own method.
+ */
+final class VectorDoubleStatistics {
+
+    private static final VectorSpecies<Float> HALF_FLOATS = Lanes.HALF_FLOATS;
+    private static final VectorSpecies<Double> DOUBLES = Lanes.DOUBLES;
+    private static final int LANES = Lanes.DOUBLE_LANES;
+    private static final int WIDTH = PlaneStatistics.WIDTH;
+    private static final VectorOperators.Conversion<Float, Double> F2D = VectorOperators.F2D;
+
+    private VectorDoubleStatistics() {
+    }
+
+    // ------------------------------------------------------------------------------------------- NHWC rows
+
+    /** {@link DoubleRowStatistics.Deviations#sum}. */
+    static void sumRows(float[] x, int base, int period, int periods, int tail, double[] center, double[] outR,
+                        double[] outQ) {
+        int full = period / LANES;
+        int v = 0;
+        if (LANES == 8) {
+            for (; v + 8 <= full; v += 8) {
+                rowGroup8(x, base, period, periods, v * LANES, center, outR, outQ);
+            }
+        }
+        for (; v + 4 <= full; v += 4) {
+            rowGroup4(x, base, period, periods, v * LANES, center, outR, outQ);
+        }
+        for (; v < full; v++) {
+            rowGroup1(x, base, period, periods, v * LANES, center, outR, outQ);
+        }
+        if (period % LANES != 0) {
+            rowGroupMasked(x, base, period, periods, full * LANES, period % LANES, center, outR, outQ);
+        }
+        rowTail(x, base + periods * period, tail, center, outR, outQ);
+    }
+
+    /** Eight vectors at offset {@code off} of every period, their accumulators in registers. */
+    private static void rowGroup8(float[] x, int base, int period, int periods, int off, double[] center,
+                                  double[] outR, double[] outQ) {
+        DoubleVector m0 = DoubleVector.fromArray(DOUBLES, center, off);
+        DoubleVector m1 = DoubleVector.fromArray(DOUBLES, center, off + LANES);
+        DoubleVector m2 = DoubleVector.fromArray(DOUBLES, center, off + 2 * LANES);
+        DoubleVector m3 = DoubleVector.fromArray(DOUBLES, center, off + 3 * LANES);
+        DoubleVector m4 = DoubleVector.fromArray(DOUBLES, center, off + 4 * LANES);
+        DoubleVector m5 = DoubleVector.fromArray(DOUBLES, center, off + 5 * LANES);
+        DoubleVector m6 = DoubleVector.fromArray(DOUBLES, center, off + 6 * LANES);
+        DoubleVector m7 = DoubleVector.fromArray(DOUBLES, center, off + 7 * LANES);
+        DoubleVector r0 = DoubleVector.zero(DOUBLES), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0, r6 = r0, r7 = r0;
+        DoubleVector q0 = r0, q1 = r0, q2 = r0, q3 = r0, q4 = r0, q5 = r0, q6 = r0, q7 = r0;
+        for (int j = 0, i = base + off; j < periods; j++, i += period) {
+            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m0);
+            r0 = r0.add(d0);
+            q0 = d0.fma(d0, q0);
+            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m1);
+            r1 = r1.add(d1);
+            q1 = d1.fma(d1, q1);
+            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m2);
+            r2 = r2.add(d2);
+            q2 = d2.fma(d2, q2);
+            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m3);
+            r3 = r3.add(d3);
+            q3 = d3.fma(d3, q3);
+            DoubleVector d4 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 4 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m4);
+            r4 = r4.add(d4);
+            q4 = d4.fma(d4, q4);
+            DoubleVector d5 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 5 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m5);
+            r5 = r5.add(d5);
+            q5 = d5.fma(d5, q5);
+            DoubleVector d6 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 6 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m6);
+            r6 = r6.add(d6);
+            q6 = d6.fma(d6, q6);
+            DoubleVector d7 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 7 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m7);
+            r7 = r7.add(d7);
+            q7 = d7.fma(d7, q7);
+        }
+        r0.intoArray(outR, off);
+        r1.intoArray(outR, off + LANES);
+        r2.intoArray(outR, off + 2 * LANES);
+        r3.intoArray(outR, off + 3 * LANES);
+        r4.intoArray(outR, off + 4 * LANES);
+        r5.intoArray(outR, off + 5 * LANES);
+        r6.intoArray(outR, off + 6 * LANES);
+        r7.intoArray(outR, off + 7 * LANES);
+        q0.intoArray(outQ, off);
+        q1.intoArray(outQ, off + LANES);
+        q2.intoArray(outQ, off + 2 * LANES);
+        q3.intoArray(outQ, off + 3 * LANES);
+        q4.intoArray(outQ, off + 4 * LANES);
+        q5.intoArray(outQ, off + 5 * LANES);
+        q6.intoArray(outQ, off + 6 * LANES);
+        q7.intoArray(outQ, off + 7 * LANES);
+    }
+
+    /** Four vectors at offset {@code off} of every period, their accumulators in registers. */
+    private static void rowGroup4(float[] x, int base, int period, int periods, int off, double[] center,
+                                  double[] outR, double[] outQ) {
+        DoubleVector m0 = DoubleVector.fromArray(DOUBLES, center, off);
+        DoubleVector m1 = DoubleVector.fromArray(DOUBLES, center, off + LANES);
+        DoubleVector m2 = DoubleVector.fromArray(DOUBLES, center, off + 2 * LANES);
+        DoubleVector m3 = DoubleVector.fromArray(DOUBLES, center, off + 3 * LANES);
+        DoubleVector r0 = DoubleVector.zero(DOUBLES), r1 = r0, r2 = r0, r3 = r0;
+        DoubleVector q0 = r0, q1 = r0, q2 = r0, q3 = r0;
+        for (int j = 0, i = base + off; j < periods; j++, i += period) {
+            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m0);
+            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m1);
+            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m2);
+            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m3);
+            r0 = r0.add(d0);
+            r1 = r1.add(d1);
+            r2 = r2.add(d2);
+            r3 = r3.add(d3);
+            q0 = d0.fma(d0, q0);
+            q1 = d1.fma(d1, q1);
+            q2 = d2.fma(d2, q2);
+            q3 = d3.fma(d3, q3);
+        }
+        r0.intoArray(outR, off);
+        r1.intoArray(outR, off + LANES);
+        r2.intoArray(outR, off + 2 * LANES);
+        r3.intoArray(outR, off + 3 * LANES);
+        q0.intoArray(outQ, off);
+        q1.intoArray(outQ, off + LANES);
+        q2.intoArray(outQ, off + 2 * LANES);
+        q3.intoArray(outQ, off + 3 * LANES);
+    }
+
+    /** One vector at offset {@code off} of every period. */
+    private static void rowGroup1(float[] x, int base, int period, int periods, int off, double[] center,
+                                  double[] outR, double[] outQ) {
+        DoubleVector m = DoubleVector.fromArray(DOUBLES, center, off);
+        DoubleVector r = DoubleVector.zero(DOUBLES);
+        DoubleVector q = r;
+        for (int j = 0, i = base + off; j < periods; j++, i += period) {
+            DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m);
+            r = r.add(d);
+            q = d.fma(d, q);
+        }
+        r.intoArray(outR, off);
+        q.intoArray(outQ, off);
+    }
+
+    /** The first {@code lanes} lanes of the vector at offset {@code off} of every period. */
+    private static void rowGroupMasked(float[] x, int base, int period, int periods, int off, int lanes,
+                                       double[] center, double[] outR, double[] outQ) {
+        VectorMask<Float> mask = HALF_FLOATS.indexInRange(0, lanes);
+        DoubleVector m = DoubleVector.fromArray(DOUBLES, center, off);
+        DoubleVector r = DoubleVector.zero(DOUBLES);
+        DoubleVector q = r;
+        for (int j = 0, i = base + off; j < periods; j++, i += period) {
+            // Masked lanes load 0 and the center is 0 there (padding): they add 0.
+            DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i, mask)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m);
+            r = r.add(d);
+            q = d.fma(d, q);
+        }
+        r.intoArray(outR, off);
+        q.intoArray(outQ, off);
+    }
+
+    /** Adds the first {@code tail} positions of one more period, from {@code t}, to the accumulators. */
+    private static void rowTail(float[] x, int t, int tail, double[] center, double[] outR, double[] outQ) {
+        for (int off = 0; off < tail; off += LANES) {
+            VectorMask<Float> mf = HALF_FLOATS.indexInRange(off, tail);
+            VectorMask<Double> md = DOUBLES.indexInRange(off, tail);
+            // Lanes past the tail keep 0 and add +0: the sums there are never −0, so they keep every bit.
+            DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, t + off, mf)
+                    .convertShape(F2D, DOUBLES, 0)).sub(DoubleVector.fromArray(DOUBLES, center, off), md);
+            DoubleVector.fromArray(DOUBLES, outR, off).add(d).intoArray(outR, off);
+            d.fma(d, DoubleVector.fromArray(DOUBLES, outQ, off)).intoArray(outQ, off);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- NCHW planes
+
+    /**
+     * {@link DoublePlaneStatistics.Deviations#sum}: the 64 accumulators are 64/L vectors, taken four at a time; each
+     * group walks the whole periods of every run of the block, then the runs' tails in a loop of their own.
+     */
+    static void sumPlanes(float[] x, int base, int stride, int runs, int length, double center, double[] outR,
+                          double[] outQ) {
+        int full = length / WIDTH;
+        for (int g = 0; g < WIDTH; g += 4 * LANES) {
+            planeGroup(x, base + g, stride, runs, full, center, outR, outQ, g);
+        }
+        int tail = length % WIDTH;
+        if (tail != 0) {
+            planeTails(x, base + full * WIDTH, stride, runs, tail, center, outR, outQ);
+        }
+    }
+
+    /** Four vectors of accumulators over the whole periods of every run, from {@code start} in the first. */
+    private static void planeGroup(float[] x, int start, int stride, int runs, int full, double center,
+                                   double[] outR, double[] outQ, int g) {
+        DoubleVector c = DoubleVector.broadcast(DOUBLES, center);
+        DoubleVector r0 = DoubleVector.zero(DOUBLES), r1 = r0, r2 = r0, r3 = r0;
+        DoubleVector q0 = r0, q1 = r0, q2 = r0, q3 = r0;
+        for (int k = 0, b = start; k < runs; k++, b += stride) {
+            for (int j = 0, i = b; j < full; j++, i += WIDTH) {
+                DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
+                        .convertShape(F2D, DOUBLES, 0)).sub(c);
+                DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + LANES)
+                        .convertShape(F2D, DOUBLES, 0)).sub(c);
+                DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * LANES)
+                        .convertShape(F2D, DOUBLES, 0)).sub(c);
+                DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * LANES)
+                        .convertShape(F2D, DOUBLES, 0)).sub(c);
+                r0 = r0.add(d0);
+                r1 = r1.add(d1);
+                r2 = r2.add(d2);
+                r3 = r3.add(d3);
+                q0 = d0.fma(d0, q0);
+                q1 = d1.fma(d1, q1);
+                q2 = d2.fma(d2, q2);
+                q3 = d3.fma(d3, q3);
+            }
+        }
+        r0.intoArray(outR, g);
+        r1.intoArray(outR, g + LANES);
+        r2.intoArray(outR, g + 2 * LANES);
+        r3.intoArray(outR, g + 3 * LANES);
+        q0.intoArray(outQ, g);
+        q1.intoArray(outQ, g + LANES);
+        q2.intoArray(outQ, g + 2 * LANES);
+        q3.intoArray(outQ, g + 3 * LANES);
+    }
+
+    /** Adds the {@code tail} floats after the whole periods of every run, from {@code start} in the first. */
+    private static void planeTails(float[] x, int start, int stride, int runs, int tail, double center,
+                                   double[] outR, double[] outQ) {
+        DoubleVector c = DoubleVector.broadcast(DOUBLES, center);
+        for (int off = 0; off < tail; off += LANES) {
+            VectorMask<Float> mf = HALF_FLOATS.indexInRange(off, tail);
+            VectorMask<Double> md = DOUBLES.indexInRange(off, tail);
+            DoubleVector r = DoubleVector.fromArray(DOUBLES, outR, off);
+            DoubleVector q = DoubleVector.fromArray(DOUBLES, outQ, off);
+            for (int k = 0, i = start + off; k < runs; k++, i += stride) {
+                DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i, mf)
+                        .convertShape(F2D, DOUBLES, 0)).sub(c);
+                r = r.add(d, md);
+                q = q.blend(d.fma(d, q), md);
+            }
+            r.intoArray(outR, off);
+            q.intoArray(outQ, off);
+        }
+    }
+}
