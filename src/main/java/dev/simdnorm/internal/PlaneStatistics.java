@@ -23,7 +23,7 @@ public final class PlaneStatistics {
     /** Floats of a run per block when the run is longer: {@link LanePeriod#ACCUMULATED} per accumulator. */
     public static final int MAX_BLOCK_LENGTH = LanePeriod.ACCUMULATED * WIDTH;
 
-    /** How a kernel sums one channel's deviations over a block. */
+    /** How a kernel sums one channel's deviations over a block, and adds up its accumulators. */
     @FunctionalInterface
     public interface Deviations {
         /**
@@ -33,6 +33,15 @@ public final class PlaneStatistics {
          * j. Accumulators that get no value are +0.
          */
         void sum(float[] x, int base, int stride, int runs, int length, float center, float[] r, float[] q);
+
+        /**
+         * {@link LanePeriod#reduce} of the {@link #WIDTH} accumulators into one sum: a kernel that does it in vectors
+         * makes the same single add per position, so the sum keeps every bit. On short runs (LayerNorm's rows of 64
+         * floats) the reductions are most of a block's work.
+         */
+        default void reduce(float[] accumulators, float[] out) {
+            LanePeriod.reduce(accumulators, WIDTH, 1, out);
+        }
     }
 
     private PlaneStatistics() {
@@ -90,19 +99,19 @@ public final class PlaneStatistics {
                         int sampleRuns = Math.min(runs, Math.ceilDiv(RowStatistics.SAMPLE_ROWS, sampleLength));
                         float first = x[base];
                         kernel.sum(x, base, stride, sampleRuns, sampleLength, first, r, q);
-                        LanePeriod.reduce(r, WIDTH, 1, sumR);
+                        kernel.reduce(r, sumR);
                         center[0] = LanePeriod.center(first, sumR[0], sampleRuns * sampleLength);
                     } else {
                         center[0] = (float) channelMean[0];
                     }
                     kernel.sum(x, base, stride, runs, len, center[0], r, q);
-                    LanePeriod.reduce(r, WIDTH, 1, sumR);
-                    LanePeriod.reduce(q, WIDTH, 1, sumQ);
+                    kernel.reduce(r, sumR);
+                    kernel.reduce(q, sumQ);
                     if (!RowStatistics.centered(sumR, sumQ, 0, 1, nb)) {
                         center[0] = LanePeriod.center(center[0], sumR[0], nb);
                         kernel.sum(x, base, stride, runs, len, center[0], r, q);
-                        LanePeriod.reduce(r, WIDTH, 1, sumR);
-                        LanePeriod.reduce(q, WIDTH, 1, sumQ);
+                        kernel.reduce(r, sumR);
+                        kernel.reduce(q, sumQ);
                     }
                     if (RowStatistics.inRange(sumR[0], sumQ[0], center[0], nb * 0x1p-100f)
                             || sumR[0] == 0f && sumQ[0] == 0f && constant(x, base, stride, runs, len, center[0])) {

@@ -71,7 +71,7 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     @Override
     public void momentsNchw(float[] x, int offset, int n, int channels, int spatial, int fromChannel, int toChannel,
                             double[] mean, double[] m2) {
-        PlaneStatistics.moments(VectorPlanes::sumDeviations, x, offset, n, channels, spatial, fromChannel, toChannel,
+        PlaneStatistics.moments(VectorPlanes.DEVIATIONS, x, offset, n, channels, spatial, fromChannel, toChannel,
                 mean, m2);
     }
 

@@ -4,6 +4,7 @@ import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.PlaneStatistics;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,6 +16,56 @@ final class VectorPlanes {
     private static final VectorSpecies<Float> FLOATS = Lanes.FLOATS;
     private static final int LANES = Lanes.FLOAT_LANES;
     private static final int WIDTH = PlaneStatistics.WIDTH;
+
+    /** The deviation sums and the reduction of {@link PlaneStatistics}, in vectors. */
+    static final PlaneStatistics.Deviations DEVIATIONS = new PlaneStatistics.Deviations() {
+        @Override
+        public void sum(float[] x, int base, int stride, int runs, int length, float center, float[] r,
+                        float[] q) {
+            sumDeviations(x, base, stride, runs, length, center, r, q);
+        }
+
+        @Override
+        public void reduce(float[] accumulators, float[] out) {
+            out[0] = VectorPlanes.reduce(accumulators);
+        }
+    };
+
+    /** Lane i ← lane i + L/2, i + L/4, …, i + 1 (rotations): the in-vector halving steps of {@link #reduce}. */
+    private static final VectorShuffle<Float> HALF = rotation(LANES / 2);
+    private static final VectorShuffle<Float> QUARTER = rotation(Math.max(1, LANES / 4));
+    private static final VectorShuffle<Float> EIGHTH = rotation(Math.max(1, LANES / 8));
+    private static final VectorShuffle<Float> SIXTEENTH = rotation(Math.max(1, LANES / 16));
+
+    private static VectorShuffle<Float> rotation(int by) {
+        return VectorShuffle.fromOp(FLOATS, i -> (i + by) % LANES);
+    }
+
+    /**
+     * {@link dev.simdnorm.internal.LanePeriod#reduce} of the 64 accumulators: the halving steps of whole vectors in
+     * place, then those within the last vector in a register, each lane i adding lane i + half (the lanes past half
+     * are left over and ignored). The same single add per position as the scalar reduction, so the sum keeps every
+     * bit, without the masked stores and reloads that stall on short runs.
+     */
+    static float reduce(float[] a) {
+        for (int half = WIDTH / 2; half >= LANES; half /= 2) {
+            for (int p = 0; p < half; p += LANES) {
+                FloatVector.fromArray(FLOATS, a, p).add(FloatVector.fromArray(FLOATS, a, p + half)).intoArray(a, p);
+            }
+        }
+        FloatVector v = FloatVector.fromArray(FLOATS, a, 0);
+        v = v.add(v.rearrange(HALF));
+        if (LANES >= 4) {
+            v = v.add(v.rearrange(QUARTER));
+        }
+        if (LANES >= 8) {
+            v = v.add(v.rearrange(EIGHTH));
+        }
+        if (LANES >= 16) {
+            v = v.add(v.rearrange(SIXTEENTH));
+        }
+        return v.lane(0);
+    }
 
     private VectorPlanes() {
     }
