@@ -288,8 +288,37 @@ final class Check {
         }
     }
 
+    /**
+     * The residual form on segments: x and residual in, y (and h, if not null) out, each {@code rows} rows of
+     * {@code size} floats; an output is an input's bytes or disjoint from it, and y and h are disjoint.
+     */
+    static void residualSegmentsInOut(MemorySegment x, MemorySegment residual, MemorySegment y, MemorySegment h,
+                                      long rows, int size) {
+        segment(x, "x", rows, size, "size", Integer.MAX_VALUE);
+        segment(residual, "residual", rows, size, "size", Integer.MAX_VALUE);
+        segment(y, "y", rows, size, "size", Integer.MAX_VALUE);
+        writable(y, "y");
+        long bytes = rows * size * Float.BYTES;
+        noPartialOverlap(x, "x", y, "y", bytes);
+        noPartialOverlap(residual, "residual", y, "y", bytes);
+        if (h != null) {
+            segment(h, "h", rows, size, "size", Integer.MAX_VALUE);
+            writable(h, "h");
+            noPartialOverlap(x, "x", h, "h", bytes);
+            noPartialOverlap(residual, "residual", h, "h", bytes);
+            if (bytes > 0 && y.asSlice(0, bytes).asOverlappingSlice(h.asSlice(0, bytes)).isPresent()) {
+                throw new IllegalArgumentException("h and y must not overlap");
+            }
+        }
+    }
+
     /** As for arrays: the same bytes (in place) or disjoint ones. Allocates nothing for native or writable heap. */
     static void noPartialOverlap(MemorySegment x, MemorySegment y, long bytes) {
+        noPartialOverlap(x, "x", y, "y", bytes);
+    }
+
+    /** {@link #noPartialOverlap(MemorySegment, MemorySegment, long)} for an input and an output of other names. */
+    static void noPartialOverlap(MemorySegment x, String xName, MemorySegment y, String yName, long bytes) {
         if (bytes == 0 || x.isNative() != y.isNative()) {
             return; // native and heap memory never overlap
         }
@@ -307,8 +336,8 @@ final class Check {
             partial = xs.asOverlappingSlice(ys).isPresent() && xs.address() != ys.address();
         }
         if (partial) {
-            throw new IllegalArgumentException("x and y overlap without being the same bytes; pass the same segment "
-                    + "range for in place");
+            throw new IllegalArgumentException(xName + " and " + yName + " overlap without being the same bytes; "
+                    + "pass the same segment range for in place");
         }
     }
 

@@ -170,6 +170,51 @@ public final class RmsNorm {
     }
 
     /**
+     * The residual form ({@code y = RMSNorm(x + residual)}) on memory segments: {@code rows} rows of {@code size}
+     * float32 values each, in the platform's byte order, with the checks of {@link #apply(MemorySegment, MemorySegment,
+     * long)}. Segments over {@code float[]}s are read as those arrays; any others are staged through per-thread heap
+     * buffers a run of rows at a time. The same bits as the array overload on the same values.
+     *
+     * @param x        input, at least {@code rows·size} floats
+     * @param residual the residual, the same shape
+     * @param y        output, the same shape; may be {@code x} or {@code residual} (the same bytes)
+     * @param rows     the number of rows, ≥ 0
+     * @throws NullPointerException      if a segment is null
+     * @throws IllegalStateException     if a segment's arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     * @throws IndexOutOfBoundsException if the rows do not fit in a segment
+     * @throws IllegalArgumentException  if {@code rows < 0}, a segment is not aligned to 4 bytes, {@code y} is
+     *                                   read-only, or an output partially overlaps an input
+     */
+    public void apply(MemorySegment x, MemorySegment residual, MemorySegment y, long rows) {
+        Check.residualSegmentsInOut(x, residual, y, null, rows, size);
+        RowNormalization.normalize(true, x, residual, y, null, rows, size, gamma, zeros, epsilon);
+    }
+
+    /**
+     * {@link #apply(MemorySegment, MemorySegment, MemorySegment, long)} that also writes the sum
+     * {@code h = x + residual}, the next layer's residual.
+     *
+     * @param x        input, at least {@code rows·size} floats
+     * @param residual the residual, the same shape
+     * @param y        output, the same shape; may be {@code x} or {@code residual} (the same bytes)
+     * @param h        out: {@code x + residual}; may be {@code x} or {@code residual} (the same bytes), and must not
+     *                 overlap {@code y}
+     * @param rows     the number of rows, ≥ 0
+     * @throws NullPointerException      if a segment is null
+     * @throws IllegalStateException     if a segment's arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     * @throws IndexOutOfBoundsException if the rows do not fit in a segment
+     * @throws IllegalArgumentException  if {@code rows < 0}, a segment is not aligned to 4 bytes, an output is
+     *                                   read-only, an output partially overlaps an input, or y and h overlap
+     */
+    public void apply(MemorySegment x, MemorySegment residual, MemorySegment y, MemorySegment h, long rows) {
+        Check.notNull(h, "h");
+        Check.residualSegmentsInOut(x, residual, y, h, rows, size);
+        RowNormalization.normalize(true, x, residual, y, h, rows, size, gamma, zeros, epsilon);
+    }
+
+    /**
      * Returns the floats normalized together.
      *
      * @return {@code size}

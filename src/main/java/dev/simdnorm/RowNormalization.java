@@ -59,6 +59,41 @@ final class RowNormalization {
     }
 
     /**
+     * The residual form on segments: {@code y = norm(x + residual)}, and {@code h = x + residual} where h is not
+     * null. Segments over {@code float[]}s directly; otherwise x and the residual are staged a run of rows at a time
+     * through this thread's two slice buffers, the sum and the result computed there (in place over the staged
+     * inputs, as the array form allows) and copied out, so the bits are those of the arrays.
+     */
+    static void normalize(boolean rms, MemorySegment x, MemorySegment residual, MemorySegment y, MemorySegment h,
+                          long rows, int size, float[] gamma, float[] beta, float epsilon) {
+        float[] xa = SegmentStaging.array(x);
+        float[] ra = SegmentStaging.array(residual);
+        float[] ya = SegmentStaging.array(y);
+        float[] ha = h == null ? null : SegmentStaging.array(h);
+        if (xa != null && ra != null && ya != null && (h == null || ha != null)) {
+            normalize(rms, xa, SegmentStaging.arrayOffset(x), ra, SegmentStaging.arrayOffset(residual), ha,
+                    h == null ? 0 : SegmentStaging.arrayOffset(h), ya, SegmentStaging.arrayOffset(y),
+                    Math.toIntExact(rows), size, gamma, beta, epsilon, null, null, 0);
+            return;
+        }
+        int perRun = Math.max(1, Slices.SLICE_FLOATS / size);
+        for (long done = 0; done < rows; ) {
+            int n = (int) Math.min(perRun, rows - done);
+            int floats = n * size;
+            long at = done * size * Float.BYTES;
+            float[] sx = SegmentStaging.read(x, done * size, floats);
+            float[] sr = SegmentStaging.readAside(residual, done * size, floats);
+            normalize(rms, sx, 0, sr, 0, h == null ? null : sr, 0, sx, 0, n, size, gamma, beta, epsilon, null, null,
+                    0);
+            MemorySegment.copy(sx, 0, y, ValueLayout.JAVA_FLOAT, at, floats);
+            if (h != null) {
+                MemorySegment.copy(sr, 0, h, ValueLayout.JAVA_FLOAT, at, floats);
+            }
+            done += n;
+        }
+    }
+
+    /**
      * {@link #normalize(boolean, float[], int, float[], int, float[], int, float[], int, int, int, float[], float[],
      * float, float[], float[], int)} spread over {@code parallelism}'s threads in runs of whole rows (about a slice of
      * data each). Each row's result depends on that row alone, so every cut gives the same bits.

@@ -47,15 +47,28 @@ final class SegmentStaging {
     /** The statistics buffer of each thread: one slice, about 1 MiB (C KiB above 1024 channels), reused. */
     private static final ThreadLocal<float[]> SLICE = ThreadLocal.withInitial(() -> new float[Slices.SLICE_FLOATS]);
 
+    /** A second slice buffer of each thread, for calls with two staged inputs (the residual forms). */
+    private static final ThreadLocal<float[]> ASIDE = ThreadLocal.withInitial(() -> new float[Slices.SLICE_FLOATS]);
+
+    /** {@link #read}, into this thread's second slice buffer. */
+    static float[] readAside(MemorySegment x, long from, int floats) {
+        return read(ASIDE, x, from, floats);
+    }
+
     /**
      * Copies {@code floats} floats from float index {@code from} of {@code x} into this thread's slice buffer, from
      * index 0, and returns the buffer; valid until this thread's next call.
      */
     static float[] read(MemorySegment x, long from, int floats) {
-        float[] staged = SLICE.get();
+        return read(SLICE, x, from, floats);
+    }
+
+    /** Copies the floats into the given per-thread buffer, grown first if it is too short. */
+    private static float[] read(ThreadLocal<float[]> buffer, MemorySegment x, long from, int floats) {
+        float[] staged = buffer.get();
         if (staged.length < floats) {
             staged = new float[floats];
-            SLICE.set(staged);
+            buffer.set(staged);
         }
         MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, from * Float.BYTES, staged, 0, floats);
         return staged;

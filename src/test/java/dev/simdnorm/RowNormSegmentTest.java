@@ -70,4 +70,91 @@ class RowNormSegmentTest {
         assertThrows(IllegalStateException.class, () -> ln.apply(closed, ys, 2));
         assertArrayEquals(before, y, "a call that threw wrote y");
     }
+
+    /**
+     * The residual forms on segments: the arrays' y and h, bit for bit, on native segments (staged in runs of rows,
+     * 1000 rows of 768 crossing three runs) and on heap segments over arrays (read directly), with y in place over x or
+     * over the residual and h over the other.
+     */
+    @Test
+    void residualFormsOnSegmentsGiveTheArraysBits() {
+        int rows = 1000;
+        int size = 768;
+        float[] x = NchwPropertyTest.gaussians(new SplittableRandom(1), rows * size, 1e3, 3);
+        float[] r = NchwPropertyTest.gaussians(new SplittableRandom(2), rows * size, -1e3, 2);
+        float[] gamma = NchwPropertyTest.gaussians(new SplittableRandom(3), size, 1, 0.2);
+        LayerNorm ln = LayerNorm.builder(size).gamma(gamma).beta(gamma).build();
+        RmsNorm rms = RmsNorm.builder(size).gamma(gamma).build();
+        for (boolean isRms : new boolean[] {false, true}) {
+            String what = isRms ? "RMSNorm" : "LayerNorm";
+            float[] y = new float[x.length];
+            float[] h = new float[x.length];
+            if (isRms) {
+                rms.apply(x, 0, r, 0, y, 0, h, 0, rows);
+            } else {
+                ln.apply(x, 0, r, 0, y, 0, h, 0, rows);
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                long bytes = (long) x.length * Float.BYTES;
+                MemorySegment xs = arena.allocate(bytes, 64);
+                MemorySegment rs = arena.allocate(bytes, 64);
+                MemorySegment ys = arena.allocate(bytes, 64);
+                MemorySegment hs = arena.allocate(bytes, 64);
+                MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
+                MemorySegment.copy(r, 0, rs, ValueLayout.JAVA_FLOAT, 0, r.length);
+                apply(isRms, ln, rms, xs, rs, ys, hs, rows);
+                assertArrayEquals(y, ys.toArray(ValueLayout.JAVA_FLOAT), what + ", native, y");
+                assertArrayEquals(h, hs.toArray(ValueLayout.JAVA_FLOAT), what + ", native, h");
+                apply(isRms, ln, rms, xs, rs, ys, null, rows);
+                assertArrayEquals(y, ys.toArray(ValueLayout.JAVA_FLOAT), what + ", native, without h");
+                apply(isRms, ln, rms, xs, rs, rs, xs, rows); // y over the residual, h over x
+                assertArrayEquals(y, rs.toArray(ValueLayout.JAVA_FLOAT), what + ", native, y in place");
+                assertArrayEquals(h, xs.toArray(ValueLayout.JAVA_FLOAT), what + ", native, h in place");
+            }
+            float[] hx = x.clone();
+            float[] yr = r.clone();
+            apply(isRms, ln, rms, MemorySegment.ofArray(hx), MemorySegment.ofArray(yr), MemorySegment.ofArray(yr),
+                    MemorySegment.ofArray(hx), rows);
+            assertArrayEquals(y, yr, what + ", heap, y in place");
+            assertArrayEquals(h, hx, what + ", heap, h in place");
+        }
+    }
+
+    private static void apply(boolean isRms, LayerNorm ln, RmsNorm rms, MemorySegment x, MemorySegment r,
+                              MemorySegment y, MemorySegment h, long rows) {
+        if (isRms) {
+            if (h == null) {
+                rms.apply(x, r, y, rows);
+            } else {
+                rms.apply(x, r, y, h, rows);
+            }
+        } else if (h == null) {
+            ln.apply(x, r, y, rows);
+        } else {
+            ln.apply(x, r, y, h, rows);
+        }
+    }
+
+    @Test
+    void badResidualSegmentsAreRejectedWithNothingWritten() {
+        LayerNorm ln = LayerNorm.builder(4).build();
+        RmsNorm rms = RmsNorm.builder(4).build();
+        float[] y = NormalizePropertyTest.poisoned(16);
+        float[] before = y.clone();
+        MemorySegment ys = MemorySegment.ofArray(y);
+        MemorySegment x = MemorySegment.ofArray(new float[8]);
+        MemorySegment r = MemorySegment.ofArray(new float[8]);
+        BadInputTest.fails(NullPointerException.class, "residual", () -> ln.apply(x, null, ys, 2));
+        BadInputTest.fails(NullPointerException.class, "h", () -> rms.apply(x, r, ys, null, 2));
+        BadInputTest.fails(IndexOutOfBoundsException.class, "residual",
+                () -> ln.apply(x, r.asSlice(4), ys, 2));
+        BadInputTest.fails(IllegalArgumentException.class, "read-only", () -> rms.apply(x, r, ys.asReadOnly(), 2));
+        BadInputTest.fails(IllegalArgumentException.class, "h",
+                () -> ln.apply(x, r, ys, ys.asSlice(4), 1)); // h overlaps y
+        BadInputTest.fails(IllegalArgumentException.class, "residual",
+                () -> rms.apply(x, ys.asSlice(4), ys, 2)); // the residual partially overlaps y
+        BadInputTest.fails(IllegalArgumentException.class, "h",
+                () -> ln.apply(x, r, ys, x.asSlice(4), 1)); // h partially overlaps x
+        assertArrayEquals(before, y, "a call that threw wrote y");
+    }
 }
