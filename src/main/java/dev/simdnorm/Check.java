@@ -245,6 +245,17 @@ final class Check {
     }
 
     /**
+     * Segments x and y of {@code n} NCHW images of {@code image} floats each: usable, y writable, the same bytes or
+     * disjoint.
+     */
+    static void imageSegmentsInOut(MemorySegment x, MemorySegment y, long n, int image) {
+        segment(x, "x", n, image, "channels × spatial", Integer.MAX_VALUE);
+        segment(y, "y", n, image, "channels × spatial", Integer.MAX_VALUE);
+        writable(y, "y");
+        noPartialOverlap(x, y, n * image * Float.BYTES);
+    }
+
+    /**
      * As {@link #segment(MemorySegment, String, long, int)}, for rows of {@code width} floats called
      * {@code widthName}, at most {@code maxWidth} of them.
      */

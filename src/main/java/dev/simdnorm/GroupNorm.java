@@ -189,6 +189,66 @@ public final class GroupNorm {
     }
 
     /**
+     * As {@link #apply(float[], int, float[], int, TensorLayout, int, int)} on memory segments, in either layout:
+     * {@code n} images of {@code channels} channels of {@code spatial} positions, float32 in the platform's byte
+     * order, with BatchNorm's segment checks. NHWC is {@link #apply(MemorySegment, MemorySegment, long, int,
+     * Parallelism)}. In NCHW a segment over a {@code float[]} is read as that array; any other is staged an image at
+     * a time through a per-thread heap buffer of one image (allocated on a thread's first call, and again only for a
+     * larger image), so an NCHW image on such a segment must fit in an array. The same bits as the array overload on
+     * the same values.
+     *
+     * @param x           input, at least n·channels·spatial floats in {@code layout}
+     * @param y           output, the same; may be {@code x} (the same bytes)
+     * @param layout      NHWC (channels innermost) or NCHW (planes)
+     * @param n           N, the images, ≥ 0
+     * @param spatial     H·W, ≥ 0
+     * @param parallelism the threads to use (a segment confined to one thread keeps the call on it)
+     * @throws NullPointerException      if a segment, {@code layout} or {@code parallelism} is null
+     * @throws IllegalStateException     if a segment's arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     * @throws IndexOutOfBoundsException if the tensor does not fit in a segment
+     * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative, a segment is not aligned to 4
+     *                                   bytes, {@code y} is read-only, x and y partially overlap, in NHWC if C exceeds
+     *                                   16384, and in NCHW if channels·spatial exceeds 2³¹ − 9 (an array's limit)
+     */
+    public void apply(MemorySegment x, MemorySegment y, TensorLayout layout, long n, int spatial,
+                      Parallelism parallelism) {
+        Check.layout(layout);
+        if (layout == TensorLayout.NHWC) {
+            apply(x, y, n, spatial, parallelism);
+            return;
+        }
+        Check.notNull(parallelism, "parallelism");
+        if (n < 0) {
+            throw new IllegalArgumentException("n must be >= 0, got " + n);
+        }
+        Check.nonNegative(spatial, "spatial");
+        long image = (long) channels * spatial;
+        if (image > MAX_STAGED_IMAGE) {
+            throw new IllegalArgumentException("an NCHW image on a segment is staged through a heap array: channels "
+                    + channels + " × spatial " + spatial + " must be <= " + MAX_STAGED_IMAGE + " floats");
+        }
+        Check.imageSegmentsInOut(x, y, n, (int) image);
+        engine.applyNchw(x, y, n, spatial, parallelism);
+    }
+
+    /**
+     * As {@link #apply(MemorySegment, MemorySegment, TensorLayout, long, int, Parallelism)}, on the calling thread.
+     *
+     * @param x       input, at least n·channels·spatial floats in {@code layout}
+     * @param y       output, the same; may be {@code x} (the same bytes)
+     * @param layout  NHWC (channels innermost) or NCHW (planes)
+     * @param n       N, the images, ≥ 0
+     * @param spatial H·W, ≥ 0
+     */
+    public void apply(MemorySegment x, MemorySegment y, TensorLayout layout, long n, int spatial) {
+        apply(x, y, layout, n, spatial, Parallelism.sequential());
+    }
+
+    /** The most floats of an NCHW image on a segment, which is staged through one array: the JDK's array limit. */
+    static final int MAX_STAGED_IMAGE = Integer.MAX_VALUE - 8;
+
+    /**
      * Returns C.
      *
      * @return the channels

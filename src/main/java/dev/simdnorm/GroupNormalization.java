@@ -69,6 +69,50 @@ final class GroupNormalization {
     }
 
     /**
+     * Normalizes {@code n} NCHW images of segments: over {@code float[]}s, as those arrays; otherwise image by image,
+     * each read into its thread's staging buffer, normalized there in place by the array path and written to y, whole
+     * images per task (the buffer is never held across a task). The same bits as the arrays: each image's work
+     * depends only on its floats. Each image fits in an array (checked).
+     */
+    void applyNchw(MemorySegment x, MemorySegment y, long n, int spatial, Parallelism parallelism) {
+        float[] xa = SegmentStaging.array(x);
+        float[] ya = SegmentStaging.array(y);
+        if (xa != null && ya != null) {
+            apply(xa, SegmentStaging.arrayOffset(x), ya, SegmentStaging.arrayOffset(y), TensorLayout.NCHW,
+                    Math.toIntExact(n), spatial, parallelism);
+            return;
+        }
+        int image = channels * spatial;
+        long floats = n * image;
+        if (floats == 0) {
+            return;
+        }
+        Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
+        if (n > 1 && p.spreads(floats)) {
+            long perTask = Math.max(Math.max(1, Slices.SLICE_FLOATS / image), Math.ceilDiv(n, Integer.MAX_VALUE));
+            p.forEach((int) Math.ceilDiv(n, perTask), floats, t -> stagedImages(x, y, t * perTask,
+                    Math.min(n, (t + 1) * perTask), spatial));
+            return;
+        }
+        stagedImages(x, y, 0, n, spatial);
+    }
+
+    /** NCHW images [from, to) of segments, one at a time through this thread's staging buffer, on this thread. */
+    private void stagedImages(MemorySegment x, MemorySegment y, long from, long to, int spatial) {
+        int image = channels * spatial;
+        Scratch s = acquire();
+        try {
+            for (long i = from; i < to; i++) {
+                float[] staged = SegmentStaging.read(x, i * image, image);
+                image(s, staged, 0, staged, 0, TensorLayout.NCHW, spatial, Parallelism.sequential());
+                SegmentStaging.write(staged, y, i * image, image);
+            }
+        } finally {
+            s.inUse = false;
+        }
+    }
+
+    /**
      * Normalizes {@code n} NHWC images of segments, one after the other, each image's statistics and map through the
      * segment paths of {@link Engine} (staged in slices where a segment is not over a {@code float[]}): the same bits
      * as the arrays.

@@ -63,6 +63,11 @@ final class SegmentStaging {
         return read(SLICE, x, from, floats);
     }
 
+    /** Copies {@code floats} floats from index 0 of {@code staged} to float index {@code to} of {@code y}. */
+    static void write(float[] staged, MemorySegment y, long to, int floats) {
+        MemorySegment.copy(staged, 0, y, ValueLayout.JAVA_FLOAT, to * Float.BYTES, floats);
+    }
+
     /** Copies the floats into the given per-thread buffer, grown first if it is too short. */
     private static float[] read(ThreadLocal<float[]> buffer, MemorySegment x, long from, int floats) {
         float[] staged = buffer.get();

@@ -214,4 +214,65 @@ class GroupNormTest {
         assertThrows(NullPointerException.class, () -> gn.apply(xs, ys, 2, 2, null));
         assertArrayEquals(NormalizePropertyTest.poisoned(16), y, "a call that threw wrote y");
     }
+
+    @Test
+    void nchwSegmentsGiveTheArraysBits() {
+        // NCHW images of 64 planes of 20000 (5 MiB each, staged whole), small ones, and instance norm on 17 channels.
+        for (int[] shape : new int[][] {{2, 20_000, 64, 4}, {7, 49, 12, 3}, {3, 1000, 17, 17}}) {
+            int n = shape[0];
+            int spatial = shape[1];
+            int c = shape[2];
+            float[] x = NchwPropertyTest.gaussians(new java.util.SplittableRandom(c), n * spatial * c, 50, 4);
+            GroupNorm gn = GroupNorm.builder(c, shape[3]).gamma(NchwPropertyTest.gaussians(
+                    new java.util.SplittableRandom(1), c, 1, 0.3)).build();
+            float[] expected = new float[x.length];
+            gn.apply(x, 0, expected, 0, TensorLayout.NCHW, n, spatial);
+            float[] nhwc = new float[x.length];
+            gn.apply(x, 0, nhwc, 0, TensorLayout.NHWC, n, spatial);
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                java.lang.foreign.MemorySegment xs = arena.allocate((long) x.length * Float.BYTES, 64);
+                java.lang.foreign.MemorySegment ys = arena.allocate((long) x.length * Float.BYTES, 64);
+                java.lang.foreign.MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
+                gn.apply(xs, ys, TensorLayout.NCHW, n, spatial);
+                assertArrayEquals(expected, ys.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "native " + c);
+                gn.apply(xs, ys, TensorLayout.NHWC, n, spatial);
+                assertArrayEquals(nhwc, ys.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "NHWC " + c);
+                gn.apply(xs, xs, TensorLayout.NCHW, n, spatial, Parallelism.commonPool());
+                assertArrayEquals(expected, xs.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "in place " + c);
+            }
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+                 java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3)) {
+                // Shared: images spread over threads, each staged through its thread's buffer.
+                java.lang.foreign.MemorySegment xs = arena.allocate((long) x.length * Float.BYTES, 64);
+                java.lang.foreign.MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
+                gn.apply(xs, xs, TensorLayout.NCHW, n, spatial, Parallelism.of(pool, 3));
+                assertArrayEquals(expected, xs.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "shared " + c);
+            }
+            float[] heap = new float[x.length];
+            gn.apply(java.lang.foreign.MemorySegment.ofArray(x), java.lang.foreign.MemorySegment.ofArray(heap),
+                    TensorLayout.NCHW, n, spatial);
+            assertArrayEquals(expected, heap, "heap " + c);
+            java.lang.foreign.MemorySegment ints = java.lang.foreign.MemorySegment.ofArray(new int[x.length]);
+            java.lang.foreign.MemorySegment.copy(x, 0, ints, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
+            gn.apply(ints.asReadOnly(), java.lang.foreign.MemorySegment.ofArray(heap), TensorLayout.NCHW, n,
+                    spatial);
+            assertArrayEquals(expected, heap, "read-only int[] " + c);
+        }
+        GroupNorm gn = GroupNorm.builder(4, 2).build();
+        float[] y = NormalizePropertyTest.poisoned(16);
+        java.lang.foreign.MemorySegment ys = java.lang.foreign.MemorySegment.ofArray(y);
+        java.lang.foreign.MemorySegment xs = java.lang.foreign.MemorySegment.ofArray(new float[16]);
+        TensorLayout nchw = TensorLayout.NCHW;
+        assertThrows(IndexOutOfBoundsException.class, () -> gn.apply(xs, ys, nchw, 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(xs, ys, nchw, -1, 2));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(xs, ys, nchw, 1, -2));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(xs, ys.asReadOnly(), nchw, 2, 2));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(ys, ys.asSlice(4), nchw, 1, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> gn.apply(xs, ys, nchw, Long.MAX_VALUE, 2));
+        assertThrows(IllegalArgumentException.class, () -> gn.apply(xs, ys, nchw, 1, Integer.MAX_VALUE / 2));
+        assertThrows(NullPointerException.class, () -> gn.apply(xs, ys, null, 2, 2));
+        assertThrows(NullPointerException.class, () -> gn.apply(xs, ys, nchw, 2, 2, null));
+        assertThrows(NullPointerException.class, () -> gn.apply(null, ys, nchw, 2, 2));
+        assertArrayEquals(NormalizePropertyTest.poisoned(16), y, "a call that threw wrote y");
+    }
 }
