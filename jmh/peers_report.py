@@ -4,6 +4,7 @@
 usage: python3 jmh/peers_report.py speed RUN.json [RUN.json ...]
        python3 jmh/peers_report.py sweep RUN.json [RUN.json ...]
        python3 jmh/peers_report.py accuracy ACCURACY.md [ACCURACY.md ...]
+       python3 jmh/peers_report.py family RUN.json [RUN.json ...]
 
 speed: ns per element of every framework per shape and thread count, the ratio of the best NHWC peer's time to
 simdnorm's (simdnorm of the same run as that peer), and simdnorm inference against ONNX Runtime on NCHW data, for
@@ -17,6 +18,9 @@ strictest test of the 1.5x goal when peers come from different runs.
 accuracy: PeerAccuracy's Markdown rows (lines starting with '|'), condensed to the largest error of each framework
 over the shapes (simdnorm: also over the conventions), and a check of every peer row against simdnorm's row under
 the same convention, which PeerAccuracy prints just before it.
+family: NormPeerBenchmark (LayerNorm, RMSNorm, GroupNorm) with NormCeilingBenchmark: per row, each framework's
+time, the best peer's time over simdnorm's (simdnorm of the first file that has the row), and simdnorm's bandwidth
+as a fraction of System.arraycopy's over the same bytes (RMSNorm rows use LayerNorm's copy: the same bytes).
 """
 import json
 import sys
@@ -133,6 +137,44 @@ def accuracy(files):
           + ("; ".join(notbest) if notbest else "nowhere"))
 
 
+def family(files):
+    times = defaultdict(dict)  # row -> framework -> µs
+    copy = {}
+    for f in files:
+        for b in json.load(open(f)):
+            row = b["params"]["row"]
+            score = b["primaryMetric"]["score"]
+            if b["benchmark"].endswith("NormCeilingBenchmark.arraycopy"):
+                copy.setdefault(row, score)
+            else:
+                times[row].setdefault(b["params"]["framework"], score)
+    names = {"onnxruntime": "ONNX Runtime", "pytorch": "PyTorch", "tensorflow": "TensorFlow", "nd4j": "ND4J"}
+    print("| row | simdnorm µs | ONNX Runtime µs | PyTorch µs | TensorFlow µs | ND4J µs | best peer ÷ simdnorm "
+          "| simdnorm ÷ arraycopy bandwidth |")
+    print("|---|---|---|---|---|---|---|---|")
+    def key(row):
+        op, a, b = row.split(":")
+        return ({"layer": 0, "rms": 1, "group": 2}[op], int(a) if op != "group" else 0, int(b) if op != "group" else 0, a)
+    for row in sorted(times, key=key):
+        t = times[row]
+        simd = t.get("simdnorm")
+        peers = {k: v for k, v in t.items() if k != "simdnorm"}
+        best = min(peers, key=peers.get) if peers else None
+        ratio = "%s %.2f" % (names[best], peers[best] / simd) if best and simd else "–"
+        c = copy.get(row.replace("rms:", "layer:"))
+        bandwidth = "%.2f" % (c / simd) if c and simd else "–"
+        cell = lambda k: "%.2f" % t[k] if k in t else "–"
+        op, a, b = row.split(":")
+        if op == "group":
+            label = "GroupNorm %s, %s groups" % (a, b)
+        else:
+            rows = max(1, int(b) * 1024 // (4 * int(a)))
+            label = "%s, size %s, %d rows (%s)" % ("LayerNorm" if op == "layer" else "RMSNorm", a, rows,
+                                         "%d MiB" % (int(b) // 1024) if int(b) >= 1024 else "%s KiB" % b)
+        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (label, cell("simdnorm"), cell("onnxruntime"),
+              cell("pytorch"), cell("tensorflow"), cell("nd4j"), ratio, bandwidth))
+
+
 def sweep(files):
     # (op, threads, C, KiB) -> {framework: [ns per element, simdnorm's ns per element in the same run]}
     rows = defaultdict(dict)
@@ -214,4 +256,4 @@ def sweep(files):
 
 
 if __name__ == "__main__":
-    {"speed": speed, "sweep": sweep, "accuracy": accuracy}[sys.argv[1]](sys.argv[2:])
+    {"speed": speed, "sweep": sweep, "accuracy": accuracy, "family": family}[sys.argv[1]](sys.argv[2:])

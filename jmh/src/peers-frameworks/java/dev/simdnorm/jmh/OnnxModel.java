@@ -55,6 +55,42 @@ final class OnnxModel {
         return new Message().varint(1, 8).string(2, "simdnorm").message(7, graph).message(8, opset).bytes();
     }
 
+    /**
+     * A one-node normalization model: LayerNormalization (opset 17) or RMSNormalization (opset 23) over the last
+     * axis, or GroupNormalization (opset 21, per-channel scale and bias) on NCHW data. Inputs X, scale and, but for
+     * RMSNormalization, B; output Y.
+     *
+     * @param dims       X's dimensions: [rows, size], or [N, C, H·W] for GroupNormalization
+     * @param parameters the length of scale and B
+     * @param groups     GroupNormalization's num_groups (ignored by the others)
+     */
+    static byte[] normalization(NormPeer.Op op, long[] dims, long parameters, float epsilon, int groups) {
+        Message graph = new Message();
+        String[] inputs = op == NormPeer.Op.RMS_NORM ? new String[]{"X", "scale"} : new String[]{"X", "scale", "B"};
+        int opset = switch (op) {
+            case LAYER_NORM -> 17;
+            case RMS_NORM -> 23;
+            case GROUP_NORM -> 21;
+        };
+        Message node = switch (op) {
+            case LAYER_NORM -> node("LayerNormalization", inputs, new String[]{"Y"}, intAttr("axis", -1),
+                    floatAttr("epsilon", epsilon));
+            case RMS_NORM -> node("RMSNormalization", inputs, new String[]{"Y"}, intAttr("axis", -1),
+                    floatAttr("epsilon", epsilon));
+            case GROUP_NORM -> node("GroupNormalization", inputs, new String[]{"Y"}, intAttr("num_groups", groups),
+                    floatAttr("epsilon", epsilon));
+        };
+        graph.message(1, node);
+        graph.string(2, "norm");
+        graph.message(11, valueInfo("X", dims));
+        for (int i = 1; i < inputs.length; i++) {
+            graph.message(11, valueInfo(inputs[i], new long[]{parameters}));
+        }
+        graph.message(12, valueInfo("Y", dims));
+        Message opsetId = new Message().string(1, "").varint(2, opset);
+        return new Message().varint(1, 11).string(2, "simdnorm").message(7, graph).message(8, opsetId).bytes();
+    }
+
     private static Message node(String op, String[] inputs, String[] outputs, Message... attributes) {
         Message m = new Message();
         for (String i : inputs) {

@@ -82,6 +82,11 @@ class OnnxRuntimePeer implements Peer {
     }
 
     private OnnxTensor tensor(float[] values, long[] dims) throws Exception {
+        return tensor(env, values, dims);
+    }
+
+    /** A tensor over a direct buffer holding a copy of {@code values}. */
+    static OnnxTensor tensor(OrtEnvironment env, float[] values, long[] dims) throws Exception {
         FloatBuffer b = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
         b.put(values).flip();
         return OnnxTensor.createTensor(env, b, dims);

@@ -32,6 +32,19 @@ final class PyTorchPeer implements Peer {
     private float[] trainedMean;
     private float[] trainedVariance;
 
+    /**
+     * Loads the engine and sets its intra-op threads. The engine must be loaded before its thread counts are set
+     * (../shared/peers.md), and the inter-op count can be set only once per process.
+     */
+    static synchronized void useThreads(int threads) {
+        Engine.getEngine("PyTorch");
+        JniUtils.setNumThreads(threads);
+        if (!interOpSet) {
+            JniUtils.setNumInteropThreads(1);
+            interOpSet = true;
+        }
+    }
+
     public PyTorchPeer(int threads) {
         this.threads = threads;
     }
@@ -49,14 +62,7 @@ final class PyTorchPeer implements Peer {
     @Override
     public void load(Shape shape, float[] xs, float[] gamma, float[] beta, float[] runningMean,
                      float[] runningVariance, float epsilon, float weightOfNew) {
-        // The engine must be loaded before its thread counts are set (../shared/peers.md), and the inter-op count
-        // can be set only once per process.
-        Engine.getEngine("PyTorch");
-        JniUtils.setNumThreads(threads);
-        if (!interOpSet) {
-            JniUtils.setNumInteropThreads(1);
-            interOpSet = true;
-        }
+        useThreads(threads);
         manager = NDManager.newBaseManager("PyTorch");
         ai.djl.ndarray.types.Shape c = new ai.djl.ndarray.types.Shape(shape.c());
         this.shape = new ai.djl.ndarray.types.Shape(shape.n(), shape.h(), shape.w(), shape.c());
