@@ -42,6 +42,18 @@ public final class PlaneStatistics {
         default void reduce(float[] accumulators, float[] out) {
             LanePeriod.reduce(accumulators, WIDTH, 1, out);
         }
+
+        /**
+         * {@link #sum} over one run of at most {@link #WIDTH} floats, then {@link #reduce} of r into
+         * {@code sumR[0]} and of q into {@code sumQ[0]}: a kernel may keep the accumulators in registers, with the
+         * same adds, so the sums keep every bit. {@code r} and {@code q} are left undefined.
+         */
+        default void sumShortRun(float[] x, int base, int length, float center, float[] r, float[] q, float[] sumR,
+                                 float[] sumQ) {
+            sum(x, base, 0, 1, length, center, r, q);
+            reduce(r, sumR);
+            reduce(q, sumQ);
+        }
     }
 
     private PlaneStatistics() {
@@ -75,6 +87,10 @@ public final class PlaneStatistics {
     public static void moments(Deviations kernel, float[] x, int offset, int n, int channels, int spatial,
                                int fromChannel, int toChannel, double[] mean, double[] m2) {
         int stride = channels * spatial;
+        if (n == 1 && spatial > 0 && spatial <= MAX_BLOCK_LENGTH) {
+            singleBlocks(kernel, x, offset, stride, spatial, fromChannel, toChannel, mean, m2);
+            return;
+        }
         int runsPerBlock = blockRuns(spatial);
         int length = blockLength(spatial);
         Scratch s = SCRATCH.get();
@@ -127,6 +143,73 @@ public final class PlaneStatistics {
         }
     }
 
+    /** Channels per step of {@link #singleBlocks}: their reductions overlap in the core. */
+    private static final int BATCH = 16;
+
+    /**
+     * {@link #moments} where each channel is one run of one block (LayerNorm's rows, the planes of one image): the
+     * same operations on each channel, taken a step at a time over {@link #BATCH} channels (every first center, then
+     * every sum around it, then the checks and folds), so the reductions of different channels, a chain of dependent
+     * adds each, overlap instead of following one another. Short runs are bound by that chain (JFR: the lane
+     * extraction and the accumulators' stores on top). The same bits as one channel at a time.
+     */
+    private static void singleBlocks(Deviations kernel, float[] x, int offset, int stride, int spatial,
+                                     int fromChannel, int toChannel, double[] mean, double[] m2) {
+        Scratch s = SCRATCH.get();
+        float[] r = s.r;
+        float[] q = s.q;
+        float[] centers = s.centers;
+        float[] sumsR = s.sumsR;
+        float[] sumsQ = s.sumsQ;
+        int sampleLength = Math.min(spatial, RowStatistics.SAMPLE_ROWS);
+        for (int c0 = fromChannel; c0 < toChannel; c0 += BATCH) {
+            int batch = Math.min(BATCH, toChannel - c0);
+            for (int k = 0, base = offset + c0 * spatial; k < batch; k++, base += spatial) {
+                float first = x[base];
+                if (spatial <= WIDTH) {
+                    kernel.sumShortRun(x, base, sampleLength, first, r, q, s.sumR, s.sumQ);
+                } else {
+                    kernel.sum(x, base, stride, 1, sampleLength, first, r, q);
+                    kernel.reduce(r, s.sumR);
+                }
+                centers[k] = LanePeriod.center(first, s.sumR[0], sampleLength);
+            }
+            for (int k = 0, base = offset + c0 * spatial; k < batch; k++, base += spatial) {
+                if (spatial <= WIDTH) {
+                    kernel.sumShortRun(x, base, spatial, centers[k], r, q, s.sumR, s.sumQ);
+                } else {
+                    kernel.sum(x, base, stride, 1, spatial, centers[k], r, q);
+                    kernel.reduce(r, s.sumR);
+                    kernel.reduce(q, s.sumQ);
+                }
+                sumsR[k] = s.sumR[0];
+                sumsQ[k] = s.sumQ[0];
+            }
+            for (int k = 0, base = offset + c0 * spatial; k < batch; k++, base += spatial) {
+                float[] center = s.center;
+                float[] sumR = s.sumR;
+                float[] sumQ = s.sumQ;
+                center[0] = centers[k];
+                sumR[0] = sumsR[k];
+                sumQ[0] = sumsQ[k];
+                if (!RowStatistics.centered(sumR, sumQ, 0, 1, spatial)) {
+                    center[0] = LanePeriod.center(center[0], sumR[0], spatial);
+                    kernel.sum(x, base, stride, 1, spatial, center[0], r, q);
+                    kernel.reduce(r, sumR);
+                    kernel.reduce(q, sumQ);
+                }
+                if (RowStatistics.inRange(sumR[0], sumQ[0], center[0], spatial * 0x1p-100f)
+                        || sumR[0] == 0f && sumQ[0] == 0f && constant(x, base, stride, 1, spatial, center[0])) {
+                    MomentMerge.mergeBlock(0, s.channelMean, s.channelM2, 0, 1, spatial, center, sumR, sumQ);
+                } else {
+                    mergeBlockInDouble(x, base, stride, 1, spatial, 0, s.channelMean, s.channelM2);
+                }
+                mean[c0 + k] = s.channelMean[0];
+                m2[c0 + k] = s.channelM2[0];
+            }
+        }
+    }
+
     /**
      * Folds one block of a channel from its values summed again in double, two passes: for float sums out of float's
      * range (see {@link RowStatistics}).
@@ -171,5 +254,8 @@ public final class PlaneStatistics {
         final float[] sumQ = new float[1];
         final double[] channelMean = new double[1];
         final double[] channelM2 = new double[1];
+        final float[] centers = new float[BATCH];
+        final float[] sumsR = new float[BATCH];
+        final float[] sumsQ = new float[BATCH];
     }
 }

@@ -22,6 +22,21 @@ public final class RowSquares {
          * order of j, each square added by FMA; accumulators that get no value are +0.
          */
         void sum(float[] x, int base, int length, double[] acc);
+
+        /**
+         * The row's sum of squares: {@link #sum}, then the accumulators added pairwise ({@code acc[i] += acc[i + w]}
+         * for w = 16, 8, …, 1). A kernel may keep the accumulators in registers, with the same adds, so the sum
+         * keeps every bit; {@code acc} is then left undefined.
+         */
+        default double total(float[] x, int base, int length, double[] acc) {
+            sum(x, base, length, acc);
+            for (int w = WIDTH / 2; w >= 1; w /= 2) {
+                for (int i = 0; i < w; i++) {
+                    acc[i] += acc[i + w];
+                }
+            }
+            return acc[0];
+        }
     }
 
     private RowSquares() {
@@ -36,13 +51,7 @@ public final class RowSquares {
     public static void sums(Squares kernel, float[] x, int offset, int rows, int size, double[] sums) {
         double[] acc = SCRATCH.get();
         for (int r = 0, base = offset; r < rows; r++, base += size) {
-            kernel.sum(x, base, size, acc);
-            for (int w = WIDTH / 2; w >= 1; w /= 2) {
-                for (int i = 0; i < w; i++) {
-                    acc[i] += acc[i + w];
-                }
-            }
-            sums[r] = acc[0];
+            sums[r] = kernel.total(x, base, size, acc);
         }
     }
 

@@ -108,7 +108,7 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
 
     @Override
     public void sumSquares(float[] x, int offset, int rows, int size, double[] sums) {
-        RowSquares.sums(VectorRows::squares, x, offset, rows, size, sums);
+        RowSquares.sums(VectorRows.SQUARES, x, offset, rows, size, sums);
     }
 
     @Override

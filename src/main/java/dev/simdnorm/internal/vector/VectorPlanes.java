@@ -29,7 +29,55 @@ final class VectorPlanes {
         public void reduce(float[] accumulators, float[] out) {
             out[0] = VectorPlanes.reduce(accumulators);
         }
+
+        @Override
+        public void sumShortRun(float[] x, int base, int length, float center, float[] r, float[] q, float[] sumR,
+                                float[] sumQ) {
+            if (LANES == WIDTH / 4) {
+                VectorPlanes.sumShortRun(x, base, length, center, sumR, sumQ);
+            } else {
+                PlaneStatistics.Deviations.super.sumShortRun(x, base, length, center, r, q, sumR, sumQ);
+            }
+        }
     };
+
+    /**
+     * {@link PlaneStatistics.Deviations#sumShortRun} where the 64 accumulators are four vectors: each lane gets at most
+     * one value ({@code +0 + d} and {@code fma(d, d, +0)}, as the accumulators' first add), masked lanes +0, and the
+     * four vectors are added as {@link #reduce} adds them, in registers: the same bits, without the stores.
+     */
+    private static void sumShortRun(float[] x, int base, int length, float center, float[] sumR, float[] sumQ) {
+        FloatVector c = FloatVector.broadcast(FLOATS, center);
+        FloatVector zero = FloatVector.zero(FLOATS);
+        VectorMask<Float> m0 = FLOATS.indexInRange(0, length);
+        VectorMask<Float> m1 = FLOATS.indexInRange(LANES, length);
+        VectorMask<Float> m2 = FLOATS.indexInRange(2 * LANES, length);
+        VectorMask<Float> m3 = FLOATS.indexInRange(3 * LANES, length);
+        FloatVector d0 = FloatVector.fromArray(FLOATS, x, base, m0).sub(c);
+        FloatVector d1 = FloatVector.fromArray(FLOATS, x, base + LANES, m1).sub(c);
+        FloatVector d2 = FloatVector.fromArray(FLOATS, x, base + 2 * LANES, m2).sub(c);
+        FloatVector d3 = FloatVector.fromArray(FLOATS, x, base + 3 * LANES, m3).sub(c);
+        FloatVector r0 = zero.add(d0, m0);
+        FloatVector r1 = zero.add(d1, m1);
+        FloatVector r2 = zero.add(d2, m2);
+        FloatVector r3 = zero.add(d3, m3);
+        FloatVector q0 = zero.blend(d0.fma(d0, zero), m0);
+        FloatVector q1 = zero.blend(d1.fma(d1, zero), m1);
+        FloatVector q2 = zero.blend(d2.fma(d2, zero), m2);
+        FloatVector q3 = zero.blend(d3.fma(d3, zero), m3);
+        FloatVector r = r0.add(r2).add(r1.add(r3));
+        FloatVector q = q0.add(q2).add(q1.add(q3));
+        r = r.add(r.rearrange(HALF));
+        q = q.add(q.rearrange(HALF));
+        r = r.add(r.rearrange(QUARTER));
+        q = q.add(q.rearrange(QUARTER));
+        r = r.add(r.rearrange(EIGHTH));
+        q = q.add(q.rearrange(EIGHTH));
+        r = r.add(r.rearrange(SIXTEENTH));
+        q = q.add(q.rearrange(SIXTEENTH));
+        sumR[0] = r.lane(0);
+        sumQ[0] = q.lane(0);
+    }
 
     /** Lane i ← lane i + L/2, i + L/4, …, i + 1 (rotations): the in-vector halving steps of {@link #reduce}. */
     private static final VectorShuffle<Float> HALF = rotation(LANES / 2);

@@ -6,6 +6,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -54,6 +55,74 @@ final class VectorRows {
     }
 
     /** {@link RowSquares.Squares}: groups of four double vectors, each group over its columns of every 32 floats. */
+    /** {@link RowSquares.Squares} in vectors; the accumulators stay in registers where they are four vectors. */
+    static final RowSquares.Squares SQUARES = new RowSquares.Squares() {
+        @Override
+        public void sum(float[] x, int base, int length, double[] acc) {
+            squares(x, base, length, acc);
+        }
+
+        @Override
+        public double total(float[] x, int base, int length, double[] acc) {
+            return 4 * DOUBLE_LANES == WIDTH ? squaresTotal(x, base, length)
+                    : RowSquares.Squares.super.total(x, base, length, acc);
+        }
+    };
+
+    /** Lane i ← lane i + 4, i + 2, i + 1 (rotations of eight doubles): the in-vector steps of the pairwise add. */
+    private static final VectorShuffle<Double> BY_FOUR = VectorShuffle.fromOp(DOUBLES, i -> (i + 4) % DOUBLE_LANES);
+    private static final VectorShuffle<Double> BY_TWO = VectorShuffle.fromOp(DOUBLES, i -> (i + 2) % DOUBLE_LANES);
+    private static final VectorShuffle<Double> BY_ONE = VectorShuffle.fromOp(DOUBLES, i -> (i + 1) % DOUBLE_LANES);
+
+    /**
+     * {@link RowSquares.Squares#total} where the 32 accumulators are four vectors of eight doubles: {@link #squares}
+     * with the accumulators kept in registers, the tail's masked lanes adding 0², then the pairwise adds (w = 16 and
+     * 8 between vectors, 4, 2 and 1 by rotations; each lane i adds lane i + w): the same adds, the same bits. Loads
+     * inline, so that no vector crosses a call.
+     */
+    private static double squaresTotal(float[] x, int base, int length) {
+        DoubleVector a0 = DoubleVector.zero(DOUBLES);
+        DoubleVector a1 = DoubleVector.zero(DOUBLES);
+        DoubleVector a2 = DoubleVector.zero(DOUBLES);
+        DoubleVector a3 = DoubleVector.zero(DOUBLES);
+        int full = length / WIDTH;
+        for (int k = 0, i = base; k < full; k++, i += WIDTH) {
+            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            a0 = d0.fma(d0, a0);
+            a1 = d1.fma(d1, a1);
+            a2 = d2.fma(d2, a2);
+            a3 = d3.fma(d3, a3);
+        }
+        int tail = length % WIDTH;
+        if (tail != 0) {
+            int start = base + full * WIDTH;
+            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start,
+                    HALF_FLOATS.indexInRange(0, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + DOUBLE_LANES,
+                    HALF_FLOATS.indexInRange(DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 2 * DOUBLE_LANES,
+                    HALF_FLOATS.indexInRange(2 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 3 * DOUBLE_LANES,
+                    HALF_FLOATS.indexInRange(3 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
+            a0 = d0.fma(d0, a0);
+            a1 = d1.fma(d1, a1);
+            a2 = d2.fma(d2, a2);
+            a3 = d3.fma(d3, a3);
+        }
+        DoubleVector v = a0.add(a2).add(a1.add(a3));
+        v = v.add(v.rearrange(BY_FOUR));
+        v = v.add(v.rearrange(BY_TWO));
+        v = v.add(v.rearrange(BY_ONE));
+        return v.lane(0);
+    }
+
     static void squares(float[] x, int base, int length, double[] acc) {
         int full = length / WIDTH;
         for (int g = 0; g < WIDTH; g += 4 * DOUBLE_LANES) {
