@@ -19,8 +19,9 @@ accuracy: PeerAccuracy's Markdown rows (lines starting with '|'), condensed to t
 over the shapes (simdnorm: also over the conventions), and a check of every peer row against simdnorm's row under
 the same convention, which PeerAccuracy prints just before it.
 family: NormPeerBenchmark (LayerNorm, RMSNorm, GroupNorm) with NormCeilingBenchmark: per row, each framework's
-time, the best peer's time over simdnorm's (simdnorm of the first file that has the row), and simdnorm's bandwidth
-as a fraction of System.arraycopy's over the same bytes (RMSNorm rows use LayerNorm's copy: the same bytes).
+time (simdnorm's from the first file), the best peer's time over simdnorm's time in that peer's own run (each file
+must have simdnorm in it), and simdnorm's bandwidth as a fraction of System.arraycopy's over the same bytes (RMSNorm
+rows use LayerNorm's copy: the same bytes).
 """
 import json
 import sys
@@ -138,39 +139,44 @@ def accuracy(files):
 
 
 def family(files):
-    times = defaultdict(dict)  # row -> framework -> µs
+    times = defaultdict(dict)  # row -> framework -> (µs, simdnorm's µs in the same file)
     copy = {}
     for f in files:
-        for b in json.load(open(f)):
+        runs = json.load(open(f))
+        own = {b["params"]["row"]: b["primaryMetric"]["score"] for b in runs
+               if b["params"].get("framework") == "simdnorm"}
+        for b in runs:
             row = b["params"]["row"]
             score = b["primaryMetric"]["score"]
             if b["benchmark"].endswith("NormCeilingBenchmark.arraycopy"):
                 copy.setdefault(row, score)
             else:
-                times[row].setdefault(b["params"]["framework"], score)
+                times[row].setdefault(b["params"]["framework"], (score, own.get(row)))
     names = {"onnxruntime": "ONNX Runtime", "pytorch": "PyTorch", "tensorflow": "TensorFlow", "nd4j": "ND4J"}
     print("| row | simdnorm µs | ONNX Runtime µs | PyTorch µs | TensorFlow µs | ND4J µs | best peer ÷ simdnorm "
           "| simdnorm ÷ arraycopy bandwidth |")
     print("|---|---|---|---|---|---|---|---|")
+
     def key(row):
         op, a, b = row.split(":")
-        return ({"layer": 0, "rms": 1, "group": 2}[op], int(a) if op != "group" else 0, int(b) if op != "group" else 0, a)
+        return {"layer": 0, "rms": 1, "group": 2}[op], int(a) if op != "group" else 0, int(b) if op != "group" else 0, a
+
     for row in sorted(times, key=key):
         t = times[row]
-        simd = t.get("simdnorm")
-        peers = {k: v for k, v in t.items() if k != "simdnorm"}
-        best = min(peers, key=peers.get) if peers else None
-        ratio = "%s %.2f" % (names[best], peers[best] / simd) if best and simd else "–"
+        simd = t["simdnorm"][0] if "simdnorm" in t else None
+        ratios = {k: v[0] / v[1] for k, v in t.items() if k != "simdnorm" and v[1]}
+        best = min(ratios, key=ratios.get) if ratios else None
+        ratio = "%s %.2f" % (names[best], ratios[best]) if best else "–"
         c = copy.get(row.replace("rms:", "layer:"))
         bandwidth = "%.2f" % (c / simd) if c and simd else "–"
-        cell = lambda k: "%.2f" % t[k] if k in t else "–"
+        cell = lambda k: "%.2f" % t[k][0] if k in t else "–"
         op, a, b = row.split(":")
         if op == "group":
             label = "GroupNorm %s, %s groups" % (a, b)
         else:
             rows = max(1, int(b) * 1024 // (4 * int(a)))
             label = "%s, size %s, %d rows (%s)" % ("LayerNorm" if op == "layer" else "RMSNorm", a, rows,
-                                         "%d MiB" % (int(b) // 1024) if int(b) >= 1024 else "%s KiB" % b)
+                                                   "%d MiB" % (int(b) // 1024) if int(b) >= 1024 else "%s KiB" % b)
         print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (label, cell("simdnorm"), cell("onnxruntime"),
               cell("pytorch"), cell("tensorflow"), cell("nd4j"), ratio, bandwidth))
 
