@@ -238,10 +238,7 @@ final class Check {
      * disjoint.
      */
     static void rowSegmentsInOut(MemorySegment x, MemorySegment y, long rows, int size) {
-        segment(x, "x", rows, size, "size", Integer.MAX_VALUE);
-        segment(y, "y", rows, size, "size", Integer.MAX_VALUE);
-        writable(y, "y");
-        noPartialOverlap(x, y, rows * size * Float.BYTES);
+        segmentsInOut(x, y, rows, size, "size");
     }
 
     /**
@@ -249,10 +246,15 @@ final class Check {
      * disjoint.
      */
     static void imageSegmentsInOut(MemorySegment x, MemorySegment y, long n, int image) {
-        segment(x, "x", n, image, "channels × spatial", Integer.MAX_VALUE);
-        segment(y, "y", n, image, "channels × spatial", Integer.MAX_VALUE);
+        segmentsInOut(x, y, n, image, "channels × spatial");
+    }
+
+    /** x and y of {@code rows} rows of {@code width} floats (any width): usable, y writable, same bytes or disjoint. */
+    private static void segmentsInOut(MemorySegment x, MemorySegment y, long rows, int width, String widthName) {
+        segment(x, "x", rows, width, widthName, Integer.MAX_VALUE);
+        segment(y, "y", rows, width, widthName, Integer.MAX_VALUE);
         writable(y, "y");
-        noPartialOverlap(x, y, n * image * Float.BYTES);
+        noPartialOverlap(x, y, rows * width * Float.BYTES);
     }
 
     /**

@@ -5,7 +5,6 @@ import dev.simdnorm.internal.KernelProvider;
 import dev.simdnorm.internal.RowParams;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * The engine of the normalizations along rows ({@link LayerNorm}, {@link RmsNorm}): it receives checked arguments,
@@ -53,7 +52,7 @@ final class RowNormalization {
             int floats = n * size;
             float[] staged = SegmentStaging.read(x, done * size, floats);
             normalize(rms, staged, 0, null, 0, null, 0, staged, 0, n, size, gamma, beta, epsilon, null, null, 0);
-            MemorySegment.copy(staged, 0, y, ValueLayout.JAVA_FLOAT, done * size * Float.BYTES, floats);
+            SegmentStaging.write(staged, y, done * size, floats);
             done += n;
         }
     }
@@ -80,14 +79,13 @@ final class RowNormalization {
         for (long done = 0; done < rows; ) {
             int n = (int) Math.min(perRun, rows - done);
             int floats = n * size;
-            long at = done * size * Float.BYTES;
             float[] sx = SegmentStaging.read(x, done * size, floats);
             float[] sr = SegmentStaging.readAside(residual, done * size, floats);
             normalize(rms, sx, 0, sr, 0, h == null ? null : sr, 0, sx, 0, n, size, gamma, beta, epsilon, null, null,
                     0);
-            MemorySegment.copy(sx, 0, y, ValueLayout.JAVA_FLOAT, at, floats);
+            SegmentStaging.write(sx, y, done * size, floats);
             if (h != null) {
-                MemorySegment.copy(sr, 0, h, ValueLayout.JAVA_FLOAT, at, floats);
+                SegmentStaging.write(sr, h, done * size, floats);
             }
             done += n;
         }
