@@ -123,18 +123,7 @@ public final class PlaneStatistics {
                     kernel.sum(x, base, stride, runs, len, center[0], r, q);
                     kernel.reduce(r, sumR);
                     kernel.reduce(q, sumQ);
-                    if (!RowStatistics.centered(sumR, sumQ, 0, 1, nb)) {
-                        center[0] = LanePeriod.center(center[0], sumR[0], nb);
-                        kernel.sum(x, base, stride, runs, len, center[0], r, q);
-                        kernel.reduce(r, sumR);
-                        kernel.reduce(q, sumQ);
-                    }
-                    if (RowStatistics.inRange(sumR[0], sumQ[0], center[0], nb * 0x1p-100f)
-                            || sumR[0] == 0f && sumQ[0] == 0f && constant(x, base, stride, runs, len, center[0])) {
-                        MomentMerge.mergeBlock(done, channelMean, channelM2, 0, 1, nb, center, sumR, sumQ);
-                    } else {
-                        mergeBlockInDouble(x, base, stride, runs, len, done, channelMean, channelM2);
-                    }
+                    foldBlock(kernel, x, base, stride, runs, len, done, s);
                     done += nb;
                 }
             }
@@ -186,27 +175,39 @@ public final class PlaneStatistics {
                 sumsQ[k] = s.sumQ[0];
             }
             for (int k = 0, base = offset + c0 * spatial; k < batch; k++, base += spatial) {
-                float[] center = s.center;
-                float[] sumR = s.sumR;
-                float[] sumQ = s.sumQ;
-                center[0] = centers[k];
-                sumR[0] = sumsR[k];
-                sumQ[0] = sumsQ[k];
-                if (!RowStatistics.centered(sumR, sumQ, 0, 1, spatial)) {
-                    center[0] = LanePeriod.center(center[0], sumR[0], spatial);
-                    kernel.sum(x, base, stride, 1, spatial, center[0], r, q);
-                    kernel.reduce(r, sumR);
-                    kernel.reduce(q, sumQ);
-                }
-                if (RowStatistics.inRange(sumR[0], sumQ[0], center[0], spatial * 0x1p-100f)
-                        || sumR[0] == 0f && sumQ[0] == 0f && constant(x, base, stride, 1, spatial, center[0])) {
-                    MomentMerge.mergeBlock(0, s.channelMean, s.channelM2, 0, 1, spatial, center, sumR, sumQ);
-                } else {
-                    mergeBlockInDouble(x, base, stride, 1, spatial, 0, s.channelMean, s.channelM2);
-                }
+                s.center[0] = centers[k];
+                s.sumR[0] = sumsR[k];
+                s.sumQ[0] = sumsQ[k];
+                foldBlock(kernel, x, base, stride, 1, spatial, 0, s);
                 mean[c0 + k] = s.channelMean[0];
                 m2[c0 + k] = s.channelM2[0];
             }
+        }
+    }
+
+    /**
+     * Folds a block summed around {@code s.center} (its sums in {@code s.sumR} and {@code s.sumQ}) into the channel's
+     * moments in {@code s.channelMean} and {@code s.channelM2}, {@code done} values in: summed again around its own
+     * mean first where that center was not close ({@link RowStatistics#centered}), in double where its float sums
+     * are out of range.
+     */
+    private static void foldBlock(Deviations kernel, float[] x, int base, int stride, int runs, int len, long done,
+                                  Scratch s) {
+        float[] center = s.center;
+        float[] sumR = s.sumR;
+        float[] sumQ = s.sumQ;
+        int nb = runs * len;
+        if (!RowStatistics.centered(sumR, sumQ, 0, 1, nb)) {
+            center[0] = LanePeriod.center(center[0], sumR[0], nb);
+            kernel.sum(x, base, stride, runs, len, center[0], s.r, s.q);
+            kernel.reduce(s.r, sumR);
+            kernel.reduce(s.q, sumQ);
+        }
+        if (RowStatistics.inRange(sumR[0], sumQ[0], center[0], nb * 0x1p-100f)
+                || sumR[0] == 0f && sumQ[0] == 0f && constant(x, base, stride, runs, len, center[0])) {
+            MomentMerge.mergeBlock(done, s.channelMean, s.channelM2, 0, 1, nb, center, sumR, sumQ);
+        } else {
+            mergeBlockInDouble(x, base, stride, runs, len, done, s.channelMean, s.channelM2);
         }
     }
 
