@@ -28,9 +28,9 @@ import java.util.Objects;
  */
 public final class Moments {
 
-    private final long count;
-    private final double[] mean;
-    private final double[] m2;
+    final long count;
+    final double[] mean;
+    final double[] m2;
 
     private Moments(long count, double[] mean, double[] m2) {
         this.count = count;
