@@ -1,0 +1,130 @@
+package dev.simdnorm.spark;
+
+import java.io.Serial;
+
+import org.apache.spark.sql.Encoder;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.expressions.Aggregator;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.functions;
+
+import dev.simdnorm.Moments;
+
+/**
+ * {@link SparkMoments}' statistics as a Spark {@link Aggregator}, for grouped statistics (per class label, per
+ * source) from DataFrames and SQL:
+ *
+ * <pre>{@code
+ * spark.udf().register("channel_moments", MomentsAggregator.ofArrays(3).toUdaf());
+ * spark.sql("SELECT label, channel_moments(image) AS stats FROM images GROUP BY label");
+ * }</pre>
+ *
+ * <p>The result is a {@link ChannelStatistics} struct ({@code count}, {@code mean}, {@code variance},
+ * {@code moments}); for a group with no values (only nulls), a count of 0 and null arrays. Null inputs are skipped, as SQL's aggregates do; a malformed
+ * value (a length not a multiple of C, a null element, NaN or ±Inf) fails the query with a
+ * {@link MalformedTensorException} naming the input partition and the record's index among that group's records in
+ * the partition.
+ *
+ * <p><b>Determinism.</b> The buffer keeps one partial per input partition and merges them in partition order at the
+ * end, in the same tree as {@link SparkMoments}, so the order in which Spark merges buffers does not change the
+ * result: for a given partitioning and order of records, the same bits. (Should Spark's aggregation split a
+ * partition's group and merge the halves, as its sort-based fallback may with very many groups, they are merged in
+ * the order Spark gives them.)
+ *
+ * <p>Immutable and serializable; one instance may be registered and used by many queries at once.
+ *
+ * @param <IN> the input type: {@code float[]} for {@code array<float>}, {@code byte[]} for little-endian
+ *             float32 {@code binary}
+ */
+public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, ChannelStatistics> {
+
+    @Serial
+    private static final long serialVersionUID = 1L;
+
+    /** C. */
+    private final int channels;
+    /** How Spark hands the input column to {@link #reduce}. */
+    private final Encoder<IN> inputEncoder;
+
+    private MomentsAggregator(int channels, Encoder<IN> inputEncoder) {
+        if (channels <= 0) {
+            throw new IllegalArgumentException("channels must be > 0, got " + channels);
+        }
+        this.channels = channels;
+        this.inputEncoder = inputEncoder;
+    }
+
+    /**
+     * An aggregator over {@code array<float>} values of C channels.
+     *
+     * @param channels C, at least 1
+     * @return the aggregator
+     * @throws IllegalArgumentException if {@code channels} is not positive
+     */
+    public static MomentsAggregator<float[]> ofArrays(int channels) {
+        return new MomentsAggregator<>(channels, FloatArrayEncoder.encoder());
+    }
+
+    /**
+     * An aggregator over {@code binary} values of little-endian float32, C channels.
+     *
+     * @param channels C, at least 1
+     * @return the aggregator
+     * @throws IllegalArgumentException if {@code channels} is not positive
+     */
+    public static MomentsAggregator<byte[]> ofLittleEndianFloats(int channels) {
+        return new MomentsAggregator<>(channels, Encoders.BINARY());
+    }
+
+    /**
+     * This aggregator as a function of one column, for {@code spark.udf().register(name, ...)} or for
+     * {@code df.groupBy(...).agg(udaf.apply(col("image")))}.
+     *
+     * @return the user-defined aggregate function
+     */
+    public UserDefinedFunction toUdaf() {
+        return functions.udaf(this, inputEncoder);
+    }
+
+    /**
+     * Returns the number of channels C.
+     *
+     * @return the number of channels C
+     */
+    public int channels() {
+        return channels;
+    }
+
+    @Override
+    public MomentsBuffer zero() {
+        return new MomentsBuffer(channels);
+    }
+
+    @Override
+    public MomentsBuffer reduce(MomentsBuffer buffer, IN tensor) {
+        buffer.add(tensor);
+        return buffer;
+    }
+
+    @Override
+    public MomentsBuffer merge(MomentsBuffer left, MomentsBuffer right) {
+        return left.merge(right);
+    }
+
+    @Override
+    public ChannelStatistics finish(MomentsBuffer buffer) {
+        Moments m = buffer.result();
+        // Spark's encoders cannot return a null struct: no values is a count of 0 with null arrays.
+        return m == null ? new ChannelStatistics() : ChannelStatistics.of(m);
+    }
+
+    @Override
+    public Encoder<MomentsBuffer> bufferEncoder() {
+        return Encoders.javaSerialization(MomentsBuffer.class);
+    }
+
+    @Override
+    public Encoder<ChannelStatistics> outputEncoder() {
+        return Encoders.bean(ChannelStatistics.class);
+    }
+}

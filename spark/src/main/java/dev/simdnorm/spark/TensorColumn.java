@@ -1,0 +1,144 @@
+package dev.simdnorm.spark;
+
+import java.io.Serializable;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.Platform;
+
+/**
+ * A column of NHWC float32 tensors, one per record, as Spark stores it: {@code array<float>} or {@code binary} of
+ * little-endian float32. It checks the column's type on the driver, once, and on the executors copies each record's
+ * floats out of Spark's internal row into a float array, checking that the record holds whole rows of C channels.
+ * Stateless after construction, so one instance is shared by every task that deserializes it.
+ */
+final class TensorColumn implements Serializable {
+
+    private static final ValueLayout.OfFloat LITTLE_ENDIAN_FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    final String name;
+    final int ordinal;
+    final int channels;
+    final boolean binary;
+    /** Whether the array's type allows null elements, which then have to be looked for. */
+    private final boolean elementsNullable;
+
+    private TensorColumn(String name, int ordinal, int channels, boolean binary, boolean elementsNullable) {
+        this.name = name;
+        this.ordinal = ordinal;
+        this.channels = channels;
+        this.binary = binary;
+        this.elementsNullable = elementsNullable;
+    }
+
+    /**
+     * The column {@code name} of {@code schema}.
+     *
+     * @throws IllegalArgumentException if there is no such column, if it is neither {@code array<float>} nor
+     *                                  {@code binary}, or if {@code channels} is not positive
+     */
+    static TensorColumn of(StructType schema, String name, int channels) {
+        if (name == null) {
+            throw new NullPointerException("column must not be null");
+        }
+        if (channels <= 0) {
+            throw new IllegalArgumentException("channels must be > 0, got " + channels);
+        }
+        int ordinal = Arrays.asList(schema.fieldNames()).indexOf(name);
+        if (ordinal < 0) {
+            throw new IllegalArgumentException("no column \"" + name + "\" in " + schema.simpleString());
+        }
+        StructField field = schema.fields()[ordinal];
+        DataType type = field.dataType();
+        if (type instanceof BinaryType) {
+            return new TensorColumn(name, ordinal, channels, true, false);
+        }
+        if (type instanceof ArrayType array && array.elementType() instanceof FloatType) {
+            return new TensorColumn(name, ordinal, channels, false, array.containsNull());
+        }
+        throw new IllegalArgumentException("column \"" + name + "\" must be array<float> or binary (little-endian "
+                + "float32), got " + type.simpleString());
+    }
+
+    /** How exceptions name the column. */
+    String source() {
+        return "column \"" + name + "\"";
+    }
+
+    /** This column at another position, as after a projection that keeps only it. */
+    TensorColumn at(int newOrdinal) {
+        return new TensorColumn(name, newOrdinal, channels, binary, elementsNullable);
+    }
+
+    /**
+     * The number of floats in the record's tensor, or −1 if the value is null.
+     *
+     * @throws MalformedTensorException if the length is not a whole number of rows of C channels
+     */
+    int length(InternalRow row, int partition, long record) {
+        if (row.isNullAt(ordinal)) {
+            return -1;
+        }
+        long floats;
+        if (binary) {
+            int bytes = row.getBinary(ordinal).length;
+            if (bytes % Float.BYTES != 0) {
+                throw new MalformedTensorException(source(), partition, record, bytes + " bytes, not a whole number of "
+                        + "float32 values");
+            }
+            floats = bytes / Float.BYTES;
+        } else {
+            floats = row.getArray(ordinal).numElements();
+        }
+        if (floats % channels != 0) {
+            throw new MalformedTensorException(source(), partition, record, floats + " floats, not a whole number of rows"
+                    + " of " + channels + " channels");
+        }
+        return (int) floats;
+    }
+
+    /**
+     * Copies the record's floats, {@link #length} of them, into {@code into} from {@code at}.
+     *
+     * @throws MalformedTensorException if an element of the array is null
+     */
+    void read(InternalRow row, float[] into, int at, int partition, long record) {
+        if (binary) {
+            byte[] bytes = row.getBinary(ordinal);
+            MemorySegment.copy(MemorySegment.ofArray(bytes), LITTLE_ENDIAN_FLOAT, 0, into, at,
+                    bytes.length / Float.BYTES);
+            return;
+        }
+        ArrayData array = row.getArray(ordinal);
+        int n = array.numElements();
+        if (elementsNullable) {
+            for (int i = 0; i < n; i++) {
+                if (array.isNullAt(i)) {
+                    throw new MalformedTensorException(source(), partition, record, "a null element at index " + i);
+                }
+            }
+        }
+        if (array instanceof UnsafeArrayData unsafe) {
+            // The elements follow the header (element count and null bits): one bulk copy, as toFloatArray() does.
+            long from = unsafe.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(n);
+            Platform.copyMemory(unsafe.getBaseObject(), from, into, Platform.FLOAT_ARRAY_OFFSET + (long) at * 4,
+                    (long) n * 4);
+        } else {
+            for (int i = 0; i < n; i++) {
+                into[at + i] = array.getFloat(i);
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.simdnorm.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.Test;
+
+import dev.simdnorm.Moments;
+
+/** {@link MomentsAggregator} from SQL and DataFrames, grouped, against {@link SparkMoments} on each group. */
+class MomentsAggregatorTest {
+
+    private static final int C = 3;
+
+    @Test
+    void groupedFromSqlGivesSparkMomentsBitsPerGroup() {
+        SparkSession spark = LocalSpark.session(2);
+        Dataset<Row> data = LocalSpark.dataset(spark, Tensors.records(21, 300, C, 1e4, 1), 6);
+        data.createOrReplaceTempView("images");
+        spark.udf().register("channel_moments", MomentsAggregator.ofArrays(C).toUdaf());
+        spark.udf().register("channel_moments_le", MomentsAggregator.ofLittleEndianFloats(C).toUdaf());
+        List<Row> groups = spark.sql("SELECT label, channel_moments(x) AS s, channel_moments_le(bytes) AS b "
+                + "FROM images GROUP BY label ORDER BY label").collectAsList();
+        assertEquals(3, groups.size());
+        for (Row g : groups) {
+            int label = g.getInt(0);
+            // A group's records keep their partitions and order under a filter: each partition's accumulator sees
+            // the same records as SparkMoments' would, so the same batches, the same tree, the same bits.
+            Moments expected = SparkMoments.of(data.filter("label = " + label), "x", C);
+            Row s = g.getStruct(1);
+            assertArrayEquals(expected.toBytes(), (byte[]) s.getAs("moments"), "label " + label);
+            assertEquals(expected.count(), s.<Long>getAs("count"));
+            List<Double> mean = s.getList(s.fieldIndex("mean"));
+            List<Double> variance = s.getList(s.fieldIndex("variance"));
+            for (int c = 0; c < C; c++) {
+                assertEquals(expected.meanAsDouble(c), mean.get(c));
+                assertEquals(expected.varianceAsDouble(c), variance.get(c));
+            }
+            assertArrayEquals(expected.toBytes(), (byte[]) g.getStruct(2).getAs("moments"), "binary, " + label);
+        }
+    }
+
+    @Test
+    void sameBitsInAnyTaskOrder() {
+        SparkSession spark = LocalSpark.session(4);
+        Dataset<Row> data = SparkMomentsTest.shuffledTaskOrder(
+                LocalSpark.dataset(spark, Tensors.records(22, 400, C, 1e4, 1), 9));
+        byte[] first = null;
+        for (int run = 0; run < 3; run++) {
+            Row r = data.groupBy("label").agg(MomentsAggregator.ofArrays(C).toUdaf().apply(data.col("x")).as("s"))
+                    .filter("label = 1").first();
+            byte[] bits = r.getStruct(1).getAs("moments");
+            if (first == null) {
+                first = bits;
+            }
+            assertArrayEquals(first, bits, "run " + run);
+        }
+    }
+
+    @Test
+    void nullsSkippedEmptyGroupIsNullMalformedFails() {
+        SparkSession spark = LocalSpark.session(2);
+        List<Row> rows = new ArrayList<>(Tensors.records(23, 12, C, 5, 1));
+        rows.set(0, LocalSpark.row(0, 0, null));
+        rows.set(3, LocalSpark.row(3, 0, null));
+        rows.set(6, LocalSpark.row(6, 0, null));
+        rows.set(9, LocalSpark.row(9, 0, null));
+        Dataset<Row> data = LocalSpark.dataset(spark, rows, 3);
+        Row empty = data.groupBy("label").agg(MomentsAggregator.ofArrays(C).toUdaf().apply(data.col("x")))
+                .filter("label = 0").first();
+        assertEquals(0L, empty.getStruct(1).<Long>getAs("count"), "a group of nulls only has no values");
+        assertNull(empty.getStruct(1).getAs("moments"));
+        Row one = data.groupBy("label").agg(MomentsAggregator.ofArrays(C).toUdaf().apply(data.col("x")))
+                .filter("label = 1").first();
+        assertEquals(SparkMoments.of(data.filter("label = 1"), "x", C).count(), one.getStruct(1).<Long>getAs("count"));
+
+        rows.set(4, LocalSpark.row(4, 1, new float[] {1, 2}));
+        Dataset<Row> bad = LocalSpark.dataset(spark, rows, 3);
+        Exception e = assertThrows(Exception.class, () -> bad.groupBy("label")
+                .agg(MomentsAggregator.ofArrays(C).toUdaf().apply(bad.col("x"))).collectAsList());
+        MalformedTensorException cause = findCause(e);
+        assertEquals(1, cause.partition());
+        assertTrue(cause.getMessage().contains("2 floats"), cause.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> MomentsAggregator.ofArrays(0));
+    }
+
+    @Test
+    void statisticsBeanRoundTrips() {
+        Moments m = Moments.ofSums(5, new double[] {1.5, -2}, new double[] {0.25, 3});
+        ChannelStatistics s = ChannelStatistics.of(m);
+        assertArrayEquals(m.toBytes(), s.toMoments().toBytes());
+        assertEquals(5, s.getCount());
+        assertArrayEquals(new double[] {0.05, 0.6}, s.getVariance());
+    }
+
+    static MalformedTensorException findCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof MalformedTensorException m) {
+                return m;
+            }
+        }
+        throw new AssertionError("no MalformedTensorException among the causes of " + e, e);
+    }
+}
