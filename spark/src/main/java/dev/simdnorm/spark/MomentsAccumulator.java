@@ -1,13 +1,18 @@
 package dev.simdnorm.spark;
 
+import java.util.Arrays;
+
 import dev.simdnorm.Moments;
 import dev.simdnorm.Precision;
 
 /**
  * The moments of one partition's records, in their order: records are copied into a batch of about 256 KiB (so the
  * statistics read it from cache), each full batch is reduced by {@link Moments#of} in double precision, and the
- * batches' moments are merged left to right. The result depends only on the records and their order, so a partition
- * computed twice, by any executor, gives the same bits. Not thread-safe: one per task.
+ * batches' moments are merged left to right. Where batches end depends only on the records' lengths, so a partition
+ * computed twice, by any executor, gives the same bits. Not thread-safe: one per task (or per group of a task).
+ *
+ * <p>The batch starts small and grows to its capacity as records arrive, so that an aggregation with many groups does
+ * not hold 256 KiB per group; a record longer than the capacity gets a batch of its own, dropped once reduced.
  *
  * <p>Non-finite data are malformed: statistics over them would be NaN or infinite for the whole channel. Rather than
  * test every value, a batch's moments are tested (in double, finite data give finite moments), and only a batch that
@@ -17,15 +22,19 @@ final class MomentsAccumulator {
 
     /** Floats per batch: 256 KiB, so that a batch just copied is still in L2 when its statistics read it. */
     private static final int BATCH_FLOATS = 1 << 16;
+    /** The first allocation of a batch, in floats. */
+    private static final int INITIAL_FLOATS = 1 << 10;
 
     private final String source;
     private final int channels;
     private final int partition;
+    /** Floats a batch holds before it is reduced: the batches' boundaries, fixed whatever is allocated. */
+    private final int capacity;
     private float[] batch;
     private int filled;
     /** Where each record of the batch starts, and its index in the partition; for naming a non-finite one. */
-    private int[] starts;
-    private long[] records;
+    private int[] starts = new int[16];
+    private long[] records = new long[16];
     private int batchRecords;
     private Moments total;
 
@@ -33,9 +42,8 @@ final class MomentsAccumulator {
         this.source = source;
         this.channels = channels;
         this.partition = partition;
-        this.batch = new float[Math.max(channels, BATCH_FLOATS / channels * channels)];
-        this.starts = new int[batch.length / channels];
-        this.records = new long[starts.length];
+        this.capacity = Math.max(channels, BATCH_FLOATS / channels * channels);
+        this.batch = new float[Math.min(capacity, Math.max(channels, INITIAL_FLOATS / channels * channels))];
     }
 
     /**
@@ -45,32 +53,41 @@ final class MomentsAccumulator {
      * @param floats the record's length, ≥ 0
      * @param record the record's index in the partition, for messages
      * @return the index in {@link #batch()} of the record's first float
-     * @throws MalformedTensorException if {@code floats} is not a multiple of C
+     * @throws MalformedTensorException if {@code floats} is not a multiple of C, or above what one array holds
      */
     int reserve(long floats, long record) {
-        if (floats % channels != 0 || floats > Integer.MAX_VALUE - 8) {
+        if (floats % channels != 0) {
             throw new MalformedTensorException(source, partition, record, floats + " floats, not a whole number of "
                     + "rows of " + channels + " channels");
         }
-        if (filled + floats > batch.length) {
+        if (floats > Integer.MAX_VALUE - 8) {
+            throw new MalformedTensorException(source, partition, record, floats + " floats, more than one Java "
+                    + "array holds");
+        }
+        int n = (int) floats;
+        if (n == 0) {
+            return filled;
+        }
+        if (filled + (long) n > capacity) {
             flush();
-            if (floats > batch.length) {
-                // A record larger than a batch gets a batch of its own size, kept for the records after it.
-                batch = new float[(int) floats];
-                starts = new int[batch.length / channels];
-                records = new long[starts.length];
-            }
+        }
+        if (filled + n > batch.length) {
+            // Grows within the capacity (filled + n ≤ capacity here unless the record alone exceeds it).
+            int size = Math.max(filled + n, (int) Math.min(capacity, 2L * batch.length));
+            batch = Arrays.copyOf(batch, size);
+        }
+        if (batchRecords == starts.length) {
+            starts = Arrays.copyOf(starts, 2 * batchRecords);
+            records = Arrays.copyOf(records, 2 * batchRecords);
         }
         int at = filled;
-        if (floats > 0) {
-            starts[batchRecords] = at;
-            records[batchRecords++] = record;
-            filled += (int) floats;
-        }
+        starts[batchRecords] = at;
+        records[batchRecords++] = record;
+        filled += n;
         return at;
     }
 
-    /** The batch the reserved records are written into; changes when a record outgrows it. */
+    /** The batch the reserved records are written into; changes when it grows. */
     float[] batch() {
         return batch;
     }
@@ -89,6 +106,9 @@ final class MomentsAccumulator {
         total = total == null ? m : total.merge(m);
         filled = 0;
         batchRecords = 0;
+        if (batch.length > capacity) {
+            batch = new float[capacity];
+        }
     }
 
     /** The partition's moments, null if it held no values; flushes first. */

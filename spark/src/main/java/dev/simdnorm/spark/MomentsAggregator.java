@@ -4,6 +4,8 @@ import java.io.Serial;
 
 import org.apache.spark.sql.Encoder;
 import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.catalyst.JavaTypeInference;
+import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
 import org.apache.spark.sql.expressions.Aggregator;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
@@ -23,17 +25,20 @@ import dev.simdnorm.Moments;
  * {@code moments}); for a group with no values (only nulls), a count of 0 and null arrays. Null inputs are skipped, as SQL's aggregates do; a malformed
  * value (a length not a multiple of C, a null element, NaN or ±Inf) fails the query with a
  * {@link MalformedTensorException} naming the input partition and the record's index among that group's records in
- * the partition.
+ * the partition (not among all the partition's records).
  *
  * <p><b>Determinism.</b> The buffer keeps one partial per input partition and merges them in partition order at the
  * end, in the same tree as {@link SparkMoments}, so the order in which Spark merges buffers does not change the
- * result: for a given partitioning and order of records, the same bits. (Should Spark's aggregation split a
- * partition's group and merge the halves, as its sort-based fallback may with very many groups, they are merged in
- * the order Spark gives them.)
+ * result: for a given partitioning and order of records (see {@link SparkMoments} for when those are fixed), the
+ * same bits; with Spark's hash aggregation, the same bits as {@link SparkMoments#of} on the group's records. When a
+ * task meets more groups than {@code spark.sql.objectHashAggregate.sortBased.fallbackThreshold} (128 by default),
+ * Spark falls back to sort-based aggregation, which can split a partition's group into partials merged in the order
+ * Spark gives them: the result is then as accurate, and repeatable for the same plan and data, but its last bits may
+ * differ from {@link SparkMoments}'.
  *
  * <p>Immutable and serializable; one instance may be registered and used by many queries at once.
  *
- * @param <IN> the input type: {@code float[]} for {@code array<float>}, {@code byte[]} for little-endian
+ * @param <IN> the input type: {@code Float[]} for {@code array<float>}, {@code byte[]} for little-endian
  *             float32 {@code binary}
  */
 public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, ChannelStatistics> {
@@ -46,23 +51,29 @@ public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, C
     /** How Spark hands the input column to {@link #reduce}. */
     private final Encoder<IN> inputEncoder;
 
+    /**
+     * {@code array<float>} as {@code Float[]}: Spark's encoder of primitive {@code float[]} copies the array's raw
+     * slots, where a null element reads as 0; boxed elements keep the nulls, to be rejected.
+     */
+    private static final Encoder<Float[]> BOXED_FLOATS =
+            ExpressionEncoder.apply(JavaTypeInference.encoderFor(Float[].class));
+
     private MomentsAggregator(int channels, Encoder<IN> inputEncoder) {
-        if (channels <= 0) {
-            throw new IllegalArgumentException("channels must be > 0, got " + channels);
-        }
-        this.channels = channels;
+        this.channels = TensorColumn.checkChannels(channels);
         this.inputEncoder = inputEncoder;
     }
 
     /**
-     * An aggregator over {@code array<float>} values of C channels.
+     * An aggregator over {@code array<float>} values of C channels. Spark hands each array over as boxed floats, so
+     * that a null element is seen (and rejected) rather than read as 0; for speed on large datasets, prefer
+     * {@link SparkMoments#of}, or this aggregator over little-endian binary values.
      *
      * @param channels C, at least 1
      * @return the aggregator
-     * @throws IllegalArgumentException if {@code channels} is not positive
+     * @throws IllegalArgumentException if {@code channels} is not in [1, 2²⁸]
      */
-    public static MomentsAggregator<float[]> ofArrays(int channels) {
-        return new MomentsAggregator<>(channels, FloatArrayEncoder.encoder());
+    public static MomentsAggregator<Float[]> ofArrays(int channels) {
+        return new MomentsAggregator<>(channels, BOXED_FLOATS);
     }
 
     /**
@@ -70,7 +81,7 @@ public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, C
      *
      * @param channels C, at least 1
      * @return the aggregator
-     * @throws IllegalArgumentException if {@code channels} is not positive
+     * @throws IllegalArgumentException if {@code channels} is not in [1, 2²⁸]
      */
     public static MomentsAggregator<byte[]> ofLittleEndianFloats(int channels) {
         return new MomentsAggregator<>(channels, Encoders.BINARY());

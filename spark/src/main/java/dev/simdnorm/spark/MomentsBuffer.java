@@ -43,7 +43,7 @@ public final class MomentsBuffer implements Serializable {
         this.channels = channels;
     }
 
-    /** Adds a record: a float[] of NHWC values, or a byte[] of little-endian float32. */
+    /** Adds a record: a Float[] of NHWC values (nulls rejected), or a byte[] of little-endian float32. */
     void add(Object tensor) {
         if (tensor == null) {
             return;
@@ -53,9 +53,17 @@ public final class MomentsBuffer implements Serializable {
             current = new MomentsAccumulator("the aggregate's input", channels, currentPartition);
         }
         long record = records++;
-        if (tensor instanceof float[] x) {
+        if (tensor instanceof Float[] x) {
             int at = current.reserve(x.length, record);
-            System.arraycopy(x, 0, current.batch(), at, x.length);
+            float[] batch = current.batch();
+            for (int i = 0; i < x.length; i++) {
+                Float v = x[i];
+                if (v == null) {
+                    throw new MalformedTensorException("the aggregate's input", currentPartition, record,
+                            "a null element at index " + i);
+                }
+                batch[at + i] = v;
+            }
         } else {
             byte[] bytes = (byte[]) tensor;
             if (bytes.length % Float.BYTES != 0) {

@@ -72,10 +72,12 @@ public final class SparkBatchNorm {
     /**
      * Batch inference: {@code data} with a column {@code out} that holds {@code layer}'s inference output for the
      * tensor in column {@code in}, of the same type ({@code array<float>} or little-endian float32 {@code binary});
-     * the layer's state as it is now is broadcast once. A null input gives a null output. Lazy, as every Dataset
-     * transformation: a malformed record (a length not a multiple of C, a null element) fails the query that reads
-     * the result, with a {@link MalformedTensorException} among its causes. NaN and ±Inf propagate per IEEE into
-     * that value's output, as in {@link BatchNorm#inference}.
+     * the layer's state as it is now is broadcast once. A null input gives a null output. The normalization runs
+     * when the result is read, so a malformed record (a length not a multiple of C, a null element) fails the query
+     * that reads it, with a {@link MalformedTensorException} among its causes; NaN and ±Inf propagate per IEEE into
+     * that value's output, as in {@link BatchNorm#inference}. The result is built on {@code data}'s executed plan:
+     * with adaptive execution on, the shuffles of {@code data}'s plan run when this is called, and filters or
+     * projections applied to the result are not pushed below it (apply them to {@code data} first).
      *
      * @param data  the dataset
      * @param in    the input column

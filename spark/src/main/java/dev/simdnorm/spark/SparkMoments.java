@@ -25,23 +25,36 @@ import dev.simdnorm.Precision;
  * <p><b>Precision and order.</b> Each partition reduces its records in order, in batches of about 256 KiB, with
  * {@link Precision#DOUBLE} (deviations summed in double: mean and variance within 1e-12 relative of the exact
  * moments); the partitions' moments come back to the driver in partition order and are merged there in a fixed
- * balanced tree (Chan, Golub and LeVeque's pairwise formula). So for a given partitioning the result is the same bits
- * whatever the number of executors or threads, the order in which tasks finish, or retries; a different partitioning
- * may change the last bits.
+ * balanced tree (Chan, Golub and LeVeque's pairwise formula). So the result depends only on the partitions and the
+ * order of the records in each: the same bits whatever the number of executors or threads, the order in which tasks
+ * finish, or retries. Those are fixed for a cached Dataset, for one created from a local collection or an RDD, and
+ * for files read with fixed split settings ({@code spark.sql.files.maxPartitionBytes} and
+ * {@code spark.sql.files.minPartitionNum}: by default Spark splits files by the cluster's cores). After a shuffle
+ * (a repartition, join or groupBy) the order of the records in a partition follows the order the shuffle's blocks
+ * arrived in, and the last bits may change from run to run; cache the shuffled Dataset, or sort within partitions,
+ * to fix it.
  *
  * <p><b>Accuracy of the merges.</b> Each merge of two partials adds about 2⁻⁵²·(|μ|/σ)/√n to the variance's relative
  * error, n being the values per channel of the smaller partial: the partials' means are doubles, rounded at
- * 2⁻⁵³·|μ|. Batches (about 2¹⁶/C rows) and partitions of thousands of rows keep that far below the 1e-12 of
- * {@link Precision#DOUBLE}; partitions of a few rows of data far from zero (|μ|/σ ≈ 1e4) can reach 1e-11.
+ * 2⁻⁵³·|μ|. With batches of 2¹⁶/C rows that is about 1e-14 per merge for |μ|/σ ≈ 1e4 (2.2e-14 measured on 20,000
+ * images, docs/spark.md), far below the 1e-12 of {@link Precision#DOUBLE}; partitions of a few rows of data far from
+ * zero can reach 1e-11.
  *
  * <p><b>Malformed records.</b> A null value is skipped, as SQL's aggregates skip nulls; {@link Moments#count()} says
  * how many values each channel had. A value whose length is not a multiple of C, an array with a null element, or a
  * NaN or infinite float fails the job with a {@link MalformedTensorException} naming the column, the partition and
- * the record's index within it (Spark wraps it in a {@code SparkException} whose message includes it). Statistics are
- * never computed over part of the data silently.
+ * the record's index within it, as the job that read the column partitioned it (the same as the Dataset's own
+ * partitions unless its plan ends in a shuffle that adaptive execution coalesces). Spark retries a failed task
+ * ({@code spark.task.maxFailures}, 4 by default) before it fails the job; each retry meets the same record. Statistics
+ * are never computed over part of the data silently. Other failures of the job propagate as Spark reports them
+ * (its {@code SparkException}, as {@code Dataset.collect} does).
  *
- * <p>Thread-safe: it holds no state. The job is one pass over the data and one small result per partition
- * (17 + 16·C bytes).
+ * <p><b>Resources.</b> One pass over the data; each task holds a batch of at most 256 KiB (or its largest record) and
+ * returns 17 + 16·C bytes, so the driver receives partitions·(17 + 16·C) bytes, within
+ * {@code spark.driver.maxResultSize} unless C and the partitions are both in the tens of thousands. It reads Spark's
+ * internal rows, so it needs a classic {@code SparkSession}, not a Spark Connect client.
+ *
+ * <p>Thread-safe: it holds no state.
  */
 public final class SparkMoments {
 
@@ -57,12 +70,16 @@ public final class SparkMoments {
      * @return the moments over all the non-null records, in double
      * @throws NullPointerException     if an argument is null
      * @throws IllegalArgumentException if there is no such column, if it has another type, if {@code channels} is not
-     *                                  positive, or if the column holds no values (empty, or only nulls)
+     *                                  in [1, 2²⁸], if the column holds no values (empty, or only nulls), or if
+     *                                  {@code data} belongs to a Spark Connect session
      * @throws MalformedTensorException for a malformed record (its cause is Spark's exception for the failed job)
      */
     public static Moments of(Dataset<Row> data, String column, int channels) {
         if (data == null) {
             throw new NullPointerException("data must not be null");
+        }
+        if (!(data.sparkSession() instanceof org.apache.spark.sql.classic.SparkSession)) {
+            throw new IllegalArgumentException("SparkMoments needs a classic SparkSession, not a Spark Connect client");
         }
         TensorColumn tensors = TensorColumn.of(data.schema(), column, channels).at(0);
         JavaRDD<InternalRow> rows = data.select(data.col(quoted(column))).queryExecution().toRdd().toJavaRDD();

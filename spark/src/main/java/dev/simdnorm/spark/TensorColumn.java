@@ -8,6 +8,7 @@ import java.util.Arrays;
 
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.BinaryType;
@@ -27,6 +28,9 @@ final class TensorColumn implements Serializable {
 
     private static final ValueLayout.OfFloat LITTLE_ENDIAN_FLOAT =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    /** Core's limit on channels (BatchNorm.builder, Moments). */
+    static final int MAX_CHANNELS = 1 << 28;
 
     final String name;
     final int ordinal;
@@ -53,9 +57,7 @@ final class TensorColumn implements Serializable {
         if (name == null) {
             throw new NullPointerException("column must not be null");
         }
-        if (channels <= 0) {
-            throw new IllegalArgumentException("channels must be > 0, got " + channels);
-        }
+        checkChannels(channels);
         int ordinal = Arrays.asList(schema.fieldNames()).indexOf(name);
         if (ordinal < 0) {
             throw new IllegalArgumentException("no column \"" + name + "\" in " + schema.simpleString());
@@ -70,6 +72,14 @@ final class TensorColumn implements Serializable {
         }
         throw new IllegalArgumentException("column \"" + name + "\" must be array<float> or binary (little-endian "
                 + "float32), got " + type.simpleString());
+    }
+
+    /** Checks C against core's limits, on the driver, before any task runs. */
+    static int checkChannels(int channels) {
+        if (channels <= 0 || channels > MAX_CHANNELS) {
+            throw new IllegalArgumentException("channels must be in [1, 2^28], got " + channels);
+        }
+        return channels;
     }
 
     /** How exceptions name the column. */
@@ -93,7 +103,7 @@ final class TensorColumn implements Serializable {
         }
         long floats;
         if (binary) {
-            int bytes = row.getBinary(ordinal).length;
+            int bytes = binaryLength(row);
             if (bytes % Float.BYTES != 0) {
                 throw new MalformedTensorException(source(), partition, record, bytes + " bytes, not a whole number of "
                         + "float32 values");
@@ -109,6 +119,11 @@ final class TensorColumn implements Serializable {
         return (int) floats;
     }
 
+    /** A binary value's length in bytes, without copying it out of an {@link UnsafeRow}. */
+    private int binaryLength(InternalRow row) {
+        return row instanceof UnsafeRow unsafe ? (int) unsafe.getLong(ordinal) : row.getBinary(ordinal).length;
+    }
+
     /**
      * Copies the record's floats, {@link #length} of them, into {@code into} from {@code at}.
      *
@@ -116,6 +131,14 @@ final class TensorColumn implements Serializable {
      */
     void read(InternalRow row, float[] into, int at, int partition, long record) {
         if (binary) {
+            if (row instanceof UnsafeRow unsafe && NATIVE_LITTLE_ENDIAN) {
+                // The value in the row's own memory (offset and size packed in its slot, as getBinary reads them):
+                // one copy, not two; little-endian floats are native floats here.
+                long offsetAndSize = unsafe.getLong(ordinal);
+                Platform.copyMemory(unsafe.getBaseObject(), unsafe.getBaseOffset() + (offsetAndSize >> 32), into,
+                        Platform.FLOAT_ARRAY_OFFSET + (long) at * 4, (int) offsetAndSize);
+                return;
+            }
             byte[] bytes = row.getBinary(ordinal);
             MemorySegment.copy(MemorySegment.ofArray(bytes), LITTLE_ENDIAN_FLOAT, 0, into, at,
                     bytes.length / Float.BYTES);

@@ -7,8 +7,9 @@
  * any number of rows of C channels.
  *
  * <p><b>Exact and deterministic.</b> Statistics accumulate in double ({@link dev.simdnorm.Precision#DOUBLE}) and
- * merge partitions in partition order, in a fixed tree, so a given partitioning gives the same bits on any cluster,
- * with any number of executors, in any task order.
+ * merge partitions in partition order, in a fixed tree, so a given partitioning and order of records gives the same
+ * bits on any cluster, with any number of executors, in any task order ({@link dev.simdnorm.spark.SparkMoments} says
+ * when Spark fixes those).
  *
  * <p><b>Malformed records</b> (a length that is not a multiple of C, a null element, NaN or ±Inf in statistics) fail
  * the job with a {@link dev.simdnorm.spark.MalformedTensorException} naming the partition and record; null values are

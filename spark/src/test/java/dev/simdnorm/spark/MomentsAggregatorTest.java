@@ -12,7 +12,10 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
 import dev.simdnorm.Moments;
@@ -92,6 +95,50 @@ class MomentsAggregatorTest {
         assertEquals(1, cause.partition());
         assertTrue(cause.getMessage().contains("2 floats"), cause.getMessage());
         assertThrows(IllegalArgumentException.class, () -> MomentsAggregator.ofArrays(0));
+    }
+
+    @Test
+    void sortBasedFallbackIsRepeatable() {
+        // A fallback threshold of 1 sends every task with two groups into sort-based aggregation: results stay
+        // within the double mode's accuracy of SparkMoments' on the group, and repeat bit for bit.
+        SparkSession spark = LocalSpark.session(2);
+        Dataset<Row> data = LocalSpark.dataset(spark, Tensors.records(24, 60, C, 1e4, 1), 2);
+        spark.conf().set("spark.sql.objectHashAggregate.sortBased.fallbackThreshold", "1");
+        try {
+            byte[] first = null;
+            for (int run = 0; run < 2; run++) {
+                Row r = data.groupBy("label").agg(MomentsAggregator.ofArrays(C).toUdaf().apply(data.col("x")))
+                        .filter("label = 2").first();
+                byte[] bits = r.getStruct(1).getAs("moments");
+                if (first == null) {
+                    first = bits;
+                }
+                assertArrayEquals(first, bits, "run " + run);
+            }
+            Moments expected = SparkMoments.of(data.filter("label = 2"), "x", C);
+            Moments actual = Moments.fromBytes(first);
+            assertEquals(expected.count(), actual.count());
+            for (int c = 0; c < C; c++) {
+                // Both within 1e-12 of the exact moments (SparkMomentsTest.RELATIVE): within 2e-12 of each other.
+                assertEquals(expected.varianceAsDouble(c), actual.varianceAsDouble(c),
+                        2e-12 * expected.varianceAsDouble(c), "variance " + c);
+            }
+        } finally {
+            spark.conf().unset("spark.sql.objectHashAggregate.sortBased.fallbackThreshold");
+        }
+    }
+
+    @Test
+    void nullElementsAreNeverZeros() {
+        SparkSession spark = LocalSpark.session(2);
+        StructType schema = new StructType().add("x", DataTypes.createArrayType(DataTypes.FloatType, true));
+        Dataset<Row> data = spark.createDataFrame(List.of(RowFactory.create((Object) new Float[] {1f, 2f, 3f}),
+                RowFactory.create((Object) new Float[] {1f, null, 3f})), schema).coalesce(1);
+        Exception e = assertThrows(Exception.class,
+                () -> data.agg(MomentsAggregator.ofArrays(C).toUdaf().apply(data.col("x"))).collectAsList());
+        MalformedTensorException cause = findCause(e);
+        assertEquals(1, cause.record());
+        assertTrue(cause.getMessage().contains("a null element at index 1"), cause.getMessage());
     }
 
     @Test

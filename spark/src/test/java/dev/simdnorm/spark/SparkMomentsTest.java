@@ -2,6 +2,7 @@ package dev.simdnorm.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,14 +32,15 @@ class SparkMomentsTest {
      * The double mode's bound: mean and biased variance within 1e-12 relative of the exact moments (core's
      * Precision.DOUBLE contract, DoublePrecisionTest). Merging two partials adds about 2u·(|μ|/σ)/√n relatively to the
      * variance (u = 2⁻⁵³, n the values of the smaller partial: the means' rounding, u·|μ| each, enters the term
-     * δ²·nA·nB/n through δ ≈ σ/√n). With partitions of about 1,000 rows, |μ|/σ ≈ 1.7e4 and a tree of depth 3 that
-     * is 3·2·1.1e-16·1.7e4/30 ≈ 4e-13, inside the bound.
+     * δ²·nA·nB/n through δ ≈ σ/√n). The tests' data have |μ| ≤ 1.2e4 and σ = 1/√3 (uniform ±1), |μ|/σ ≤ 2.1e4;
+     * with partitions of about 1,000 rows and a tree of depth 3 that is 3·2·1.1e-16·2.1e4/30 ≈ 4.6e-13, inside the
+     * bound.
      */
     private static final double RELATIVE = 1e-12;
 
     /**
      * The same analysis for partitions of one record, down to one row (n = 1) and a tree of depth 6:
-     * 6·2·1.1e-16·1.7e4 ≈ 2.3e-11; 1e-10 leaves a margin. The double means, not the kernels, set this limit.
+     * 6·2·1.1e-16·2.1e4 ≈ 2.8e-11; 1e-10 leaves a margin. The double means, not the kernels, set this limit.
      */
     private static final double RELATIVE_TINY_PARTITIONS = 1e-10;
 
@@ -104,6 +106,12 @@ class SparkMomentsTest {
         Moments expected = parts.get(0).merge(parts.get(1).merge(parts.get(2)))
                 .merge(parts.get(3).merge(parts.get(4).merge(parts.get(5))));
         assertArrayEquals(expected.toBytes(), SparkMoments.of(data, "x", C).toBytes());
+        Moments leftFold = parts.get(0);
+        for (int p = 1; p < partitions; p++) {
+            leftFold = leftFold.merge(parts.get(p));
+        }
+        assertFalse(Arrays.equals(expected.toBytes(), leftFold.toBytes()),
+                "a left fold gives other bits on these data, so the comparison above can tell the orders apart");
     }
 
     @Test
@@ -146,9 +154,16 @@ class SparkMomentsTest {
         assertEquals(3, e.record());
         assertTrue(e.getMessage().contains("4 floats"), e.getMessage());
 
-        MalformedTensorException odd = assertThrows(MalformedTensorException.class,
+        MalformedTensorException four = assertThrows(MalformedTensorException.class,
                 () -> SparkMoments.of(LocalSpark.dataset(spark, rows, 2), "bytes", C));
-        assertEquals(3, odd.record());
+        assertEquals(3, four.record());
+
+        List<Row> odd = new ArrayList<>(Tensors.records(17, 20, C, 5, 1));
+        odd.set(12, RowFactory.create(12L, 0, new float[] {1, 2, 3}, new byte[10]));
+        MalformedTensorException bytes = assertThrows(MalformedTensorException.class,
+                () -> SparkMoments.of(LocalSpark.dataset(spark, odd, 2), "bytes", C));
+        assertEquals(2, bytes.record());
+        assertTrue(bytes.getMessage().contains("10 bytes"), bytes.getMessage());
 
         List<Row> nan = new ArrayList<>(Tensors.records(18, 20, C, 5, 1));
         float[] x = (float[]) nan.get(4).get(2);
@@ -159,6 +174,40 @@ class SparkMomentsTest {
         assertEquals(0, n.partition());
         assertEquals(4, n.record());
         assertTrue(n.getMessage().contains("NaN") && n.getMessage().contains("channel 2"), n.getMessage());
+    }
+
+    @Test
+    void recordsAcrossBatchesAndLongerThanABatch() {
+        // A batch holds 65,535 floats at C = 3: records of 60,000 floats take a batch each, one of 240,000 floats a
+        // batch of its own; the partitions of 4 records hold about 10⁵ rows, so the merges stay inside RELATIVE.
+        SparkSession spark = LocalSpark.session(2);
+        List<Row> rows = new ArrayList<>();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(20);
+        for (int i = 0; i < 8; i++) {
+            float[] x = new float[i == 5 ? 240_000 : 60_000];
+            for (int j = 0; j < x.length; j++) {
+                x[j] = (float) (1e4 * (1 + 0.1 * (j % C)) + 2 * random.nextDouble() - 1);
+            }
+            rows.add(LocalSpark.row(i, 0, x));
+        }
+        double[][] exact = Tensors.exact(rows, C);
+        Dataset<Row> data = LocalSpark.dataset(spark, rows, 2);
+        Moments m = SparkMoments.of(data, "x", C);
+        assertEquals((long) exact[2][0], m.count());
+        for (int c = 0; c < C; c++) {
+            assertRelative(exact[0][c], m.meanAsDouble(c), "mean " + c);
+            assertRelative(exact[1][c], m.varianceAsDouble(c), "variance " + c);
+        }
+        assertArrayEquals(m.toBytes(), SparkMoments.of(data, "bytes", C).toBytes(), "the binary column");
+
+        float[] nan = ((float[]) rows.get(6).get(2)).clone();
+        nan[59_999] = Float.POSITIVE_INFINITY;
+        rows.set(6, LocalSpark.row(6, 0, nan));
+        MalformedTensorException e = assertThrows(MalformedTensorException.class,
+                () -> SparkMoments.of(LocalSpark.dataset(spark, rows, 2), "x", C));
+        assertEquals(1, e.partition());
+        assertEquals(2, e.record(), "the third batch of partition 1, after the batch of the long record");
+        assertTrue(e.getMessage().contains("Infinity at index 59999 (channel 2)"), e.getMessage());
     }
 
     @Test

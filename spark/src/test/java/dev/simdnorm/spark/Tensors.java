@@ -26,7 +26,7 @@ final class Tensors {
 
     /**
      * {@code records} rows of {@link LocalSpark#SCHEMA}: record i holds 1 to 8 rows of C channels, channel
-     * c near {@code mean·(c + 1)} with the given spread, rounded to float (so every value is dyadic, and the exact
+     * c uniform in {@code mean·(1 + c/10) ± spread} (standard deviation spread/√3), rounded to float (so every value is dyadic, and the exact
      * moments are finite sums of them). Label i mod 3.
      */
     static List<Row> records(long seed, int records, int channels, double mean, double spread) {
@@ -41,7 +41,7 @@ final class Tensors {
             int n = 1 + random.nextInt(maxRows);
             float[] x = new float[n * channels];
             for (int j = 0; j < x.length; j++) {
-                x[j] = (float) (mean * (j % channels + 1) + spread * (2 * random.nextDouble() - 1));
+                x[j] = (float) (mean * (1 + 0.1 * (j % channels)) + spread * (2 * random.nextDouble() - 1));
             }
             rows.add(LocalSpark.row(i, i % 3, x));
         }
