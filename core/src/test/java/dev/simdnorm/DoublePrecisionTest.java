@@ -23,15 +23,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *
  * <p>Error bound (DoubleRowStatistics, docs/numerics.md). Each x is widened exactly and its deviation from a double
  * center rounded once; an accumulator sums at most 256 values, a channel's λ ≤ 64 accumulators are added pairwise
- * (log₂ λ ≤ 6), at most 16 blocks are folded in order within a slice of 1 MiB and the slices in a tree of depth
- * ≤ 31. Summing k terms errs by at most (k−1)·u·Σ|terms| (Higham 2002, §4.2; u = 2⁻⁵³), so with
- * K = 256 + 6 + 16 + 31 = 309 the M2 of a block errs by at most 3K·u·S, where S = Σ(x − c)² ≤ 8/7·M2 (a center is kept
- * only if 8r² ≤ q·n). So the variance is within {@link #VARIANCE_BOUND} = 3K·(8/7)·u ≈ 1.2e-13 relatively, and the
+ * (log₂ λ ≤ 6), at most 20 blocks are folded in order within a slice of 1 MiB (C = 3: slices of five 16384-row
+ * float blocks, double blocks of 4096 rows) and the slices in a tree of depth ≤ 31. Summing k terms errs by at most
+ * (k−1)·u·Σ|terms| (Higham 2002, §4.2; u = 2⁻⁵³), so with K = 256 + 6 + 20 + 31 = 313 the M2 of a block errs by
+ * at most 3K·u·S, where S = Σ(x − c)² ≤ 8/7·M2 (a center is kept only if 8r² ≤ q·n). So the variance is within {@link #VARIANCE_BOUND} = 3K·(8/7)·u ≈ 1.2e-13 relatively, and the
  * mean within 2K·u·(|μ| + σ): both below the 1e-12 the double mode promises.
  */
 class DoublePrecisionTest {
 
-    private static final int K = 256 + 6 + 16 + 31;
+    private static final int K = 256 + 6 + 20 + 31;
     private static final double U = 0x1p-53;
     static final double VARIANCE_BOUND = 3 * K * (8.0 / 7) * U;
     private static final MathContext MC = new MathContext(60);

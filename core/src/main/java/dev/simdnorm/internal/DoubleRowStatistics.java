@@ -5,14 +5,15 @@ package dev.simdnorm.internal;
  * {@code Precision.DOUBLE}: shared by every kernel, which differ only in how they sum a block ({@link Deviations}), so
  * they agree bit for bit.
  *
- * <p>The walk is {@link RowStatistics}'s: the same {@link LanePeriod}, blocks and centers (the mean so far; for the
+ * <p>The walk is {@link RowStatistics}'s, on {@link LanePeriod#walkedInDouble} (the float walk's period, or for C = 3,
+ * 6, 12, 24 and 48 a quarter of it, and blocks a quarter as long), with the same centers (the mean so far; for the
  * first block the mean of its first {@link RowStatistics#SAMPLE_ROWS} rows; a block whose center missed,
  * {@code 8r² > q·n}, summed again around its own mean from cache). Only the accumulators are doubles: each float is
  * widened exactly, its deviation from a double center is rounded once (2⁻⁵³ relative), and its square is added by FMA.
  * Finite floats have finite, normal deviations and squares in double (|d| ≤ 2¹²⁹, d² ≥ 2⁻²⁹⁸), so no block needs
  * another path. Each accumulator sums 256 values, the positions of a channel are added pairwise, blocks are folded
- * in order by Chan's formula and slices of 1 MiB in a fixed tree, so the relative error of M2 is bounded by about
- * 3·(256 + log₂ accumulators + blocks per slice + log₂ slices)·8/7·2⁻⁵³: below 1.2e-13 for any count
+ * in order by Chan's formula (at most 20 per slice) and slices of 1 MiB in a fixed tree, so the relative error of M2
+ * is bounded by about 3·(256 + log₂ accumulators + blocks per slice + log₂ slices)·8/7·2⁻⁵³: below 1.2e-13 for any count
  * (docs/numerics.md). The means are folded as offsets from a fixed origin (see {@link #moments}), so how far the data
  * sit from zero does not enter that bound.
  */
@@ -71,9 +72,9 @@ public final class DoubleRowStatistics {
      */
     public static void moments(Deviations kernel, float[] x, int offset, int rows, int channels, double[] origin,
                                double[] mean, double[] m2) {
-        int period = LanePeriod.walked(channels);
+        int period = LanePeriod.walkedInDouble(channels);
         int rowsPerPeriod = period / channels;
-        int blockRows = LanePeriod.blockRows(channels);
+        int blockRows = LanePeriod.blockRowsInDouble(channels);
         Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
         double[] center = s.center;
         double[] sumR = s.sumR;

@@ -56,6 +56,32 @@ public final class LanePeriod {
     }
 
     /**
+     * The period the double-precision statistics walk: {@link #period} itself where it is three vectors of 16 lanes
+     * (48 floats: C = 3, 6, 12, 24, 48), which are six vectors of doubles at 512 bits, one group whose accumulators
+     * fit the registers and walk memory once; {@link #walked} otherwise. (Repeated to twelve vectors, as the float
+     * statistics walk it, the period would be 24 vectors of doubles, three groups, three strided sweeps of each
+     * block: half the bandwidth of one linear read beyond the caches.) It divides {@link #walked}, so its blocks
+     * divide the float statistics' blocks and the slices cut on those.
+     *
+     * @param channels C
+     * @return floats per period, a multiple of C
+     */
+    public static int walkedInDouble(int channels) {
+        int p = period(channels);
+        return p == 3 * WIDTH ? p : walked(channels);
+    }
+
+    /**
+     * Rows per block of the double-precision statistics: each accumulator sums {@link #ACCUMULATED} of them.
+     *
+     * @param channels C
+     * @return rows per block, a divisor of {@link #blockRows}
+     */
+    public static int blockRowsInDouble(int channels) {
+        return ACCUMULATED * (walkedInDouble(channels) / channels);
+    }
+
+    /**
      * Accumulators (positions of the walked period) per channel.
      *
      * @param channels C

@@ -36,7 +36,7 @@ import dev.simdnorm.Precision;
  *
  * <p><b>Accuracy of the merges.</b> Each merge of two partials adds about 2⁻⁵²·(|μ|/σ)/√n to the variance's relative
  * error, n being the values per channel of the smaller partial: the partials' means are doubles, rounded at
- * 2⁻⁵³·|μ|. With batches of 2¹⁶/C rows that is about 1e-14 per merge for |μ|/σ ≈ 1e4 (2.2e-14 measured on 20,000
+ * 2⁻⁵³·|μ|. With batches of 2¹⁶/C rows that is about 1e-14 per merge for |μ|/σ ≈ 1e4 (2.1e-14 measured on 20,000
  * images, docs/spark.md), far below the 1e-12 of {@link Precision#DOUBLE}; partitions of a few rows of data far from
  * zero can reach 1e-11.
  *

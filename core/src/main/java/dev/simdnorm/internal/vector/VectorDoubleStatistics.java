@@ -34,6 +34,11 @@ final class VectorDoubleStatistics {
                         double[] outQ) {
         int full = period / LANES;
         int v = 0;
+        if (LANES == 8 && full == 6) {
+            // The 48-float period of C = 3, 6, 12, 24 and 48 (LanePeriod.walkedInDouble): one group, one sweep.
+            rowGroup6(x, base, period, periods, center, outR, outQ);
+            v = 6;
+        }
         if (LANES == 8) {
             for (; v + 8 <= full; v += 8) {
                 rowGroup8(x, base, period, periods, v * LANES, center, outR, outQ);
@@ -49,6 +54,57 @@ final class VectorDoubleStatistics {
             rowGroupMasked(x, base, period, periods, full * LANES, period % LANES, center, outR, outQ);
         }
         rowTail(x, base + periods * period, tail, center, outR, outQ);
+    }
+
+    /** The six vectors of a 48-float period, their accumulators in registers. */
+    private static void rowGroup6(float[] x, int base, int period, int periods, double[] center, double[] outR,
+                                  double[] outQ) {
+        DoubleVector m0 = DoubleVector.fromArray(DOUBLES, center, 0);
+        DoubleVector m1 = DoubleVector.fromArray(DOUBLES, center, LANES);
+        DoubleVector m2 = DoubleVector.fromArray(DOUBLES, center, 2 * LANES);
+        DoubleVector m3 = DoubleVector.fromArray(DOUBLES, center, 3 * LANES);
+        DoubleVector m4 = DoubleVector.fromArray(DOUBLES, center, 4 * LANES);
+        DoubleVector m5 = DoubleVector.fromArray(DOUBLES, center, 5 * LANES);
+        DoubleVector r0 = DoubleVector.zero(DOUBLES), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0;
+        DoubleVector q0 = r0, q1 = r0, q2 = r0, q3 = r0, q4 = r0, q5 = r0;
+        for (int j = 0, i = base; j < periods; j++, i += period) {
+            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m0);
+            r0 = r0.add(d0);
+            q0 = d0.fma(d0, q0);
+            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m1);
+            r1 = r1.add(d1);
+            q1 = d1.fma(d1, q1);
+            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m2);
+            r2 = r2.add(d2);
+            q2 = d2.fma(d2, q2);
+            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m3);
+            r3 = r3.add(d3);
+            q3 = d3.fma(d3, q3);
+            DoubleVector d4 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 4 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m4);
+            r4 = r4.add(d4);
+            q4 = d4.fma(d4, q4);
+            DoubleVector d5 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 5 * LANES)
+                    .convertShape(F2D, DOUBLES, 0)).sub(m5);
+            r5 = r5.add(d5);
+            q5 = d5.fma(d5, q5);
+        }
+        r0.intoArray(outR, 0);
+        r1.intoArray(outR, LANES);
+        r2.intoArray(outR, 2 * LANES);
+        r3.intoArray(outR, 3 * LANES);
+        r4.intoArray(outR, 4 * LANES);
+        r5.intoArray(outR, 5 * LANES);
+        q0.intoArray(outQ, 0);
+        q1.intoArray(outQ, LANES);
+        q2.intoArray(outQ, 2 * LANES);
+        q3.intoArray(outQ, 3 * LANES);
+        q4.intoArray(outQ, 4 * LANES);
+        q5.intoArray(outQ, 5 * LANES);
     }
 
     /** Eight vectors at offset {@code off} of every period, their accumulators in registers. */
