@@ -6,8 +6,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The state of a {@link BatchNorm}: its configuration, γ, β, the running statistics and the step count, the lock that
  * guards them, and the immutable inference snapshot that lets inference read them without that lock. Its public
- * methods are the layer's accessors and setters; the operations on tensors are in {@link BatchNorm}, which is its
- * only subclass.
+ * methods are the layer's accessors and setters, and its recalibrated copy; the operations on tensors are in
+ * {@link BatchNorm}, which is its only subclass.
  */
 abstract sealed class BatchNormState permits BatchNorm {
 
@@ -360,5 +360,52 @@ abstract sealed class BatchNormState permits BatchNorm {
         } finally {
             lock.unlock();
         }
+    }
+
+    // ------------------------------------------------------------------------------------------ recalibration
+
+    /**
+     * A copy of this layer whose running statistics are a population's, for recalibrating a layer after pruning,
+     * quantization or fine-tuning from statistics over a whole dataset (computed once, not by a running average):
+     * the running mean is the population mean and the running variance is its variance as this layer's convention
+     * keeps it, biased (÷n) under {@link Convention#TENSORFLOW}, {@link Convention#KERAS} and {@link Convention#ONNX},
+     * unbiased under {@link Convention#PYTORCH} (÷(n−1)) and {@link Convention#TF_FUSED} (÷max(n−1, 1)), each computed
+     * in double from the moments and rounded once to float. Everything else (convention, ε, momentum, activation, γ,
+     * β, the step count) is copied from one consistent state of this layer, which does not change.
+     *
+     * @param population the population moments, over this layer's channels
+     * @return a new layer
+     * @throws NullPointerException     if {@code population} is null
+     * @throws IllegalArgumentException if the channel counts differ, if a statistic is not finite in float, or if
+     *                                  the count is 1 under {@link Convention#PYTORCH} (no unbiased variance)
+     */
+    public BatchNorm withRunningStatistics(Moments population) {
+        Check.notNull(population, "population");
+        if (population.channels() != channels) {
+            throw new IllegalArgumentException("population has " + population.channels() + " channels, the layer "
+                    + channels);
+        }
+        long n = population.count;
+        if (convention == Convention.PYTORCH && n == 1) {
+            throw new IllegalArgumentException("population has one value per channel: PyTorch's running variance is "
+                    + "unbiased, undefined for n = 1");
+        }
+        // n/(n−1) as PyTorch's var(unbiased=True), n/max(n−1, 1) as FusedBatchNormV3's Bessel factor.
+        double divisor = switch (convention) {
+            case PYTORCH, TF_FUSED -> Math.max(n - 1, 1);
+            case TENSORFLOW, KERAS, ONNX -> n;
+        };
+        float[] mean = new float[channels];
+        float[] variance = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            mean[c] = (float) population.mean[c];
+            variance[c] = (float) (population.m2[c] / divisor);
+        }
+        BatchNormParameters p = parameters();
+        BatchNormBuilder b = BatchNorm.builder(channels).convention(convention).epsilon(epsilon).activation(activation)
+                .gamma(p.gamma()).beta(p.beta()).runningMean(mean).runningVariance(variance);
+        BatchNorm copy = (cumulativeAverage ? b.cumulativeAverage() : b.momentum(momentum)).build();
+        copy.setBatchesTracked(p.batchesTracked());
+        return copy;
     }
 }
