@@ -5,8 +5,6 @@ import java.io.ObjectOutputStream;
 import java.io.Serial;
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,9 +24,6 @@ public final class MomentsBuffer implements Serializable {
 
     @Serial
     private static final long serialVersionUID = 1L;
-
-    private static final ValueLayout.OfFloat LITTLE_ENDIAN_FLOAT =
-            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** C. */
     private final int channels;
@@ -72,7 +67,7 @@ public final class MomentsBuffer implements Serializable {
             }
             int floats = bytes.length / Float.BYTES;
             int at = current.reserve(floats, record);
-            MemorySegment.copy(MemorySegment.ofArray(bytes), LITTLE_ENDIAN_FLOAT, 0, current.batch(), at, floats);
+            MemorySegment.copy(MemorySegment.ofArray(bytes), TensorColumn.LITTLE_ENDIAN_FLOAT, 0, current.batch(), at, floats);
         }
     }
 
@@ -81,8 +76,7 @@ public final class MomentsBuffer implements Serializable {
         settle();
         other.settle();
         for (Map.Entry<Integer, byte[]> e : other.partials.entrySet()) {
-            partials.merge(e.getKey(), e.getValue(),
-                    (mine, theirs) -> Moments.fromBytes(mine).merge(Moments.fromBytes(theirs)).toBytes());
+            partials.merge(e.getKey(), e.getValue(), MomentsBuffer::mergedBytes);
         }
         return this;
     }
@@ -97,6 +91,11 @@ public final class MomentsBuffer implements Serializable {
         return MergeOrder.tree(inOrder);
     }
 
+    /** Two partials of one partition, merged in the order given: this buffer's first. */
+    private static byte[] mergedBytes(byte[] mine, byte[] theirs) {
+        return Moments.fromBytes(mine).merge(Moments.fromBytes(theirs)).toBytes();
+    }
+
     /** Moves the current task's records into the partials. */
     private void settle() {
         if (current == null) {
@@ -105,8 +104,7 @@ public final class MomentsBuffer implements Serializable {
         Moments m = current.result();
         current = null;
         if (m != null) {
-            partials.merge(currentPartition, m.toBytes(),
-                    (mine, theirs) -> Moments.fromBytes(mine).merge(Moments.fromBytes(theirs)).toBytes());
+            partials.merge(currentPartition, m.toBytes(), MomentsBuffer::mergedBytes);
         }
     }
 

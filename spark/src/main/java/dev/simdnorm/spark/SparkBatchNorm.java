@@ -3,8 +3,6 @@ package dev.simdnorm.spark;
 import java.io.Serial;
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Iterator;
 
 import org.apache.spark.api.java.JavaRDD;
@@ -125,7 +123,6 @@ public final class SparkBatchNorm {
      */
     private static Iterator<InternalRow> apply(TensorColumn input, DataType[] replacedTypes, ChannelAffine map,
                                                int partition, Iterator<InternalRow> records) {
-        ValueLayout.OfFloat littleEndian = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         int channels = input.channels;
         return new Iterator<>() {
             private long record;
@@ -153,7 +150,7 @@ public final class SparkBatchNorm {
                     }
                     if (input.binary) {
                         byte[] bytes = new byte[floats * Float.BYTES];
-                        MemorySegment.copy(y, 0, MemorySegment.ofArray(bytes), littleEndian, 0, floats);
+                        MemorySegment.copy(y, 0, MemorySegment.ofArray(bytes), TensorColumn.LITTLE_ENDIAN_FLOAT, 0, floats);
                         result = bytes;
                     } else {
                         result = UnsafeArrayData.fromPrimitiveArray(y);

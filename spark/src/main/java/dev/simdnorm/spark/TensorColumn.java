@@ -26,7 +26,8 @@ import org.apache.spark.unsafe.Platform;
  */
 final class TensorColumn implements Serializable {
 
-    private static final ValueLayout.OfFloat LITTLE_ENDIAN_FLOAT =
+    /** float32 in little-endian order, the binary columns' layout. */
+    static final ValueLayout.OfFloat LITTLE_ENDIAN_FLOAT =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     /** Core's limit on channels (BatchNorm.builder, Moments). */
