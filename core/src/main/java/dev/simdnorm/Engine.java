@@ -35,7 +35,7 @@ final class Engine {
                         double[] mean, double[] m2) {
         boolean inDouble = precision == Precision.DOUBLE;
         Kernel kernel = inDouble ? KernelProvider.statisticsInDouble() : KernelProvider.statistics();
-        int rowsPerSlice = Slices.rowsPerSlice(channels);
+        int rowsPerSlice = inDouble ? Slices.rowsPerSliceInDouble(channels) : Slices.rowsPerSlice(channels);
         int count = Slices.count(rows, rowsPerSlice);
         if (count == 1 && !inDouble) {
             kernel.moments(x, offset, rows, channels, mean, m2);
@@ -90,7 +90,7 @@ final class Engine {
         }
         boolean inDouble = precision == Precision.DOUBLE;
         Kernel kernel = inDouble ? KernelProvider.statisticsInDouble() : KernelProvider.statistics();
-        int rowsPerSlice = Slices.rowsPerSlice(channels);
+        int rowsPerSlice = inDouble ? Slices.rowsPerSliceInDouble(channels) : Slices.rowsPerSlice(channels);
         int count = Slices.count(rows, rowsPerSlice);
         Works works = Works.acquire();
         try {

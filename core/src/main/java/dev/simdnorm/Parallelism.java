@@ -11,11 +11,12 @@ import java.util.function.IntConsumer;
  * Where the parallel overloads of {@link Moments}, {@link ChannelAffine} and {@link BatchNorm} run their work: an
  * {@link Executor} of the caller's and how many threads, the calling thread included, may work on one call.
  *
- * <p><b>Determinism.</b> Results never depend on the thread count. A tensor is cut into fixed slices of rows (about
- * 1 MiB each, whatever the threads), each slice's partial moments are computed alone and the partials are merged in a
- * fixed balanced tree; the sequential methods compute exactly that too. So every thread count, 1 included, and the
- * sequential methods give the same bits. Below 2²⁰ floats (4 MiB) a call stays on the calling thread: handing work to
- * another thread costs more than it saves there (docs/performance.md).
+ * <p><b>Determinism.</b> Results never depend on the thread count. A tensor is cut into fixed slices of rows,
+ * whatever the threads: about 1 MiB each, up to 4 MiB for statistics in double with many channels. Each slice's
+ * partial moments are computed alone and the partials are merged in a fixed balanced tree; the sequential methods
+ * compute exactly that too. So every thread count, 1 included, and the sequential methods give the same bits. Below
+ * 2²⁰ floats (4 MiB) a call stays on the calling thread: handing work to another thread costs more than it saves
+ * there (docs/performance.md).
  *
  * <p>The calling thread always works too, and takes every slice no other thread has started, so a call completes even
  * if the executor is saturated, slow to start tasks, rejects them, or throws anything when asked to run one. An

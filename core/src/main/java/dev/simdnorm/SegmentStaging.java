@@ -44,7 +44,10 @@ final class SegmentStaging {
         return (int) (s.address() / Float.BYTES);
     }
 
-    /** The statistics buffer of each thread: one slice, about 1 MiB (C KiB above 1024 channels), reused. */
+    /**
+     * The statistics buffer of each thread: one slice, about 1 MiB (C KiB above 1024 channels; in double, up to 4 MiB
+     * from about 256 channels on, {@code Slices.rowsPerSliceInDouble}), reused.
+     */
     private static final ThreadLocal<float[]> SLICE = ThreadLocal.withInitial(() -> new float[Slices.SLICE_FLOATS]);
 
     /** A second slice buffer of each thread, for calls with two staged inputs (the residual forms). */

@@ -192,7 +192,28 @@ class DoublePrecisionTest {
     /** The same bits for every parallelism, for a segment, and for the same rows as a TensorShape. */
     @Test
     void sameBitsForEveryParallelismAndForm() {
-        Grid g = grid(300_000, new float[] {1e4f, 3f, 1.5f, 4e5f, 7f}, 1e-3, 17);
+        sameBitsEverywhere(grid(300_000, new float[] {1e4f, 3f, 1.5f, 4e5f, 7f}, 1e-3, 17));
+    }
+
+    /**
+     * A long period (C = 1000: walked in memory order, in slices of four blocks) within the bound and with the same
+     * bits everywhere; 2600 rows are three slices, the last one partial.
+     */
+    @Test
+    void longPeriodWithinTheBoundAndTheSameEverywhere() {
+        float[] centers = new float[1000];
+        for (int c = 0; c < centers.length; c++) {
+            centers[c] = 1e4f + 37 * c;
+        }
+        Grid g = grid(2600, centers, 1, 21);
+        Moments m = Moments.of(g.x(), 0, g.rows(), g.channels(), Precision.DOUBLE);
+        for (int c = 0; c < g.channels(); c++) {
+            assertWithinBound(g.mean()[c], g.variance()[c], m, c, "C = 1000");
+        }
+        sameBitsEverywhere(g);
+    }
+
+    private static void sameBitsEverywhere(Grid g) {
         int channels = g.channels();
         Moments m = Moments.of(g.x(), 0, g.rows(), channels, Precision.DOUBLE);
         try (ExecutorService pool = Executors.newFixedThreadPool(4)) {

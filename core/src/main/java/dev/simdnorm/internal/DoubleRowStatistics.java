@@ -11,11 +11,11 @@ package dev.simdnorm.internal;
  * {@code 8r² > q·n}, summed again around its own mean from cache). Only the accumulators are doubles: each float is
  * widened exactly, its deviation from a double center is rounded once (2⁻⁵³ relative), and its square is added by FMA.
  * Finite floats have finite, normal deviations and squares in double (|d| ≤ 2¹²⁹, d² ≥ 2⁻²⁹⁸), so no block needs
- * another path. Each accumulator sums 256 values, the positions of a channel are added pairwise, blocks are folded
- * in order by Chan's formula (at most 20 per slice) and slices of 1 MiB in a fixed tree, so the relative error of M2
- * is bounded by about 3·(256 + log₂ accumulators + blocks per slice + log₂ slices)·8/7·2⁻⁵³: below 1.2e-13 for any count
- * (docs/numerics.md). The means are folded as offsets from a fixed origin (see {@link #moments}), so how far the data
- * sit from zero does not enter that bound.
+ * another path. Each accumulator sums 256 values, the positions of a channel are added pairwise, blocks are folded in
+ * order by Chan's formula (at most 20 per slice) and slices of 1 to 4 MiB in a fixed tree, so the relative error of M2
+ * is bounded by about 3·(256 + log₂ accumulators + blocks per slice + log₂ slices)·8/7·2⁻⁵³: below 1.2e-13 for any
+ * count (docs/numerics.md). The means are folded as offsets from a fixed origin (see {@link #moments}), so how far the
+ * data sit from zero does not enter that bound.
  */
 public final class DoubleRowStatistics {
 
