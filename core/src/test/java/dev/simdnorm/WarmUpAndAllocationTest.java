@@ -105,9 +105,10 @@ class WarmUpAndAllocationTest {
 
     /**
      * Bytes allocated per call over {@link #CALLS} calls after 5,000 to compile them; 0 within the slack. The least of
-     * up to eight windows, each after 2,000 more calls: a recompilation that lands in a window (the JIT's queue on two
-     * cores is long after the property tests, and a window is a few tens of milliseconds) runs a few calls in the
-     * interpreter, which boxes; allocation by the compiled code itself shows in every window.
+     * the windows taken, each after 2,000 more calls, until one is clean: at least eight, and more for up to 20 s. A
+     * recompilation that lands in a window (the JIT's queue on two busy cores is long after the property tests, and a
+     * window is a few tens of milliseconds) runs a few calls in the interpreter, which boxes; eight windows were not
+     * always enough on a loaded machine. Allocation by the compiled code itself shows in every window.
      */
     private static long allocatedPerCall(Runnable call) {
         com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -116,7 +117,8 @@ class WarmUpAndAllocationTest {
         }
         long id = Thread.currentThread().threadId();
         long least = Long.MAX_VALUE;
-        for (int window = 0; window < 8 && least > 0; window++) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        for (int window = 0; least > 0 && (window < 8 || System.nanoTime() < deadline); window++) {
             for (int i = 0; window > 0 && i < 2_000; i++) {
                 call.run();
             }

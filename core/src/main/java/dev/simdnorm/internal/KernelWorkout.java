@@ -78,6 +78,8 @@ public class KernelWorkout {
             add(Operation.STATISTICS, () -> kernel.moments(x, 0, rows, c, mean, m2));
             add(Operation.STATISTICS, () -> kernel.momentsNchw(x, 0, 1, c, rows, 0, c, mean, m2));
             add(Operation.STATISTICS_IN_DOUBLE, () -> kernel.momentsInDouble(x, 0, rows, c, origin, mean, m2));
+            // The double mode's memory-order walk of long periods (C = 17) takes four periods at a time too.
+            add(Operation.STATISTICS_IN_DOUBLE, () -> kernel.momentsInDouble(x5, 0, rows5, c, origin, mean, m2));
             add(Operation.STATISTICS_IN_DOUBLE, () -> kernel.momentsNchwInDouble(x, 0, 1, c, rows, 0, c, mean, m2));
             for (boolean low : new boolean[] {false, true}) {
                 AffineParams p = new AffineParams(c);
