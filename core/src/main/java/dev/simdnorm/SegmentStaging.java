@@ -46,7 +46,7 @@ final class SegmentStaging {
 
     /**
      * The statistics buffer of each thread: one slice, about 1 MiB (C KiB above 1024 channels; in double, up to 4 MiB
-     * from about 256 channels on, {@code Slices.rowsPerSliceInDouble}), reused.
+     * above 256 channels, {@code Slices.rowsPerSliceInDouble}), reused.
      */
     private static final ThreadLocal<float[]> SLICE = ThreadLocal.withInitial(() -> new float[Slices.SLICE_FLOATS]);
 

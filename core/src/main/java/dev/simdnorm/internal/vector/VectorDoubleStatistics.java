@@ -28,8 +28,8 @@ final class VectorDoubleStatistics {
     private static final int GROUP = LANES == 8 ? 8 : 4;
     /**
      * Floats of a long period walked together in memory order: their accumulators, centers and four rows stay in L1
-     * (48 KiB on Zen 5); C = 1000 walked whole read at 0.5–0.6 of the read sum at 256 MiB, in two runs of 512 at
-     * 0.76–0.79.
+     * (48 KiB on Zen 5); C = 1000 walked whole read at 0.5–0.6 of the read sum at 256 MiB, in chunks of 512 at
+     * 0.76–0.79 (both with slices of one block).
      */
     private static final int CHUNK = 512;
 
