@@ -2,6 +2,7 @@ package dev.simdnorm;
 
 import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.RowMoments;
 import dev.simdnorm.internal.RowParams;
 
 import java.lang.foreign.MemorySegment;
@@ -126,7 +127,6 @@ final class RowNormalization {
     private static void normalize(boolean rms, float[] x, int xOffset, float[] residual, int residualOffset,
                                   float[] h, int hOffset, float[] y, int yOffset, int rows, int size, float[] gamma,
                                   float[] beta, float epsilon, float[] meanOut, float[] invStdDevOut, int firstRow) {
-        Kernel statistics = KernelProvider.statistics();
         Kernel rowKernel = KernelProvider.rows();
         Scratch s = SCRATCH.get();
         RowParams p = s.params.positions(gamma, beta);
@@ -148,8 +148,13 @@ final class RowNormalization {
                     p.scale()[r] = (float) (1 / Math.sqrt(s.mean[r] / size + epsilon));
                 }
             } else {
-                // Each row as one NCHW channel of one plane: the centered blocks and Chan's merge of BatchNorm.
-                statistics.momentsNchw(in, inOffset, 1, n, size, 0, n, s.mean, s.m2);
+                if (size <= RowMoments.LONGEST) {
+                    // Each row one block centred at its first value, summed in double, folded by Chan's merge.
+                    rowKernel.rowMoments(in, inOffset, n, size, s.mean, s.m2);
+                } else {
+                    // Each row as one NCHW channel of one plane: the float blocks and Chan's merge of BatchNorm.
+                    KernelProvider.statistics().momentsNchw(in, inOffset, 1, n, size, 0, n, s.mean, s.m2);
+                }
                 for (int r = 0; r < n; r++) {
                     double mu = s.mean[r];
                     double inverse = 1 / Math.sqrt(s.m2[r] / size + epsilon);

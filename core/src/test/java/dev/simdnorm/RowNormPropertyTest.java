@@ -242,7 +242,8 @@ class RowNormPropertyTest {
     @Test
     void vectorRowsEqualScalarBitForBit() {
         Kernel vector = VectorKernelPropertyTest.vector();
-        Property.check("vector row normalize and sums of squares equal scalar bit for bit", KERNEL_CASES, a -> {
+        String what = "vector row normalize, moments and sums of squares equal scalar bit for bit";
+        Property.check(what, KERNEL_CASES, a -> {
             PlaneCase t = a.t();
             int rows = a.center().length;
             int size = t.spatial();
@@ -267,6 +268,18 @@ class RowNormPropertyTest {
             for (int r = 0; r < rows; r++) {
                 assertEquals(Double.doubleToLongBits(ss[r]), Double.doubleToLongBits(sv[r]),
                         "sum of squares bits, row " + r + ": scalar " + ss[r] + ", vector " + sv[r]);
+            }
+            double[] ms = new double[rows];
+            double[] qs = new double[rows];
+            double[] mv = new double[rows];
+            double[] qv = new double[rows];
+            ScalarKernel.INSTANCE.rowMoments(t.x(), t.offset(), rows, size, ms, qs);
+            vector.rowMoments(t.x(), t.offset(), rows, size, mv, qv);
+            for (int r = 0; r < rows; r++) {
+                assertEquals(Double.doubleToLongBits(ms[r]), Double.doubleToLongBits(mv[r]),
+                        "row mean bits, row " + r + ": scalar " + ms[r] + ", vector " + mv[r]);
+                assertEquals(Double.doubleToLongBits(qs[r]), Double.doubleToLongBits(qv[r]),
+                        "row M2 bits, row " + r + ": scalar " + qs[r] + ", vector " + qv[r]);
             }
         });
     }

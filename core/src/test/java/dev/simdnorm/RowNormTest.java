@@ -1,5 +1,7 @@
 package dev.simdnorm;
 
+import dev.simdnorm.internal.RowMoments;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -56,8 +58,14 @@ class RowNormTest {
     @Test
     void layerNormFarFromZeroMeetsTheBars() {
         // The bar: rows of 4096 floats of mean 1e4 and sd 1; variance within 1e-6 relative (here through
-        // 1/√(σ² + ε), whose relative error is half the variance's plus one rounding), y within 1e-5.
-        int size = 4096;
+        // 1/√(σ² + ε), whose relative error is half the variance's plus one rounding), y within 1e-5. Also rows
+        // short enough for the double sums of RowMoments (up to 2048 floats), and the longest of them.
+        for (int size : new int[] {4096, 64, 768, RowMoments.LONGEST, RowMoments.LONGEST + 1}) {
+            farFromZero(size);
+        }
+    }
+
+    private static void farFromZero(int size) {
         int rows = 8;
         SplittableRandom r = new SplittableRandom(42);
         float[] x = new float[rows * size];
@@ -73,10 +81,11 @@ class RowNormTest {
         for (int row = 0; row < rows; row++) {
             double exactInv = 1 / Math.sqrt(s.variance(row) + epsilon);
             double rel = Math.abs(inv[row] - exactInv) / exactInv;
-            assertTrue(rel <= 0.5e-6 + Oracle.U, "row " + row + ": 1/√(σ² + ε) off by " + rel + " relative");
+            assertTrue(rel <= 0.5e-6 + Oracle.U, "size " + size + ", row " + row + ": 1/√(σ² + ε) off by " + rel
+                    + " relative");
             for (int j = 0; j < size; j++) {
                 double exact = (x[row * size + j] - s.mean()[row]) * exactInv;
-                assertEquals(exact, y[row * size + j], 1e-5, "row " + row + ", position " + j);
+                assertEquals(exact, y[row * size + j], 1e-5, "size " + size + ", row " + row + ", position " + j);
             }
         }
     }

@@ -104,6 +104,14 @@ public interface Kernel {
     void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams params);
 
     /**
+     * Writes each row's mean and M2, in double, by {@link RowMoments}.
+     *
+     * @param mean out: per row, length ≥ rows
+     * @param m2   out: per row, length ≥ rows
+     */
+    void rowMoments(float[] x, int offset, int rows, int size, double[] mean, double[] m2);
+
+    /**
      * Writes each row's sum of squares, in double, by {@link RowSquares}.
      *
      * @param sums out: per row, length ≥ rows

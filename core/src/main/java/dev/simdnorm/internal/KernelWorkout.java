@@ -112,6 +112,7 @@ public class KernelWorkout {
             fill(random, p.scale(), rows);
             add(Operation.ROWS, () -> kernel.normalizeRows(x, 0, y, 0, rows, size, p));
             add(Operation.ROWS, () -> kernel.sumSquares(x, 0, rows, size, mean));
+            add(Operation.ROWS, () -> kernel.rowMoments(x, 0, rows, size, mean, m2));
             add(Operation.ROWS, () -> kernel.add(x, 0, x, 0, y, 0, rows * size));
         }
         // A later block's fold, and a block whose center missed: paths of the statistics' per-block steps.

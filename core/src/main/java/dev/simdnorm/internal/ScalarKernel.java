@@ -282,6 +282,23 @@ public final class ScalarKernel implements Kernel {
     }
 
     @Override
+    public void rowMoments(float[] x, int offset, int rows, int size, double[] mean, double[] m2) {
+        RowMoments.moments(ScalarKernel::rowDeviations, x, offset, rows, size, mean, m2);
+    }
+
+    /** {@link RowMoments.Deviations}, one value at a time. */
+    private static void rowDeviations(float[] x, int base, int length, double center, double[] r, double[] q) {
+        java.util.Arrays.fill(r, 0.0);
+        java.util.Arrays.fill(q, 0.0);
+        for (int j = 0; j < length; j++) {
+            double d = x[base + j] - center;
+            int p = j % RowMoments.WIDTH;
+            r[p] += d;
+            q[p] = Math.fma(d, d, q[p]);
+        }
+    }
+
+    @Override
     public void sumSquares(float[] x, int offset, int rows, int size, double[] sums) {
         RowSquares.sums(ScalarKernel::squares, x, offset, rows, size, sums);
     }

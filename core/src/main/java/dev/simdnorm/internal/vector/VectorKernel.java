@@ -8,6 +8,7 @@ import dev.simdnorm.internal.GradientSums;
 import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.KernelProvider;
 import dev.simdnorm.internal.PlaneStatistics;
+import dev.simdnorm.internal.RowMoments;
 import dev.simdnorm.internal.RowParams;
 import dev.simdnorm.internal.RowSquares;
 import dev.simdnorm.internal.RowStatistics;
@@ -104,6 +105,11 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     @Override
     public void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams params) {
         VectorRows.normalize(x, xOffset, y, yOffset, rows, size, params);
+    }
+
+    @Override
+    public void rowMoments(float[] x, int offset, int rows, int size, double[] mean, double[] m2) {
+        RowMoments.moments(VectorRows.DEVIATIONS, x, offset, rows, size, mean, m2);
     }
 
     @Override

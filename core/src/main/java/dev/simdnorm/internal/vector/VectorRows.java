@@ -1,5 +1,6 @@
 package dev.simdnorm.internal.vector;
 
+import dev.simdnorm.internal.RowMoments;
 import dev.simdnorm.internal.RowParams;
 import dev.simdnorm.internal.RowSquares;
 import jdk.incubator.vector.DoubleVector;
@@ -10,9 +11,10 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Rows along their length (LayerNorm, RMSNorm): the normalize of {@link RowParams}, the sums of squares of
- * {@link RowSquares} and the residual add, lane for lane what {@code ScalarKernel} does for that position. A row's last partial vector is
- * masked, so no size takes a scalar loop; each loop keeps its vectors inside its own method.
+ * Rows along their length (LayerNorm, RMSNorm): the normalize of {@link RowParams}, the deviations of
+ * {@link RowMoments}, the sums of squares of {@link RowSquares} and the residual add, lane for lane what
+ * {@code ScalarKernel} does for that position. A row's last partial vector is masked, so no size takes a scalar
+ * loop; each loop keeps its vectors inside its own method.
  */
 final class VectorRows {
 
@@ -26,10 +28,50 @@ final class VectorRows {
     private VectorRows() {
     }
 
+    /**
+     * Two rows at a time, so that each vector of γ and β is loaded once for two rows of x (three loads per vector of
+     * y become two), then the last one alone; each position takes the same operations either way. Not four: C1
+     * cannot compile a method with four rows' live vectors (out of virtual registers), and C2 then compiles it
+     * from an interpreter's profile, fast in some JVMs and 2.5 times slower in others.
+     */
     static void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams p) {
-        for (int r = 0; r < rows; r++) {
+        int r = 0;
+        for (; r + 2 <= rows; r += 2) {
+            twoRows(x, xOffset + r * size, y, yOffset + r * size, size, p, r);
+        }
+        if (r < rows) {
             row(x, xOffset + r * size, y, yOffset + r * size, size, p.center()[r], p.centerLow()[r], p.scale()[r],
                     p.offset()[r], p.gamma(), p.beta());
+        }
+    }
+
+    private static void twoRows(float[] x, int xo, float[] y, int yo, int size, RowParams p, int r) {
+        FloatVector c0 = FloatVector.broadcast(FLOATS, p.center()[r]);
+        FloatVector c1 = FloatVector.broadcast(FLOATS, p.center()[r + 1]);
+        FloatVector l0 = FloatVector.broadcast(FLOATS, p.centerLow()[r]);
+        FloatVector l1 = FloatVector.broadcast(FLOATS, p.centerLow()[r + 1]);
+        FloatVector s0 = FloatVector.broadcast(FLOATS, p.scale()[r]);
+        FloatVector s1 = FloatVector.broadcast(FLOATS, p.scale()[r + 1]);
+        FloatVector t0 = FloatVector.broadcast(FLOATS, p.offset()[r]);
+        FloatVector t1 = FloatVector.broadcast(FLOATS, p.offset()[r + 1]);
+        float[] gamma = p.gamma();
+        float[] beta = p.beta();
+        int x1 = xo + size;
+        int y1 = yo + size;
+        int whole = FLOATS.loopBound(size);
+        int j = 0;
+        for (; j < whole; j += LANES) {
+            FloatVector g = FloatVector.fromArray(FLOATS, gamma, j);
+            FloatVector b = FloatVector.fromArray(FLOATS, beta, j);
+            FloatVector.fromArray(FLOATS, x, xo + j).sub(c0).sub(l0).fma(s0, t0).fma(g, b).intoArray(y, yo + j);
+            FloatVector.fromArray(FLOATS, x, x1 + j).sub(c1).sub(l1).fma(s1, t1).fma(g, b).intoArray(y, y1 + j);
+        }
+        if (j < size) {
+            VectorMask<Float> m = FLOATS.indexInRange(j, size);
+            FloatVector g = FloatVector.fromArray(FLOATS, gamma, j, m);
+            FloatVector b = FloatVector.fromArray(FLOATS, beta, j, m);
+            FloatVector.fromArray(FLOATS, x, xo + j, m).sub(c0).sub(l0).fma(s0, t0).fma(g, b).intoArray(y, yo + j, m);
+            FloatVector.fromArray(FLOATS, x, x1 + j, m).sub(c1).sub(l1).fma(s1, t1).fma(g, b).intoArray(y, y1 + j, m);
         }
     }
 
@@ -54,7 +96,6 @@ final class VectorRows {
         }
     }
 
-    /** {@link RowSquares.Squares}: groups of four double vectors, each group over its columns of every 32 floats. */
     /** {@link RowSquares.Squares} in vectors; the accumulators stay in registers where they are four vectors. */
     static final RowSquares.Squares SQUARES = new RowSquares.Squares() {
         @Override
@@ -166,6 +207,158 @@ final class VectorRows {
             DoubleVector d = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + off, m)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
             d.fma(d, DoubleVector.fromArray(DOUBLES, acc, off)).intoArray(acc, off);
+        }
+    }
+
+    /**
+     * {@link RowMoments.Deviations} in vectors: groups of four double vectors, each over its columns of every 32
+     * floats; the accumulators stay in registers where they are four vectors.
+     */
+    static final RowMoments.Deviations DEVIATIONS = new RowMoments.Deviations() {
+        @Override
+        public void sum(float[] x, int base, int length, double center, double[] r, double[] q) {
+            int full = length / WIDTH;
+            for (int g = 0; g < WIDTH; g += 4 * DOUBLE_LANES) {
+                deviationsGroup(x, base + g, full, center, r, q, g);
+            }
+            int tail = length % WIDTH;
+            if (tail != 0) {
+                deviationsTail(x, base + full * WIDTH, tail, center, r, q);
+            }
+        }
+
+        @Override
+        public void total(float[] x, int base, int length, double center, double[] r, double[] q, double[] out) {
+            if (4 * DOUBLE_LANES == WIDTH) {
+                deviationsTotal(x, base, length, center, out);
+            } else {
+                RowMoments.Deviations.super.total(x, base, length, center, r, q, out);
+            }
+        }
+    };
+
+    /**
+     * {@link RowMoments.Deviations#total} where the 32 accumulators of each sum are four vectors of eight doubles:
+     * the accumulators in registers, the tail's lanes past the row left as they are (a blend, as the scalar loop
+     * that stops), then the pairwise adds of {@link #squaresTotal}: the same adds, the same bits.
+     */
+    private static void deviationsTotal(float[] x, int base, int length, double center, double[] out) {
+        DoubleVector c = DoubleVector.broadcast(DOUBLES, center);
+        DoubleVector r0 = DoubleVector.zero(DOUBLES);
+        DoubleVector r1 = r0;
+        DoubleVector r2 = r0;
+        DoubleVector r3 = r0;
+        DoubleVector q0 = r0;
+        DoubleVector q1 = r0;
+        DoubleVector q2 = r0;
+        DoubleVector q3 = r0;
+        int full = length / WIDTH;
+        for (int k = 0, i = base; k < full; k++, i += WIDTH) {
+            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            r0 = r0.add(d0);
+            r1 = r1.add(d1);
+            r2 = r2.add(d2);
+            r3 = r3.add(d3);
+            q0 = d0.fma(d0, q0);
+            q1 = d1.fma(d1, q1);
+            q2 = d2.fma(d2, q2);
+            q3 = d3.fma(d3, q3);
+        }
+        int tail = length % WIDTH;
+        if (tail != 0) {
+            int start = base + full * WIDTH;
+            VectorMask<Double> m0 = DOUBLES.indexInRange(0, tail);
+            VectorMask<Double> m1 = DOUBLES.indexInRange(DOUBLE_LANES, tail);
+            VectorMask<Double> m2 = DOUBLES.indexInRange(2 * DOUBLE_LANES, tail);
+            VectorMask<Double> m3 = DOUBLES.indexInRange(3 * DOUBLE_LANES, tail);
+            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start,
+                    HALF_FLOATS.indexInRange(0, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + DOUBLE_LANES,
+                    HALF_FLOATS.indexInRange(DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 2 * DOUBLE_LANES,
+                    HALF_FLOATS.indexInRange(2 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0))
+                    .sub(c);
+            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 3 * DOUBLE_LANES,
+                    HALF_FLOATS.indexInRange(3 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0))
+                    .sub(c);
+            r0 = r0.blend(r0.add(d0), m0);
+            r1 = r1.blend(r1.add(d1), m1);
+            r2 = r2.blend(r2.add(d2), m2);
+            r3 = r3.blend(r3.add(d3), m3);
+            q0 = q0.blend(d0.fma(d0, q0), m0);
+            q1 = q1.blend(d1.fma(d1, q1), m1);
+            q2 = q2.blend(d2.fma(d2, q2), m2);
+            q3 = q3.blend(d3.fma(d3, q3), m3);
+        }
+        DoubleVector r = r0.add(r2).add(r1.add(r3));
+        r = r.add(r.rearrange(BY_FOUR));
+        r = r.add(r.rearrange(BY_TWO));
+        r = r.add(r.rearrange(BY_ONE));
+        DoubleVector q = q0.add(q2).add(q1.add(q3));
+        q = q.add(q.rearrange(BY_FOUR));
+        q = q.add(q.rearrange(BY_TWO));
+        q = q.add(q.rearrange(BY_ONE));
+        out[0] = r.lane(0);
+        out[1] = q.lane(0);
+    }
+
+    private static void deviationsGroup(float[] x, int start, int full, double center, double[] r, double[] q,
+                                        int g) {
+        DoubleVector c = DoubleVector.broadcast(DOUBLES, center);
+        DoubleVector r0 = DoubleVector.zero(DOUBLES);
+        DoubleVector r1 = r0;
+        DoubleVector r2 = r0;
+        DoubleVector r3 = r0;
+        DoubleVector q0 = r0;
+        DoubleVector q1 = r0;
+        DoubleVector q2 = r0;
+        DoubleVector q3 = r0;
+        for (int k = 0, i = start; k < full; k++, i += WIDTH) {
+            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            r0 = r0.add(d0);
+            r1 = r1.add(d1);
+            r2 = r2.add(d2);
+            r3 = r3.add(d3);
+            q0 = d0.fma(d0, q0);
+            q1 = d1.fma(d1, q1);
+            q2 = d2.fma(d2, q2);
+            q3 = d3.fma(d3, q3);
+        }
+        r0.intoArray(r, g);
+        r1.intoArray(r, g + DOUBLE_LANES);
+        r2.intoArray(r, g + 2 * DOUBLE_LANES);
+        r3.intoArray(r, g + 3 * DOUBLE_LANES);
+        q0.intoArray(q, g);
+        q1.intoArray(q, g + DOUBLE_LANES);
+        q2.intoArray(q, g + 2 * DOUBLE_LANES);
+        q3.intoArray(q, g + 3 * DOUBLE_LANES);
+    }
+
+    /** The last {@code tail} floats, into accumulators [0, tail); the lanes past the row keep their sums. */
+    private static void deviationsTail(float[] x, int start, int tail, double center, double[] r, double[] q) {
+        DoubleVector c = DoubleVector.broadcast(DOUBLES, center);
+        for (int off = 0; off < tail; off += DOUBLE_LANES) {
+            VectorMask<Double> m = DOUBLES.indexInRange(off, tail);
+            DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + off,
+                    HALF_FLOATS.indexInRange(off, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector a = DoubleVector.fromArray(DOUBLES, r, off);
+            DoubleVector b = DoubleVector.fromArray(DOUBLES, q, off);
+            a.blend(a.add(d), m).intoArray(r, off);
+            b.blend(d.fma(d, b), m).intoArray(q, off);
         }
     }
 
