@@ -25,14 +25,11 @@ public final class RmsNorm {
     private final int size;
     private final float epsilon;
     private final float[] gamma;
-    /** β of the shared row map: all +0. */
-    private final float[] zeros;
 
     RmsNorm(RmsNormBuilder b) {
         this.size = b.size;
         this.epsilon = b.epsilon;
         this.gamma = b.gamma != null ? b.gamma.clone() : LayerNorm.filled(b.size, 1f);
-        this.zeros = new float[b.size];
     }
 
     /**
@@ -77,7 +74,7 @@ public final class RmsNorm {
     public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
         Check.notNull(parallelism, "parallelism");
         Check.rowsAlongInOut(x, xOffset, y, yOffset, rows, size);
-        RowNormalization.normalize(true, x, xOffset, null, 0, null, 0, y, yOffset, rows, size, gamma, zeros, epsilon,
+        RowNormalization.normalize(true, x, xOffset, null, 0, null, 0, y, yOffset, rows, size, gamma, null, epsilon,
                 null, null, parallelism);
     }
 
@@ -100,7 +97,7 @@ public final class RmsNorm {
                       int rows) {
         Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, null, 0, rows, size);
         RowNormalization.normalize(true, x, xOffset, residual, residualOffset, null, 0, y, yOffset, rows, size,
-                gamma, zeros, epsilon, null, null, Parallelism.sequential());
+                gamma, null, epsilon, null, null, Parallelism.sequential());
     }
 
     /**
@@ -145,7 +142,7 @@ public final class RmsNorm {
         Check.notNull(parallelism, "parallelism");
         Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, h, hOffset, rows, size);
         RowNormalization.normalize(true, x, xOffset, residual, residualOffset, h, hOffset, y, yOffset, rows, size,
-                gamma, zeros, epsilon, null, null, parallelism);
+                gamma, null, epsilon, null, null, parallelism);
     }
 
     /**
@@ -166,7 +163,7 @@ public final class RmsNorm {
      */
     public void apply(MemorySegment x, MemorySegment y, long rows) {
         Check.rowSegmentsInOut(x, y, rows, size);
-        RowNormalization.normalize(true, x, y, rows, size, gamma, zeros, epsilon);
+        RowNormalization.normalize(true, x, y, rows, size, gamma, null, epsilon);
     }
 
     /**
@@ -188,7 +185,7 @@ public final class RmsNorm {
      */
     public void apply(MemorySegment x, MemorySegment residual, MemorySegment y, long rows) {
         Check.residualSegmentsInOut(x, residual, y, null, rows, size);
-        RowNormalization.normalize(true, x, residual, y, null, rows, size, gamma, zeros, epsilon);
+        RowNormalization.normalize(true, x, residual, y, null, rows, size, gamma, null, epsilon);
     }
 
     /**
@@ -211,7 +208,7 @@ public final class RmsNorm {
     public void apply(MemorySegment x, MemorySegment residual, MemorySegment y, MemorySegment h, long rows) {
         Check.notNull(h, "h");
         Check.residualSegmentsInOut(x, residual, y, h, rows, size);
-        RowNormalization.normalize(true, x, residual, y, h, rows, size, gamma, zeros, epsilon);
+        RowNormalization.normalize(true, x, residual, y, h, rows, size, gamma, null, epsilon);
     }
 
     /**

@@ -17,6 +17,21 @@ final class RowNormalization {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /**
+     * Rows at least this long are written while later rows are summed ({@link #pipelined}); LayerNorm's rows longer
+     * than {@link RowMoments#LONGEST} keep their float blocks and two passes.
+     */
+    private static final int PIPELINED_FROM = 64;
+
+    /** How many rows ahead {@link #pipelined} sums; less than {@link RowParams#CHUNK_ROWS}. */
+    private static final int LAG = 2;
+
+    /**
+     * Calls over at least this many floats (1 MiB, about the L2 of one core) are {@link #pipelined}: in cache the two
+     * passes one after the other were faster (per-row calls cost more than they save), beyond it the pipeline.
+     */
+    private static final long PIPELINED_FLOATS = 1 << 18;
+
     private RowNormalization() {
     }
 
@@ -44,15 +59,18 @@ final class RowNormalization {
         float[] ya = SegmentStaging.array(y);
         if (xa != null && ya != null) {
             normalize(rms, xa, SegmentStaging.arrayOffset(x), null, 0, null, 0, ya, SegmentStaging.arrayOffset(y),
-                    Math.toIntExact(rows), size, gamma, beta, epsilon, null, null, 0);
+                    Math.toIntExact(rows), size, gamma, beta, epsilon, null, null, 0,
+                    rows * size >= PIPELINED_FLOATS);
             return;
         }
+        boolean large = rows * size >= PIPELINED_FLOATS;
         int perRun = Math.max(1, Slices.SLICE_FLOATS / size);
         for (long done = 0; done < rows; ) {
             int n = (int) Math.min(perRun, rows - done);
             int floats = n * size;
             float[] staged = SegmentStaging.read(x, done * size, floats);
-            normalize(rms, staged, 0, null, 0, null, 0, staged, 0, n, size, gamma, beta, epsilon, null, null, 0);
+            normalize(rms, staged, 0, null, 0, null, 0, staged, 0, n, size, gamma, beta, epsilon, null, null, 0,
+                    large);
             SegmentStaging.write(staged, y, done * size, floats);
             done += n;
         }
@@ -73,9 +91,11 @@ final class RowNormalization {
         if (xa != null && ra != null && ya != null && (h == null || ha != null)) {
             normalize(rms, xa, SegmentStaging.arrayOffset(x), ra, SegmentStaging.arrayOffset(residual), ha,
                     h == null ? 0 : SegmentStaging.arrayOffset(h), ya, SegmentStaging.arrayOffset(y),
-                    Math.toIntExact(rows), size, gamma, beta, epsilon, null, null, 0);
+                    Math.toIntExact(rows), size, gamma, beta, epsilon, null, null, 0,
+                    rows * size >= PIPELINED_FLOATS);
             return;
         }
+        boolean large = rows * size >= PIPELINED_FLOATS;
         int perRun = Math.max(1, Slices.SLICE_FLOATS / size);
         for (long done = 0; done < rows; ) {
             int n = (int) Math.min(perRun, rows - done);
@@ -83,7 +103,7 @@ final class RowNormalization {
             float[] sx = SegmentStaging.read(x, done * size, floats);
             float[] sr = SegmentStaging.readAside(residual, done * size, floats);
             normalize(rms, sx, 0, sr, 0, h == null ? null : sr, 0, sx, 0, n, size, gamma, beta, epsilon, null, null,
-                    0);
+                    0, large);
             SegmentStaging.write(sx, y, done * size, floats);
             if (h != null) {
                 SegmentStaging.write(sr, h, done * size, floats);
@@ -103,7 +123,7 @@ final class RowNormalization {
         long floats = (long) rows * size;
         if (!parallelism.spreads(floats)) {
             normalize(rms, x, xOffset, residual, residualOffset, h, hOffset, y, yOffset, rows, size, gamma, beta,
-                    epsilon, meanOut, invStdDevOut, 0);
+                    epsilon, meanOut, invStdDevOut, 0, floats >= PIPELINED_FLOATS);
             return;
         }
         int perTask = Math.max(1, Slices.SLICE_FLOATS / size);
@@ -111,62 +131,151 @@ final class RowNormalization {
             int first = t * perTask;
             int at = first * size;
             normalize(rms, x, xOffset + at, residual, residualOffset + at, h, hOffset + at, y, yOffset + at,
-                    Math.min(perTask, rows - first), size, gamma, beta, epsilon, meanOut, invStdDevOut, first);
+                    Math.min(perTask, rows - first), size, gamma, beta, epsilon, meanOut, invStdDevOut, first,
+                    floats >= PIPELINED_FLOATS);
         });
     }
 
     /**
-     * LayerNorm ({@code rms} false) or RMSNorm (true, with β all +0) of {@code rows} rows of {@code size} floats: of
-     * x, or of {@code x + residual} where {@code residual} is not null, the sum then written into {@code h} if it is
-     * not null (else into {@code y}, normalized there in place).
+     * LayerNorm ({@code rms} false) or RMSNorm (true; {@code beta} unused, may be null) of {@code rows} rows of
+     * {@code size} floats: of x, or of {@code x + residual} where {@code residual} is not null, the sum then written
+     * into {@code h} if it is not null (else into {@code y}, normalized there in place).
      *
      * @param meanOut      per row, or null; LayerNorm only
      * @param invStdDevOut per row, or null (with {@code meanOut})
      * @param firstRow     the index in {@code meanOut} and {@code invStdDevOut} of the first row
+     * @param large        whether the whole call covers at least {@link #PIPELINED_FLOATS} floats
      */
     private static void normalize(boolean rms, float[] x, int xOffset, float[] residual, int residualOffset,
                                   float[] h, int hOffset, float[] y, int yOffset, int rows, int size, float[] gamma,
-                                  float[] beta, float epsilon, float[] meanOut, float[] invStdDevOut, int firstRow) {
-        Kernel rowKernel = KernelProvider.rows();
+                                  float[] beta, float epsilon, float[] meanOut, float[] invStdDevOut, int firstRow,
+                                  boolean large) {
+        Kernel k = KernelProvider.rows();
         Scratch s = SCRATCH.get();
         RowParams p = s.params.positions(gamma, beta);
         float[] in = residual == null ? x : h != null ? h : y; // what is normalized: x, or the sum where it is kept
         int inStart = residual == null ? xOffset : h != null ? hOffset : yOffset;
+        if (large && size >= PIPELINED_FROM && (rms || size <= RowMoments.LONGEST)) {
+            pipelined(rms, k, x, xOffset, residual, residualOffset, in, inStart, y, yOffset, rows, size, gamma,
+                    epsilon, s, p, meanOut, invStdDevOut, firstRow);
+            return;
+        }
         for (int r0 = 0; r0 < rows; r0 += RowParams.CHUNK_ROWS) {
             int n = Math.min(RowParams.CHUNK_ROWS, rows - r0);
             int from = r0 * size;
-            int inOffset = inStart + from;
             if (residual != null) {
-                rowKernel.add(x, xOffset + from, residual, residualOffset + from, in, inOffset, n * size);
+                k.add(x, xOffset + from, residual, residualOffset + from, in, inStart + from, n * size);
             }
+            statistics(rms, k, in, inStart + from, n, size, epsilon, s, p, meanOut, invStdDevOut, firstRow + r0);
             if (rms) {
-                rowKernel.sumSquares(in, inOffset, n, size, s.mean);
-                for (int r = 0; r < n; r++) {
-                    p.center()[r] = 0f;
-                    p.centerLow()[r] = 0f;
-                    p.offset()[r] = 0f;
-                    p.scale()[r] = (float) (1 / Math.sqrt(s.mean[r] / size + epsilon));
-                }
+                k.scaleRows(in, inStart + from, y, yOffset + from, n, size, p.scale(), gamma);
             } else {
-                if (size <= RowMoments.LONGEST) {
-                    // Each row one block centred at its first value, summed in double, folded by Chan's merge.
-                    rowKernel.rowMoments(in, inOffset, n, size, s.mean, s.m2);
-                } else {
-                    // Each row as one NCHW channel of one plane: the float blocks and Chan's merge of BatchNorm.
-                    KernelProvider.statistics().momentsNchw(in, inOffset, 1, n, size, 0, n, s.mean, s.m2);
-                }
-                for (int r = 0; r < n; r++) {
-                    double mu = s.mean[r];
-                    double inverse = 1 / Math.sqrt(s.m2[r] / size + epsilon);
-                    center(p, r, mu, s.m2[r], inverse);
-                    if (meanOut != null) {
-                        meanOut[firstRow + r0 + r] = (float) mu;
-                        invStdDevOut[firstRow + r0 + r] = (float) inverse;
-                    }
-                }
+                k.normalizeRows(in, inStart + from, y, yOffset + from, n, size, p);
             }
-            rowKernel.normalizeRows(in, inOffset, y, yOffset + from, n, size, p);
         }
+    }
+
+    /**
+     * Writes row r while it sums row r + {@link #LAG} ({@link Kernel#scaleRowAndSumNext},
+     * {@link Kernel#normalizeRowAndSumNext}), row r's map at index r mod 64 of {@code p}. With the two passes one
+     * after the other a long row would first be read from memory, with nothing written, then written, with nothing
+     * read, and a thread keeps fewer misses in flight than a copy does. A lag of two rows rather than one keeps each
+     * row's fold and square root off the path to the next row. The residual sums are formed 64 rows at a time, ahead
+     * of the rows summed. Each row takes the operations of the two-pass path, so the bits are the same.
+     */
+    private static void pipelined(boolean rms, Kernel k, float[] x, int xOffset, float[] residual, int residualOffset,
+                                  float[] in, int inStart, float[] y, int yOffset, int rows, int size, float[] gamma,
+                                  float epsilon, Scratch s, RowParams p, float[] meanOut, float[] invStdDevOut,
+                                  int firstRow) {
+        int chunk = RowParams.CHUNK_ROWS;
+        int added = 0; // rows whose residual sum is formed
+        int first = Math.min(LAG, rows);
+        if (residual != null) {
+            added = Math.min(chunk, rows);
+            k.add(x, xOffset, residual, residualOffset, in, inStart, added * size);
+        }
+        statistics(rms, k, in, inStart, first, size, epsilon, s, p, meanOut, invStdDevOut, firstRow);
+        for (int r = 0; r < rows; r++) {
+            int at = inStart + r * size;
+            int out = yOffset + r * size;
+            int map = r % chunk;
+            int ahead = r + LAG;
+            if (ahead >= rows) {
+                alone(rms, k, in, at, y, out, size, gamma, s, p, map);
+                continue;
+            }
+            if (residual != null && ahead >= added) {
+                int n = Math.min(chunk, rows - added);
+                int from = added * size;
+                k.add(x, xOffset + from, residual, residualOffset + from, in, inStart + from, n * size);
+                added += n;
+            }
+            int nextRow = inStart + ahead * size;
+            int slot = ahead % chunk;
+            if (rms) {
+                double q = k.scaleRowAndSumNext(in, at, y, out, size, p.scale()[map], gamma, nextRow);
+                p.scale()[slot] = rmsScale(q, size, epsilon);
+            } else {
+                k.normalizeRowAndSumNext(in, at, y, out, size, p, map, nextRow, s.sums);
+                RowMoments.fold(in, nextRow, size, s.sums[0], s.sums[1], s.mean, s.m2, 0);
+                map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead);
+            }
+        }
+    }
+
+    /** Writes one row with the map at index {@code map} of {@code p}, through {@code s.single}'s first row. */
+    private static void alone(boolean rms, Kernel k, float[] in, int at, float[] y, int out, int size, float[] gamma,
+                              Scratch s, RowParams p, int map) {
+        RowParams one = s.single.positions(p.gamma(), p.beta());
+        one.scale()[0] = p.scale()[map];
+        if (rms) {
+            k.scaleRows(in, at, y, out, 1, size, one.scale(), gamma);
+        } else {
+            one.center()[0] = p.center()[map];
+            one.centerLow()[0] = p.centerLow()[map];
+            one.offset()[0] = p.offset()[map];
+            k.normalizeRows(in, at, y, out, 1, size, one);
+        }
+    }
+
+    /**
+     * The statistics of {@code n} rows from {@code offset} in a pass of their own, and their maps into {@code p}.
+     */
+    private static void statistics(boolean rms, Kernel k, float[] in, int offset, int n, int size, float epsilon,
+                                   Scratch s, RowParams p, float[] meanOut, float[] invStdDevOut, int firstOut) {
+        if (rms) {
+            k.sumSquares(in, offset, n, size, s.mean);
+            for (int r = 0; r < n; r++) {
+                p.scale()[r] = rmsScale(s.mean[r], size, epsilon);
+            }
+            return;
+        }
+        if (size <= RowMoments.LONGEST) {
+            // Each row one block centred at its first value, summed in double, folded by Chan's merge.
+            k.rowMoments(in, offset, n, size, s.mean, s.m2);
+        } else {
+            // Each row as one NCHW channel of one plane: the float blocks and Chan's merge of BatchNorm.
+            KernelProvider.statistics().momentsNchw(in, offset, 1, n, size, 0, n, s.mean, s.m2);
+        }
+        for (int r = 0; r < n; r++) {
+            map(p, r, s.mean[r], s.m2[r], size, epsilon, meanOut, invStdDevOut, firstOut + r);
+        }
+    }
+
+    /** Row r's LayerNorm map from its mean and M2 into {@code p}, and its mean and 1/√(σ² + ε) where asked. */
+    private static void map(RowParams p, int r, double mu, double m2, int size, float epsilon, float[] meanOut,
+                            float[] invStdDevOut, int out) {
+        double inverse = 1 / Math.sqrt(m2 / size + epsilon);
+        center(p, r, mu, m2, inverse);
+        if (meanOut != null) {
+            meanOut[out] = (float) mu;
+            invStdDevOut[out] = (float) inverse;
+        }
+    }
+
+    /** RMSNorm's 1/√(mean(x²) + ε) of a row, rounded once to float. */
+    private static float rmsScale(double sumOfSquares, int size, float epsilon) {
+        return (float) (1 / Math.sqrt(sumOfSquares / size + epsilon));
     }
 
     /**
@@ -193,5 +302,7 @@ final class RowNormalization {
         final RowParams params = new RowParams();
         final double[] mean = new double[RowParams.CHUNK_ROWS];
         final double[] m2 = new double[RowParams.CHUNK_ROWS];
+        final double[] sums = new double[2];
+        final RowParams single = new RowParams();
     }
 }

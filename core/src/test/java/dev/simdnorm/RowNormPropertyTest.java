@@ -1,6 +1,7 @@
 package dev.simdnorm;
 
 import dev.simdnorm.internal.Kernel;
+import dev.simdnorm.internal.RowMoments;
 import dev.simdnorm.internal.RowParams;
 import dev.simdnorm.internal.ScalarKernel;
 import dev.simdnorm.prop.Gen;
@@ -127,7 +128,7 @@ class RowNormPropertyTest {
                 }
                 double scale = 1 / Math.sqrt(sum / size + a.epsilon());
                 // The sums in double err far below 2⁻⁴⁰ relative; the scale rounds to float once (to a subnormal
-                // for rows of RMS above 2¹²⁶), x·s once, and y = fma(u, γ, 0) once.
+                // for rows of RMS above 2¹²⁶), x·s once, and y = u·γ once.
                 double scaleRel = Oracle.DOUBLE_SLACK + Oracle.U + Float.MIN_VALUE / scale;
                 for (int j = 0; j < size; j++) {
                     double x = t.x()[base + j];
@@ -242,7 +243,7 @@ class RowNormPropertyTest {
     @Test
     void vectorRowsEqualScalarBitForBit() {
         Kernel vector = VectorKernelPropertyTest.vector();
-        String what = "vector row normalize, moments and sums of squares equal scalar bit for bit";
+        String what = "vector row normalize, scaling, moments and sums of squares equal scalar bit for bit";
         Property.check(what, KERNEL_CASES, a -> {
             PlaneCase t = a.t();
             int rows = a.center().length;
@@ -261,6 +262,21 @@ class RowNormPropertyTest {
             vector.normalizeRows(inPlace, t.offset(), inPlace, t.offset(), rows, size, p);
             NchwPropertyTest.assertSameBits(Arrays.copyOfRange(ys, a.yOffset(), a.yOffset() + rows * size), inPlace,
                     t.offset(), "normalizeRows in place");
+            float[] zs = NormalizePropertyTest.poisoned(a.yOffset() + rows * size + 2);
+            float[] zv = NormalizePropertyTest.poisoned(a.yOffset() + rows * size + 2);
+            ScalarKernel.INSTANCE.scaleRows(t.x(), t.offset(), zs, a.yOffset(), rows, size, a.scale(), a.gamma());
+            vector.scaleRows(t.x(), t.offset(), zv, a.yOffset(), rows, size, a.scale(), a.gamma());
+            NchwPropertyTest.assertSameBits(zs, zv, 0, "scaleRows, vector against scalar");
+            float[] scaledInPlace = t.x().clone();
+            vector.scaleRows(scaledInPlace, t.offset(), scaledInPlace, t.offset(), rows, size, a.scale(), a.gamma());
+            NchwPropertyTest.assertSameBits(Arrays.copyOfRange(zs, a.yOffset(), a.yOffset() + rows * size),
+                    scaledInPlace, t.offset(), "scaleRows in place");
+            if (rows >= 2) { // two rows at once, at this size and at a whole number of 32 floats (the fast path)
+                fusedEqualsTwoCalls(vector, t.x(), t.offset(), size, a.scale()[0], p, a.yOffset());
+                if (size > 32) {
+                    fusedEqualsTwoCalls(vector, t.x(), t.offset(), size - size % 32, a.scale()[0], p, a.yOffset());
+                }
+            }
             double[] ss = new double[rows];
             double[] sv = new double[rows];
             ScalarKernel.INSTANCE.sumSquares(t.x(), t.offset(), rows, size, ss);
@@ -282,5 +298,45 @@ class RowNormPropertyTest {
                         "row M2 bits, row " + r + ": scalar " + qs[r] + ", vector " + qv[r]);
             }
         });
+    }
+
+    /**
+     * The kernels' two-row hooks ({@code scaleRowAndSumNext}, {@code normalizeRowAndSumNext}) on rows 0 and 1 of
+     * {@code size} floats: vector equal to scalar, and both equal to the two single-pass calls.
+     */
+    private static void fusedEqualsTwoCalls(Kernel vector, float[] x, int offset, int size, float scale, RowParams p,
+                                            int yOffset) {
+        Kernel scalar = ScalarKernel.INSTANCE;
+        int next = offset + size;
+        float[] expected = NormalizePropertyTest.poisoned(yOffset + size + 2);
+        scalar.scaleRows(x, offset, expected, yOffset, 1, size, new float[] {scale}, p.gamma());
+        double[] squares = new double[2];
+        scalar.sumSquares(x, offset, 2, size, squares);
+        double[] mean = new double[2];
+        double[] m2 = new double[2];
+        scalar.rowMoments(x, offset, 2, size, mean, m2);
+        for (Kernel k : new Kernel[] {scalar, vector}) {
+            String what = k.name() + ", size " + size;
+            float[] y = NormalizePropertyTest.poisoned(yOffset + size + 2);
+            double q = k.scaleRowAndSumNext(x, offset, y, yOffset, size, scale, p.gamma(), next);
+            NchwPropertyTest.assertSameBits(expected, y, 0, "scaleRowAndSumNext against scaleRows, " + what);
+            assertEquals(Double.doubleToLongBits(squares[1]), Double.doubleToLongBits(q),
+                    "scaleRowAndSumNext's sum against sumSquares, " + what);
+        }
+        scalar.normalizeRows(x, offset, expected, yOffset, 1, size, p);
+        for (Kernel k : new Kernel[] {scalar, vector}) {
+            String what = k.name() + ", size " + size;
+            float[] y = NormalizePropertyTest.poisoned(yOffset + size + 2);
+            double[] sums = new double[2];
+            k.normalizeRowAndSumNext(x, offset, y, yOffset, size, p, 0, next, sums);
+            NchwPropertyTest.assertSameBits(expected, y, 0, "normalizeRowAndSumNext against normalizeRows, " + what);
+            double[] mu = new double[1];
+            double[] folded = new double[1];
+            RowMoments.fold(x, next, size, sums[0], sums[1], mu, folded, 0); // as rowMoments folds its sums
+            assertEquals(Double.doubleToLongBits(mean[1]), Double.doubleToLongBits(mu[0]),
+                    "normalizeRowAndSumNext's mean against rowMoments, " + what);
+            assertEquals(Double.doubleToLongBits(m2[1]), Double.doubleToLongBits(folded[0]),
+                    "normalizeRowAndSumNext's M2 against rowMoments, " + what);
+        }
     }
 }

@@ -240,4 +240,66 @@ class RowNormTest {
         assertThrows(NullPointerException.class, () -> ln.apply(x, 0, lnY, 0, rows, null));
         assertThrows(NullPointerException.class, () -> rms.apply(x, 0, residual, 0, rmsY, 0, h, 0, rows, null));
     }
+
+    /**
+     * Calls of at least 2¹⁸ floats in rows of ≥ 64 write each row while they sum the row two ahead, and form the
+     * residual sums 64 rows at a time ahead of that; one row at a time, a call takes two plain passes. Each row takes
+     * the same operations either way, so the bits must agree, with and without the residual.
+     */
+    @Test
+    void pipelinedCallsEqualRowByRow() {
+        SplittableRandom random = new SplittableRandom(31);
+        for (int size : new int[] {64, 100, 768, 2048}) {
+            int least = Math.ceilDiv(1 << 18, size);
+            for (int rows : new int[] {1, 2, least, least + 1, least + 2, least + 63, least + 65, least + 130}) {
+                float[] x = new float[rows * size];
+                float[] residual = new float[x.length];
+                float[] gamma = new float[size];
+                float[] beta = new float[size];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) (random.nextGaussian() * 3 + (i / size % 3 == 0 ? 1e4 : 1));
+                    residual[i] = (float) random.nextGaussian();
+                }
+                for (int j = 0; j < size; j++) {
+                    gamma[j] = (float) (1 + 0.2 * random.nextGaussian());
+                    beta[j] = (float) random.nextGaussian();
+                }
+                LayerNorm ln = LayerNorm.builder(size).gamma(gamma).beta(beta).build();
+                RmsNorm rms = RmsNorm.builder(size).gamma(gamma).build();
+                String what = rows + " rows of " + size;
+                float[] whole = new float[x.length];
+                float[] single = new float[x.length];
+                float[] mean = new float[rows];
+                float[] inv = new float[rows];
+                float[] mean1 = new float[1];
+                float[] inv1 = new float[1];
+                ln.apply(x, 0, whole, 0, rows, mean, inv);
+                for (int r = 0; r < rows; r++) {
+                    ln.apply(x, r * size, single, r * size, 1, mean1, inv1);
+                    assertEquals(mean1[0], mean[r], "LayerNorm mean, row " + r + " of " + what);
+                    assertEquals(inv1[0], inv[r], "LayerNorm 1/σ, row " + r + " of " + what);
+                }
+                assertArrayEquals(single, whole, "LayerNorm, " + what);
+                rms.apply(x, 0, whole, 0, rows);
+                for (int r = 0; r < rows; r++) {
+                    rms.apply(x, r * size, single, r * size, 1);
+                }
+                assertArrayEquals(single, whole, "RMSNorm, " + what);
+                float[] h = new float[x.length];
+                float[] hSingle = new float[x.length];
+                ln.apply(x, 0, residual, 0, whole, 0, h, 0, rows);
+                for (int r = 0; r < rows; r++) {
+                    ln.apply(x, r * size, residual, r * size, single, r * size, hSingle, r * size, 1);
+                }
+                assertArrayEquals(single, whole, "LayerNorm residual, " + what);
+                assertArrayEquals(hSingle, h, "LayerNorm residual's h, " + what);
+                float[] inPlace = x.clone();
+                rms.apply(inPlace, 0, residual, 0, inPlace, 0, rows); // the sum formed in y = x, normalized there
+                for (int r = 0; r < rows; r++) {
+                    rms.apply(x, r * size, residual, r * size, single, r * size, 1);
+                }
+                assertArrayEquals(single, inPlace, "RMSNorm residual in place, " + what);
+            }
+        }
+    }
 }

@@ -79,18 +79,35 @@ public final class RowMoments {
     public static void moments(Deviations kernel, float[] x, int offset, int rows, int size, double[] mean,
                                double[] m2) {
         Scratch s = SCRATCH.get();
-        double n = size;
         for (int row = 0, base = offset; row < rows; row++, base += size) {
-            double center = x[base];
-            kernel.total(x, base, size, center, s.r, s.q, s.out);
-            double sum = s.out[0];
-            double squares = s.out[1];
-            double shift = sum / n;
-            mean[row] = center + shift;
-            m2[row] = Math.max(0.0, squares - sum * shift);
-            if (!Double.isFinite(squares)) {
-                nonFinite(x, base, size, mean, m2, row);
-            }
+            kernel.total(x, base, size, x[base], s.r, s.q, s.out);
+            fold(x, base, size, s.out[0], s.out[1], mean, m2, row);
+        }
+    }
+
+    /**
+     * {@link Deviations#total} of one row around its first value {@code x[base]}, with this thread's accumulators.
+     *
+     * @param out out: S, then Q
+     */
+    public static void total(Deviations kernel, float[] x, int base, int length, double[] out) {
+        Scratch s = SCRATCH.get();
+        kernel.total(x, base, length, x[base], s.r, s.q, out);
+    }
+
+    /**
+     * The row's mean and M2 from its sums S and Q around its first value {@code x[base]}: Chan's fold, or the
+     * row summed again where it holds an infinite or NaN value.
+     *
+     * @param row the index in {@code mean} and {@code m2}
+     */
+    public static void fold(float[] x, int base, int size, double sum, double squares, double[] mean, double[] m2,
+                            int row) {
+        double shift = sum / size;
+        mean[row] = x[base] + shift;
+        m2[row] = Math.max(0.0, squares - sum * shift);
+        if (!Double.isFinite(squares)) {
+            nonFinite(x, base, size, mean, m2, row);
         }
     }
 

@@ -55,5 +55,14 @@ public final class RowSquares {
         }
     }
 
+    /**
+     * The sum of squares of one row of {@code length} floats from {@code base}.
+     *
+     * @param kernel how the kernel adds a row's squares
+     */
+    public static double total(Squares kernel, float[] x, int base, int length) {
+        return kernel.total(x, base, length, SCRATCH.get());
+    }
+
     private static final ThreadLocal<double[]> SCRATCH = ThreadLocal.withInitial(() -> new double[WIDTH]);
 }

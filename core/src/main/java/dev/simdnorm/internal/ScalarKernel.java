@@ -282,6 +282,40 @@ public final class ScalarKernel implements Kernel {
     }
 
     @Override
+    public void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
+                          float[] gamma) {
+        for (int r = 0, i = xOffset, o = yOffset; r < rows; r++) {
+            float s = scale[r];
+            for (int j = 0; j < size; j++, i++, o++) {
+                y[o] = (x[i] * s) * gamma[j];
+            }
+        }
+    }
+
+    @Override
+    public double scaleRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, float scale,
+                                     float[] gamma, int nextOffset) {
+        for (int j = 0; j < size; j++) {
+            y[yOffset + j] = (x[xOffset + j] * scale) * gamma[j];
+        }
+        return RowSquares.total(ScalarKernel::squares, x, nextOffset, size);
+    }
+
+    @Override
+    public void normalizeRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams p, int row,
+                                       int nextOffset, double[] out) {
+        float center = p.center()[row];
+        float low = p.centerLow()[row];
+        float scale = p.scale()[row];
+        float offset = p.offset()[row];
+        for (int j = 0; j < size; j++) {
+            float u = Math.fma((x[xOffset + j] - center) - low, scale, offset);
+            y[yOffset + j] = Math.fma(u, p.gamma()[j], p.beta()[j]);
+        }
+        RowMoments.total(ScalarKernel::rowDeviations, x, nextOffset, size, out);
+    }
+
+    @Override
     public void rowMoments(float[] x, int offset, int rows, int size, double[] mean, double[] m2) {
         RowMoments.moments(ScalarKernel::rowDeviations, x, offset, rows, size, mean, m2);
     }

@@ -178,7 +178,7 @@ class BenchmarkCorrectnessTest {
 
     @Test
     void rowNormBenchmarksNormalizeEveryRow() {
-        for (int size : new int[] {64, 768}) {
+        for (int size : new int[] {64, 768, 17}) {
             RowNormBenchmark b = new RowNormBenchmark();
             b.size = size;
             b.kib = 16;
@@ -201,6 +201,10 @@ class BenchmarkCorrectnessTest {
             assertArrayEquals(expected, b.layerNormResidual().clone(), "layerNormResidual, size " + size);
             assertArrayEquals(sum, b.h, "the residual form's h, size " + size);
             assertArrayEquals(b.x, b.arraycopy().clone(), "arraycopy, size " + size);
+            for (int i = 0; i < expected.length; i++) { // one FMA per value: the same bits as Math.fma
+                expected[i] = Math.fma(b.x[i], b.gamma[i % size], b.beta[i % size]);
+            }
+            assertArrayEquals(expected, b.rowAffine().clone(), "rowAffine, size " + size);
         }
     }
 

@@ -116,4 +116,26 @@ final class Ceilings {
             FloatVector.fromArray(S, x, i, m).intoArray(y, i, m);
         }
     }
+
+    /**
+     * {@code y = x·γ + β} along rows of {@code size} floats, γ and β per position: the streams any LayerNorm's
+     * normalize pass reads and writes (x, γ, β in; y out), with none of its arithmetic or its statistics.
+     */
+    static void rowAffine(float[] x, float[] y, int rows, int size, float[] gamma, float[] beta) {
+        int l = S.length();
+        for (int r = 0, base = 0; r < rows; r++, base += size) {
+            int j = 0;
+            for (; j <= size - l; j += l) {
+                FloatVector.fromArray(S, x, base + j)
+                        .fma(FloatVector.fromArray(S, gamma, j), FloatVector.fromArray(S, beta, j))
+                        .intoArray(y, base + j);
+            }
+            if (j < size) {
+                var m = S.indexInRange(j, size);
+                FloatVector.fromArray(S, x, base + j, m)
+                        .fma(FloatVector.fromArray(S, gamma, j, m), FloatVector.fromArray(S, beta, j, m))
+                        .intoArray(y, base + j, m);
+            }
+        }
+    }
 }

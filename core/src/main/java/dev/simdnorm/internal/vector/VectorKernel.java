@@ -108,6 +108,24 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     }
 
     @Override
+    public void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
+                          float[] gamma) {
+        VectorRows.scale(x, xOffset, y, yOffset, rows, size, scale, gamma);
+    }
+
+    @Override
+    public double scaleRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, float scale,
+                                     float[] gamma, int nextOffset) {
+        return VectorRows.scaleAndSumNext(x, xOffset, y, yOffset, size, scale, gamma, nextOffset);
+    }
+
+    @Override
+    public void normalizeRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams params,
+                                       int row, int nextOffset, double[] out) {
+        VectorRows.normalizeAndSumNext(x, xOffset, y, yOffset, size, params, row, nextOffset, out);
+    }
+
+    @Override
     public void rowMoments(float[] x, int offset, int rows, int size, double[] mean, double[] m2) {
         RowMoments.moments(VectorRows.DEVIATIONS, x, offset, rows, size, mean, m2);
     }

@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Rows along their length (LayerNorm, RMSNorm): the normalize of {@link RowParams}, the deviations of
- * {@link RowMoments}, the sums of squares of {@link RowSquares} and the residual add, lane for lane what
- * {@code ScalarKernel} does for that position. A row's last partial vector is masked, so no size takes a scalar
+ * Rows along their length (LayerNorm, RMSNorm): the normalize of {@link RowParams}, RMSNorm's scaling, the
+ * deviations of {@link RowMoments}, the sums of squares of {@link RowSquares} and the residual add, lane for lane
+ * what {@code ScalarKernel} does for that position. A row's last partial vector is masked, so no size takes a scalar
  * loop; each loop keeps its vectors inside its own method.
  */
 final class VectorRows {
@@ -94,6 +94,119 @@ final class VectorRows {
             u.fma(FloatVector.fromArray(FLOATS, gamma, j, m), FloatVector.fromArray(FLOATS, beta, j, m))
                     .intoArray(y, yo + j, m);
         }
+    }
+
+    /** RMSNorm's {@code (x · scale) · γ}, two rows at a time as {@link #normalize}, then the last one alone. */
+    static void scale(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
+                      float[] gamma) {
+        int r = 0;
+        for (; r + 2 <= rows; r += 2) {
+            twoRowsScaled(x, xOffset + r * size, y, yOffset + r * size, size, scale[r], scale[r + 1], gamma);
+        }
+        if (r < rows) {
+            rowScaled(x, xOffset + r * size, y, yOffset + r * size, size, scale[r], gamma);
+        }
+    }
+
+    private static void twoRowsScaled(float[] x, int xo, float[] y, int yo, int size, float scale0, float scale1,
+                                      float[] gamma) {
+        FloatVector s0 = FloatVector.broadcast(FLOATS, scale0);
+        FloatVector s1 = FloatVector.broadcast(FLOATS, scale1);
+        int x1 = xo + size;
+        int y1 = yo + size;
+        int whole = FLOATS.loopBound(size);
+        int j = 0;
+        for (; j < whole; j += LANES) {
+            FloatVector g = FloatVector.fromArray(FLOATS, gamma, j);
+            FloatVector.fromArray(FLOATS, x, xo + j).mul(s0).mul(g).intoArray(y, yo + j);
+            FloatVector.fromArray(FLOATS, x, x1 + j).mul(s1).mul(g).intoArray(y, y1 + j);
+        }
+        if (j < size) {
+            VectorMask<Float> m = FLOATS.indexInRange(j, size);
+            FloatVector g = FloatVector.fromArray(FLOATS, gamma, j, m);
+            FloatVector.fromArray(FLOATS, x, xo + j, m).mul(s0).mul(g).intoArray(y, yo + j, m);
+            FloatVector.fromArray(FLOATS, x, x1 + j, m).mul(s1).mul(g).intoArray(y, y1 + j, m);
+        }
+    }
+
+    private static void rowScaled(float[] x, int xo, float[] y, int yo, int size, float scale, float[] gamma) {
+        FloatVector s = FloatVector.broadcast(FLOATS, scale);
+        int whole = FLOATS.loopBound(size);
+        int j = 0;
+        for (; j < whole; j += LANES) {
+            FloatVector.fromArray(FLOATS, x, xo + j).mul(s).mul(FloatVector.fromArray(FLOATS, gamma, j))
+                    .intoArray(y, yo + j);
+        }
+        if (j < size) {
+            VectorMask<Float> m = FLOATS.indexInRange(j, size);
+            FloatVector.fromArray(FLOATS, x, xo + j, m).mul(s).mul(FloatVector.fromArray(FLOATS, gamma, j, m))
+                    .intoArray(y, yo + j, m);
+        }
+    }
+
+    /**
+     * {@link #rowScaled} of one row and {@link #squaresTotal} of the next in one loop, where the 32 accumulators
+     * are four vectors and 32 floats two float vectors (512 bits): each step adds 32 of the next row's squares and
+     * writes 32 of this row, the same operations on each value, so the same bits. Other widths take the two loops.
+     */
+    static double scaleAndSumNext(float[] x, int xo, float[] y, int yo, int size, float scale, float[] gamma,
+                                  int next) {
+        if (4 * DOUBLE_LANES != WIDTH || 2 * LANES != WIDTH) {
+            rowScaled(x, xo, y, yo, size, scale, gamma);
+            return RowSquares.total(SQUARES, x, next, size);
+        }
+        FloatVector s = FloatVector.broadcast(FLOATS, scale);
+        DoubleVector a0 = DoubleVector.zero(DOUBLES);
+        DoubleVector a1 = DoubleVector.zero(DOUBLES);
+        DoubleVector a2 = DoubleVector.zero(DOUBLES);
+        DoubleVector a3 = DoubleVector.zero(DOUBLES);
+        int full = size / WIDTH;
+        int j = 0;
+        for (int k = 0; k < full; k++, j += WIDTH) {
+            int i = next + j;
+            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            a0 = d0.fma(d0, a0);
+            a1 = d1.fma(d1, a1);
+            a2 = d2.fma(d2, a2);
+            a3 = d3.fma(d3, a3);
+            FloatVector.fromArray(FLOATS, x, xo + j).mul(s).mul(FloatVector.fromArray(FLOATS, gamma, j))
+                    .intoArray(y, yo + j);
+            FloatVector.fromArray(FLOATS, x, xo + j + LANES).mul(s)
+                    .mul(FloatVector.fromArray(FLOATS, gamma, j + LANES)).intoArray(y, yo + j + LANES);
+        }
+        int tail = size - j;
+        if (tail != 0) {
+            int start = next + j;
+            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start,
+                    HALF_FLOATS.indexInRange(0, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + DOUBLE_LANES,
+                    HALF_FLOATS.indexInRange(DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 2 * DOUBLE_LANES,
+                    HALF_FLOATS.indexInRange(2 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 3 * DOUBLE_LANES,
+                    HALF_FLOATS.indexInRange(3 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
+            a0 = d0.fma(d0, a0);
+            a1 = d1.fma(d1, a1);
+            a2 = d2.fma(d2, a2);
+            a3 = d3.fma(d3, a3);
+            for (; j < size; j += LANES) {
+                VectorMask<Float> m = FLOATS.indexInRange(j, size);
+                FloatVector.fromArray(FLOATS, x, xo + j, m).mul(s).mul(FloatVector.fromArray(FLOATS, gamma, j, m))
+                        .intoArray(y, yo + j, m);
+            }
+        }
+        DoubleVector v = a0.add(a2).add(a1.add(a3));
+        v = v.add(v.rearrange(BY_FOUR));
+        v = v.add(v.rearrange(BY_TWO));
+        v = v.add(v.rearrange(BY_ONE));
+        return v.lane(0);
     }
 
     /** {@link RowSquares.Squares} in vectors; the accumulators stay in registers where they are four vectors. */
@@ -296,6 +409,73 @@ final class VectorRows {
             q1 = q1.blend(d1.fma(d1, q1), m1);
             q2 = q2.blend(d2.fma(d2, q2), m2);
             q3 = q3.blend(d3.fma(d3, q3), m3);
+        }
+        DoubleVector r = r0.add(r2).add(r1.add(r3));
+        r = r.add(r.rearrange(BY_FOUR));
+        r = r.add(r.rearrange(BY_TWO));
+        r = r.add(r.rearrange(BY_ONE));
+        DoubleVector q = q0.add(q2).add(q1.add(q3));
+        q = q.add(q.rearrange(BY_FOUR));
+        q = q.add(q.rearrange(BY_TWO));
+        q = q.add(q.rearrange(BY_ONE));
+        out[0] = r.lane(0);
+        out[1] = q.lane(0);
+    }
+
+    /**
+     * {@link #row} of one row with the map of {@code p}'s row {@code row}, and {@link #deviationsTotal} of the next
+     * around its first value, in one loop where the accumulators are four vectors and 32 floats two float vectors (512
+     * bits): the same operations on each value, so the same bits. Other widths, and rows that are not whole multiples
+     * of 32 floats, take the two loops: with a masked tail, C1 runs out of registers on this method.
+     */
+    static void normalizeAndSumNext(float[] x, int xo, float[] y, int yo, int size, RowParams p, int row, int next,
+                                    double[] out) {
+        if (4 * DOUBLE_LANES != WIDTH || 2 * LANES != WIDTH || size % WIDTH != 0) {
+            row(x, xo, y, yo, size, p.center()[row], p.centerLow()[row], p.scale()[row], p.offset()[row],
+                    p.gamma(), p.beta());
+            RowMoments.total(DEVIATIONS, x, next, size, out);
+            return;
+        }
+        float[] gamma = p.gamma();
+        float[] beta = p.beta();
+        FloatVector fc = FloatVector.broadcast(FLOATS, p.center()[row]);
+        FloatVector fl = FloatVector.broadcast(FLOATS, p.centerLow()[row]);
+        FloatVector fs = FloatVector.broadcast(FLOATS, p.scale()[row]);
+        FloatVector ft = FloatVector.broadcast(FLOATS, p.offset()[row]);
+        DoubleVector c = DoubleVector.broadcast(DOUBLES, x[next]);
+        DoubleVector r0 = DoubleVector.zero(DOUBLES);
+        DoubleVector r1 = r0;
+        DoubleVector r2 = r0;
+        DoubleVector r3 = r0;
+        DoubleVector q0 = r0;
+        DoubleVector q1 = r0;
+        DoubleVector q2 = r0;
+        DoubleVector q3 = r0;
+        for (int j = 0; j < size; j += WIDTH) {
+            int i = next + j;
+            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * DOUBLE_LANES)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            r0 = r0.add(d0);
+            r1 = r1.add(d1);
+            r2 = r2.add(d2);
+            r3 = r3.add(d3);
+            q0 = d0.fma(d0, q0);
+            q1 = d1.fma(d1, q1);
+            q2 = d2.fma(d2, q2);
+            q3 = d3.fma(d3, q3);
+            FloatVector.fromArray(FLOATS, x, xo + j).sub(fc).sub(fl).fma(fs, ft)
+                    .fma(FloatVector.fromArray(FLOATS, gamma, j), FloatVector.fromArray(FLOATS, beta, j))
+                    .intoArray(y, yo + j);
+            FloatVector.fromArray(FLOATS, x, xo + j + LANES).sub(fc).sub(fl).fma(fs, ft)
+                    .fma(FloatVector.fromArray(FLOATS, gamma, j + LANES), FloatVector.fromArray(FLOATS, beta,
+                            j + LANES))
+                    .intoArray(y, yo + j + LANES);
         }
         DoubleVector r = r0.add(r2).add(r1.add(r3));
         r = r.add(r.rearrange(BY_FOUR));
