@@ -267,51 +267,50 @@ public final class ScalarKernel implements Kernel {
 
     @Override
     public void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams p) {
-        float[] gamma = p.gamma();
-        float[] beta = p.beta();
-        for (int r = 0, i = xOffset, o = yOffset; r < rows; r++) {
-            float center = p.center()[r];
-            float low = p.centerLow()[r];
-            float scale = p.scale()[r];
-            float offset = p.offset()[r];
-            for (int j = 0; j < size; j++, i++, o++) {
-                float u = Math.fma((x[i] - center) - low, scale, offset);
-                y[o] = Math.fma(u, gamma[j], beta[j]);
-            }
+        for (int r = 0; r < rows; r++) {
+            normalizeRow(x, xOffset + r * size, y, yOffset + r * size, size, p, r);
+        }
+    }
+
+    /** One row with the map of row {@code r} of {@code p}. */
+    private static void normalizeRow(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams p, int r) {
+        float center = p.center()[r];
+        float low = p.centerLow()[r];
+        float scale = p.scale()[r];
+        float offset = p.offset()[r];
+        for (int j = 0; j < size; j++) {
+            float u = Math.fma((x[xOffset + j] - center) - low, scale, offset);
+            y[yOffset + j] = Math.fma(u, p.gamma()[j], p.beta()[j]);
         }
     }
 
     @Override
     public void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
                           float[] gamma) {
-        for (int r = 0, i = xOffset, o = yOffset; r < rows; r++) {
-            float s = scale[r];
-            for (int j = 0; j < size; j++, i++, o++) {
-                y[o] = (x[i] * s) * gamma[j];
-            }
+        for (int r = 0; r < rows; r++) {
+            scaleRow(x, xOffset + r * size, y, yOffset + r * size, size, scale[r], gamma);
+        }
+    }
+
+    /** One row of RMSNorm's map, {@code (x · scale) · γ}. */
+    private static void scaleRow(float[] x, int xOffset, float[] y, int yOffset, int size, float scale,
+                                 float[] gamma) {
+        for (int j = 0; j < size; j++) {
+            y[yOffset + j] = (x[xOffset + j] * scale) * gamma[j];
         }
     }
 
     @Override
     public double scaleRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, float scale,
                                      float[] gamma, int nextOffset) {
-        for (int j = 0; j < size; j++) {
-            y[yOffset + j] = (x[xOffset + j] * scale) * gamma[j];
-        }
+        scaleRow(x, xOffset, y, yOffset, size, scale, gamma);
         return RowSquares.total(ScalarKernel::squares, x, nextOffset, size);
     }
 
     @Override
     public void normalizeRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams p, int row,
                                        int nextOffset, double[] out) {
-        float center = p.center()[row];
-        float low = p.centerLow()[row];
-        float scale = p.scale()[row];
-        float offset = p.offset()[row];
-        for (int j = 0; j < size; j++) {
-            float u = Math.fma((x[xOffset + j] - center) - low, scale, offset);
-            y[yOffset + j] = Math.fma(u, p.gamma()[j], p.beta()[j]);
-        }
+        normalizeRow(x, xOffset, y, yOffset, size, p, row);
         RowMoments.total(ScalarKernel::rowDeviations, x, nextOffset, size, out);
     }
 
