@@ -257,15 +257,31 @@ final class RowNormalization {
             // Each row as one NCHW channel of one plane: the float blocks and Chan's merge of BatchNorm.
             KernelProvider.statistics().momentsNchw(in, offset, 1, n, size, 0, n, s.mean, s.m2);
         }
+        // The roots and quotients first, in a loop of their own that C2 compiles to vector operations (the same
+        // bits as one row at a time); then the centers.
+        double[] inverse = s.inverse;
         for (int r = 0; r < n; r++) {
-            map(p, r, s.mean[r], s.m2[r], size, epsilon, meanOut, invStdDevOut, firstOut + r);
+            inverse[r] = inverse(s.m2[r], size, epsilon);
+        }
+        for (int r = 0; r < n; r++) {
+            record(p, r, s.mean[r], s.m2[r], inverse[r], meanOut, invStdDevOut, firstOut + r);
         }
     }
 
     /** Row r's LayerNorm map from its mean and M2 into {@code p}, and its mean and 1/√(σ² + ε) where asked. */
     private static void map(RowParams p, int r, double mu, double m2, int size, float epsilon, float[] meanOut,
                             float[] invStdDevOut, int out) {
-        double inverse = 1 / Math.sqrt(m2 / size + epsilon);
+        record(p, r, mu, m2, inverse(m2, size, epsilon), meanOut, invStdDevOut, out);
+    }
+
+    /** 1/√(σ² + ε) of a row whose M2 over {@code size} values is {@code m2}, in double. */
+    private static double inverse(double m2, int size, float epsilon) {
+        return 1 / Math.sqrt(m2 / size + epsilon);
+    }
+
+    /** Row r's map from its mean, M2 and 1/√(σ² + ε) into {@code p}; the mean and 1/√(σ² + ε) where asked. */
+    private static void record(RowParams p, int r, double mu, double m2, double inverse, float[] meanOut,
+                               float[] invStdDevOut, int out) {
         center(p, r, mu, m2, inverse);
         if (meanOut != null) {
             meanOut[out] = (float) mu;
@@ -302,6 +318,7 @@ final class RowNormalization {
         final RowParams params = new RowParams();
         final double[] mean = new double[RowParams.CHUNK_ROWS];
         final double[] m2 = new double[RowParams.CHUNK_ROWS];
+        final double[] inverse = new double[RowParams.CHUNK_ROWS];
         final double[] sums = new double[2];
         final RowParams single = new RowParams();
     }

@@ -127,12 +127,20 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
 
     @Override
     public void rowMoments(float[] x, int offset, int rows, int size, double[] mean, double[] m2) {
-        RowMoments.moments(VectorRows.DEVIATIONS, x, offset, rows, size, mean, m2);
+        if (VectorRowTotals.GROUP != 0 && rows >= VectorRowTotals.GROUP) {
+            VectorRowTotals.moments(x, offset, rows, size, mean, m2);
+        } else {
+            RowMoments.moments(VectorRows.DEVIATIONS, x, offset, rows, size, mean, m2);
+        }
     }
 
     @Override
     public void sumSquares(float[] x, int offset, int rows, int size, double[] sums) {
-        RowSquares.sums(VectorRows.SQUARES, x, offset, rows, size, sums);
+        if (VectorRowTotals.GROUP != 0 && rows >= VectorRowTotals.GROUP) {
+            VectorRowTotals.squares(x, offset, rows, size, sums);
+        } else {
+            RowSquares.sums(VectorRows.SQUARES, x, offset, rows, size, sums);
+        }
     }
 
     @Override

@@ -218,7 +218,7 @@ final class VectorRows {
 
         @Override
         public double total(float[] x, int base, int length, double[] acc) {
-            return 4 * DOUBLE_LANES == WIDTH ? squaresTotal(x, base, length)
+            return 4 * DOUBLE_LANES == WIDTH ? squaresTotal(x, base, length, acc)
                     : RowSquares.Squares.super.total(x, base, length, acc);
         }
     };
@@ -229,48 +229,13 @@ final class VectorRows {
     private static final VectorShuffle<Double> BY_ONE = VectorShuffle.fromOp(DOUBLES, i -> (i + 1) % DOUBLE_LANES);
 
     /**
-     * {@link RowSquares.Squares#total} where the 32 accumulators are four vectors of eight doubles: {@link #squares}
-     * with the accumulators kept in registers, the tail's masked lanes adding 0², then the pairwise adds (w = 16 and
-     * 8 between vectors, 4, 2 and 1 by rotations; each lane i adds lane i + w): the same adds, the same bits. Loads
-     * inline, so that no vector crosses a call.
+     * {@link RowSquares.Squares#total} where the 32 accumulators are four vectors of eight doubles: added down to one
+     * vector by {@link VectorRowTotals#rowSquares} (w = 16 and 8), then the last pairwise adds (w = 4, 2 and 1, each
+     * lane i adding lane i + w) by rotations: the same adds, the same bits.
      */
-    private static double squaresTotal(float[] x, int base, int length) {
-        DoubleVector a0 = DoubleVector.zero(DOUBLES);
-        DoubleVector a1 = DoubleVector.zero(DOUBLES);
-        DoubleVector a2 = DoubleVector.zero(DOUBLES);
-        DoubleVector a3 = DoubleVector.zero(DOUBLES);
-        int full = length / WIDTH;
-        for (int k = 0, i = base; k < full; k++, i += WIDTH) {
-            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
-                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + DOUBLE_LANES)
-                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * DOUBLE_LANES)
-                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * DOUBLE_LANES)
-                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            a0 = d0.fma(d0, a0);
-            a1 = d1.fma(d1, a1);
-            a2 = d2.fma(d2, a2);
-            a3 = d3.fma(d3, a3);
-        }
-        int tail = length % WIDTH;
-        if (tail != 0) {
-            int start = base + full * WIDTH;
-            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start,
-                    HALF_FLOATS.indexInRange(0, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + DOUBLE_LANES,
-                    HALF_FLOATS.indexInRange(DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 2 * DOUBLE_LANES,
-                    HALF_FLOATS.indexInRange(2 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 3 * DOUBLE_LANES,
-                    HALF_FLOATS.indexInRange(3 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
-            a0 = d0.fma(d0, a0);
-            a1 = d1.fma(d1, a1);
-            a2 = d2.fma(d2, a2);
-            a3 = d3.fma(d3, a3);
-        }
-        DoubleVector v = a0.add(a2).add(a1.add(a3));
+    private static double squaresTotal(float[] x, int base, int length, double[] acc) {
+        VectorRowTotals.rowSquares(x, base, length, acc, 0);
+        DoubleVector v = DoubleVector.fromArray(DOUBLES, acc, 0);
         v = v.add(v.rearrange(BY_FOUR));
         v = v.add(v.rearrange(BY_TWO));
         v = v.add(v.rearrange(BY_ONE));
@@ -343,7 +308,7 @@ final class VectorRows {
         @Override
         public void total(float[] x, int base, int length, double center, double[] r, double[] q, double[] out) {
             if (4 * DOUBLE_LANES == WIDTH) {
-                deviationsTotal(x, base, length, center, out);
+                deviationsTotal(x, base, length, center, r, q, out);
             } else {
                 RowMoments.Deviations.super.total(x, base, length, center, r, q, out);
             }
@@ -352,74 +317,22 @@ final class VectorRows {
 
     /**
      * {@link RowMoments.Deviations#total} where the 32 accumulators of each sum are four vectors of eight doubles:
-     * the accumulators in registers, the tail's lanes past the row left as they are (a blend, as the scalar loop
-     * that stops), then the pairwise adds of {@link #squaresTotal}: the same adds, the same bits.
+     * added down to one vector each by {@link VectorRowTotals#rowDeviations}, then the pairwise adds of
+     * {@link #squaresTotal}: the same adds, the same bits.
      */
-    private static void deviationsTotal(float[] x, int base, int length, double center, double[] out) {
-        DoubleVector c = DoubleVector.broadcast(DOUBLES, center);
-        DoubleVector r0 = DoubleVector.zero(DOUBLES);
-        DoubleVector r1 = r0;
-        DoubleVector r2 = r0;
-        DoubleVector r3 = r0;
-        DoubleVector q0 = r0;
-        DoubleVector q1 = r0;
-        DoubleVector q2 = r0;
-        DoubleVector q3 = r0;
-        int full = length / WIDTH;
-        for (int k = 0, i = base; k < full; k++, i += WIDTH) {
-            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
-                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + DOUBLE_LANES)
-                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 2 * DOUBLE_LANES)
-                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + 3 * DOUBLE_LANES)
-                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            r0 = r0.add(d0);
-            r1 = r1.add(d1);
-            r2 = r2.add(d2);
-            r3 = r3.add(d3);
-            q0 = d0.fma(d0, q0);
-            q1 = d1.fma(d1, q1);
-            q2 = d2.fma(d2, q2);
-            q3 = d3.fma(d3, q3);
-        }
-        int tail = length % WIDTH;
-        if (tail != 0) {
-            int start = base + full * WIDTH;
-            VectorMask<Double> m0 = DOUBLES.indexInRange(0, tail);
-            VectorMask<Double> m1 = DOUBLES.indexInRange(DOUBLE_LANES, tail);
-            VectorMask<Double> m2 = DOUBLES.indexInRange(2 * DOUBLE_LANES, tail);
-            VectorMask<Double> m3 = DOUBLES.indexInRange(3 * DOUBLE_LANES, tail);
-            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start,
-                    HALF_FLOATS.indexInRange(0, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + DOUBLE_LANES,
-                    HALF_FLOATS.indexInRange(DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 2 * DOUBLE_LANES,
-                    HALF_FLOATS.indexInRange(2 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0))
-                    .sub(c);
-            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 3 * DOUBLE_LANES,
-                    HALF_FLOATS.indexInRange(3 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0))
-                    .sub(c);
-            r0 = r0.blend(r0.add(d0), m0);
-            r1 = r1.blend(r1.add(d1), m1);
-            r2 = r2.blend(r2.add(d2), m2);
-            r3 = r3.blend(r3.add(d3), m3);
-            q0 = q0.blend(d0.fma(d0, q0), m0);
-            q1 = q1.blend(d1.fma(d1, q1), m1);
-            q2 = q2.blend(d2.fma(d2, q2), m2);
-            q3 = q3.blend(d3.fma(d3, q3), m3);
-        }
-        DoubleVector r = r0.add(r2).add(r1.add(r3));
-        r = r.add(r.rearrange(BY_FOUR));
-        r = r.add(r.rearrange(BY_TWO));
-        r = r.add(r.rearrange(BY_ONE));
-        DoubleVector q = q0.add(q2).add(q1.add(q3));
-        q = q.add(q.rearrange(BY_FOUR));
-        q = q.add(q.rearrange(BY_TWO));
-        q = q.add(q.rearrange(BY_ONE));
-        out[0] = r.lane(0);
-        out[1] = q.lane(0);
+    private static void deviationsTotal(float[] x, int base, int length, double center, double[] r, double[] q,
+                                        double[] out) {
+        VectorRowTotals.rowDeviations(x, base, length, center, r, 0, q, 0);
+        DoubleVector sum = DoubleVector.fromArray(DOUBLES, r, 0);
+        sum = sum.add(sum.rearrange(BY_FOUR));
+        sum = sum.add(sum.rearrange(BY_TWO));
+        sum = sum.add(sum.rearrange(BY_ONE));
+        DoubleVector squares = DoubleVector.fromArray(DOUBLES, q, 0);
+        squares = squares.add(squares.rearrange(BY_FOUR));
+        squares = squares.add(squares.rearrange(BY_TWO));
+        squares = squares.add(squares.rearrange(BY_ONE));
+        out[0] = sum.lane(0);
+        out[1] = squares.lane(0);
     }
 
     /**
