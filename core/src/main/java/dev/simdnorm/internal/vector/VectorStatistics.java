@@ -36,18 +36,23 @@ final class VectorStatistics implements RowStatistics.Deviations {
     }
 
     /**
-     * {@link dev.simdnorm.internal.LanePeriod#reduce}, each halving step L positions at a time: every position gets
-     * the same single add, so the sums keep every bit.
+     * {@link dev.simdnorm.internal.LanePeriod#reduce}, each halving step L positions at a time and its last positions
+     * (fewer than L) one at a time: every position gets the same single add, so the sums keep every bit. Not masked:
+     * the short steps of small periods (C = 3: 24, 12, 6 and 3 positions) loaded what the step before had just stored
+     * under a mask, and the masks' set-up and checks made the reduction as long as the block's sums (GroupNorm's
+     * images of 32×32×3).
      */
     @Override
     public void reduce(float[] a, int period, int channels, float[] out) {
         for (int n = period; n > channels; n /= 2) {
             int half = n / 2;
-            for (int p = 0; p < half; p += LANES) {
-                // Writes stay below half and reads of the upper half start there: in place is safe.
-                VectorMask<Float> m = FLOATS.indexInRange(p, half);
-                FloatVector.fromArray(FLOATS, a, p, m).add(FloatVector.fromArray(FLOATS, a, p + half, m))
-                        .intoArray(a, p, m);
+            int p = 0;
+            // Writes stay below half and reads of the upper half start there: in place is safe.
+            for (; p <= half - LANES; p += LANES) {
+                FloatVector.fromArray(FLOATS, a, p).add(FloatVector.fromArray(FLOATS, a, p + half)).intoArray(a, p);
+            }
+            for (; p < half; p++) {
+                a[p] += a[p + half];
             }
         }
         System.arraycopy(a, 0, out, 0, channels);
