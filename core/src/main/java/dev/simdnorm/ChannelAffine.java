@@ -1,6 +1,8 @@
 package dev.simdnorm;
 
 import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.Kernel;
+import dev.simdnorm.internal.KernelProvider;
 import dev.simdnorm.internal.LanePeriod;
 
 import java.lang.foreign.MemorySegment;
@@ -168,11 +170,12 @@ public final class ChannelAffine {
                 folded = true;
             }
         }
-        LanePeriod.repeat(hi, channels, p.period());
-        LanePeriod.repeat(lo, channels, p.period());
-        LanePeriod.repeat(scale, channels, p.period());
+        Kernel k = KernelProvider.normalizing(); // lays out as the kernel that reads it, the same floats either way
+        k.repeat(hi, channels, p.period());
+        k.repeat(lo, channels, p.period());
+        k.repeat(scale, channels, p.period());
         if (folded) {
-            LanePeriod.repeat(p.shift(), channels, p.period());
+            k.repeat(p.shift(), channels, p.period());
         }
         return folded;
     }

@@ -149,4 +149,12 @@ public interface Kernel {
      * {@code out} may be the same range as {@code a} or {@code b}; it never partially overlaps them.
      */
     void add(float[] a, int aOffset, float[] b, int bOffset, float[] out, int outOffset, int length);
+
+    /**
+     * {@link LanePeriod#repeat}: the first {@code channels} floats of {@code a} repeated over {@code period}. A copy,
+     * so every kernel writes the same floats; a kernel may do it faster.
+     */
+    default void repeat(float[] a, int channels, int period) {
+        LanePeriod.repeat(a, channels, period);
+    }
 }

@@ -76,6 +76,10 @@ public class KernelWorkout {
             fill(random, correction.offset(), c);
             correction.layOut();
             add(Operation.STATISTICS, () -> kernel.moments(x, 0, rows, c, mean, m2));
+            // A training map's layout (ChannelAffine.training runs the normalizing kernel's repeat).
+            float[] layout = LanePeriod.padded(LanePeriod.walked(c));
+            fill(random, layout, c);
+            add(Operation.NORMALIZE, () -> kernel.repeat(layout, c, LanePeriod.walked(c)));
             add(Operation.STATISTICS, () -> kernel.momentsNchw(x, 0, 1, c, rows, 0, c, mean, m2));
             add(Operation.STATISTICS_IN_DOUBLE, () -> kernel.momentsInDouble(x, 0, rows, c, origin, mean, m2));
             // The double mode's memory-order walk of long periods (C = 17) takes four periods at a time too.

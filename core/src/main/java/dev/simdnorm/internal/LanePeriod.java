@@ -224,7 +224,8 @@ public final class LanePeriod {
         System.arraycopy(accumulators, 0, out, 0, channels);
     }
 
-    private static int gcd(int a, int b) {
+    /** The greatest common divisor of two positive ints. */
+    public static int gcd(int a, int b) {
         while (b != 0) {
             int t = a % b;
             a = b;

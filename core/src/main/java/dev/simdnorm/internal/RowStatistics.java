@@ -60,6 +60,11 @@ public final class RowStatistics {
             return RowStatistics.inRange(r, q, center, 0, channels, n);
         }
 
+        /** {@link LanePeriod#layOut}: a copy, the same floats whatever the kernel. */
+        default float[] layOut(float[] perChannel, int channels, int period, float[] out) {
+            return LanePeriod.layOut(perChannel, channels, period, out);
+        }
+
         /** {@link MomentMerge#mergeBlock}. */
         default void mergeBlock(long nA, double[] mean, double[] m2, int channels, int nB, float[] center, float[] r1,
                                 float[] q) {
@@ -146,7 +151,7 @@ public final class RowStatistics {
                 int sample = Math.min(nb, SAMPLE_ROWS);
                 System.arraycopy(x, base, center, 0, channels);
                 kernel.sum(x, base, period, sample / rowsPerPeriod, (sample % rowsPerPeriod) * channels,
-                        LanePeriod.layOut(center, channels, period, laidOut), r, q);
+                        kernel.layOut(center, channels, period, laidOut), r, q);
                 kernel.reduce(r, period, channels, sumR);
                 for (int c = 0; c < channels; c++) {
                     center[c] = LanePeriod.center(center[c], sumR[c], sample);
@@ -158,14 +163,14 @@ public final class RowStatistics {
             }
             int periods = nb / rowsPerPeriod;
             int tail = (nb % rowsPerPeriod) * channels;
-            kernel.sum(x, base, period, periods, tail, LanePeriod.layOut(center, channels, period, laidOut), r, q);
+            kernel.sum(x, base, period, periods, tail, kernel.layOut(center, channels, period, laidOut), r, q);
             kernel.reduce(r, period, channels, sumR);
             kernel.reduce(q, period, channels, sumQ);
             if (!kernel.centered(sumR, sumQ, channels, nb)) {
                 for (int c = 0; c < channels; c++) {
                     center[c] = LanePeriod.center(center[c], sumR[c], nb);
                 }
-                kernel.sum(x, base, period, periods, tail, LanePeriod.layOut(center, channels, period, laidOut), r, q);
+                kernel.sum(x, base, period, periods, tail, kernel.layOut(center, channels, period, laidOut), r, q);
                 kernel.reduce(r, period, channels, sumR);
                 kernel.reduce(q, period, channels, sumQ);
             }

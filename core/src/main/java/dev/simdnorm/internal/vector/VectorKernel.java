@@ -147,4 +147,9 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     public void add(float[] a, int aOffset, float[] b, int bOffset, float[] out, int outOffset, int length) {
         VectorRows.add(a, aOffset, b, bOffset, out, outOffset, length);
     }
+
+    @Override
+    public void repeat(float[] a, int channels, int period) {
+        VectorPeriods.repeat(a, channels, period);
+    }
 }

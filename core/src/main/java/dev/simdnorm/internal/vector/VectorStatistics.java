@@ -58,6 +58,13 @@ final class VectorStatistics implements RowStatistics.Deviations {
         System.arraycopy(a, 0, out, 0, channels);
     }
 
+    @Override
+    public float[] layOut(float[] perChannel, int channels, int period, float[] out) {
+        System.arraycopy(perChannel, 0, out, 0, channels);
+        VectorPeriods.repeat(out, channels, period);
+        return out;
+    }
+
     /** {@link RowStatistics#centered} with the same comparisons per lane; the last channels go through it. */
     @Override
     public boolean centered(float[] r, float[] q, int channels, int n) {
