@@ -6,12 +6,24 @@ package dev.simdnorm.internal;
  * tensor in the {@link LanePeriod} the vector kernel uses, one position at a time, so the two agree bit for bit.
  *
  * <p>The fused ReLU and the ReLU mask of the backward pass are computed on the bits, without a branch: on data of
- * mixed sign a branch mispredicts about every other element (docs/design-log.md).
+ * mixed sign a branch mispredicts about every other element (docs/design-log.md). Where no output can be −0, the
+ * forward ReLU is instead a separate {@code max(t, +0)} pass over each block of y while it is in L1, which C2
+ * vectorizes: the same bits, at a fraction of the bit-level ReLU's cost.
  */
 public final class ScalarKernel implements Kernel {
 
     /** The single instance; the kernel has no state. */
     public static final ScalarKernel INSTANCE = new ScalarKernel();
+
+    /**
+     * Floats normalized before a separate ReLU pass runs over them while they are in L1 (8 KiB). The fused bit-level
+     * ReLU keeps the normalize loop scalar (C2 cannot vectorize it: the parameter arrays may alias y); the separate
+     * pass is a loop C2 vectorizes.
+     */
+    private static final int RELU_BLOCK = 2048;
+
+    /** Below this |shift|, a map's output may round to −0 (see {@link #maxIsRelu}). */
+    private static final float SMALLEST_SAFE_SHIFT = 0x1p-100f;
 
     private ScalarKernel() {
     }
@@ -106,6 +118,15 @@ public final class ScalarKernel implements Kernel {
 
     @Override
     public void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
+        if (relu && maxIsRelu(p.scale(), p.shift(), p.channels())) {
+            normalizeThenRelu(x, xOffset, y, yOffset, rows, p);
+        } else {
+            map(x, xOffset, y, yOffset, rows, p, relu);
+        }
+    }
+
+    /** The map over rows, with the bit-level ReLU fused if asked. */
+    private static void map(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
         int channels = p.channels();
         float[] center = p.center();
         float[] centerLow = p.centerLow();
@@ -117,6 +138,49 @@ public final class ScalarKernel implements Kernel {
                 float t = Math.fma(v, scale[c], shift[c]);
                 y[o] = relu ? relu(t) : t;
             }
+        }
+    }
+
+    /** The map without ReLU on blocks of rows, each followed by {@link #reluInPlace} while it is in L1. */
+    private static void normalizeThenRelu(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p) {
+        int channels = p.channels();
+        int blockRows = Math.max(1, RELU_BLOCK / channels);
+        for (int r = 0; r < rows; r += blockRows) {
+            int count = Math.min(blockRows, rows - r);
+            int from = yOffset + r * channels;
+            map(x, xOffset + r * channels, y, from, count, p, false);
+            reluInPlace(y, from, from + count * channels);
+        }
+    }
+
+    /**
+     * Whether {@code max(t, +0)} is {@link #relu} on every output {@code t = fma(v, scale[c], shift[c])} of a map.
+     * The two differ only at t = −0 (max gives +0); NaN passes through both. t is −0 only where the exact sum is −0 or
+     * a negative value below 2^−150 that rounds to it, and a channel rules that out in either of two ways:
+     * <ul>
+     *   <li>|shift| ≥ 2^−100: a product that cancels it is itself ≥ 2^−101, so both are multiples of 2^−149 and a
+     *       nonzero sum is at least that; an exact zero sum is +0 (IEEE 754-2019, 6.3);</li>
+     *   <li>shift = +0 and |scale| &gt; 1/2: v·scale is ±0 (and ±0 + +0 = +0), or, as a nonzero v is at least
+     *       2^−149, above 2^−150.</li>
+     * </ul>
+     * The default β = 0 with data of standard deviation below 2γ takes the second.
+     */
+    static boolean maxIsRelu(float[] scale, float[] shift, int channels) {
+        for (int c = 0; c < channels; c++) {
+            float b = shift[c];
+            boolean largeShift = Math.abs(b) >= SMALLEST_SAFE_SHIFT;
+            boolean zeroShiftLargeScale = Float.floatToRawIntBits(b) == 0 && Math.abs(scale[c]) > 0.5f;
+            if (!largeShift && !zeroShiftLargeScale) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code y[k] = max(y[k], +0)} over [from, to): a loop C2 vectorizes. */
+    static void reluInPlace(float[] y, int from, int to) {
+        for (int k = from; k < to; k++) {
+            y[k] = Math.max(y[k], 0f);
         }
     }
 
@@ -187,6 +251,16 @@ public final class ScalarKernel implements Kernel {
     @Override
     public void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams p,
                               boolean relu) {
+        if (relu && maxIsRelu(p.scale(), p.shift(), p.channels())) {
+            normalizeNchwThenRelu(x, xOffset, y, yOffset, n, spatial, p);
+        } else {
+            mapPlanes(x, xOffset, y, yOffset, n, spatial, p, relu);
+        }
+    }
+
+    /** The map over the planes, with the bit-level ReLU fused if asked. */
+    private static void mapPlanes(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams p,
+                                  boolean relu) {
         int channels = p.channels();
         for (int k = 0, c = 0, i = xOffset, o = yOffset; k < n * channels; k++, c = c + 1 == channels ? 0 : c + 1) {
             float center = p.center()[c];
@@ -197,6 +271,26 @@ public final class ScalarKernel implements Kernel {
                 float v = (x[i] - center) - low;
                 float t = Math.fma(v, scale, shift);
                 y[o] = relu ? relu(t) : t;
+            }
+        }
+    }
+
+    /** The planes' map without ReLU, with {@link #reluInPlace} after every 2,048 floats or more, while in L1. */
+    private static void normalizeNchwThenRelu(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial,
+                                              AffineParams p) {
+        int channels = p.channels();
+        for (int k = 0, c = 0, i = xOffset, o = yOffset, from = yOffset; k < n * channels;
+             k++, c = c + 1 == channels ? 0 : c + 1) {
+            float center = p.center()[c];
+            float low = p.centerLow()[c];
+            float scale = p.scale()[c];
+            float shift = p.shift()[c];
+            for (int j = 0; j < spatial; j++, i++, o++) {
+                y[o] = Math.fma((x[i] - center) - low, scale, shift);
+            }
+            if (o - from >= RELU_BLOCK || k + 1 == n * channels) {
+                reluInPlace(y, from, o);
+                from = o;
             }
         }
     }
