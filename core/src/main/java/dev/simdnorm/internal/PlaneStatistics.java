@@ -44,13 +44,14 @@ public final class PlaneStatistics {
         }
 
         /**
-         * {@link #sum} over one run of at most {@link #WIDTH} floats, then {@link #reduce} of r into
-         * {@code sumR[0]} and of q into {@code sumQ[0]}: a kernel may keep the accumulators in registers, with the
-         * same adds, so the sums keep every bit. {@code r} and {@code q} are left undefined.
+         * {@link #sum}, then {@link #reduce} of r into {@code sumR[0]} and of q into {@code sumQ[0]}: a kernel may
+         * keep the accumulators in registers, with the same adds, so the sums keep every bit. {@code r} and {@code q}
+         * are left undefined. On the planes of a small image (a few hundred floats a channel) the accumulators'
+         * stores and reloads for the reductions were a third of the time.
          */
-        default void sumShortRun(float[] x, int base, int length, float center, float[] r, float[] q, float[] sumR,
-                                 float[] sumQ) {
-            sum(x, base, 0, 1, length, center, r, q);
+        default void sumReduced(float[] x, int base, int stride, int runs, int length, float center, float[] r,
+                                float[] q, float[] sumR, float[] sumQ) {
+            sum(x, base, stride, runs, length, center, r, q);
             reduce(r, sumR);
             reduce(q, sumQ);
         }
@@ -114,15 +115,12 @@ public final class PlaneStatistics {
                         int sampleLength = Math.min(len, RowStatistics.SAMPLE_ROWS);
                         int sampleRuns = Math.min(runs, Math.ceilDiv(RowStatistics.SAMPLE_ROWS, sampleLength));
                         float first = x[base];
-                        kernel.sum(x, base, stride, sampleRuns, sampleLength, first, r, q);
-                        kernel.reduce(r, sumR);
+                        kernel.sumReduced(x, base, stride, sampleRuns, sampleLength, first, r, q, sumR, sumQ);
                         center[0] = LanePeriod.center(first, sumR[0], sampleRuns * sampleLength);
                     } else {
                         center[0] = (float) channelMean[0];
                     }
-                    kernel.sum(x, base, stride, runs, len, center[0], r, q);
-                    kernel.reduce(r, sumR);
-                    kernel.reduce(q, sumQ);
+                    kernel.sumReduced(x, base, stride, runs, len, center[0], r, q, sumR, sumQ);
                     foldBlock(kernel, x, base, stride, runs, len, done, s);
                     done += nb;
                 }
@@ -155,22 +153,11 @@ public final class PlaneStatistics {
             int batch = Math.min(BATCH, toChannel - c0);
             for (int k = 0, base = offset + c0 * spatial; k < batch; k++, base += spatial) {
                 float first = x[base];
-                if (spatial <= WIDTH) {
-                    kernel.sumShortRun(x, base, sampleLength, first, r, q, s.sumR, s.sumQ);
-                } else {
-                    kernel.sum(x, base, stride, 1, sampleLength, first, r, q);
-                    kernel.reduce(r, s.sumR);
-                }
+                kernel.sumReduced(x, base, stride, 1, sampleLength, first, r, q, s.sumR, s.sumQ);
                 centers[k] = LanePeriod.center(first, s.sumR[0], sampleLength);
             }
             for (int k = 0, base = offset + c0 * spatial; k < batch; k++, base += spatial) {
-                if (spatial <= WIDTH) {
-                    kernel.sumShortRun(x, base, spatial, centers[k], r, q, s.sumR, s.sumQ);
-                } else {
-                    kernel.sum(x, base, stride, 1, spatial, centers[k], r, q);
-                    kernel.reduce(r, s.sumR);
-                    kernel.reduce(q, s.sumQ);
-                }
+                kernel.sumReduced(x, base, stride, 1, spatial, centers[k], r, q, s.sumR, s.sumQ);
                 sumsR[k] = s.sumR[0];
                 sumsQ[k] = s.sumQ[0];
             }
@@ -199,9 +186,7 @@ public final class PlaneStatistics {
         int nb = runs * len;
         if (!RowStatistics.centered(sumR, sumQ, 0, 1, nb)) {
             center[0] = LanePeriod.center(center[0], sumR[0], nb);
-            kernel.sum(x, base, stride, runs, len, center[0], s.r, s.q);
-            kernel.reduce(s.r, sumR);
-            kernel.reduce(s.q, sumQ);
+            kernel.sumReduced(x, base, stride, runs, len, center[0], s.r, s.q, sumR, sumQ);
         }
         if (RowStatistics.inRange(sumR[0], sumQ[0], center[0], nb * 0x1p-100f)
                 || sumR[0] == 0f && sumQ[0] == 0f && constant(x, base, stride, runs, len, center[0])) {
