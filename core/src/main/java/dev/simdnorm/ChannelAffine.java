@@ -150,6 +150,15 @@ public final class ChannelAffine {
      */
     static boolean training(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
                             float[] beta, float epsilon, boolean foldOverflowing) {
+        return training(p, mean, variance, count, gamma, beta, epsilon, foldOverflowing, true);
+    }
+
+    /**
+     * {@link #training(AffineParams, double[], double[], long, float[], float[], float, boolean)}, laying out what it
+     * wrote over the period only where {@code layOut} is true: the NCHW kernels read the first C entries alone.
+     */
+    static boolean training(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
+                            float[] beta, float epsilon, boolean foldOverflowing, boolean layOut) {
         int channels = p.channels();
         float[] hi = p.center();
         float[] lo = p.centerLow();
@@ -169,6 +178,9 @@ public final class ChannelAffine {
                 p.shift()[c] = (float) (beta[c] - mu * k);
                 folded = true;
             }
+        }
+        if (!layOut) {
+            return folded;
         }
         Kernel k = KernelProvider.normalizing(); // lays out as the kernel that reads it, the same floats either way
         k.repeat(hi, channels, p.period());

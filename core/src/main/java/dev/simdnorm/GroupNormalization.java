@@ -129,7 +129,7 @@ final class GroupNormalization {
                 MemorySegment yi = y.asSlice(i * imageBytes, imageBytes);
                 Engine.moments(xi, spatial, channels, parallelism, s.mean, s.m2);
                 mergeChannels(s, spatial);
-                layOutMap(s, spatial);
+                layOutMap(s, spatial, true);
                 Engine.normalize(xi, yi, spatial, s.params, false, parallelism);
             }
         } finally {
@@ -146,7 +146,7 @@ final class GroupNormalization {
             Engine.momentsNchw(x, xOffset, 1, groups, channels / groups * spatial, parallelism, s.groupMean,
                     s.groupM2);
         }
-        layOutMap(s, spatial);
+        layOutMap(s, spatial, layout == TensorLayout.NHWC);
         if (layout == TensorLayout.NHWC) {
             Engine.normalize(x, xOffset, y, yOffset, spatial, s.params, false, parallelism);
         } else {
@@ -164,8 +164,11 @@ final class GroupNormalization {
         }
     }
 
-    /** The per-channel map of the groups' moments: BatchNorm's training map, each channel with its group's. */
-    private void layOutMap(Scratch s, int spatial) {
+    /**
+     * The per-channel map of the groups' moments: BatchNorm's training map, each channel with its group's, laid out
+     * over the period for NHWC ({@code layOut}); NCHW reads one value per channel.
+     */
+    private void layOutMap(Scratch s, int spatial, boolean layOut) {
         int perGroup = channels / groups;
         long count = (long) perGroup * spatial;
         for (int g = 0, c = 0; g < groups; g++) {
@@ -178,7 +181,7 @@ final class GroupNormalization {
         if (s.shiftFolded) {
             s.layOutBeta(beta);
         }
-        s.shiftFolded = ChannelAffine.training(s.params, s.mean, s.m2, count, gamma, beta, epsilon, true);
+        s.shiftFolded = ChannelAffine.training(s.params, s.mean, s.m2, count, gamma, beta, epsilon, true, layOut);
     }
 
     /** This thread's scratch, or a fresh one if an executor ran this layer again inside a call on this thread. */

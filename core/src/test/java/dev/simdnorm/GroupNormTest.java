@@ -94,6 +94,41 @@ class GroupNormTest {
     }
 
     @Test
+    void aLayerGivesAFreshLayersBitsWhateverItsEarlierCalls() {
+        // One layer's working map is refilled on every call, laid out over the period for NHWC only, its shift
+        // rewritten where an image's map is folded (values near the largest float): no earlier call, of either
+        // layout, folded or not, may leave anything a later call reads.
+        int spatial = 40;
+        for (int channels : new int[] {3, 5}) {
+            for (int groups : new int[] {1, channels}) {
+                float[] gamma = new float[channels];
+                float[] beta = new float[channels];
+                for (int c = 0; c < channels; c++) {
+                    gamma[c] = 0.5f + c;
+                    beta[c] = c - 1.5f;
+                }
+                GroupNorm layer = GroupNorm.builder(channels, groups).gamma(gamma).beta(beta).build();
+                java.util.SplittableRandom random = new java.util.SplittableRandom(channels * 10 + groups);
+                for (int call = 0; call < 12; call++) {
+                    TensorLayout layout = random.nextBoolean() ? TensorLayout.NCHW : TensorLayout.NHWC;
+                    boolean huge = random.nextInt(3) == 0;
+                    float[] x = new float[channels * spatial];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = huge ? 1e37f + (i % 2 == 0 ? 3e37f : -3e37f) : (float) random.nextGaussian(2, 1);
+                    }
+                    float[] y = new float[x.length];
+                    float[] fresh = new float[x.length];
+                    layer.apply(x, 0, y, 0, layout, 1, spatial);
+                    GroupNorm.builder(channels, groups).gamma(gamma).beta(beta).build()
+                            .apply(x, 0, fresh, 0, layout, 1, spatial);
+                    assertArrayEquals(fresh, y, "C " + channels + ", groups " + groups + ", call " + call + " "
+                            + layout + (huge ? " (folded)" : ""));
+                }
+            }
+        }
+    }
+
+    @Test
     void nonFiniteValuesStayInTheirGroupOfTheirImage() {
         int c = 4;
         int spatial = 50;

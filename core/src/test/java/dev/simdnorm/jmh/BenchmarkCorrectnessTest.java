@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -205,6 +206,16 @@ class BenchmarkCorrectnessTest {
                 expected[i] = Math.fma(b.x[i], b.gamma[i % size], b.beta[i % size]);
             }
             assertArrayEquals(expected, b.rowAffine().clone(), "rowAffine, size " + size);
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = b.x[i] * b.gamma[i % size];
+            }
+            assertArrayEquals(expected, b.rowScale().clone(), "rowScale, size " + size);
+            for (int i = 0; i < expected.length; i++) { // h = x + r rounded once, then one FMA
+                expected[i] = Math.fma(sum[i], b.gamma[i % size], b.beta[i % size]);
+            }
+            Arrays.fill(b.h, Float.NaN);
+            assertArrayEquals(expected, b.residualAffine().clone(), "residualAffine, size " + size);
+            assertArrayEquals(sum, b.h, "residualAffine's h, size " + size);
         }
     }
 

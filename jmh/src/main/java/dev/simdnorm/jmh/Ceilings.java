@@ -138,4 +138,41 @@ final class Ceilings {
             }
         }
     }
+    /**
+     * {@code y = x·γ} along rows of {@code size} floats, γ per position: the streams RMSNorm's normalize pass reads
+     * and writes (x and γ in; y out), with none of its statistics.
+     */
+    static void rowScale(float[] x, float[] y, int rows, int size, float[] gamma) {
+        int l = S.length();
+        for (int r = 0, base = 0; r < rows; r++, base += size) {
+            int j = 0;
+            for (; j <= size - l; j += l) {
+                FloatVector.fromArray(S, x, base + j).mul(FloatVector.fromArray(S, gamma, j)).intoArray(y, base + j);
+            }
+            if (j < size) {
+                var m = S.indexInRange(j, size);
+                FloatVector.fromArray(S, x, base + j, m).mul(FloatVector.fromArray(S, gamma, j, m))
+                        .intoArray(y, base + j, m);
+            }
+        }
+    }
+
+    /**
+     * {@code h = x + r}, then {@link #rowAffine} of h into y: the streams of the residual form of LayerNorm (x and r
+     * in, h out; h, γ and β in, y out), with none of its statistics.
+     */
+    static void residualAffine(float[] x, float[] r, float[] h, float[] y, int rows, int size, float[] gamma,
+                               float[] beta) {
+        int l = S.length();
+        int n = rows * size;
+        int i = 0;
+        for (; i <= n - l; i += l) {
+            FloatVector.fromArray(S, x, i).add(FloatVector.fromArray(S, r, i)).intoArray(h, i);
+        }
+        if (i < n) {
+            var m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, x, i, m).add(FloatVector.fromArray(S, r, i, m)).intoArray(h, i, m);
+        }
+        rowAffine(h, y, rows, size, gamma, beta);
+    }
 }

@@ -22,8 +22,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * LayerNorm and RMSNorm through the public API, with {@code System.arraycopy} of the same bytes in the same run:
  * rows of {@code size} floats filling {@code kib} KiB of x (at least one row; size 4096 at 16 KiB is one decode step
- * of an LLM). The residual form reads x and the residual and writes y and h: twice a copy's bytes. {@code rowAffine}
- * is a ceiling for LayerNorm's normalize pass. The scalar kernels in {@link RowNormScalarBenchmark}.
+ * of an LLM). The residual form reads x and the residual and writes y and h: twice a copy's bytes. Ceilings:
+ * {@code rowAffine} for LayerNorm's normalize pass, {@code rowScale} for RMSNorm's, {@code residualAffine} for the
+ * residual form's add and normalize passes (each without statistics, which any of them also needs). The scalar kernels in {@link RowNormScalarBenchmark}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -100,6 +101,23 @@ public class RowNormBenchmark {
     @Benchmark
     public float[] rowAffine() {
         Ceilings.rowAffine(x, y, rows, size, gamma, beta);
+        return y;
+    }
+
+    /** A ceiling for RMSNorm's normalize pass alone: {@code y = x·γ}, reading x and γ and writing y. */
+    @Benchmark
+    public float[] rowScale() {
+        Ceilings.rowScale(x, y, rows, size, gamma);
+        return y;
+    }
+
+    /**
+     * A ceiling for the residual form's passes without statistics: {@code h = x + residual}, then
+     * {@code y = h·γ + β}.
+     */
+    @Benchmark
+    public float[] residualAffine() {
+        Ceilings.residualAffine(x, residual, h, y, rows, size, gamma, beta);
         return y;
     }
 
