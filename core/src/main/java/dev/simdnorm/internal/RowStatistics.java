@@ -43,6 +43,20 @@ public final class RowStatistics {
         }
 
         /**
+         * {@link #sum}, then {@link #reduce} of r into {@code sumR} and, where {@code sumQ} is not null, of q into
+         * {@code sumQ}. A kernel may keep the accumulators in registers through both, with the same adds, so the
+         * sums keep every bit; {@code r} and {@code q} are then left undefined.
+         */
+        default void sumReduced(float[] x, int base, int period, int periods, int tail, int channels, float[] center,
+                                float[] r, float[] q, float[] sumR, float[] sumQ) {
+            sum(x, base, period, periods, tail, center, r, q);
+            reduce(r, period, channels, sumR);
+            if (sumQ != null) {
+                reduce(q, period, channels, sumQ);
+            }
+        }
+
+        /**
          * {@link RowStatistics#centered}.
          *
          * @return whether every channel's center lay close to the block mean
@@ -150,9 +164,8 @@ public final class RowStatistics {
             if (done == 0) {
                 int sample = Math.min(nb, SAMPLE_ROWS);
                 System.arraycopy(x, base, center, 0, channels);
-                kernel.sum(x, base, period, sample / rowsPerPeriod, (sample % rowsPerPeriod) * channels,
-                        kernel.layOut(center, channels, period, laidOut), r, q);
-                kernel.reduce(r, period, channels, sumR);
+                kernel.sumReduced(x, base, period, sample / rowsPerPeriod, (sample % rowsPerPeriod) * channels,
+                        channels, kernel.layOut(center, channels, period, laidOut), r, q, sumR, null);
                 for (int c = 0; c < channels; c++) {
                     center[c] = LanePeriod.center(center[c], sumR[c], sample);
                 }
@@ -163,16 +176,14 @@ public final class RowStatistics {
             }
             int periods = nb / rowsPerPeriod;
             int tail = (nb % rowsPerPeriod) * channels;
-            kernel.sum(x, base, period, periods, tail, kernel.layOut(center, channels, period, laidOut), r, q);
-            kernel.reduce(r, period, channels, sumR);
-            kernel.reduce(q, period, channels, sumQ);
+            kernel.sumReduced(x, base, period, periods, tail, channels,
+                    kernel.layOut(center, channels, period, laidOut), r, q, sumR, sumQ);
             if (!kernel.centered(sumR, sumQ, channels, nb)) {
                 for (int c = 0; c < channels; c++) {
                     center[c] = LanePeriod.center(center[c], sumR[c], nb);
                 }
-                kernel.sum(x, base, period, periods, tail, kernel.layOut(center, channels, period, laidOut), r, q);
-                kernel.reduce(r, period, channels, sumR);
-                kernel.reduce(q, period, channels, sumQ);
+                kernel.sumReduced(x, base, period, periods, tail, channels,
+                        kernel.layOut(center, channels, period, laidOut), r, q, sumR, sumQ);
             }
             if (kernel.inRange(sumR, sumQ, center, channels, nb)) {
                 kernel.mergeBlock(done, mean, m2, channels, nb, center, sumR, sumQ);
