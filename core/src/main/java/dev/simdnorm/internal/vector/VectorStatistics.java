@@ -61,13 +61,13 @@ final class VectorStatistics implements RowStatistics.Deviations {
     /**
      * {@link RowStatistics.Deviations#sumReduced}: where the period is twelve vectors of 16 lanes whose centers repeat
      * every three and there is no tail (C = 3, 6, 12, 24, 48; GroupNorm's small images), in registers through the
-     * reduction ({@link #sumReduced12}); otherwise the sums and reductions through the arrays.
+     * reduction ({@link #sumLinear12}); otherwise the sums and reductions through the arrays.
      */
     @Override
     public void sumReduced(float[] x, int base, int period, int periods, int tail, int channels, float[] center,
                            float[] r, float[] q, float[] sumR, float[] sumQ) {
         if (LANES == 16 && period == 12 * LANES && channels <= 3 * LANES && tail == 0 && repeatsEvery3(center)) {
-            sumReduced12(x, base, periods * period, channels, center, sumR, sumQ);
+            sumLinear12(x, base, periods * period, channels, center, sumR, sumQ, true);
         } else {
             RowStatistics.Deviations.super.sumReduced(x, base, period, periods, tail, channels, center, r, q, sumR,
                     sumQ);
@@ -173,7 +173,7 @@ final class VectorStatistics implements RowStatistics.Deviations {
             sumLinear4(x, base, periods * period, center, outR, outQ);
             v = 4;
         } else if (period == 12 * LANES && repeatsEvery3(center)) {
-            sumLinear12(x, base, periods * period, center, outR, outQ);
+            sumLinear12(x, base, periods * period, 0, center, outR, outQ, false);
             v = 12;
         }
         if (LANES == 16) {
@@ -392,16 +392,14 @@ final class VectorStatistics implements RowStatistics.Deviations {
     /**
      * The groups of {@link #sumDeviations} for a period of twelve vectors whose centers repeat every three, over
      * {@code n} floats in one linear walk: 24 accumulators and 3 centers fit the 32 registers of AVX-512, where three
-     * groups of four would each walk the block with a stride of twelve vectors.
+     * groups of four would each walk the block with a stride of twelve vectors. The accumulators go to {@code outR}
+     * and {@code outQ}, or, where {@code reduced}, through {@link #reduce}'s halving steps on the registers first:
+     * 192 positions to 96 and to 48 by whole vectors, then 24, 12, 6 and 3 by lane slices as far as C, so every
+     * position gets the same single add as in the arrays, without their stores and reloads (which stalled on the
+     * short steps); then the first C sums only (q not at all where {@code outQ} is null).
      */
-    /**
-     * {@link #sumLinear12}'s sums over 16 lanes, then {@link #reduce}'s halving steps on the registers: 192 positions
-     * to 96 and to 48 by whole vectors, then 24, 12, 6 and 3 by lane slices as far as C, so every position gets the
-     * same single add as in the arrays, without their stores and reloads (which stalled on the short steps). The
-     * first C sums go to {@code outR} and {@code outQ} (q not at all where {@code outQ} is null).
-     */
-    private static void sumReduced12(float[] x, int base, int n, int channels, float[] center, float[] outR,
-                                     float[] outQ) {
+    private static void sumLinear12(float[] x, int base, int n, int channels, float[] center, float[] outR,
+                                    float[] outQ, boolean reduced) {
         FloatVector m0 = FloatVector.fromArray(FLOATS, center, 0);
         FloatVector m1 = FloatVector.fromArray(FLOATS, center, LANES);
         FloatVector m2 = FloatVector.fromArray(FLOATS, center, 2 * LANES);
@@ -447,6 +445,33 @@ final class VectorStatistics implements RowStatistics.Deviations {
             q10 = d10.fma(d10, q10);
             r11 = r11.add(d11);
             q11 = d11.fma(d11, q11);
+        }
+        if (!reduced) {
+            r0.intoArray(outR, 0);
+            r1.intoArray(outR, LANES);
+            r2.intoArray(outR, 2 * LANES);
+            r3.intoArray(outR, 3 * LANES);
+            r4.intoArray(outR, 4 * LANES);
+            r5.intoArray(outR, 5 * LANES);
+            r6.intoArray(outR, 6 * LANES);
+            r7.intoArray(outR, 7 * LANES);
+            r8.intoArray(outR, 8 * LANES);
+            r9.intoArray(outR, 9 * LANES);
+            r10.intoArray(outR, 10 * LANES);
+            r11.intoArray(outR, 11 * LANES);
+            q0.intoArray(outQ, 0);
+            q1.intoArray(outQ, LANES);
+            q2.intoArray(outQ, 2 * LANES);
+            q3.intoArray(outQ, 3 * LANES);
+            q4.intoArray(outQ, 4 * LANES);
+            q5.intoArray(outQ, 5 * LANES);
+            q6.intoArray(outQ, 6 * LANES);
+            q7.intoArray(outQ, 7 * LANES);
+            q8.intoArray(outQ, 8 * LANES);
+            q9.intoArray(outQ, 9 * LANES);
+            q10.intoArray(outQ, 10 * LANES);
+            q11.intoArray(outQ, 11 * LANES);
+            return;
         }
         // 192 → 96 (vector i += vector i + 6), then 96 → 48 (i += i + 3): the whole-vector steps of reduce.
         FloatVector ra = r0.add(r6).add(r3.add(r9));
@@ -498,77 +523,5 @@ final class VectorStatistics implements RowStatistics.Deviations {
         }
     }
 
-    private static void sumLinear12(float[] x, int base, int n, float[] center, float[] outR, float[] outQ) {
-        FloatVector m0 = FloatVector.fromArray(FLOATS, center, 0);
-        FloatVector m1 = FloatVector.fromArray(FLOATS, center, LANES);
-        FloatVector m2 = FloatVector.fromArray(FLOATS, center, 2 * LANES);
-        FloatVector r0 = FloatVector.zero(FLOATS), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0;
-        FloatVector r6 = r0, r7 = r0, r8 = r0, r9 = r0, r10 = r0, r11 = r0;
-        FloatVector q0 = r0, q1 = r0, q2 = r0, q3 = r0, q4 = r0, q5 = r0;
-        FloatVector q6 = r0, q7 = r0, q8 = r0, q9 = r0, q10 = r0, q11 = r0;
-        for (int i = 0; i < n; i += 12 * LANES) {
-            int b = base + i;
-            FloatVector d0 = FloatVector.fromArray(FLOATS, x, b).sub(m0);
-            FloatVector d1 = FloatVector.fromArray(FLOATS, x, b + LANES).sub(m1);
-            FloatVector d2 = FloatVector.fromArray(FLOATS, x, b + 2 * LANES).sub(m2);
-            r0 = r0.add(d0);
-            q0 = d0.fma(d0, q0);
-            r1 = r1.add(d1);
-            q1 = d1.fma(d1, q1);
-            r2 = r2.add(d2);
-            q2 = d2.fma(d2, q2);
-            FloatVector d3 = FloatVector.fromArray(FLOATS, x, b + 3 * LANES).sub(m0);
-            FloatVector d4 = FloatVector.fromArray(FLOATS, x, b + 4 * LANES).sub(m1);
-            FloatVector d5 = FloatVector.fromArray(FLOATS, x, b + 5 * LANES).sub(m2);
-            r3 = r3.add(d3);
-            q3 = d3.fma(d3, q3);
-            r4 = r4.add(d4);
-            q4 = d4.fma(d4, q4);
-            r5 = r5.add(d5);
-            q5 = d5.fma(d5, q5);
-            FloatVector d6 = FloatVector.fromArray(FLOATS, x, b + 6 * LANES).sub(m0);
-            FloatVector d7 = FloatVector.fromArray(FLOATS, x, b + 7 * LANES).sub(m1);
-            FloatVector d8 = FloatVector.fromArray(FLOATS, x, b + 8 * LANES).sub(m2);
-            r6 = r6.add(d6);
-            q6 = d6.fma(d6, q6);
-            r7 = r7.add(d7);
-            q7 = d7.fma(d7, q7);
-            r8 = r8.add(d8);
-            q8 = d8.fma(d8, q8);
-            FloatVector d9 = FloatVector.fromArray(FLOATS, x, b + 9 * LANES).sub(m0);
-            FloatVector d10 = FloatVector.fromArray(FLOATS, x, b + 10 * LANES).sub(m1);
-            FloatVector d11 = FloatVector.fromArray(FLOATS, x, b + 11 * LANES).sub(m2);
-            r9 = r9.add(d9);
-            q9 = d9.fma(d9, q9);
-            r10 = r10.add(d10);
-            q10 = d10.fma(d10, q10);
-            r11 = r11.add(d11);
-            q11 = d11.fma(d11, q11);
-        }
-        r0.intoArray(outR, 0);
-        r1.intoArray(outR, LANES);
-        r2.intoArray(outR, 2 * LANES);
-        r3.intoArray(outR, 3 * LANES);
-        r4.intoArray(outR, 4 * LANES);
-        r5.intoArray(outR, 5 * LANES);
-        r6.intoArray(outR, 6 * LANES);
-        r7.intoArray(outR, 7 * LANES);
-        r8.intoArray(outR, 8 * LANES);
-        r9.intoArray(outR, 9 * LANES);
-        r10.intoArray(outR, 10 * LANES);
-        r11.intoArray(outR, 11 * LANES);
-        q0.intoArray(outQ, 0);
-        q1.intoArray(outQ, LANES);
-        q2.intoArray(outQ, 2 * LANES);
-        q3.intoArray(outQ, 3 * LANES);
-        q4.intoArray(outQ, 4 * LANES);
-        q5.intoArray(outQ, 5 * LANES);
-        q6.intoArray(outQ, 6 * LANES);
-        q7.intoArray(outQ, 7 * LANES);
-        q8.intoArray(outQ, 8 * LANES);
-        q9.intoArray(outQ, 9 * LANES);
-        q10.intoArray(outQ, 10 * LANES);
-        q11.intoArray(outQ, 11 * LANES);
-    }
 
 }
