@@ -23,12 +23,24 @@ final class RowNormalization {
      */
     private static final int PIPELINED_FROM = 64;
 
+    /**
+     * Rows at least this long are {@link #pipelined} from {@link #PIPELINED_LONG_FLOATS} floats (64 KiB) on, where
+     * there are more than {@link #LAG} of them to overlap: in L2 (256 KiB) the pipeline ran RMSNorm's rows of 768 and
+     * 16384 floats 1.35–2.05× as fast as the two passes, LayerNorm's of 768 1.41–1.54×; at 16 KiB (five rows of 768,
+     * or one row) it was 0.75–0.98× as fast, so those calls keep the two passes.
+     */
+    private static final int PIPELINED_LONG_ROWS_FROM = 512;
+
+    /** See {@link #PIPELINED_LONG_ROWS_FROM}. */
+    private static final long PIPELINED_LONG_FLOATS = 1 << 14;
+
     /** How many rows ahead {@link #pipelined} sums; less than {@link RowParams#CHUNK_ROWS}. */
     private static final int LAG = 2;
 
     /**
      * Calls over at least this many floats (1 MiB, about the L2 of one core) are {@link #pipelined}: in cache the two
-     * passes one after the other were faster (per-row calls cost more than they save), beyond it the pipeline.
+     * passes one after the other were faster for short rows (per-row calls cost more than they save), beyond it the
+     * pipeline; long rows from {@link #PIPELINED_LONG_FLOATS}.
      */
     private static final long PIPELINED_FLOATS = 1 << 18;
 
@@ -155,7 +167,9 @@ final class RowNormalization {
         RowParams p = s.params.positions(gamma, beta);
         float[] in = residual == null ? x : h != null ? h : y; // what is normalized: x, or the sum where it is kept
         int inStart = residual == null ? xOffset : h != null ? hOffset : yOffset;
-        if (large && size >= PIPELINED_FROM && (rms || size <= RowMoments.LONGEST)) {
+        boolean longRows = size >= PIPELINED_LONG_ROWS_FROM && rows > LAG
+                && (long) rows * size >= PIPELINED_LONG_FLOATS;
+        if ((large || longRows) && size >= PIPELINED_FROM && (rms || size <= RowMoments.LONGEST)) {
             pipelined(rms, k, x, xOffset, residual, residualOffset, in, inStart, y, yOffset, rows, size, gamma,
                     epsilon, s, p, meanOut, invStdDevOut, firstRow);
             return;
