@@ -132,11 +132,11 @@ public final class ScalarKernel implements Kernel {
         float[] centerLow = p.centerLow();
         float[] scale = p.scale();
         float[] shift = p.shift();
-        for (int r = 0, i = xOffset, o = yOffset; r < rows; r++) {
-            for (int c = 0; c < channels; c++, i++, o++) {
-                float v = (x[i] - center[c]) - centerLow[c];
+        for (int r = 0, i = xOffset, o = yOffset; r < rows; r++, i += channels, o += channels) {
+            for (int c = 0; c < channels; c++) {
+                float v = (x[i + c] - center[c]) - centerLow[c];
                 float t = Math.fma(v, scale[c], shift[c]);
-                y[o] = relu ? relu(t) : t;
+                y[o + c] = relu ? relu(t) : t;
             }
         }
     }
