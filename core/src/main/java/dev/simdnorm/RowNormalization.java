@@ -34,6 +34,12 @@ final class RowNormalization {
     /** See {@link #PIPELINED_LONG_ROWS_FROM}. */
     private static final long PIPELINED_LONG_FLOATS = 1 << 14;
 
+    /**
+     * The most floats the two-pass path sums before it writes them (at least one row): 64 KiB, so that the second
+     * pass reads them from L2 rather than from memory. 64 rows of 4,096 floats are 1 MiB.
+     */
+    private static final int TWO_PASS_FLOATS = 1 << 14;
+
     /** How many rows ahead {@link #pipelined} sums; less than {@link RowParams#CHUNK_ROWS}. */
     private static final int LAG = 2;
 
@@ -174,8 +180,9 @@ final class RowNormalization {
                     epsilon, s, p, meanOut, invStdDevOut, firstRow);
             return;
         }
-        for (int r0 = 0; r0 < rows; r0 += RowParams.CHUNK_ROWS) {
-            int n = Math.min(RowParams.CHUNK_ROWS, rows - r0);
+        int chunk = Math.clamp(TWO_PASS_FLOATS / size, 1, RowParams.CHUNK_ROWS);
+        for (int r0 = 0; r0 < rows; r0 += chunk) {
+            int n = Math.min(chunk, rows - r0);
             int from = r0 * size;
             if (residual != null) {
                 k.add(x, xOffset + from, residual, residualOffset + from, in, inStart + from, n * size);

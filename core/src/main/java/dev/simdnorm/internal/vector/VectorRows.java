@@ -25,6 +25,14 @@ final class VectorRows {
     private static final int DOUBLE_LANES = Lanes.DOUBLE_LANES;
     private static final int WIDTH = RowSquares.WIDTH;
 
+    /**
+     * The shortest rows {@link #normalize} and {@link #scale} take one at a time. In a probe on the Zen 5 of
+     * docs/performance.md (64 KiB of rows per call), pairs of 256 to 4,096 floats took 6.5–9 µs in some JVMs and
+     * 17–24 µs in others (perf: stalled on one load after a store), one row at a time 7–10 µs in every JVM; pairs of
+     * 64 floats were 1.1–1.4× faster than single rows.
+     */
+    static final int PAIRED_BELOW = 256;
+
     private VectorRows() {
     }
 
@@ -32,14 +40,15 @@ final class VectorRows {
      * Two rows at a time, so that each vector of γ and β is loaded once for two rows of x (three loads per vector of
      * y become two), then the last one alone; each position takes the same operations either way. Not four: C1
      * cannot compile a method with four rows' live vectors (out of virtual registers), and C2 then compiles it
-     * from an interpreter's profile, fast in some JVMs and 2.5 times slower in others.
+     * from an interpreter's profile, fast in some JVMs and 2.5 times slower in others. Rows of
+     * {@link #PAIRED_BELOW} floats or more go one at a time.
      */
     static void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams p) {
         int r = 0;
-        for (; r + 2 <= rows; r += 2) {
+        for (; r + 2 <= rows && size < PAIRED_BELOW; r += 2) {
             twoRows(x, xOffset + r * size, y, yOffset + r * size, size, p, r);
         }
-        if (r < rows) {
+        for (; r < rows; r++) {
             row(x, xOffset + r * size, y, yOffset + r * size, size, p.center()[r], p.centerLow()[r], p.scale()[r],
                     p.offset()[r], p.gamma(), p.beta());
         }
@@ -96,14 +105,14 @@ final class VectorRows {
         }
     }
 
-    /** RMSNorm's {@code (x · scale) · γ}, two rows at a time as {@link #normalize}, then the last one alone. */
+    /** RMSNorm's {@code (x · scale) · γ}, rows paired as in {@link #normalize}, the others one at a time. */
     static void scale(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
                       float[] gamma) {
         int r = 0;
-        for (; r + 2 <= rows; r += 2) {
+        for (; r + 2 <= rows && size < PAIRED_BELOW; r += 2) {
             twoRowsScaled(x, xOffset + r * size, y, yOffset + r * size, size, scale[r], scale[r + 1], gamma);
         }
-        if (r < rows) {
+        for (; r < rows; r++) {
             rowScaled(x, xOffset + r * size, y, yOffset + r * size, size, scale[r], gamma);
         }
     }
