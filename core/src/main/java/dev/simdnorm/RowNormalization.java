@@ -36,7 +36,8 @@ final class RowNormalization {
 
     /**
      * The most floats the two-pass path sums before it writes them (at least one row): 64 KiB, so that the second
-     * pass reads them from L2 rather than from memory. 64 rows of 4,096 floats are 1 MiB.
+     * pass reads them from L2 rather than from memory. 64 rows of 4,096 floats are 1 MiB. Also the most residual
+     * sums {@link #pipelined} forms ahead.
      */
     private static final int TWO_PASS_FLOATS = 1 << 14;
 
@@ -201,18 +202,21 @@ final class RowNormalization {
      * {@link Kernel#normalizeRowAndSumNext}), row r's map at index r mod 64 of {@code p}. With the two passes one
      * after the other a long row would first be read from memory, with nothing written, then written, with nothing
      * read, and a thread keeps fewer misses in flight than a copy does. A lag of two rows rather than one keeps each
-     * row's fold and square root off the path to the next row. The residual sums are formed 64 rows at a time, ahead
-     * of the rows summed. Each row takes the operations of the two-pass path, so the bits are the same.
+     * row's fold and square root off the path to the next row. The residual sums are formed ahead of the rows summed,
+     * at most 64 rows and 64 KiB at a time (more than {@link #LAG} rows). Each row takes the operations of the
+     * two-pass path, so the bits are the same.
      */
     private static void pipelined(boolean rms, Kernel k, float[] x, int xOffset, float[] residual, int residualOffset,
                                   float[] in, int inStart, float[] y, int yOffset, int rows, int size, float[] gamma,
                                   float epsilon, Scratch s, RowParams p, float[] meanOut, float[] invStdDevOut,
                                   int firstRow) {
         int chunk = RowParams.CHUNK_ROWS;
+        // Residual sums formed at most 64 KiB ahead are read back from L2 (64 rows of 4,096 floats are 1 MiB).
+        int group = Math.clamp(TWO_PASS_FLOATS / size, LAG + 1, chunk);
         int added = 0; // rows whose residual sum is formed
         int first = Math.min(LAG, rows);
         if (residual != null) {
-            added = Math.min(chunk, rows);
+            added = Math.min(group, rows);
             k.add(x, xOffset, residual, residualOffset, in, inStart, added * size);
         }
         statistics(rms, k, in, inStart, first, size, epsilon, s, p, meanOut, invStdDevOut, firstRow);
@@ -226,7 +230,7 @@ final class RowNormalization {
                 continue;
             }
             if (residual != null && ahead >= added) {
-                int n = Math.min(chunk, rows - added);
+                int n = Math.min(group, rows - added);
                 int from = added * size;
                 k.add(x, xOffset + from, residual, residualOffset + from, in, inStart + from, n * size);
                 added += n;
