@@ -61,13 +61,16 @@ final class VectorStatistics implements RowStatistics.Deviations {
     /**
      * {@link RowStatistics.Deviations#sumReduced}: where the period is twelve vectors of 16 lanes whose centers repeat
      * every three and there is no tail (C = 3, 6, 12, 24, 48; GroupNorm's small images), in registers through the
-     * reduction ({@link #sumLinear12}); otherwise the sums and reductions through the arrays.
+     * reduction ({@link #sumLinear12}); so is a period of four such vectors without a tail (C = 1, 2, 4, 8, 16, 32,
+     * 64; {@link #sumLinear4}); otherwise the sums and reductions through the arrays.
      */
     @Override
     public void sumReduced(float[] x, int base, int period, int periods, int tail, int channels, float[] center,
                            float[] r, float[] q, float[] sumR, float[] sumQ) {
         if (LANES == 16 && period == 12 * LANES && channels <= 3 * LANES && tail == 0 && repeatsEvery3(center)) {
             sumLinear12(x, base, periods * period, channels, center, sumR, sumQ, true);
+        } else if (LANES == 16 && period == 4 * LANES && tail == 0 && Integer.bitCount(channels) == 1) {
+            sumLinear4(x, base, periods * period, channels, center, sumR, sumQ, true);
         } else {
             RowStatistics.Deviations.super.sumReduced(x, base, period, periods, tail, channels, center, r, q, sumR,
                     sumQ);
@@ -170,7 +173,7 @@ final class VectorStatistics implements RowStatistics.Deviations {
         int full = period / LANES;
         int v = 0;
         if (period == 4 * LANES) {
-            sumLinear4(x, base, periods * period, center, outR, outQ);
+            sumLinear4(x, base, periods * period, 0, center, outR, outQ, false);
             v = 4;
         } else if (period == 12 * LANES && repeatsEvery3(center)) {
             sumLinear12(x, base, periods * period, 0, center, outR, outQ, false);
@@ -336,9 +339,14 @@ final class VectorStatistics implements RowStatistics.Deviations {
 
     /**
      * The group of {@link #sumDeviations} for a period of exactly four vectors, over {@code n} floats with the
-     * constant stride 4L, so that C2 drops the range checks and unrolls the loop.
+     * constant stride 4L, so that C2 drops the range checks and unrolls the loop. The accumulators go to {@code outR}
+     * and {@code outQ}, or, where {@code reduced} (16 lanes, C a power of two), through {@link #reduce}'s halving steps
+     * on the registers first (64 positions to 32 and to 16 by whole vectors, then by lane slices as far as C), so
+     * every position gets the same single add as in the arrays, without their stores and reloads; then the first C
+     * sums only (q not at all where {@code outQ} is null).
      */
-    private static void sumLinear4(float[] x, int base, int n, float[] center, float[] outR, float[] outQ) {
+    private static void sumLinear4(float[] x, int base, int n, int channels, float[] center, float[] outR,
+                                   float[] outQ, boolean reduced) {
         FloatVector m0 = FloatVector.fromArray(FLOATS, center, 0);
         FloatVector m1 = FloatVector.fromArray(FLOATS, center, LANES);
         FloatVector m2 = FloatVector.fromArray(FLOATS, center, 2 * LANES);
@@ -365,14 +373,58 @@ final class VectorStatistics implements RowStatistics.Deviations {
             q2 = d2.fma(d2, q2);
             q3 = d3.fma(d3, q3);
         }
-        r0.intoArray(outR, 0);
-        r1.intoArray(outR, LANES);
-        r2.intoArray(outR, 2 * LANES);
-        r3.intoArray(outR, 3 * LANES);
-        q0.intoArray(outQ, 0);
-        q1.intoArray(outQ, LANES);
-        q2.intoArray(outQ, 2 * LANES);
-        q3.intoArray(outQ, 3 * LANES);
+        if (!reduced || channels == 4 * LANES) {
+            r0.intoArray(outR, 0);
+            r1.intoArray(outR, LANES);
+            r2.intoArray(outR, 2 * LANES);
+            r3.intoArray(outR, 3 * LANES);
+            if (outQ != null) {
+                q0.intoArray(outQ, 0);
+                q1.intoArray(outQ, LANES);
+                q2.intoArray(outQ, 2 * LANES);
+                q3.intoArray(outQ, 3 * LANES);
+            }
+            return;
+        }
+        // 4L → 2L: positions 0 to L − 1 += 2L to 3L − 1, and L to 2L − 1 += 3L to 4L − 1.
+        r0 = r0.add(r2);
+        r1 = r1.add(r3);
+        q0 = q0.add(q2);
+        q1 = q1.add(q3);
+        if (channels == 2 * LANES) {
+            r0.intoArray(outR, 0);
+            r1.intoArray(outR, LANES);
+            if (outQ != null) {
+                q0.intoArray(outQ, 0);
+                q1.intoArray(outQ, LANES);
+            }
+            return;
+        }
+        r0 = r0.add(r1); // 2L → L
+        q0 = q0.add(q1);
+        // Below 16 positions, by lane slices with constant origins (here, not in a method taking vectors, which
+        // would box them): 0-7 += 8-15, then 0-3 += 4-7, 0-1 += 2-3 and 0 += 1, as far as C.
+        if (channels <= 8) {
+            r0 = r0.add(r0.slice(8));
+            q0 = q0.add(q0.slice(8));
+            if (channels <= 4) {
+                r0 = r0.add(r0.slice(4));
+                q0 = q0.add(q0.slice(4));
+                if (channels <= 2) {
+                    r0 = r0.add(r0.slice(2));
+                    q0 = q0.add(q0.slice(2));
+                    if (channels == 1) {
+                        r0 = r0.add(r0.slice(1));
+                        q0 = q0.add(q0.slice(1));
+                    }
+                }
+            }
+        }
+        VectorMask<Float> m = FLOATS.indexInRange(0, channels);
+        r0.intoArray(outR, 0, m);
+        if (outQ != null) {
+            q0.intoArray(outQ, 0, m);
+        }
     }
 
     /**
