@@ -79,6 +79,15 @@ final class VectorStatistics implements RowStatistics.Deviations {
 
     @Override
     public float[] layOut(float[] perChannel, int channels, int period, float[] out) {
+        if (channels == 1) {
+            // A broadcast of the one center, not a vector load of the float the copy below has just stored (a
+            // store-to-load forwarding stall on every block of C = 1).
+            FloatVector v = FloatVector.broadcast(FLOATS, perChannel[0]);
+            for (int p = 0; p < period; p += LANES) {
+                v.intoArray(out, p);
+            }
+            return out;
+        }
         System.arraycopy(perChannel, 0, out, 0, channels);
         VectorPeriods.repeat(out, channels, period);
         return out;
@@ -342,8 +351,8 @@ final class VectorStatistics implements RowStatistics.Deviations {
      * constant stride 4L, so that C2 drops the range checks and unrolls the loop. The accumulators go to {@code outR}
      * and {@code outQ}, or, where {@code reduced} (16 lanes, C a power of two), through {@link #reduce}'s halving steps
      * on the registers first (64 positions to 32 and to 16 by whole vectors, then by lane slices as far as C), so
-     * every position gets the same single add as in the arrays, without their stores and reloads; then the first C
-     * sums only (q not at all where {@code outQ} is null).
+     * every position gets the same single add as in the arrays, without their stores and reloads; then the C sums
+     * (q not at all where {@code outQ} is null), below 16 channels as a whole vector where the arrays hold one.
      */
     private static void sumLinear4(float[] x, int base, int n, int channels, float[] center, float[] outR,
                                    float[] outQ, boolean reduced) {
@@ -420,10 +429,19 @@ final class VectorStatistics implements RowStatistics.Deviations {
                 }
             }
         }
-        VectorMask<Float> m = FLOATS.indexInRange(0, channels);
-        r0.intoArray(outR, 0, m);
-        if (outQ != null) {
-            q0.intoArray(outQ, 0, m);
+        // Whole vectors where the arrays hold them (a scalar load after a masked store waits for the store to retire,
+        // as the per-channel steps' loads did on small C); the lanes past C are then undefined.
+        if (outR.length >= LANES && (outQ == null || outQ.length >= LANES)) {
+            r0.intoArray(outR, 0);
+            if (outQ != null) {
+                q0.intoArray(outQ, 0);
+            }
+        } else {
+            VectorMask<Float> m = FLOATS.indexInRange(0, channels);
+            r0.intoArray(outR, 0, m);
+            if (outQ != null) {
+                q0.intoArray(outQ, 0, m);
+            }
         }
     }
 
