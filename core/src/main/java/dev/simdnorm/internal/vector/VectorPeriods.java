@@ -56,7 +56,9 @@ final class VectorPeriods {
             LanePeriod.repeat(a, channels, period);
             return;
         }
-        FloatVector first = FloatVector.fromArray(FLOATS, a, 0);
+        // C = 1: a broadcast of the one value, not a vector load over the float the caller has just stored (a
+        // store-to-load forwarding stall on every block of C = 1's statistics).
+        FloatVector first = channels == 1 ? FloatVector.broadcast(FLOATS, a[0]) : FloatVector.fromArray(FLOATS, a, 0);
         for (int k = 0; k < unit.length; k++) {
             FloatVector v = first.rearrange(unit[k]);
             for (int p = k * LANES; p < period; p += unitFloats) {

@@ -79,15 +79,6 @@ final class VectorStatistics implements RowStatistics.Deviations {
 
     @Override
     public float[] layOut(float[] perChannel, int channels, int period, float[] out) {
-        if (channels == 1) {
-            // A broadcast of the one center, not a vector load of the float the copy below has just stored (a
-            // store-to-load forwarding stall on every block of C = 1).
-            FloatVector v = FloatVector.broadcast(FLOATS, perChannel[0]);
-            for (int p = 0; p < period; p += LANES) {
-                v.intoArray(out, p);
-            }
-            return out;
-        }
         System.arraycopy(perChannel, 0, out, 0, channels);
         VectorPeriods.repeat(out, channels, period);
         return out;
