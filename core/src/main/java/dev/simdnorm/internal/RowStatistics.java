@@ -46,7 +46,7 @@ public final class RowStatistics {
          * {@link #sum}, then {@link #reduce} of r into {@code sumR} and, where {@code sumQ} is not null, of q into
          * {@code sumQ}. A kernel may keep the accumulators in registers through both, with the same adds, so the
          * sums keep every bit; {@code r} and {@code q} are then left undefined, and so are {@code sumR} and
-         * {@code sumQ} past the first C.
+         * {@code sumQ} past the first C (each holds at least {@code period} floats).
          */
         default void sumReduced(float[] x, int base, int period, int periods, int tail, int channels, float[] center,
                                 float[] r, float[] q, float[] sumR, float[] sumQ) {
@@ -147,7 +147,7 @@ public final class RowStatistics {
         // Rows per period are a power of two (LanePeriod#reduce): shifts and masks, not the integer divisions that
         // were a sixth of this method's time on 16 KiB calls.
         int periodShift = Integer.numberOfTrailingZeros(rowsPerPeriod);
-        int blockRows = LanePeriod.ACCUMULATED * rowsPerPeriod;
+        int blockRows = LanePeriod.ACCUMULATED * rowsPerPeriod; // LanePeriod.blockRows, without a second walk
         Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
         float[] center = s.center;
         float[] sumR = s.sumR;

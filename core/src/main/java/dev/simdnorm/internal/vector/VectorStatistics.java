@@ -343,7 +343,7 @@ final class VectorStatistics implements RowStatistics.Deviations {
      * and {@code outQ}, or, where {@code reduced} (16 lanes, C a power of two), through {@link #reduce}'s halving steps
      * on the registers first (64 positions to 32 and to 16 by whole vectors, then by lane slices as far as C), so
      * every position gets the same single add as in the arrays, without their stores and reloads; then the C sums
-     * (q not at all where {@code outQ} is null), below 16 channels as a whole vector where the arrays hold one.
+     * (q not at all where {@code outQ} is null), below 16 channels as a whole vector.
      */
     private static void sumLinear4(float[] x, int base, int n, int channels, float[] center, float[] outR,
                                    float[] outQ, boolean reduced) {
@@ -420,19 +420,11 @@ final class VectorStatistics implements RowStatistics.Deviations {
                 }
             }
         }
-        // Whole vectors where the arrays hold them (a scalar load after a masked store waits for the store to retire,
-        // as the per-channel steps' loads did on small C); the lanes past C are then undefined.
-        if (outR.length >= LANES && (outQ == null || outQ.length >= LANES)) {
-            r0.intoArray(outR, 0);
-            if (outQ != null) {
-                q0.intoArray(outQ, 0);
-            }
-        } else {
-            VectorMask<Float> m = FLOATS.indexInRange(0, channels);
-            r0.intoArray(outR, 0, m);
-            if (outQ != null) {
-                q0.intoArray(outQ, 0, m);
-            }
+        // A whole vector, not a masked store (a scalar load after a masked store waits for the store to retire, as
+        // the per-channel steps' loads did on small C): the arrays hold a period, and the lanes past C are undefined.
+        r0.intoArray(outR, 0);
+        if (outQ != null) {
+            q0.intoArray(outQ, 0);
         }
     }
 
