@@ -2,6 +2,7 @@ package dev.simdnorm;
 
 import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.PlaneStatistics;
 import dev.simdnorm.internal.RowMoments;
 import dev.simdnorm.internal.RowParams;
 
@@ -19,7 +20,7 @@ final class RowNormalization {
 
     /**
      * Rows at least this long are written while later rows are summed ({@link #pipelined}); LayerNorm's rows longer
-     * than {@link RowMoments#LONGEST} keep their float blocks and two passes.
+     * than {@link PlaneStatistics#MAX_BLOCK_LENGTH} (several float blocks a row) keep two passes.
      */
     private static final int PIPELINED_FROM = 64;
 
@@ -176,7 +177,7 @@ final class RowNormalization {
         int inStart = residual == null ? xOffset : h != null ? hOffset : yOffset;
         boolean longRows = size >= PIPELINED_LONG_ROWS_FROM && rows > LAG
                 && (long) rows * size >= PIPELINED_LONG_FLOATS;
-        if ((large || longRows) && size >= PIPELINED_FROM && (rms || size <= RowMoments.LONGEST)) {
+        if ((large || longRows) && size >= PIPELINED_FROM && (rms || size <= PlaneStatistics.MAX_BLOCK_LENGTH)) {
             pipelined(rms, k, x, xOffset, residual, residualOffset, in, inStart, y, yOffset, rows, size, gamma,
                     epsilon, s, p, meanOut, invStdDevOut, firstRow);
             return;
@@ -199,9 +200,11 @@ final class RowNormalization {
 
     /**
      * Writes row r while it sums row r + {@link #LAG} ({@link Kernel#scaleRowAndSumNext},
-     * {@link Kernel#normalizeRowAndSumNext}), row r's map at index r mod 64 of {@code p}. With the two passes one
-     * after the other a long row would first be read from memory, with nothing written, then written, with nothing
-     * read, and a thread keeps fewer misses in flight than a copy does. A lag of two rows rather than one keeps each
+     * {@link Kernel#normalizeRowAndSumNext}; LayerNorm's rows longer than {@link RowMoments#LONGEST}, one float block
+     * each, {@link Kernel#normalizeRowAndSumNextBlock} between their center and their fold), row r's map at index
+     * r mod 64 of {@code p}. With the two passes one after the other a long row would first be read from memory,
+     * with nothing written, then written, with nothing read, and a thread keeps fewer misses in flight than a copy
+     * does. A lag of two rows rather than one keeps each
      * row's fold and square root off the path to the next row. The residual sums are formed ahead of the rows summed,
      * at most 64 rows and 64 KiB at a time (more than {@link #LAG} rows). Each row takes the operations of the
      * two-pass path, so the bits are the same.
@@ -240,9 +243,18 @@ final class RowNormalization {
             if (rms) {
                 double q = k.scaleRowAndSumNext(in, at, y, out, size, p.scale()[map], gamma, nextRow);
                 p.scale()[slot] = rmsScale(q, size, epsilon);
-            } else {
+            } else if (size <= RowMoments.LONGEST) {
                 k.normalizeRowAndSumNext(in, at, y, out, size, p, map, nextRow, s.sums);
                 RowMoments.fold(in, nextRow, size, s.sums[0], s.sums[1], s.mean, s.m2, 0);
+                map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead);
+            } else {
+                // The float blocks of the two-pass path, step by step: center, sums (in the loop that writes row r),
+                // fold.
+                PlaneStatistics.Deviations d = k.planeDeviations();
+                float center = PlaneStatistics.runCenter(d, in, nextRow, size);
+                k.normalizeRowAndSumNextBlock(in, at, y, out, size, p, map, nextRow, center, s.blockSums);
+                PlaneStatistics.foldRun(d, in, nextRow, size, center, s.blockSums[0], s.blockSums[1], s.mean, s.m2,
+                        0);
                 map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead);
             }
         }
@@ -345,6 +357,7 @@ final class RowNormalization {
         final double[] m2 = new double[RowParams.CHUNK_ROWS];
         final double[] inverse = new double[RowParams.CHUNK_ROWS];
         final double[] sums = new double[2];
+        final float[] blockSums = new float[2];
         final RowParams single = new RowParams();
     }
 }

@@ -1,6 +1,7 @@
 package dev.simdnorm;
 
 import dev.simdnorm.internal.Kernel;
+import dev.simdnorm.internal.PlaneStatistics;
 import dev.simdnorm.internal.RowMoments;
 import dev.simdnorm.internal.RowParams;
 import dev.simdnorm.internal.ScalarKernel;
@@ -273,6 +274,9 @@ class RowNormPropertyTest {
                     scaledInPlace, t.offset(), "scaleRows in place");
             if (rows >= 2) { // two rows at once, at this size and at a whole number of 32 floats (the fast path)
                 fusedEqualsTwoCalls(vector, t.x(), t.offset(), size, a.scale()[0], p, a.yOffset());
+                if (size > 64) { // and at a whole number of 64 floats (the float blocks' fast path)
+                    fusedEqualsTwoCalls(vector, t.x(), t.offset(), size - size % 64, a.scale()[0], p, a.yOffset());
+                }
                 if (size > 32) {
                     fusedEqualsTwoCalls(vector, t.x(), t.offset(), size - size % 32, a.scale()[0], p, a.yOffset());
                 }
@@ -337,6 +341,29 @@ class RowNormPropertyTest {
                     "normalizeRowAndSumNext's mean against rowMoments, " + what);
             assertEquals(Double.doubleToLongBits(m2[1]), Double.doubleToLongBits(folded[0]),
                     "normalizeRowAndSumNext's M2 against rowMoments, " + what);
+        }
+        // The same with the float blocks of momentsNchw (LayerNorm's long rows): center, fused sums, fold.
+        if (size > PlaneStatistics.MAX_BLOCK_LENGTH) {
+            return; // several blocks a row: LayerNorm keeps the two passes
+        }
+        double[] blockMean = new double[2];
+        double[] blockM2 = new double[2];
+        scalar.momentsNchw(x, offset, 1, 2, size, 0, 2, blockMean, blockM2);
+        for (Kernel k : new Kernel[] {scalar, vector}) {
+            String what = k.name() + ", size " + size;
+            float[] y = NormalizePropertyTest.poisoned(yOffset + size + 2);
+            float center = PlaneStatistics.runCenter(k.planeDeviations(), x, next, size);
+            float[] sums = new float[2];
+            k.normalizeRowAndSumNextBlock(x, offset, y, yOffset, size, p, 0, next, center, sums);
+            NchwPropertyTest.assertSameBits(expected, y, 0, "normalizeRowAndSumNextBlock against normalizeRows, "
+                    + what);
+            double[] mu = new double[1];
+            double[] folded = new double[1];
+            PlaneStatistics.foldRun(k.planeDeviations(), x, next, size, center, sums[0], sums[1], mu, folded, 0);
+            assertEquals(Double.doubleToLongBits(blockMean[1]), Double.doubleToLongBits(mu[0]),
+                    "normalizeRowAndSumNextBlock's mean against momentsNchw, " + what);
+            assertEquals(Double.doubleToLongBits(blockM2[1]), Double.doubleToLongBits(folded[0]),
+                    "normalizeRowAndSumNextBlock's M2 against momentsNchw, " + what);
         }
     }
 }

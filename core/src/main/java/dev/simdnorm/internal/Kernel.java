@@ -130,6 +130,19 @@ public interface Kernel {
                                 int nextOffset, double[] out);
 
     /**
+     * {@link #normalizeRowAndSumNext} for LayerNorm's rows longer than {@link RowMoments#LONGEST}, whose statistics
+     * are {@link #momentsNchw}'s float blocks: {@link #normalizeRows} of the row at {@code xOffset} with the map of
+     * row {@code row} of {@code params}, and {@link PlaneStatistics#sumRun} of the row at {@code nextOffset} around
+     * {@code center}, R into {@code sums[0]} and Q into {@code sums[1]}: the bits of the two calls. At most
+     * {@link PlaneStatistics#MAX_BLOCK_LENGTH} floats a row. The rows must not overlap, nor y the next row.
+     */
+    void normalizeRowAndSumNextBlock(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams params,
+                                     int row, int nextOffset, float center, float[] sums);
+
+    /** How this kernel sums deviations for {@link #momentsNchw}: for the steps of {@link PlaneStatistics#runCenter}. */
+    PlaneStatistics.Deviations planeDeviations();
+
+    /**
      * Writes each row's mean and M2, in double, by {@link RowMoments}.
      *
      * @param mean out: per row, length ≥ rows

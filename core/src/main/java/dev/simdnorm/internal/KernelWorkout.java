@@ -125,6 +125,17 @@ public class KernelWorkout {
             add(Operation.ROWS, () -> kernel.rowMoments(x, 0, rows, size, mean, m2));
             add(Operation.ROWS, () -> kernel.add(x, 0, x, 0, y, 0, rows * size));
         }
+        // LayerNorm's long rows written while the next is summed in float blocks: one loop on whole groups of 64
+        // floats, two loops otherwise.
+        for (int size : new int[] {128, 65}) {
+            float[] x = data(random, 2 * size);
+            float[] y = new float[size];
+            RowParams p = new RowParams().positions(data(random, size), data(random, size));
+            fill(random, p.center(), 1);
+            fill(random, p.scale(), 1);
+            float[] sums = new float[2];
+            add(Operation.ROWS, () -> kernel.normalizeRowAndSumNextBlock(x, 0, y, 0, size, p, 0, size, 0.5f, sums));
+        }
         // A later block's fold, and a block whose center missed: paths of the statistics' per-block steps.
         float[] center = data(random, 128);
         float[] r = data(random, 128);

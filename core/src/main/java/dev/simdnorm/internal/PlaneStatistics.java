@@ -173,6 +173,51 @@ public final class PlaneStatistics {
     }
 
     /**
+     * The first step of {@link #moments} for a channel that is one run of {@code length ≤ MAX_BLOCK_LENGTH} floats
+     * from {@code base} (LayerNorm's long rows, when a row is summed while another is written): its center, the mean
+     * of its first {@link RowStatistics#SAMPLE_ROWS} values around its first value.
+     *
+     * @param kernel how the kernel sums deviations
+     */
+    public static float runCenter(Deviations kernel, float[] x, int base, int length) {
+        Scratch s = SCRATCH.get();
+        int sampleLength = Math.min(length, RowStatistics.SAMPLE_ROWS);
+        float first = x[base];
+        kernel.sumReduced(x, base, length, 1, sampleLength, first, s.r, s.q, s.sumR, s.sumQ);
+        return LanePeriod.center(first, s.sumR[0], sampleLength);
+    }
+
+    /**
+     * The second step for such a run: {@link Deviations#sumReduced} around {@code center}, R into {@code sums[0]} and
+     * Q into {@code sums[1]}.
+     *
+     * @param kernel how the kernel sums deviations
+     */
+    public static void sumRun(Deviations kernel, float[] x, int base, int length, float center, float[] sums) {
+        Scratch s = SCRATCH.get();
+        kernel.sumReduced(x, base, length, 1, length, center, s.r, s.q, s.sumR, s.sumQ);
+        sums[0] = s.sumR[0];
+        sums[1] = s.sumQ[0];
+    }
+
+    /**
+     * The last step for such a run, summed around {@code center} into R and Q: its mean and M2 into
+     * {@code mean[i]} and {@code m2[i]}, as {@link #moments} folds it (summed again where the center missed).
+     *
+     * @param kernel how the kernel sums deviations
+     */
+    public static void foldRun(Deviations kernel, float[] x, int base, int length, float center, float sumR,
+                               float sumQ, double[] mean, double[] m2, int i) {
+        Scratch s = SCRATCH.get();
+        s.center[0] = center;
+        s.sumR[0] = sumR;
+        s.sumQ[0] = sumQ;
+        foldBlock(kernel, x, base, length, 1, length, 0, s);
+        mean[i] = s.channelMean[0];
+        m2[i] = s.channelM2[0];
+    }
+
+    /**
      * Folds a block summed around {@code s.center} (its sums in {@code s.sumR} and {@code s.sumQ}) into the channel's
      * moments in {@code s.channelMean} and {@code s.channelM2}, {@code done} values in: summed again around its own
      * mean first where that center was not close ({@link RowStatistics#centered}), in double where its float sums

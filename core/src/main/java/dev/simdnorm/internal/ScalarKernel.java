@@ -189,7 +189,7 @@ public final class ScalarKernel implements Kernel {
     @Override
     public void momentsNchw(float[] x, int offset, int n, int channels, int spatial, int fromChannel, int toChannel,
                             double[] mean, double[] m2) {
-        PlaneStatistics.moments(ScalarKernel::planeDeviations, x, offset, n, channels, spatial, fromChannel, toChannel,
+        PlaneStatistics.moments(PLANE_DEVIATIONS, x, offset, n, channels, spatial, fromChannel, toChannel,
                 mean, m2);
     }
 
@@ -407,6 +407,20 @@ public final class ScalarKernel implements Kernel {
         normalizeRow(x, xOffset, y, yOffset, size, p, row);
         RowMoments.total(ScalarKernel::rowDeviations, x, nextOffset, size, out);
     }
+
+    @Override
+    public void normalizeRowAndSumNextBlock(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams p,
+                                            int row, int nextOffset, float center, float[] sums) {
+        normalizeRow(x, xOffset, y, yOffset, size, p, row);
+        PlaneStatistics.sumRun(PLANE_DEVIATIONS, x, nextOffset, size, center, sums);
+    }
+
+    @Override
+    public PlaneStatistics.Deviations planeDeviations() {
+        return PLANE_DEVIATIONS;
+    }
+
+    private static final PlaneStatistics.Deviations PLANE_DEVIATIONS = ScalarKernel::planeDeviations;
 
     @Override
     public void rowMoments(float[] x, int offset, int rows, int size, double[] mean, double[] m2) {

@@ -126,6 +126,17 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     }
 
     @Override
+    public void normalizeRowAndSumNextBlock(float[] x, int xOffset, float[] y, int yOffset, int size,
+                                            RowParams params, int row, int nextOffset, float center, float[] sums) {
+        VectorPlanes.normalizeRowAndSumNext(x, xOffset, y, yOffset, size, params, row, nextOffset, center, sums);
+    }
+
+    @Override
+    public PlaneStatistics.Deviations planeDeviations() {
+        return VectorPlanes.DEVIATIONS;
+    }
+
+    @Override
     public void rowMoments(float[] x, int offset, int rows, int size, double[] mean, double[] m2) {
         if (VectorRowTotals.GROUP != 0 && rows >= VectorRowTotals.GROUP) {
             VectorRowTotals.moments(x, offset, rows, size, mean, m2);

@@ -2,6 +2,7 @@ package dev.simdnorm.internal.vector;
 
 import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.PlaneStatistics;
+import dev.simdnorm.internal.RowParams;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
@@ -110,6 +111,69 @@ final class VectorPlanes {
         q = q.add(q.rearrange(SIXTEENTH));
         sumR[0] = r.lane(0);
         sumQ[0] = q.lane(0);
+    }
+
+    /**
+     * LayerNorm's row map of one row ({@code VectorRows.row}, with the map of {@code p}'s row {@code row}) and
+     * {@link #sumReduced} of the next around {@code center}, in one loop where the 64 accumulators are four vectors
+     * and rows are whole multiples of 64 floats: the same operations on each value, so the same bits. Other widths and
+     * sizes take the two loops (with a masked tail, C1 runs out of registers on such a method).
+     */
+    static void normalizeRowAndSumNext(float[] x, int xo, float[] y, int yo, int size, RowParams p, int row,
+                                       int next, float center, float[] sums) {
+        if (LANES != WIDTH / 4 || size % WIDTH != 0) {
+            VectorRows.row(x, xo, y, yo, size, p.center()[row], p.centerLow()[row], p.scale()[row],
+                    p.offset()[row], p.gamma(), p.beta());
+            PlaneStatistics.sumRun(DEVIATIONS, x, next, size, center, sums);
+            return;
+        }
+        float[] gamma = p.gamma();
+        float[] beta = p.beta();
+        FloatVector mc = FloatVector.broadcast(FLOATS, p.center()[row]);
+        FloatVector ml = FloatVector.broadcast(FLOATS, p.centerLow()[row]);
+        FloatVector ms = FloatVector.broadcast(FLOATS, p.scale()[row]);
+        FloatVector mt = FloatVector.broadcast(FLOATS, p.offset()[row]);
+        FloatVector c = FloatVector.broadcast(FLOATS, center);
+        FloatVector r0 = FloatVector.zero(FLOATS);
+        FloatVector r1 = r0;
+        FloatVector r2 = r0;
+        FloatVector r3 = r0;
+        FloatVector q0 = r0;
+        FloatVector q1 = r0;
+        FloatVector q2 = r0;
+        FloatVector q3 = r0;
+        for (int j = 0; j < size; j += WIDTH) {
+            int i = next + j;
+            FloatVector d0 = FloatVector.fromArray(FLOATS, x, i).sub(c);
+            FloatVector d1 = FloatVector.fromArray(FLOATS, x, i + LANES).sub(c);
+            FloatVector d2 = FloatVector.fromArray(FLOATS, x, i + 2 * LANES).sub(c);
+            FloatVector d3 = FloatVector.fromArray(FLOATS, x, i + 3 * LANES).sub(c);
+            r0 = r0.add(d0);
+            r1 = r1.add(d1);
+            r2 = r2.add(d2);
+            r3 = r3.add(d3);
+            q0 = d0.fma(d0, q0);
+            q1 = d1.fma(d1, q1);
+            q2 = d2.fma(d2, q2);
+            q3 = d3.fma(d3, q3);
+            for (int v = 0; v < WIDTH; v += LANES) {
+                FloatVector.fromArray(FLOATS, x, xo + j + v).sub(mc).sub(ml).fma(ms, mt)
+                        .fma(FloatVector.fromArray(FLOATS, gamma, j + v), FloatVector.fromArray(FLOATS, beta, j + v))
+                        .intoArray(y, yo + j + v);
+            }
+        }
+        FloatVector r = r0.add(r2).add(r1.add(r3));
+        FloatVector q = q0.add(q2).add(q1.add(q3));
+        r = r.add(r.rearrange(HALF));
+        q = q.add(q.rearrange(HALF));
+        r = r.add(r.rearrange(QUARTER));
+        q = q.add(q.rearrange(QUARTER));
+        r = r.add(r.rearrange(EIGHTH));
+        q = q.add(q.rearrange(EIGHTH));
+        r = r.add(r.rearrange(SIXTEENTH));
+        q = q.add(q.rearrange(SIXTEENTH));
+        sums[0] = r.lane(0);
+        sums[1] = q.lane(0);
     }
 
     /** Lane i ← lane i + L/2, i + L/4, …, i + 1 (rotations): the in-vector halving steps of {@link #reduce}. */

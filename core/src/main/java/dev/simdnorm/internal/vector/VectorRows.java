@@ -84,8 +84,8 @@ final class VectorRows {
         }
     }
 
-    private static void row(float[] x, int xo, float[] y, int yo, int size, float center, float low, float scale,
-                            float offset, float[] gamma, float[] beta) {
+    static void row(float[] x, int xo, float[] y, int yo, int size, float center, float low, float scale,
+                    float offset, float[] gamma, float[] beta) {
         FloatVector c = FloatVector.broadcast(FLOATS, center);
         FloatVector lo = FloatVector.broadcast(FLOATS, low);
         FloatVector s = FloatVector.broadcast(FLOATS, scale);
