@@ -11,6 +11,8 @@
 #
 # Environment:
 #   QUICK=1     a check of this script in a minute or two: one shape and one sweep row, no warm-up
+#   PAIRS=1     only each public call and its kernel (inference/normalize, Moments.of/statistics, train/trainStep):
+#               the "public call <= 1.10x its kernel" target, about 40 min
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-jmh/results/rows-$(date +%F)}
@@ -35,12 +37,20 @@ run() {
         "$@" "${timing[@]}"
 }
 
+if [[ ${PAIRS:-} == 1 ]]; then
+    shape_methods='\.ApiShapeBenchmark\.(inference|moments|train)$|\.ShapeBenchmark\.(normalize|statistics|trainStep)$'
+    sweep_methods='\.ApiSweepBenchmark\.(inference|moments|train)$|\.SweepBenchmark\.(normalize|statistics|trainStep)$'
+else
+    shape_methods="Shape|Segment"
+    sweep_methods="Sweep"
+fi
+
 for shape in $shapes; do
-    run "Shape|Segment" -p shape="$shape" -rf json -rff "$out/shape-$shape.json"
+    run "$shape_methods" -p shape="$shape" -rf json -rff "$out/shape-$shape.json"
 done
 for kib in $kibs; do
     for c in $channels; do
-        run "Sweep" -p kib="$kib" -p channels="$c" -rf json -rff "$out/sweep-$kib-$c.json"
+        run "$sweep_methods" -p kib="$kib" -p channels="$c" -rf json -rff "$out/sweep-$kib-$c.json"
     done
 done
 echo "tables: python3 jmh/report.py $out/*.json"

@@ -182,7 +182,7 @@ public final class ChannelAffine {
         if (!layOut) {
             return folded;
         }
-        Kernel k = KernelProvider.normalizing(); // lays out as the kernel that reads it, the same floats either way
+        Kernel k = KernelProvider.layingOut(); // the same floats from either kernel
         k.repeat(hi, channels, p.period());
         k.repeat(lo, channels, p.period());
         k.repeat(scale, channels, p.period());

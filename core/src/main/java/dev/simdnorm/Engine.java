@@ -133,7 +133,7 @@ final class Engine {
     static void momentsNchw(float[] x, int offset, int n, int channels, int spatial, Precision precision,
                             Parallelism parallelism, double[] mean, double[] m2) {
         boolean inDouble = precision == Precision.DOUBLE;
-        Kernel kernel = inDouble ? KernelProvider.statisticsInDouble() : KernelProvider.statistics();
+        Kernel kernel = inDouble ? KernelProvider.statisticsInDouble() : KernelProvider.statisticsNchw();
         long floats = (long) n * channels * spatial;
         if (!parallelism.spreads(floats)) {
             planeMoments(kernel, inDouble, x, offset, n, channels, spatial, 0, channels, mean, m2);
@@ -272,7 +272,7 @@ final class Engine {
     /** The map over an NCHW tensor, in groups of whole images (about a slice of data each) when spread. */
     static void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial,
                               AffineParams params, boolean relu, Parallelism parallelism) {
-        Kernel kernel = KernelProvider.normalizing();
+        Kernel kernel = KernelProvider.normalizingNchw();
         int image = params.channels() * spatial;
         long floats = (long) n * image;
         if (!parallelism.spreads(floats)) {

@@ -292,7 +292,7 @@ final class RowNormalization {
             k.rowMoments(in, offset, n, size, s.mean, s.m2);
         } else {
             // Each row as one NCHW channel of one plane: the float blocks and Chan's merge of BatchNorm.
-            KernelProvider.statistics().momentsNchw(in, offset, 1, n, size, 0, n, s.mean, s.m2);
+            KernelProvider.statisticsNchw().momentsNchw(in, offset, 1, n, size, 0, n, s.mean, s.m2);
         }
         // The roots and quotients first, in a loop of their own that C2 compiles to vector operations (the same
         // bits as one row at a time); then the centers.

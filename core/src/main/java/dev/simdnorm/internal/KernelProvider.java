@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
  * one {@link Operation} at a time, each switching to the vector kernel once {@link WarmUp} finds it compiled. The
  * thread waits {@link #START_DELAY_NANOS} after the first call before it starts, so that it does not compete with the
  * compilation of the caller's own first calls; it warms only the operations calls have asked for, in the order they
- * were first asked for (all of them when {@link #awaitWarm} is called). Each call reads its kernel once, so a switch
- * never changes a result.
+ * were first asked for (all of them when {@link #awaitWarm} is called). NHWC and NCHW are separate operations: C2's
+ * work for the workout is most of the cost of a cold start, and a caller of one layout needs none of the other's.
+ * Each call reads its kernel once, so a switch never changes a result.
  *
  * <p>System properties: {@code simdnorm.kernels=scalar|vector} forces a choice; {@code simdnorm.vector.bits=128|256|512}
  * forces the vector width (for tests; wider than the hardware runs correctly but emulated and slow);
@@ -65,6 +66,8 @@ public final class KernelProvider {
         final long started = System.nanoTime();
         volatile Kernel normalizing = ScalarKernel.INSTANCE;
         volatile Kernel statistics = ScalarKernel.INSTANCE;
+        volatile Kernel normalizingNchw = ScalarKernel.INSTANCE;
+        volatile Kernel statisticsNchw = ScalarKernel.INSTANCE;
         volatile Kernel gradients = ScalarKernel.INSTANCE;
         volatile Kernel rows = ScalarKernel.INSTANCE;
         volatile Kernel statisticsInDouble = ScalarKernel.INSTANCE;
@@ -85,6 +88,8 @@ public final class KernelProvider {
             return switch (op) {
                 case NORMALIZE -> normalizing;
                 case STATISTICS -> statistics;
+                case NORMALIZE_NCHW -> normalizingNchw;
+                case STATISTICS_NCHW -> statisticsNchw;
                 case GRADIENTS -> gradients;
                 case ROWS -> rows;
                 case STATISTICS_IN_DOUBLE -> statisticsInDouble;
@@ -95,6 +100,8 @@ public final class KernelProvider {
             switch (op) {
                 case NORMALIZE -> normalizing = kernel;
                 case STATISTICS -> statistics = kernel;
+                case NORMALIZE_NCHW -> normalizingNchw = kernel;
+                case STATISTICS_NCHW -> statisticsNchw = kernel;
                 case GRADIENTS -> gradients = kernel;
                 case ROWS -> rows = kernel;
                 case STATISTICS_IN_DOUBLE -> statisticsInDouble = kernel;
@@ -128,52 +135,56 @@ public final class KernelProvider {
         static final State STATE = start();
     }
 
-    /** The kernel that normalize calls run now. */
+    /** The kernel that NHWC normalize calls run now. */
     public static Kernel normalizing() {
-        State s = Started.STATE;
-        Kernel k = s.normalizing;
-        if (k == ScalarKernel.INSTANCE) {
-            asked(s, Operation.NORMALIZE);
-        }
-        return k;
+        return current(Operation.NORMALIZE);
     }
 
-    /** The kernel that statistics calls run now. */
+    /** The kernel that NHWC statistics calls run now. */
     public static Kernel statistics() {
-        State s = Started.STATE;
-        Kernel k = s.statistics;
-        if (k == ScalarKernel.INSTANCE) {
-            asked(s, Operation.STATISTICS);
-        }
-        return k;
+        return current(Operation.STATISTICS);
+    }
+
+    /**
+     * The kernel that lays a map out over the period: the NHWC normalize calls' kernel, without asking for its warm-up.
+     * Either kernel lays out the same floats, and an NCHW caller, whose maps are laid out too (a layer may be called
+     * with either layout), should not make the warm-up compile NHWC's loops.
+     */
+    public static Kernel layingOut() {
+        return Started.STATE.normalizing;
+    }
+
+    /** The kernel that NCHW normalize calls run now. */
+    public static Kernel normalizingNchw() {
+        return current(Operation.NORMALIZE_NCHW);
+    }
+
+    /** The kernel that NCHW statistics calls (and LayerNorm's rows longer than a double-summed block) run now. */
+    public static Kernel statisticsNchw() {
+        return current(Operation.STATISTICS_NCHW);
     }
 
     /** The kernel that the backward passes run now. */
     public static Kernel gradients() {
-        State s = Started.STATE;
-        Kernel k = s.gradients;
-        if (k == ScalarKernel.INSTANCE) {
-            asked(s, Operation.GRADIENTS);
-        }
-        return k;
+        return current(Operation.GRADIENTS);
     }
 
     /** The kernel that the row normalizations (LayerNorm, RMSNorm) run now for their own operations. */
     public static Kernel rows() {
-        State s = Started.STATE;
-        Kernel k = s.rows;
-        if (k == ScalarKernel.INSTANCE) {
-            asked(s, Operation.ROWS);
-        }
-        return k;
+        return current(Operation.ROWS);
     }
 
     /** The kernel that statistics in double ({@code Precision.DOUBLE}) run now. */
     public static Kernel statisticsInDouble() {
+        return current(Operation.STATISTICS_IN_DOUBLE);
+    }
+
+    /** What {@code op}'s calls run now; while that is the scalar kernel, lets the warm-up know op is wanted. */
+    private static Kernel current(Operation op) {
         State s = Started.STATE;
-        Kernel k = s.statisticsInDouble;
+        Kernel k = s.active(op);
         if (k == ScalarKernel.INSTANCE) {
-            asked(s, Operation.STATISTICS_IN_DOUBLE);
+            asked(s, op);
         }
         return k;
     }

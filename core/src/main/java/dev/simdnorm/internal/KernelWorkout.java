@@ -19,10 +19,17 @@ public class KernelWorkout {
 
     /** The operations whose kernels are switched one at a time, in this order. */
     public enum Operation {
-        /** Normalize, NHWC and NCHW. */
+        /** Normalize, NHWC, and the layout of a map's parameters over the period ({@link Kernel#repeat}). */
         NORMALIZE,
-        /** Statistics, NHWC and NCHW. */
+        /** Statistics, NHWC. */
         STATISTICS,
+        /**
+         * Normalize, NCHW: apart from NHWC's, so that a caller of one layout does not wait for, nor compete with, the
+         * compilation of the other's loops.
+         */
+        NORMALIZE_NCHW,
+        /** Statistics, NCHW (also LayerNorm's rows longer than one double-summed block): apart, as above. */
+        STATISTICS_NCHW,
         /** Both backward passes. */
         GRADIENTS,
         /**
@@ -82,7 +89,7 @@ public class KernelWorkout {
             float[] layout = LanePeriod.padded(LanePeriod.walked(c));
             fill(random, layout, c);
             add(Operation.NORMALIZE, () -> kernel.repeat(layout, c, LanePeriod.walked(c)));
-            add(Operation.STATISTICS, () -> kernel.momentsNchw(x, 0, 1, c, rows, 0, c, mean, m2));
+            add(Operation.STATISTICS_NCHW, () -> kernel.momentsNchw(x, 0, 1, c, rows, 0, c, mean, m2));
             add(Operation.STATISTICS_IN_DOUBLE, () -> kernel.momentsInDouble(x, 0, rows, c, origin, mean, m2));
             // The double mode's memory-order walk of long periods (C = 17) takes four periods at a time too.
             add(Operation.STATISTICS_IN_DOUBLE, () -> kernel.momentsInDouble(x5, 0, rows5, c, origin, mean, m2));
@@ -99,7 +106,7 @@ public class KernelWorkout {
                 for (boolean relu : new boolean[] {false, true}) {
                     add(Operation.NORMALIZE, () -> kernel.normalize(x, 0, y, 0, rows, p, relu));
                     add(Operation.NORMALIZE, () -> normalizeInMemoryOrder(x5, y5, rows5, p, relu));
-                    add(Operation.NORMALIZE, () -> kernel.normalizeNchw(x, 0, y, 0, 1, rows, p, relu));
+                    add(Operation.NORMALIZE_NCHW, () -> kernel.normalizeNchw(x, 0, y, 0, 1, rows, p, relu));
                     add(Operation.GRADIENTS, () -> kernel.gradientSums(x, 0, dy, 0, rows, p, relu, mean, m2));
                     add(Operation.GRADIENTS, () -> kernel.inputGradient(x, 0, dy, 0, y, 0, rows, p, null, relu));
                     add(Operation.GRADIENTS, () -> kernel.inputGradient(x, 0, dy, 0, y, 0, rows, p, correction,
@@ -135,6 +142,13 @@ public class KernelWorkout {
             fill(random, p.scale(), 1);
             float[] sums = new float[2];
             add(Operation.ROWS, () -> kernel.normalizeRowAndSumNextBlock(x, 0, y, 0, size, p, 0, size, 0.5f, sums));
+            // The steps around it: the row's center and its fold, through the kernel's plane sums.
+            add(Operation.ROWS, () -> {
+                PlaneStatistics.Deviations d = kernel.planeDeviations();
+                float center = PlaneStatistics.runCenter(d, x, size, size);
+                PlaneStatistics.sumRun(d, x, size, size, center, sums);
+                PlaneStatistics.foldRun(d, x, size, size, center, sums[0], sums[1], mean, m2, 0);
+            });
         }
         // A later block's fold, and a block whose center missed: paths of the statistics' per-block steps.
         float[] center = data(random, 128);

@@ -4,6 +4,7 @@ import dev.simdnorm.BatchNorm;
 import dev.simdnorm.KernelSelection;
 import dev.simdnorm.internal.KernelProvider;
 import dev.simdnorm.Moments;
+import dev.simdnorm.TensorShape;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -27,8 +28,9 @@ import java.util.concurrent.locks.LockSupport;
  * calls, the steady state (the median call of the last second), when calls came within 1.25× of it for good, the median
  * call in [1.0 s, 1.1 s) over the steady state, the plain loop's average over the last second, and the median call of
  * every 50 ms window (for the chart); then, as many times, the floor: a fresh JVM that only warms the kernels up
- * ({@code KernelSelection.warmUp}), with the JIT's compile time it took. {@code ColdStart run <op> <shape> <seconds>}
- * and {@code ColdStart floor} are one JVM's part.
+ * ({@code KernelSelection.warmUp}), with the JIT's compile time it took. {@code ColdStart run <op> <shape> <seconds>
+ * [NCHW]} and {@code ColdStart floor} are one JVM's part (NCHW: the same floats as an NCHW tensor of that shape);
+ * {@code run} also writes to stderr how many calls it made and the JIT's compile time over all its threads.
  */
 public final class ColdStart {
 
@@ -41,7 +43,7 @@ public final class ColdStart {
 
     public static void main(String[] args) throws Exception {
         if (args[0].equals("run")) {
-            run(args[1], Shape.parse(args[2]), Double.parseDouble(args[3]));
+            run(args[1], Shape.parse(args[2]), Double.parseDouble(args[3]), args.length > 4 && args[4].equals("NCHW"));
         } else if (args[0].equals("floor")) {
             floor();
         } else {
@@ -51,13 +53,14 @@ public final class ColdStart {
     }
 
     /** One JVM: calls {@code op} back to back and prints "start duration" in ns per call, from the first call. */
-    private static void run(String op, Shape shape, double seconds) {
+    private static void run(String op, Shape shape, double seconds, boolean nchw) {
         float[] x = shape.data(42);
         float[] y = new float[x.length];
         Arrays.fill(y, 1f); // touched, so that page faults are not timed
         int rows = shape.rows();
         int c = shape.c();
         BatchNorm bn = BatchNorm.builder(c).build();
+        TensorShape tensor = TensorShape.nchw(shape.n(), c, shape.spatial()); // used where nchw
         long[] start = new long[4_000_000];
         long[] duration = new long[start.length];
         int calls = 0;
@@ -67,9 +70,15 @@ public final class ColdStart {
         for (long now = t0; now < end && calls < start.length; calls++) {
             long s = System.nanoTime();
             switch (op) {
-                case "train" -> sink = bn.train(x, 0, y, 0, rows);
-                case "inference" -> bn.inference(x, 0, y, 0, rows);
-                case "moments" -> sink = Moments.of(x, 0, rows, c);
+                case "train" -> sink = nchw ? bn.train(x, 0, y, 0, tensor) : bn.train(x, 0, y, 0, rows);
+                case "inference" -> {
+                    if (nchw) {
+                        bn.inference(x, 0, y, 0, tensor);
+                    } else {
+                        bn.inference(x, 0, y, 0, rows);
+                    }
+                }
+                case "moments" -> sink = nchw ? Moments.of(x, 0, tensor) : Moments.of(x, 0, rows, c);
                 default -> throw new IllegalArgumentException(op);
             }
             now = System.nanoTime();
@@ -82,6 +91,9 @@ public final class ColdStart {
         }
         System.out.print(out);
         System.out.flush();
+        // For a reader (measure discards it): the calls made and the JIT's compile time over all its threads.
+        System.err.printf(Locale.ROOT, "%d calls, JIT compile time %.2f s%n", calls,
+                java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() / 1e3);
         if (sink == null && y[0] == 12345f) {
             System.err.println("unlikely");
         }

@@ -65,6 +65,12 @@ public class LatencyBenchmark extends Api {
         return super.train();
     }
 
+    /** {@link #train} writing the batch statistics into arrays made once: the same work, no allocation. */
+    @Benchmark
+    public double[] trainInto() {
+        return super.trainInto();
+    }
+
     @Benchmark
     public Moments moments() {
         return super.moments();
