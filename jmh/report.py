@@ -8,7 +8,8 @@ users call (ApiShape*, ApiSweep*, Segment, ApiBackward, Latency); the kernels al
   in place / arraycopy    = arraycopy time / in-place time   (target >= 0.95 at 4 MiB and 256 MiB)
   moments / sum           = readSum time / Moments.of time     (target >= 0.9 at >= 256 KiB, 0.5 at 16 KiB)
   train / arraycopy       = train time / arraycopy time        (target <= 2.2 at >= 256 KiB, 4 at 16 KiB)
-  public / kernel         = public call time / kernel time     (target <= 1.10)
+  public / kernel         = public call time / kernel time     (target <= 1.10; also against the kernel returning
+                            its statistics in two new arrays of C doubles, as a returned Moments must: *Returned)
   vector / scalar         = scalar time / vector time, both through the public API
 
 Usage: python3 jmh/report.py results.json [more.json ...]   (Latency rows: SampleTime; -prof gc adds allocation;
@@ -124,6 +125,25 @@ def diagnostic_table(rows, api, kernel, ceiling, keys, label):
     return "\n".join(out)
 
 
+def returned(op):
+    """The kernel method doing a public call's whole work: the statistics returned in new arrays, as Moments are."""
+    return {"inference": "normalize", "moments": "statisticsReturned", "train": "trainStepReturned"}[op]
+
+
+def pairs_table(rows, api, kernel, keys, label):
+    """Each public call beside its kernel, in µs, and beside the kernel returning new arrays as the public call must."""
+    out = [f"| {label} | op | public µs | kernel µs | public / kernel | kernel, result returned µs "
+           f"| public / kernel with its result |", "|---|---|---|---|---|---|---|"]
+    for k in keys:
+        for op, kop in (("inference", "normalize"), ("moments", "statistics"), ("train", "trainStep")):
+            pub, ker, ret = rows.get((api, k, op)), rows.get((kernel, k, kop)), rows.get((kernel, k, returned(op)))
+            if pub is None or ker is None:
+                continue
+            out.append(f"| {k} | {op} | {pub:.3g} | {ker:.3g} | {fmt(ratio(pub, ker))} "
+                       f"| {'–' if ret is None or op == 'inference' else f'{ret:.3g}'} | {fmt(ratio(pub, ret))} |")
+    return "\n".join(out)
+
+
 def targets(rows, shape_keys, sweep_keys):
     checks = []
 
@@ -150,6 +170,9 @@ def targets(rows, shape_keys, sweep_keys):
             for op, kop in (("inference", "normalize"), ("moments", "statistics"), ("train", "trainStep")):
                 add("public call <= 1.10x its kernel", k + " " + op, ratio(g(cls, op), g(kernel, kop)),
                     lambda v: v <= 1.10)
+            for op in ("inference", "moments", "train"):
+                add("public call <= 1.10x its kernel returning its result in new arrays", k + " " + op,
+                    ratio(g(cls, op), g(kernel, returned(op))), lambda v: v <= 1.10)
     out = ["| target | met | misses (value) |", "|---|---|---|"]
     for t in dict.fromkeys(c[0] for c in checks):
         cs = [c for c in checks if c[0] == t]
@@ -299,6 +322,12 @@ def main():
         print(diagnostic_table(rows, "ApiSweepBenchmark", "SweepBenchmark", "SweepCeilingBenchmark", sweep_keys,
                                "working set / C"))
         print()
+    for api, kernel, ceiling, keys, label in (
+            ("ApiShapeBenchmark", "ShapeBenchmark", "ShapeCeilingBenchmark", shape_keys, "shape"),
+            ("ApiSweepBenchmark", "SweepBenchmark", "SweepCeilingBenchmark", sweep_keys, "working set / C")):
+        if keys and any(k[0] == kernel for k in rows):
+            print(pairs_table(rows, api, kernel, keys, label))
+            print()
     if any(k[0] == "SegmentBenchmark" for k in rows):
         print(segment_table(rows))
         print()

@@ -163,22 +163,17 @@ public final class ChannelAffine {
         float[] hi = p.center();
         float[] lo = p.centerLow();
         float[] scale = p.scale();
-        boolean folded = false;
+        // Loops without branches first, then the rare channels in a loop whose branches are almost never taken: one
+        // loop with all of it took 1.35x the time (C = 1000; the root and the quotient in double take ~1.5 ns each).
         for (int c = 0; c < channels; c++) {
-            double mu = mean[c];
-            double k = gamma[c] / Math.sqrt(variance[c] + epsilon);
-            scale[c] = (float) k;
-            hi[c] = (float) mu;
-            float rest = (float) (mu - hi[c]);
-            lo[c] = Float.isFinite(rest) ? rest : 0f; // hi already carries a non-finite mean
-            if (foldOverflowing && variance[c] * count >= 0x1p254 && Double.isFinite(variance[c])) {
-                // √(n·σ²) ≥ 2^127: x − μ_hi may reach the largest float, 2^128 − 2^104.
-                hi[c] = 0f;
-                lo[c] = 0f;
-                p.shift()[c] = (float) (beta[c] - mu * k);
-                folded = true;
-            }
+            scale[c] = (float) (gamma[c] / Math.sqrt(variance[c] + epsilon));
         }
+        for (int c = 0; c < channels; c++) {
+            float h = (float) mean[c];
+            hi[c] = h;
+            lo[c] = (float) (mean[c] - h);
+        }
+        boolean folded = rareChannels(p, mean, variance, count, gamma, beta, epsilon, foldOverflowing);
         if (!layOut) {
             return folded;
         }
@@ -188,6 +183,30 @@ public final class ChannelAffine {
         k.repeat(scale, channels, p.period());
         if (folded) {
             k.repeat(p.shift(), channels, p.period());
+        }
+        return folded;
+    }
+
+    /**
+     * The channels of {@link #training} with a non-finite mean (a low part of 0) or, where {@code foldOverflowing},
+     * deviations that could overflow (folded into the shift); whether one was folded.
+     */
+    private static boolean rareChannels(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
+                                        float[] beta, float epsilon, boolean foldOverflowing) {
+        float[] hi = p.center();
+        float[] lo = p.centerLow();
+        boolean folded = false;
+        for (int c = 0; c < p.channels(); c++) {
+            if (!Float.isFinite(lo[c])) {
+                lo[c] = 0f; // hi already carries a non-finite mean
+            }
+            if (foldOverflowing && variance[c] * count >= 0x1p254 && Double.isFinite(variance[c])) {
+                // √(n·σ²) ≥ 2^127: x − μ_hi may reach the largest float, 2^128 − 2^104.
+                hi[c] = 0f;
+                lo[c] = 0f;
+                p.shift()[c] = (float) (beta[c] - mean[c] * (gamma[c] / Math.sqrt(variance[c] + epsilon)));
+                folded = true;
+            }
         }
         return folded;
     }

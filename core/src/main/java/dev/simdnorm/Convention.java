@@ -171,13 +171,15 @@ public enum Convention {
         float fresh = w.fresh();
         // TF fused's C++: rest_size / max(rest_size − 1, 1), both cast to float first.
         float bessel = (float) n / (float) Math.max(n - 1, 1);
-        for (int c = 0; c < mean.length; c++) {
-            switch (this) {
-                case TENSORFLOW, KERAS, ONNX -> {
+        switch (this) { // outside the loops: one loop without branches per convention
+            case TENSORFLOW, KERAS, ONNX -> {
+                for (int c = 0; c < mean.length; c++) {
                     mean[c] = mean[c] * old + batchMean[c] * fresh;
                     variance[c] = variance[c] * old + batchVariance[c] * fresh;
                 }
-                case TF_FUSED -> {
+            }
+            case TF_FUSED -> {
+                for (int c = 0; c < mean.length; c++) {
                     if (fresh == 1f) { // TF's own special case: the batch's statistics replace the running ones
                         mean[c] = batchMean[c];
                         variance[c] = batchVariance[c] * bessel;
@@ -186,7 +188,9 @@ public enum Convention {
                         variance[c] = old * variance[c] + (fresh * batchVariance[c]) * bessel;
                     }
                 }
-                case PYTORCH -> {
+            }
+            case PYTORCH -> {
+                for (int c = 0; c < mean.length; c++) {
                     mean[c] = fresh * batchMean[c] + old * mean[c];
                     // ATen holds the unbiased variance in double: the float product m·σ̂² is exact there, and the
                     // sum is rounded once to float, which is an FMA.

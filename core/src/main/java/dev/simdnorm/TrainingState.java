@@ -4,6 +4,8 @@ import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.GradientParams;
 import dev.simdnorm.internal.LanePeriod;
 
+import java.util.Arrays;
+
 /**
  * A {@link BatchNorm}'s working arrays for training and the backward passes, made at the first of them and reused
  * under the layer's lock, so that a step allocates nothing but what it returns. It also caches the training map's
@@ -70,8 +72,14 @@ final class TrainingState {
     void batchStatistics(long count, boolean unbiased) {
         for (int c = 0; c < channels; c++) {
             batchMean[c] = (float) mean[c];
-            batchVariance[c] = !unbiased ? (float) (m2[c] / count)
-                    : count > 1 ? (float) (m2[c] / (count - 1)) : Float.NaN;
+        }
+        if (unbiased && count <= 1) {
+            Arrays.fill(batchVariance, Float.NaN);
+            return;
+        }
+        double divisor = unbiased ? count - 1 : count; // decided once: loops without branches
+        for (int c = 0; c < channels; c++) {
+            batchVariance[c] = (float) (m2[c] / divisor);
         }
     }
 

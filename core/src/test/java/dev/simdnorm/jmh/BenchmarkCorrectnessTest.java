@@ -54,9 +54,14 @@ class BenchmarkCorrectnessTest {
                     double[] m2 = b.statistics().clone();
                     Moments api = nchw ? Moments.of(b.x, 0, TensorShape.nchw(b.n, b.channels, b.spatial))
                             : Moments.of(b.x, 0, b.rows, b.channels);
+                    double[][] returned = b.statisticsReturned();
+                    double[][] stepReturned = b.trainStepReturned();
                     for (int c = 0; c < b.channels; c++) {
                         // One slice, so the public API runs the same kernel over the same data: the same bits.
                         assertEquals(api.varianceAsDouble(c), m2[c] / b.rows, what + " statistics, channel " + c);
+                        assertEquals(api.meanAsDouble(c), returned[0][c], what + " returned mean, channel " + c);
+                        assertEquals(api.varianceAsDouble(c), returned[1][c] / b.rows, what + " returned, " + c);
+                        assertEquals(api.varianceAsDouble(c), stepReturned[1][c] / b.rows, what + " step, " + c);
                     }
                 }
             }

@@ -60,4 +60,14 @@ public class ShapeBenchmark extends Workload {
     public float[] trainStep() {
         return nchw ? trainStepNchw() : super.trainStep();
     }
+
+    @Benchmark
+    public double[][] statisticsReturned() {
+        return nchw ? statisticsNchwReturned() : super.statisticsReturned();
+    }
+
+    @Benchmark
+    public double[][] trainStepReturned() {
+        return nchw ? trainStepNchwReturned() : super.trainStepReturned();
+    }
 }

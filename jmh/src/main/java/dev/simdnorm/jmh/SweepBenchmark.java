@@ -55,4 +55,14 @@ public class SweepBenchmark extends Workload {
     public float[] trainStep() {
         return super.trainStep();
     }
+
+    @Benchmark
+    public double[][] statisticsReturned() {
+        return super.statisticsReturned();
+    }
+
+    @Benchmark
+    public double[][] trainStepReturned() {
+        return super.trainStepReturned();
+    }
 }

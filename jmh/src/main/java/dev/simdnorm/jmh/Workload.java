@@ -153,6 +153,20 @@ class Workload {
         return m2;
     }
 
+    /** {@link #statisticsReturned} on NCHW data. */
+    double[][] statisticsNchwReturned() {
+        double[] mean = new double[channels];
+        double[] m2 = new double[channels];
+        kernel.momentsNchw(x, 0, n, channels, spatial, 0, channels, mean, m2);
+        return new double[][] {mean, m2};
+    }
+
+    /** {@link #trainStepReturned} on NCHW data. */
+    double[][] trainStepNchwReturned() {
+        trainStepNchw();
+        return new double[][] {mean.clone(), m2.clone()};
+    }
+
     float[] trainStepNchw() {
         kernel.momentsNchw(x, 0, n, channels, spatial, 0, channels, mean, m2);
         kernel.normalizeNchw(x, 0, y, 0, n, spatial, batchParams(), false);
@@ -175,6 +189,23 @@ class Workload {
     /** Ceiling for statistics: reading the same floats with a 4-accumulator vector sum. */
     float readSum() {
         return Ceilings.readSum(x, x.length);
+    }
+
+    /**
+     * {@link #statistics} into two fresh arrays of C doubles, returned, as {@code Moments.of} must: the kernel doing
+     * the whole of the public call's work (its result is new memory on every call, which the kernel alone reuses).
+     */
+    double[][] statisticsReturned() {
+        double[] mean = new double[channels];
+        double[] m2 = new double[channels];
+        kernel.moments(x, 0, rows, channels, mean, m2);
+        return new double[][] {mean, m2};
+    }
+
+    /** {@link #trainStep} returning copies of the batch moments, as {@code train} returns a new {@code Moments}. */
+    double[][] trainStepReturned() {
+        trainStep();
+        return new double[][] {mean.clone(), m2.clone()};
     }
 
     /** What the statistics kernel's arithmetic alone reaches over the same floats (three operations per float). */
