@@ -322,9 +322,8 @@ def main():
         print(diagnostic_table(rows, "ApiSweepBenchmark", "SweepBenchmark", "SweepCeilingBenchmark", sweep_keys,
                                "working set / C"))
         print()
-    for api, kernel, ceiling, keys, label in (
-            ("ApiShapeBenchmark", "ShapeBenchmark", "ShapeCeilingBenchmark", shape_keys, "shape"),
-            ("ApiSweepBenchmark", "SweepBenchmark", "SweepCeilingBenchmark", sweep_keys, "working set / C")):
+    for api, kernel, keys, label in (("ApiShapeBenchmark", "ShapeBenchmark", shape_keys, "shape"),
+                                     ("ApiSweepBenchmark", "SweepBenchmark", sweep_keys, "working set / C")):
         if keys and any(k[0] == kernel for k in rows):
             print(pairs_table(rows, api, kernel, keys, label))
             print()
