@@ -173,6 +173,7 @@ public final class ChannelAffine {
             hi[c] = h;
             lo[c] = (float) (mean[c] - h);
         }
+        p.lowPartWritten();
         boolean folded = rareChannels(p, mean, variance, count, gamma, beta, epsilon, foldOverflowing);
         if (!layOut) {
             return folded;

@@ -139,6 +139,72 @@ class VectorKernelPropertyTest {
     }
 
     @Test
+    void normalizeWithoutLowPartKeepsEveryBit() {
+        // The vector walks of long periods skip subtracting a low part of +0 (AffineParams.lowPart() false); the
+        // scalar kernel always subtracts it. They must still agree on every bit, signed zeros included: x = c gives
+        // +0, x = −0 with c = +0 gives −0, and a −0 low part must not be skipped (−0 − (−0) = +0).
+        Kernel vector = vector();
+        SplittableRandom random = new SplittableRandom(7);
+        for (int c : new int[] {17, 100, 256, 1100}) {
+            for (int rows : new int[] {3, 9000 / c + 5, 40_000 / c + 3}) { // groups in L1, and the memory-order walk
+                float[] x = new float[rows * c];
+                float[] center = new float[c];
+                float[] scale = new float[c];
+                float[] shift = new float[c];
+                for (int i = 0; i < c; i++) {
+                    center[i] = i % 3 == 0 ? 0f : (float) random.nextGaussian();
+                    scale[i] = (float) (0.5 + random.nextDouble());
+                    shift[i] = i % 5 == 0 ? 0f : i % 5 == 1 ? -0f : (float) random.nextGaussian();
+                }
+                // Where a sign of zero shows: center +0 and shift −0 make y = fma(x − c − low, s, −0) keep the
+                // sign of a zero x − c − low, in the channel that gets the −0 low part below.
+                center[c / 2] = 0f;
+                shift[c / 2] = -0f;
+                for (int i = 0; i < x.length; i++) {
+                    int ch = i % c;
+                    x[i] = switch (i % 4) {
+                        case 0 -> center[ch]; // x − c = +0
+                        case 1 -> -0f;        // −0 − (+0) = −0 where the center is +0
+                        default -> (float) random.nextGaussian();
+                    };
+                }
+                float[] zeros = new float[c];
+                float[] negativeZero = new float[c];
+                negativeZero[c / 2] = -0f;
+                for (float[] low : new float[][] {zeros, negativeZero}) {
+                    AffineParams p = KernelMaps.affine(c, center, low, scale, shift);
+                    assertEquals(low == negativeZero, p.lowPart(), "lowPart with a low part of " + low[c / 2]);
+                    for (boolean relu : new boolean[] {false, true}) {
+                        float[] ys = new float[x.length];
+                        float[] yv = new float[x.length];
+                        ScalarKernel.INSTANCE.normalize(x, 0, ys, 0, rows, p, relu);
+                        vector.normalize(x, 0, yv, 0, rows, p, relu);
+                        for (int i = 0; i < x.length; i++) {
+                            if (Float.floatToRawIntBits(ys[i]) != Float.floatToRawIntBits(yv[i])) {
+                                throw new AssertionError("C = " + c + ", rows " + rows + ", relu " + relu
+                                        + ", low " + low[c / 2] + ": y[" + i + "] scalar " + ys[i] + ", vector "
+                                        + yv[i]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void onlyAMapLaidOutWithALowPartOfPlusZeroHasNone() {
+        AffineParams p = KernelMaps.affine(3, new float[] {1, 2, 3}, null, new float[] {1, 1, 1}, new float[3]);
+        assertEquals(false, p.lowPart(), "laid out with a low part of +0");
+        p.lowPartWritten();
+        assertEquals(true, p.lowPart(), "after a write of the low part");
+        assertEquals(true, new AffineParams(3).lowPart(), "a fresh map, before it is laid out");
+        Moments batch = Moments.ofSums(4, new double[] {0.5, 1.0 / 3, 2}, new double[] {1, 1, 1});
+        AffineParams training = ChannelAffine.normalizing(batch, new float[] {1, 1, 1}, new float[3], 1e-3f).params();
+        assertEquals(true, training.lowPart(), "a training map, its low part written array by array");
+    }
+
+    @Test
     void gradientAgreesWithScalarBitForBit() {
         Kernel vector = vector();
         Property.check("vector backward passes equal scalar bit for bit (lo or not, correction or not, ReLU, in place)",

@@ -6,9 +6,8 @@ package dev.simdnorm.internal;
  * ({@link LanePeriod#walked}) and padded with zeros to whole vectors of 16 lanes. The scalar kernel reads the first C
  * entries, the vector kernel the whole period; one layout serves both, so a call may run on either.
  *
- * <p>The low part is +0 for a map without one (an inference map): subtracting +0 changes no bit (−0 − +0 = −0), and
- * one shape of loop, with no branch on whether there is a low part, keeps the kernels' compiled code the same
- * whatever maps a JVM has seen.
+ * <p>The low part is +0 for a map without one (an inference map): subtracting +0 changes no bit (−0 − +0 = −0), so a
+ * kernel may skip that subtraction where {@link #lowPart()} is false, and gives the bits of one that makes it.
  *
  * <p>Its owner fills it: write the first C entries of each array in channel order, then call {@link #layOut()}. A map
  * shared between threads is filled once before it is published and never written again.
@@ -21,6 +20,8 @@ public final class AffineParams {
     private final float[] centerLow;
     private final float[] scale;
     private final float[] shift;
+    /** Whether {@link #centerLow} may hold anything but +0: true until {@link #layOut()} finds it all +0. */
+    private boolean lowPart = true;
 
     /**
      * Zeroed parameters for {@code channels} channels.
@@ -36,12 +37,34 @@ public final class AffineParams {
         this.shift = LanePeriod.padded(period);
     }
 
-    /** Repeats the first C entries of every array over the period. */
+    /** Repeats the first C entries of every array over the period, and notes whether the low part is all +0. */
     public void layOut() {
         LanePeriod.repeat(center, channels, period);
         LanePeriod.repeat(centerLow, channels, period);
         LanePeriod.repeat(scale, channels, period);
         LanePeriod.repeat(shift, channels, period);
+        int bits = 0;
+        for (int c = 0; c < channels; c++) {
+            bits |= Float.floatToRawIntBits(centerLow[c]); // −0 has a bit set: only +0 may be skipped
+        }
+        lowPart = bits != 0;
+    }
+
+    /**
+     * Notes that the low part was written without {@link #layOut()} (a training map, laid out array by array): from
+     * now on {@link #lowPart()} is true.
+     */
+    public void lowPartWritten() {
+        lowPart = true;
+    }
+
+    /**
+     * Whether the low part may hold anything but +0. Where it is false, {@code (x − center) − centerLow} is
+     * {@code x − center}, bit for bit, and a kernel may skip the second subtraction (a load and an operation per
+     * vector).
+     */
+    public boolean lowPart() {
+        return lowPart;
     }
 
     /** C. */

@@ -19,7 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       the four.</li>
  * </ul>
  * Every loop keeps its vectors inside its own method, ReLU included: a vector passed to a method C2 does not inline
- * is boxed, which allocates and runs many times slower.
+ * is boxed, which allocates and runs many times slower. The memory-order walk skips the subtraction of the low part
+ * where the map has none ({@link AffineParams#lowPart()}, an inference map): it subtracts +0, which changes no bit,
+ * and costs a load and an operation per vector of x there. The other walks keep it: their parameters sit in
+ * registers, or x in L1, where the skip measured no faster (docs/performance.md).
  */
 final class VectorNormalize {
 
@@ -127,15 +130,26 @@ final class VectorNormalize {
         int y2 = y1 + period;
         int x3 = x2 + period;
         int y3 = y2 + period;
+        boolean lowPart = p.lowPart();
         for (int v = 0; v < whole; v += LANES) {
             FloatVector c = FloatVector.fromArray(FLOATS, center, v);
-            FloatVector l = FloatVector.fromArray(FLOATS, low, v);
             FloatVector s = FloatVector.fromArray(FLOATS, scale, v);
             FloatVector b = FloatVector.fromArray(FLOATS, shift, v);
-            FloatVector t0 = FloatVector.fromArray(FLOATS, x, x0 + v).sub(c).sub(l).fma(s, b);
-            FloatVector t1 = FloatVector.fromArray(FLOATS, x, x1 + v).sub(c).sub(l).fma(s, b);
-            FloatVector t2 = FloatVector.fromArray(FLOATS, x, x2 + v).sub(c).sub(l).fma(s, b);
-            FloatVector t3 = FloatVector.fromArray(FLOATS, x, x3 + v).sub(c).sub(l).fma(s, b);
+            FloatVector t0 = FloatVector.fromArray(FLOATS, x, x0 + v).sub(c);
+            FloatVector t1 = FloatVector.fromArray(FLOATS, x, x1 + v).sub(c);
+            FloatVector t2 = FloatVector.fromArray(FLOATS, x, x2 + v).sub(c);
+            FloatVector t3 = FloatVector.fromArray(FLOATS, x, x3 + v).sub(c);
+            if (lowPart) {
+                FloatVector l = FloatVector.fromArray(FLOATS, low, v);
+                t0 = t0.sub(l);
+                t1 = t1.sub(l);
+                t2 = t2.sub(l);
+                t3 = t3.sub(l);
+            }
+            t0 = t0.fma(s, b);
+            t1 = t1.fma(s, b);
+            t2 = t2.fma(s, b);
+            t3 = t3.fma(s, b);
             if (relu) {
                 t0 = t0.blend(0f, t0.lt(0f));
                 t1 = t1.blend(0f, t1.lt(0f));
@@ -162,9 +176,12 @@ final class VectorNormalize {
         float[] scale = p.scale();
         float[] shift = p.shift();
         int whole = period / LANES * LANES;
+        boolean lowPart = p.lowPart();
         for (int v = 0; v < whole; v += LANES) {
             FloatVector t = FloatVector.fromArray(FLOATS, x, xb + v).sub(FloatVector.fromArray(FLOATS, center, v));
-            t = t.sub(FloatVector.fromArray(FLOATS, low, v));
+            if (lowPart) {
+                t = t.sub(FloatVector.fromArray(FLOATS, low, v));
+            }
             t = t.fma(FloatVector.fromArray(FLOATS, scale, v), FloatVector.fromArray(FLOATS, shift, v));
             if (relu) {
                 t = t.blend(0f, t.lt(0f));
@@ -182,7 +199,9 @@ final class VectorNormalize {
         VectorMask<Float> m = FLOATS.indexInRange(whole, period);
         FloatVector t = FloatVector.fromArray(FLOATS, x, xb + whole, m)
                 .sub(FloatVector.fromArray(FLOATS, p.center(), whole));
-        t = t.sub(FloatVector.fromArray(FLOATS, p.centerLow(), whole));
+        if (p.lowPart()) {
+            t = t.sub(FloatVector.fromArray(FLOATS, p.centerLow(), whole));
+        }
         t = t.fma(FloatVector.fromArray(FLOATS, p.scale(), whole), FloatVector.fromArray(FLOATS, p.shift(), whole));
         if (relu) {
             t = t.blend(0f, t.lt(0f));
