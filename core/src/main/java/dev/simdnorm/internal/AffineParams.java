@@ -10,7 +10,8 @@ package dev.simdnorm.internal;
  * kernel may skip that subtraction where {@link #lowPart()} is false, and gives the bits of one that makes it.
  *
  * <p>Its owner fills it: write the first C entries of each array in channel order, then call {@link #layOut()}. A map
- * shared between threads is filled once before it is published and never written again.
+ * shared between threads is filled once before it is published and never written again. An owner that refills the
+ * low part without {@link #layOut()} calls {@link #lowPartWritten()}, or the kernels may skip what it wrote.
  */
 public final class AffineParams {
 
