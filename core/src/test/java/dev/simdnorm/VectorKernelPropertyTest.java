@@ -51,6 +51,51 @@ class VectorKernelPropertyTest {
     }
 
     @Test
+    void statisticsAroundAGivenFirstCenterAgreeWithScalar() {
+        // The slices of a tensor after the first take the first slice's center: the sampled one gives the bits of
+        // the call without a center; a center from elsewhere in the tensor (the last row's, far from the first
+        // block's mean on drifting data, so the block is summed again) agrees between the kernels.
+        Kernel vector = vector();
+        Property.check("statistics around a given first center: the sample's bits, vector equal to scalar",
+                TensorCase.gen(200_000), t -> {
+                    int c = t.channels();
+                    float[] sampled = new float[c];
+                    float[] vectorSampled = new float[c];
+                    ScalarKernel.INSTANCE.firstCenter(t.x(), t.offset(), t.rows(), c, sampled);
+                    vector.firstCenter(t.x(), t.offset(), t.rows(), c, vectorSampled);
+                    for (int i = 0; i < c; i++) {
+                        assertEquals(Float.floatToIntBits(sampled[i]), Float.floatToIntBits(vectorSampled[i]),
+                                "sampled center bits (NaNs as one, as doubleToLongBits below), channel " + i);
+                    }
+                    double[] m = new double[c];
+                    double[] q = new double[c];
+                    ScalarKernel.INSTANCE.moments(t.x(), t.offset(), t.rows(), c, m, q);
+                    float[] last = java.util.Arrays.copyOfRange(t.x(), t.offset() + (t.rows() - 1) * c,
+                            t.offset() + t.rows() * c);
+                    for (float[] center : new float[][] {sampled, last}) {
+                        double[] sm = new double[c];
+                        double[] sq = new double[c];
+                        double[] vm = new double[c];
+                        double[] vq = new double[c];
+                        ScalarKernel.INSTANCE.moments(t.x(), t.offset(), t.rows(), c, center, sm, sq);
+                        vector.moments(t.x(), t.offset(), t.rows(), c, center, vm, vq);
+                        for (int i = 0; i < c; i++) {
+                            assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
+                                    "mean bits, channel " + i + ": scalar " + sm[i] + ", vector " + vm[i]);
+                            assertEquals(Double.doubleToLongBits(sq[i]), Double.doubleToLongBits(vq[i]),
+                                    "M2 bits, channel " + i + ": scalar " + sq[i] + ", vector " + vq[i]);
+                            if (center == sampled) {
+                                assertEquals(Double.doubleToLongBits(m[i]), Double.doubleToLongBits(sm[i]),
+                                        "mean bits around the sampled center, channel " + i);
+                                assertEquals(Double.doubleToLongBits(q[i]), Double.doubleToLongBits(sq[i]),
+                                        "M2 bits around the sampled center, channel " + i);
+                            }
+                        }
+                    }
+                });
+    }
+
+    @Test
     void statisticsOfTwelveVectorPeriodsAgreeWithScalar() {
         // C = 3, 6, 12, 24, 48 walk a period of 192 floats (twelve vectors of 16 lanes) whose blocks without a tail
         // are summed and reduced in registers: whole periods only (the sample pass of 128 rows, a block whose rows

@@ -24,6 +24,22 @@ public interface Kernel {
     void moments(float[] x, int offset, int rows, int channels, double[] mean, double[] m2);
 
     /**
+     * {@link #moments} with the first block summed around {@code firstCenter}, for the slices of one tensor after the
+     * first ({@link RowStatistics#moments(RowStatistics.Deviations, float[], int, int, int, float[], double[],
+     * double[])}).
+     *
+     * @param firstCenter per channel, the first block's center, from {@link #firstCenter}; only read
+     */
+    void moments(float[] x, int offset, int rows, int channels, float[] firstCenter, double[] mean, double[] m2);
+
+    /**
+     * Writes the center {@link #moments} takes for the first block of these rows ({@link RowStatistics#firstCenter}).
+     *
+     * @param center out: per-channel center, length ≥ channels
+     */
+    void firstCenter(float[] x, int offset, int rows, int channels, float[] center);
+
+    /**
      * {@link #moments} with the deviations summed in double, by {@link DoubleRowStatistics}; the means come out as
      * offsets from {@code origin}, so that partial results of one tensor merge without the rounding of its means.
      *

@@ -1,6 +1,7 @@
 package dev.simdnorm.internal;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +86,9 @@ public class KernelWorkout {
             add(Operation.STATISTICS, () -> kernel.moments(x, 0, rows, c, mean, m2));
             // Whole periods only: the sums reduced in registers (C = 1, 3, 64 at 16 lanes) also for the block's q.
             add(Operation.STATISTICS, () -> kernel.moments(x, 0, rows - 1, c, mean, m2));
+            // A later slice of a tensor: the first block around a center given, here another tensor's first row.
+            float[] firstCenter = Arrays.copyOf(x5, c);
+            add(Operation.STATISTICS, () -> kernel.moments(x, 0, rows, c, firstCenter, mean, m2));
             // A training map's layout (ChannelAffine.training runs the normalizing kernel's repeat).
             float[] layout = LanePeriod.padded(LanePeriod.walked(c));
             fill(random, layout, c);

@@ -8,8 +8,10 @@ package dev.simdnorm.internal;
  * in float, {@code r = Σ(x − c)} and {@code q = Σ(x − c)²} around a per-channel center c, reduces the positions of
  * each channel ({@link LanePeriod#reduce}) and is folded in double ({@link MomentMerge#mergeBlock}). The center is the
  * mean of the rows before the block or, for the first block, of its first {@link #SAMPLE_ROWS} rows (summed around
- * the first row). The block is kept if that center was close, {@code 8r²/n ≤ q}: then {@code q ≤ 8/7·M2}, so
- * cancellation costs at most a factor 8/7 over an exactly centered block. Otherwise (drifting or sorted data, an
+ * the first row; {@link #firstCenter}), or a first center the caller gives: the slices of one tensor after the first
+ * take the first slice's, which spares each of them the sample's pass. The block is kept if that center was close,
+ * {@code 8r²/n ≤ q}: then {@code q ≤ 8/7·M2}, so cancellation costs at most a factor 8/7 over an exactly centered
+ * block. Otherwise (drifting or sorted data, an
  * unlucky sample) the block is summed again around its own mean {@code c + r/n}, from cache: the corrected two-pass
  * algorithm (Chan, Golub and LeVeque, Am. Stat. 37(3), 1983). So stationary data cost one pass of arithmetic and of
  * memory, and no data cost more than 8/7 of the two-pass error (docs/numerics.md).
@@ -142,6 +144,36 @@ public final class RowStatistics {
      */
     public static void moments(Deviations kernel, float[] x, int offset, int rows, int channels, double[] mean,
                                double[] m2) {
+        moments(kernel, x, offset, rows, channels, null, mean, m2);
+    }
+
+    /**
+     * The center of a first block of {@code rows} rows from {@code offset}: the mean of its first {@link #SAMPLE_ROWS}
+     * rows, summed around the first row. {@link #moments} takes it for its first block where it is not given one.
+     *
+     * @param kernel how the kernel sums deviations
+     * @param rows   the rows from {@code offset}, at least 1
+     * @param center out: per-channel center, length ≥ channels
+     */
+    public static void firstCenter(Deviations kernel, float[] x, int offset, int rows, int channels, float[] center) {
+        int period = LanePeriod.walked(channels);
+        Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
+        clearPadding(s, period);
+        sampleCenter(kernel, x, offset, Math.min(rows, LanePeriod.ACCUMULATED * (period / channels)), channels,
+                period, s, center);
+    }
+
+    /**
+     * Each channel's mean and M2 over {@code rows} rows from {@code offset}, the first block summed around
+     * {@code firstCenter} (null: around {@link #firstCenter} of these rows). The other blocks and the checks are the
+     * same either way; a given center that is not close to the first block's mean fails the check, and the block is
+     * summed again around its own mean.
+     *
+     * @param kernel      how the kernel sums deviations
+     * @param firstCenter per channel, the center of the first block, or null; only read
+     */
+    public static void moments(Deviations kernel, float[] x, int offset, int rows, int channels, float[] firstCenter,
+                               double[] mean, double[] m2) {
         int period = LanePeriod.walked(channels);
         int rowsPerPeriod = period / channels;
         // Rows per period are a power of two (LanePeriod#reduce): shifts and masks, not the integer divisions that
@@ -155,24 +187,15 @@ public final class RowStatistics {
         float[] laidOut = s.laidOut;
         float[] r = s.r;
         float[] q = s.q;
-        // layOut writes the period only; the padding must read as 0, also where an earlier, longer period wrote
-        // centers.
-        if (s.laidOutEnd > period) {
-            java.util.Arrays.fill(laidOut, period, s.laidOutEnd, 0f);
-        }
-        s.laidOutEnd = period;
+        clearPadding(s, period);
         long done = 0;
         for (int r0 = 0, nb; r0 < rows; r0 += nb) {
             nb = Math.min(blockRows, rows - r0);
             int base = offset + r0 * channels;
-            if (done == 0) {
-                int sample = Math.min(nb, SAMPLE_ROWS);
-                System.arraycopy(x, base, center, 0, channels);
-                kernel.sumReduced(x, base, period, sample >> periodShift, (sample & (rowsPerPeriod - 1)) * channels,
-                        channels, kernel.layOut(center, channels, period, laidOut), r, q, sumR, null);
-                for (int c = 0; c < channels; c++) {
-                    center[c] = LanePeriod.center(center[c], sumR[c], sample);
-                }
+            if (done == 0 && firstCenter != null) {
+                System.arraycopy(firstCenter, 0, center, 0, channels);
+            } else if (done == 0) {
+                sampleCenter(kernel, x, base, nb, channels, period, s, center);
             } else {
                 for (int c = 0; c < channels; c++) {
                     center[c] = (float) mean[c];
@@ -195,6 +218,28 @@ public final class RowStatistics {
                 mergeBlockInDouble(x, base, nb, channels, done, mean, m2, center, sumR, sumQ, kernel, s);
             }
             done += nb;
+        }
+    }
+
+    /** layOut writes the period only: the padding must read as 0, also where a longer period wrote centers before. */
+    private static void clearPadding(Scratch s, int period) {
+        if (s.laidOutEnd > period) {
+            java.util.Arrays.fill(s.laidOut, period, s.laidOutEnd, 0f);
+        }
+        s.laidOutEnd = period;
+    }
+
+    /** The mean of the first {@link #SAMPLE_ROWS} (at most {@code nb}) rows from {@code base}, around the first row. */
+    private static void sampleCenter(Deviations kernel, float[] x, int base, int nb, int channels, int period,
+                                     Scratch s, float[] center) {
+        int rowsPerPeriod = period / channels;
+        int periodShift = Integer.numberOfTrailingZeros(rowsPerPeriod);
+        int sample = Math.min(nb, SAMPLE_ROWS);
+        System.arraycopy(x, base, center, 0, channels);
+        kernel.sumReduced(x, base, period, sample >> periodShift, (sample & (rowsPerPeriod - 1)) * channels,
+                channels, kernel.layOut(center, channels, period, s.laidOut), s.r, s.q, s.sumR, null);
+        for (int c = 0; c < channels; c++) {
+            center[c] = LanePeriod.center(center[c], s.sumR[c], sample);
         }
     }
 

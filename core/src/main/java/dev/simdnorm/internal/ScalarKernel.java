@@ -70,6 +70,17 @@ public final class ScalarKernel implements Kernel {
         RowStatistics.moments(ScalarKernel::deviations, x, offset, rows, channels, mean, m2);
     }
 
+    @Override
+    public void moments(float[] x, int offset, int rows, int channels, float[] firstCenter, double[] mean,
+                        double[] m2) {
+        RowStatistics.moments(ScalarKernel::deviations, x, offset, rows, channels, firstCenter, mean, m2);
+    }
+
+    @Override
+    public void firstCenter(float[] x, int offset, int rows, int channels, float[] center) {
+        RowStatistics.firstCenter(ScalarKernel::deviations, x, offset, rows, channels, center);
+    }
+
     /** {@link RowStatistics.Deviations}, one position at a time. */
     private static void deviations(float[] x, int base, int period, int periods, int tail, float[] center, float[] r,
                                    float[] q) {

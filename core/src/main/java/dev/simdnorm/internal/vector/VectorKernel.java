@@ -58,6 +58,17 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     }
 
     @Override
+    public void moments(float[] x, int offset, int rows, int channels, float[] firstCenter, double[] mean,
+                        double[] m2) {
+        RowStatistics.moments(VectorStatistics.INSTANCE, x, offset, rows, channels, firstCenter, mean, m2);
+    }
+
+    @Override
+    public void firstCenter(float[] x, int offset, int rows, int channels, float[] center) {
+        RowStatistics.firstCenter(VectorStatistics.INSTANCE, x, offset, rows, channels, center);
+    }
+
+    @Override
     public void momentsInDouble(float[] x, int offset, int rows, int channels, double[] origin, double[] mean,
                                 double[] m2) {
         DoubleRowStatistics.moments(VectorDoubleStatistics::sumRows, x, offset, rows, channels, origin, mean, m2);
