@@ -29,6 +29,16 @@ class VectorKernelPropertyTest {
         return k;
     }
 
+    /** Scalar and vector means and M2 equal bit for bit (NaNs as one), channel by channel. */
+    static void assertSameMoments(double[] sm, double[] sq, double[] vm, double[] vq, int channels, String where) {
+        for (int i = 0; i < channels; i++) {
+            assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
+                    "mean bits, " + where + "channel " + i + ": scalar " + sm[i] + ", vector " + vm[i]);
+            assertEquals(Double.doubleToLongBits(sq[i]), Double.doubleToLongBits(vq[i]),
+                    "M2 bits, " + where + "channel " + i + ": scalar " + sq[i] + ", vector " + vq[i]);
+        }
+    }
+
     @Test
     void statisticsAgreeWithScalar() {
         Kernel vector = vector();
@@ -41,12 +51,7 @@ class VectorKernelPropertyTest {
                     double[] vq = new double[c];
                     ScalarKernel.INSTANCE.moments(t.x(), t.offset(), t.rows(), c, sm, sq);
                     vector.moments(t.x(), t.offset(), t.rows(), c, vm, vq);
-                    for (int i = 0; i < c; i++) {
-                        assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
-                                "mean bits, channel " + i + ": scalar " + sm[i] + ", vector " + vm[i]);
-                        assertEquals(Double.doubleToLongBits(sq[i]), Double.doubleToLongBits(vq[i]),
-                                "M2 bits, channel " + i + ": scalar " + sq[i] + ", vector " + vq[i]);
-                    }
+                    assertSameMoments(sm, sq, vm, vq, c, "");
                 });
     }
 
@@ -79,17 +84,9 @@ class VectorKernelPropertyTest {
                         double[] vq = new double[c];
                         ScalarKernel.INSTANCE.moments(t.x(), t.offset(), t.rows(), c, center, sm, sq);
                         vector.moments(t.x(), t.offset(), t.rows(), c, center, vm, vq);
-                        for (int i = 0; i < c; i++) {
-                            assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
-                                    "mean bits, channel " + i + ": scalar " + sm[i] + ", vector " + vm[i]);
-                            assertEquals(Double.doubleToLongBits(sq[i]), Double.doubleToLongBits(vq[i]),
-                                    "M2 bits, channel " + i + ": scalar " + sq[i] + ", vector " + vq[i]);
-                            if (center == sampled) {
-                                assertEquals(Double.doubleToLongBits(m[i]), Double.doubleToLongBits(sm[i]),
-                                        "mean bits around the sampled center, channel " + i);
-                                assertEquals(Double.doubleToLongBits(q[i]), Double.doubleToLongBits(sq[i]),
-                                        "M2 bits around the sampled center, channel " + i);
-                            }
+                        assertSameMoments(sm, sq, vm, vq, c, "");
+                        if (center == sampled) { // "scalar" the call without a center, "vector" the one around it
+                            assertSameMoments(m, q, sm, sq, c, "around the sampled center, ");
                         }
                     }
                 });
@@ -115,13 +112,7 @@ class VectorKernelPropertyTest {
                     double[] vq = new double[c];
                     ScalarKernel.INSTANCE.moments(t.x(), t.offset(), rows, c, sm, sq);
                     vector.moments(t.x(), t.offset(), rows, c, vm, vq);
-                    for (int i = 0; i < c; i++) {
-                        String what = t + ", channel " + i;
-                        assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
-                                "mean bits, " + what + ": scalar " + sm[i] + ", vector " + vm[i]);
-                        assertEquals(Double.doubleToLongBits(sq[i]), Double.doubleToLongBits(vq[i]),
-                                "M2 bits, " + what + ": scalar " + sq[i] + ", vector " + vq[i]);
-                    }
+                    assertSameMoments(sm, sq, vm, vq, c, t + ", ");
                 }
             }
         }
@@ -143,12 +134,7 @@ class VectorKernelPropertyTest {
                     }
                     ScalarKernel.INSTANCE.momentsInDouble(t.x(), t.offset(), t.rows(), c, origin, sm, sq);
                     vector.momentsInDouble(t.x(), t.offset(), t.rows(), c, origin, vm, vq);
-                    for (int i = 0; i < c; i++) {
-                        assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
-                                "mean bits, channel " + i + ": scalar " + sm[i] + ", vector " + vm[i]);
-                        assertEquals(Double.doubleToLongBits(sq[i]), Double.doubleToLongBits(vq[i]),
-                                "M2 bits, channel " + i + ": scalar " + sq[i] + ", vector " + vq[i]);
-                    }
+                    assertSameMoments(sm, sq, vm, vq, c, "");
                 });
     }
 
