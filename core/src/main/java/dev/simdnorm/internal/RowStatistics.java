@@ -11,10 +11,10 @@ package dev.simdnorm.internal;
  * the first row; {@link #firstCenter}), or a first center the caller gives: the slices of one tensor after the first
  * take the first slice's, which spares each of them the sample's pass. The block is kept if that center was close,
  * {@code 8r²/n ≤ q}: then {@code q ≤ 8/7·M2}, so cancellation costs at most a factor 8/7 over an exactly centered
- * block. Otherwise (drifting or sorted data, an
- * unlucky sample) the block is summed again around its own mean {@code c + r/n}, from cache: the corrected two-pass
- * algorithm (Chan, Golub and LeVeque, Am. Stat. 37(3), 1983). So stationary data cost one pass of arithmetic and of
- * memory, and no data cost more than 8/7 of the two-pass error (docs/numerics.md).
+ * block. Otherwise (drifting or sorted data, an unlucky sample) the block is summed again around its own mean
+ * {@code c + r/n}, from cache: the corrected two-pass algorithm (Chan, Golub and LeVeque, Am. Stat. 37(3), 1983). So
+ * stationary data cost one pass of arithmetic and of memory, and no data cost more than 8/7 of the two-pass error
+ * (docs/numerics.md).
  *
  * <p>A channel whose float sums fall outside float's range is summed again over that block in double, two passes,
  * and folded by {@link MomentMerge#merge}: sums that are not finite (deviations or their squares overflow float, or
@@ -159,8 +159,8 @@ public final class RowStatistics {
         int period = LanePeriod.walked(channels);
         Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
         clearPadding(s, period);
-        sampleCenter(kernel, x, offset, Math.min(rows, LanePeriod.ACCUMULATED * (period / channels)), channels,
-                period, s, center);
+        // The first block has at least LanePeriod.ACCUMULATED = 256 rows, more than the sample: rows alone bound it.
+        sampleCenter(kernel, x, offset, rows, channels, period, s, center);
     }
 
     /**
