@@ -29,15 +29,19 @@ import java.lang.foreign.MemorySegment;
  * without a {@link Parallelism}, which changes no bit of any result. {@code y} (or {@code dx}) may be the input at the
  * same offset. The arguments of every overload are described once, in the package documentation.
  *
- * <p><b>Thread safety.</b> {@link #inference} is lock-free and allocates nothing: it reads an immutable snapshot of
- * the folded parameters, so any number of threads may call it at once, also while another thread trains or loads
- * weights; each call sees the state of the layer after some completed training step or setter, never a mix, and a
- * thread that trains or sets a parameter sees its change in its next inference. {@link #train}, the setters and the
- * backward passes hold the layer's lock.
+ * <p><b>Thread safety.</b> {@link #inference} is lock-free and allocates nothing (but the new snapshot that its first
+ * call after a training step or setter folds, and on segments a thread's first call's working arrays): it reads an
+ * immutable snapshot of the folded parameters, so any number of threads may call it at once, also while another
+ * thread trains or loads weights. Each call sees the state of the layer after some completed training step or
+ * setter, never a mix. A thread that trains or sets a parameter sees its change in its next inference, unless
+ * another thread has taken the lock since: inference never waits for it, so until that thread's operation ends it
+ * reads the snapshot from before that operation, which may predate the first thread's change. {@link #train}, the
+ * setters and the backward passes hold the layer's lock.
  *
  * <p><b>Failure.</b> Every argument is checked before anything is written: a call that throws for an argument leaves
- * the parameters, the running statistics and the output exactly as they were. An exception or error from the
- * {@link Parallelism}'s executor, or from the JVM, is rethrown after every task the call started has ended; the
+ * the parameters, the running statistics and the output exactly as they were. An exception thrown by the work,
+ * anything but a {@code RuntimeException} from the {@link Parallelism}'s executor (which counts as a rejection: the
+ * caller does the rest), or an error from the JVM, is rethrown after every task the call started has ended; the
  * layer's state is then unchanged, but the output may be partly written. NaN and ±Inf in the data propagate per IEEE
  * into that channel's outputs, batch moments and (in training) running statistics. The setters accept finite values
  * only, so running statistics made non-finite by such data are repaired by loading finite ones.
@@ -212,6 +216,13 @@ public final class BatchNorm extends BatchNormState {
      * @param rows        N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @param parallelism where to run the work; segments confined to one thread are processed on it alone
      * @return the batch moments
+     * @throws NullPointerException      if a segment or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows} is below its minimum, a segment is misaligned, y is
+     *                                   read-only, x and y partially overlap, or the layer has more than 2¹⁴
+     *                                   channels
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
      */
     public Moments train(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
         Check.segmentsInOut(x, y, rows, channels);
@@ -328,6 +339,12 @@ public final class BatchNorm extends BatchNormState {
      * @param y           output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
      * @param rows        N·H·W, ≥ 0
      * @param parallelism where to run the work; segments confined to one thread are processed on it alone
+     * @throws NullPointerException      if a segment or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows} is negative, a segment is misaligned, y is read-only, x and
+     *                                   y partially overlap, or the layer has more than 2¹⁴ channels
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
      */
     public void inference(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
         Check.segmentsInOut(x, y, rows, channels);
@@ -424,7 +441,7 @@ public final class BatchNorm extends BatchNormState {
     /**
      * {@link #backward(float[], int, float[], int, float[], int, int, Moments)} for the batch statistics that
      * {@link #train(float[], int, float[], int, int, double[], double[])} wrote, writing dγ and dβ into the caller's
-     * arrays: it allocates nothing.
+     * arrays: once warm, it allocates nothing.
      *
      * @param x             the step's input, as passed to {@link #train}
      * @param xOffset       index of the first input float
@@ -434,7 +451,7 @@ public final class BatchNorm extends BatchNormState {
      * @param dxOffset      index of the first float of {@code dx}
      * @param rows          N·H·W, as passed to {@link #train}
      * @param batchMean     the batch mean train wrote, length C
-     * @param batchVariance the batch variance train wrote, length C, finite values ≥ 0 or NaN
+     * @param batchVariance the batch variance train wrote, length C: finite values ≥ 0, or NaN
      * @param dGamma        out: dγ, length C
      * @param dBeta         out: dβ, length C
      */
@@ -456,7 +473,7 @@ public final class BatchNorm extends BatchNormState {
      * @param dxOffset      index of the first float of {@code dx}
      * @param rows          N·H·W, as passed to {@link #train}
      * @param batchMean     the batch mean train wrote, length C
-     * @param batchVariance the batch variance train wrote, length C, finite values ≥ 0 or NaN
+     * @param batchVariance the batch variance train wrote, length C: finite values ≥ 0, or NaN
      * @param dGamma        out: dγ, length C
      * @param dBeta         out: dβ, length C
      * @param parallelism   where to run the work
@@ -468,8 +485,10 @@ public final class BatchNorm extends BatchNormState {
         Check.length(batchMean, "batchMean", channels);
         Check.length(batchVariance, "batchVariance", channels);
         for (int c = 0; c < channels; c++) {
-            if (batchVariance[c] < 0) {
-                throw new IllegalArgumentException("batchVariance[" + c + "] must be >= 0, got " + batchVariance[c]);
+            // train writes a finite variance >= 0, or NaN for non-finite data; anything else is not a batch's
+            if (batchVariance[c] < 0 || batchVariance[c] == Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException(
+                        "batchVariance[" + c + "] must be finite and >= 0, or NaN, got " + batchVariance[c]);
             }
         }
         Check.gradientsOut(dGamma, dBeta, channels);
@@ -547,7 +566,26 @@ public final class BatchNorm extends BatchNormState {
 
     /**
      * {@link #backwardInference(float[], int, float[], int, float[], int, int)} writing dγ and dβ into the caller's
-     * arrays: it allocates nothing.
+     * arrays: once warm, it allocates nothing.
+     *
+     * @param x        the input, as passed to {@link #inference}
+     * @param xOffset  index of the first input float
+     * @param dy       gradient with respect to the output, NHWC
+     * @param dyOffset index of the first float of {@code dy}
+     * @param dx       out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset index of the first float of {@code dx}
+     * @param rows     N·H·W, ≥ 0
+     * @param dGamma   out: dγ, length C
+     * @param dBeta    out: dβ, length C
+     */
+    public void backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                  int rows, float[] dGamma, float[] dBeta) {
+        backwardInference(x, xOffset, dy, dyOffset, dx, dxOffset, rows, dGamma, dBeta, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backwardInference(float[], int, float[], int, float[], int, int, float[], float[])} spread over threads;
+     * the same bits.
      *
      * @param x           the input, as passed to {@link #inference}
      * @param xOffset     index of the first input float

@@ -16,8 +16,9 @@ import java.time.Duration;
  * first second), so where the vector kernels are chosen, calls run the scalar kernels, which give the same bits,
  * while a background thread exercises the vector kernels on private buffers; each operation (normalize, statistics,
  * the backward passes, the row normalizations' own steps) switches as soon as its vector code is compiled, in the
- * order calls first ask for them: on a two-core machine, normalize after about two seconds, statistics after three
- * to eight. {@link #warmUp(Duration)} waits for that, for servers that warm up before taking traffic;
+ * order calls first ask for them: in an idle JVM on a two-core machine, normalize after about 0.6 s, statistics after
+ * about 1.7 s, every kernel after about 4 s; longer while the caller's own work competes for the cores (README, "Cold
+ * start"). {@link #warmUp(Duration)} waits for that, for servers that warm up before taking traffic;
  * {@code -Dsimdnorm.warmup=off} runs the vector kernels from the first call instead.
  *
  * @param name       {@code "scalar"} or {@code "vector"}: the kernels chosen

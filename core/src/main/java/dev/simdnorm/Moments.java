@@ -298,7 +298,9 @@ public final class Moments {
      *
      * @param other moments over the same channels
      * @return a new instance; neither operand changes
+     * @throws NullPointerException     if {@code other} is null
      * @throws IllegalArgumentException if the channel counts differ
+     * @throws ArithmeticException      if the merged count overflows a {@code long}
      */
     public Moments merge(Moments other) {
         Check.notNull(other, "other");

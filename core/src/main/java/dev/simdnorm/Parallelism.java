@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
- * Where the parallel overloads of {@link Moments}, {@link ChannelAffine} and {@link BatchNorm} run their work: an
- * {@link Executor} of the caller's and how many threads, the calling thread included, may work on one call.
+ * Where the parallel overloads of {@link Moments}, {@link ChannelAffine}, {@link BatchNorm}, {@link GroupNorm},
+ * {@link LayerNorm} and {@link RmsNorm} run their work: an {@link Executor} of the caller's and how many threads, the
+ * calling thread included, may work on one call.
  *
  * <p><b>Determinism.</b> Results never depend on the thread count. A tensor is cut into fixed slices of rows,
  * whatever the threads: about 1 MiB each, up to 4 MiB for statistics in double with many channels. Each slice's
@@ -28,7 +29,7 @@ import java.util.function.IntConsumer;
 public final class Parallelism {
 
     /**
-     * Floats below which a call runs on the calling thread alone (docs/performance.md, "Threads"). The system
+     * Floats below which a call runs on the calling thread alone (docs/guide.md, "Multi-threading"). The system
      * property {@code simdnorm.parallel.minFloats} overrides it, for measuring; results never depend on it.
      */
     static final long MIN_PARALLEL_FLOATS = Long.getLong("simdnorm.parallel.minFloats", 1L << 20);

@@ -17,8 +17,8 @@ public enum Precision {
      * relatively of the exact moments of any finite float data, however far from zero, for any count
      * (docs/numerics.md).
      * For statistics that are stored and reused (dataset statistics, recalibration). It does twice the float mode's
-     * vector operations: 1.3–2.4× its time in cache, 0.5–0.9 of a plain read's speed on large tensors
-     * (docs/performance.md).
+     * vector operations: 0.8–2.3× its time in cache, 0.35–0.75 of a plain read's speed at 4 MiB and 0.8–1.0 at
+     * 256 MiB (docs/performance.md, "Double-precision statistics").
      */
     DOUBLE
 }

@@ -17,7 +17,8 @@ import java.lang.foreign.MemorySegment;
  * {@code Math.ulp(1f)} = 2⁻²³. The sum of squares is accumulated in double (each float's square is exact there), so
  * the scale is within about one float rounding for rows of any length; the output then takes two more roundings.
  *
- * <p>Immutable and thread-safe; {@link #apply} allocates nothing. Arguments are checked before anything is written,
+ * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays
+ * are per thread). Arguments are checked before anything is written,
  * and a call that throws changes nothing. NaN and ±Inf in a row propagate into that row's outputs.
  */
 public final class RmsNorm {
@@ -95,9 +96,29 @@ public final class RmsNorm {
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       int rows) {
+        apply(x, xOffset, residual, residualOffset, y, yOffset, rows, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(float[], int, float[], int, float[], int, int)}, spread over {@code parallelism}'s threads;
+     * the same bits for any number of threads.
+     *
+     * @param x              input, rows of {@code size} floats
+     * @param xOffset        index of the first input float
+     * @param residual       the residual, the same shape
+     * @param residualOffset index of its first float
+     * @param y              output, the same shape; may be {@code x} or {@code residual} at the same offset
+     * @param yOffset        index of the first output float
+     * @param rows           the number of rows, ≥ 0
+     * @param parallelism    the threads to use
+     * @throws IllegalArgumentException if an output partially overlaps an input, or {@code rows < 0}
+     */
+    public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
+                      int rows, Parallelism parallelism) {
+        Check.notNull(parallelism, "parallelism");
         Check.residualInOut(x, xOffset, residual, residualOffset, y, yOffset, null, 0, rows, size);
         RowNormalization.normalize(true, x, xOffset, residual, residualOffset, null, 0, y, yOffset, rows, size,
-                gamma, null, epsilon, null, null, Parallelism.sequential());
+                gamma, null, epsilon, null, null, parallelism);
     }
 
     /**

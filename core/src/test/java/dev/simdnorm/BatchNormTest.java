@@ -84,7 +84,7 @@ class BatchNormTest {
             });
             float[] one = new float[channels];
             java.util.Arrays.fill(one, 1f);
-            for (int k = 0; k < 2000; k++) {
+            for (int k = 0; k < 2000 || !reader.isDone(); k++) { // until the reader is done, so that they race
                 bn.setGamma(k % 2 == 0 ? ones : one);
             }
             reader.get();

@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The overloads that write into the caller's arrays (for engines that train in a loop without allocating) compute
@@ -64,6 +65,13 @@ class CallerArraysTest {
                 assertArrayEquals(dx1, dx2, "frozen dx");
                 assertArrayEquals(frozen.dGamma(), dGamma, "frozen dγ");
                 assertArrayEquals(frozen.dBeta(), dBeta, "frozen dβ");
+                float[] dx3 = new float[x.length];
+                float[] dGamma3 = new float[c];
+                float[] dBeta3 = new float[c];
+                arrays.backwardInference(x, 0, dy, 0, dx3, 0, rows, dGamma3, dBeta3);
+                assertArrayEquals(dx1, dx3, "frozen dx, sequential overload");
+                assertArrayEquals(frozen.dGamma(), dGamma3, "frozen dγ, sequential overload");
+                assertArrayEquals(frozen.dBeta(), dBeta3, "frozen dβ, sequential overload");
             }
         });
     }
@@ -78,8 +86,16 @@ class CallerArraysTest {
         float[] g = new float[3];
         assertThrows(IllegalArgumentException.class,
                 () -> bn.backward(x, 0, x, 0, x, 0, 10, three, three, g, g));
-        assertThrows(IllegalArgumentException.class,
-                () -> bn.backward(x, 0, x, 0, x, 0, 10, three, new double[] {0, -1, 0}, g, new float[3]));
+        float[] dy = new float[30];
+        float[] dx = new float[30];
+        for (double bad : new double[] {-1, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> bn.backward(x, 0, dy, 0, dx, 0, 10, three, new double[] {0, bad, 0}, g, new float[3]));
+            assertTrue(e.getMessage().contains("batchVariance[1]"), e.getMessage());
+        }
+        // NaN is what train writes for a channel with non-finite data: accepted, and it propagates into dx
+        bn.backward(x, 0, dy, 0, dx, 0, 10, three, new double[] {0, Double.NaN, 0}, g, new float[3]);
+        assertTrue(Float.isNaN(dx[1]), "NaN variance gives NaN gradients in its channel");
         assertThrows(IllegalArgumentException.class,
                 () -> bn.backwardInference(x, 0, x, 0, x, 0, 10, new float[4], g, Parallelism.sequential()));
     }

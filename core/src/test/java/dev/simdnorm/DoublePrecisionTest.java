@@ -167,7 +167,7 @@ class DoublePrecisionTest {
     @Test
     void nchwWithinTheBound() {
         int n = 3;
-        int spatial = 20_000;
+        int spatial = 100_000; // 1.2 M floats: above Parallelism's 2²⁰, one channel per task, so threads do run
         float[] centers = {1e4f, 2e4f, 5e3f, 1e7f};
         Grid g = grid(n * spatial, centers, 1.0, 16);
         int channels = centers.length;

@@ -3,6 +3,7 @@ package dev.simdnorm;
 import dev.simdnorm.prop.Distribution;
 import dev.simdnorm.prop.Gen;
 import dev.simdnorm.prop.Property;
+import dev.simdnorm.prop.SameMoments;
 import dev.simdnorm.prop.TensorCase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -90,7 +91,7 @@ class ParallelismTest {
                 Moments m = bn.train(t.x(), t.offset(), y, t.offset(), t.rows(), p);
                 assertArrayEquals(bits(expected, t.offset(), t.length()),
                         bits(y, t.offset(), t.length()), p + ": training y");
-                assertEquals(batch.toString(), m.toString(), p + ": batch moments");
+                assertSameBits(batch, m, p);
                 assertArrayEquals(sequential.runningMean(), bn.runningMean(), p + ": running mean");
                 assertArrayEquals(sequential.runningVariance(), bn.runningVariance(), p + ": running variance");
                 float[] dx = new float[t.x().length];
@@ -144,17 +145,9 @@ class ParallelismTest {
                 });
     }
 
-    /**
-     * Each channel's mean and variance, bit for bit, with every NaN alike: Java leaves the payload and sign of a NaN
-     * unspecified, and interpreted and compiled code do produce different ones.
-     */
+    /** See {@link SameMoments#assertSameBits}. */
     static void assertSameBits(Moments expected, Moments actual, Parallelism p) {
-        for (int c = 0; c < expected.channels(); c++) {
-            assertEquals(Double.doubleToLongBits(expected.meanAsDouble(c)),
-                    Double.doubleToLongBits(actual.meanAsDouble(c)), p + " mean[" + c + "]");
-            assertEquals(Double.doubleToLongBits(expected.varianceAsDouble(c)),
-                    Double.doubleToLongBits(actual.varianceAsDouble(c)), p + " variance[" + c + "]");
-        }
+        SameMoments.assertSameBits(expected, actual, p);
     }
 
     /** Bits, with every NaN alike (see {@link #assertSameBits}). */

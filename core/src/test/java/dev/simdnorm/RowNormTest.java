@@ -233,12 +233,20 @@ class RowNormTest {
                 assertArrayEquals(h, hs, "h on " + threads + " threads");
                 rms.apply(x, 0, residual, 0, y, 0, hs, 0, rows, p);
                 assertArrayEquals(rmsResidualY, y, "RMSNorm residual on " + threads + " threads");
+                // without h the sum is formed in y, rounded to float as h is: the same bits
+                float[] noH = new float[x.length];
+                ln.apply(x, 0, residual, 0, noH, 0, rows, p);
+                assertArrayEquals(lnResidualY, noH, "LayerNorm residual without h on " + threads + " threads");
+                rms.apply(x, 0, residual, 0, noH, 0, rows, p);
+                assertArrayEquals(rmsResidualY, noH, "RMSNorm residual without h on " + threads + " threads");
             }
         } finally {
             pool.shutdown();
         }
         assertThrows(NullPointerException.class, () -> ln.apply(x, 0, lnY, 0, rows, null));
         assertThrows(NullPointerException.class, () -> rms.apply(x, 0, residual, 0, rmsY, 0, h, 0, rows, null));
+        assertThrows(NullPointerException.class, () -> ln.apply(x, 0, residual, 0, lnY, 0, rows, null));
+        assertThrows(NullPointerException.class, () -> rms.apply(x, 0, residual, 0, rmsY, 0, rows, null));
     }
 
     /**
