@@ -6,10 +6,10 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The state of a {@link BatchNorm}: its configuration, γ, β, the running statistics and the step count, the lock that
  * guards them, and the immutable inference snapshot that lets inference read them without that lock. Its public
- * methods are the layer's accessors and setters, and its recalibrated copy; the operations on tensors are in
- * {@link BatchNorm}, which is its only subclass.
+ * methods are the layer's accessors and setters, and its recalibrated copy; the backward passes are in
+ * {@link BatchNormBackward}, the other operations on tensors in {@link BatchNorm}, the one class below that.
  */
-abstract sealed class BatchNormState permits BatchNorm {
+abstract sealed class BatchNormState permits BatchNormBackward {
 
     final int channels;
     final Convention convention;

@@ -1,0 +1,272 @@
+package dev.simdnorm;
+
+import dev.simdnorm.internal.AffineParams;
+
+/**
+ * The backward passes of a {@link BatchNorm}, training and frozen, with their checks; a layer of the class hierarchy
+ * only so that {@link BatchNorm} stays one concern per file. Its public methods are {@link BatchNorm}'s.
+ */
+abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm {
+
+    BatchNormBackward(BatchNormBuilder b) {
+        super(b);
+    }
+
+    /**
+     * The backward pass of a training step: given the gradient {@code dy} of a loss with respect to the step's output,
+     * writes the gradient with respect to its input into {@code dx} and returns those with respect to γ and β. With
+     * the batch moments μ and σ², {@code k = γ/√(σ² + ε)} and {@code g = dy} (with {@link Activation#RELU}, 0 where the
+     * step's output was ≤ 0), per channel over its n = N·H·W values:
+     * <ul>
+     *   <li>{@code dβ = Σg} and {@code dγ = Σ(x − μ)·g/√(σ² + ε)};</li>
+     *   <li>{@code dx = k·(g − Σg/n − (x − μ)·Σ(x − μ)·g/(n·(σ² + ε)))}: μ and σ² depend on x.</li>
+     * </ul>
+     * One pass over x and dy computes both sums, a second computes dx. The ReLU mask is recomputed from x, bit for
+     * bit as {@link BatchNorm#train} computed the output, so the output itself is not needed; that holds while γ and β are
+     * those of the step (call this before loading new ones). NaN and ±Inf propagate per IEEE into their channel's
+     * gradients.
+     *
+     * @param x        the step's input, as passed to {@link BatchNorm#train}
+     * @param xOffset  index of the first input float
+     * @param dy       gradient with respect to the step's output, NHWC
+     * @param dyOffset index of the first float of {@code dy}
+     * @param dx       out: gradient with respect to {@code x}, NHWC; may be {@code x} or {@code dy} at the same offset
+     * @param dxOffset index of the first float of {@code dx}
+     * @param rows     N·H·W, equal to {@code batch.count()}
+     * @param batch    the moments {@link BatchNorm#train} returned for {@code x}
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array or {@code batch} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if {@code rows} is not {@code batch.count()}, {@code batch} has another number
+     *                                   of channels, or {@code dx} partially overlaps {@code x} or {@code dy}
+     */
+    public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                              Moments batch) {
+        return backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backward(float[], int, float[], int, float[], int, int, Moments)} spread over threads: the per-slice
+     * sums are added in a fixed tree, so dx, dγ and dβ are the same bits for every parallelism.
+     *
+     * @param x           the step's input, as passed to {@link BatchNorm#train}
+     * @param xOffset     index of the first input float
+     * @param dy          gradient with respect to the step's output, NHWC
+     * @param dyOffset    index of the first float of {@code dy}
+     * @param dx          out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset    index of the first float of {@code dx}
+     * @param rows        N·H·W, equal to {@code batch.count()}
+     * @param batch       the moments {@link BatchNorm#train} returned for {@code x}
+     * @param parallelism where to run the work
+     * @return dγ and dβ
+     */
+    public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                              Moments batch, Parallelism parallelism) {
+        Check.notNull(batch, "batch");
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
+        if (batch.channels() != channels) {
+            throw new IllegalArgumentException("batch has " + batch.channels() + " channels, expected " + channels);
+        }
+        if (batch.count() != rows) {
+            throw new IllegalArgumentException("rows must equal batch.count() " + batch.count()
+                    + " (the moments of these rows), got " + rows);
+        }
+        float[] dGamma = new float[channels];
+        float[] dBeta = new float[channels];
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, null, null, dGamma, dBeta,
+                parallelism);
+        return new Gradients(dGamma, dBeta);
+    }
+
+    /**
+     * {@link #backward(float[], int, float[], int, float[], int, int, Moments)} for the batch statistics that
+     * {@link BatchNorm#train(float[], int, float[], int, int, double[], double[])} wrote, writing dγ and dβ into the caller's
+     * arrays: once warm, it allocates nothing.
+     *
+     * @param x             the step's input, as passed to {@link BatchNorm#train}
+     * @param xOffset       index of the first input float
+     * @param dy            gradient with respect to the step's output, NHWC
+     * @param dyOffset      index of the first float of {@code dy}
+     * @param dx            out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset      index of the first float of {@code dx}
+     * @param rows          N·H·W, as passed to {@link BatchNorm#train}
+     * @param batchMean     the batch mean train wrote, length C
+     * @param batchVariance the batch variance train wrote, length C: finite values ≥ 0, or NaN
+     * @param dGamma        out: dγ, length C
+     * @param dBeta         out: dβ, length C
+     */
+    public void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                         double[] batchMean, double[] batchVariance, float[] dGamma, float[] dBeta) {
+        backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batchMean, batchVariance, dGamma, dBeta,
+                Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backward(float[], int, float[], int, float[], int, int, double[], double[], float[], float[])} spread
+     * over threads; the same bits.
+     *
+     * @param x             the step's input, as passed to {@link BatchNorm#train}
+     * @param xOffset       index of the first input float
+     * @param dy            gradient with respect to the step's output, NHWC
+     * @param dyOffset      index of the first float of {@code dy}
+     * @param dx            out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset      index of the first float of {@code dx}
+     * @param rows          N·H·W, as passed to {@link BatchNorm#train}
+     * @param batchMean     the batch mean train wrote, length C
+     * @param batchVariance the batch variance train wrote, length C: finite values ≥ 0, or NaN
+     * @param dGamma        out: dγ, length C
+     * @param dBeta         out: dβ, length C
+     * @param parallelism   where to run the work
+     */
+    public void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                         double[] batchMean, double[] batchVariance, float[] dGamma, float[] dBeta,
+                         Parallelism parallelism) {
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
+        Check.length(batchMean, "batchMean", channels);
+        Check.length(batchVariance, "batchVariance", channels);
+        for (int c = 0; c < channels; c++) {
+            // train writes a finite variance >= 0, or NaN for non-finite data; anything else is not a batch's
+            if (batchVariance[c] < 0 || batchVariance[c] == Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException(
+                        "batchVariance[" + c + "] must be finite and >= 0, or NaN, got " + batchVariance[c]);
+            }
+        }
+        Check.gradientsOut(dGamma, dBeta, channels);
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, batchMean, batchVariance, dGamma, dBeta,
+                parallelism);
+    }
+
+    /** The training backward pass, for the statistics in {@code batch}, or else {@code mean} and {@code variance}. */
+    private void backwardTraining(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                  int rows, Moments batch, double[] mean, double[] variance, float[] dGamma,
+                                  float[] dBeta, Parallelism parallelism) {
+        lock.lock();
+        try {
+            TrainingState t = trainingState();
+            if (batch != null) { // into the working arrays: the call allocates only the Gradients it returns
+                mean = batch.meanArray();
+                variance = t.variance;
+                for (int c = 0; c < channels; c++) {
+                    variance[c] = batch.varianceAsDouble(c);
+                }
+            }
+            // Unfolded: the backward pass needs the deviations from the mean, whatever their size.
+            AffineParams forward = t.map(mean, variance, rows, gamma, beta, epsilon, false);
+            BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, relu, variance, gamma,
+                    epsilon, true, t, dGamma, dBeta, parallelism);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The backward pass of {@link BatchNorm#inference}, for a layer whose statistics are frozen: the running statistics are
+     * constants, so {@code dx = g·γ/√(R_σ² + ε)}, {@code dγ = Σ(x − R_μ)·g/√(R_σ² + ε)} and {@code dβ = Σg}, with
+     * {@code g = dy} (with {@link Activation#RELU}, 0 where the inference output was ≤ 0, recomputed from x). One pass
+     * over x and dy, and a second that reads dy (and x only for the ReLU mask).
+     *
+     * @param x        the input, as passed to {@link BatchNorm#inference}
+     * @param xOffset  index of the first input float
+     * @param dy       gradient with respect to the output, NHWC
+     * @param dyOffset index of the first float of {@code dy}
+     * @param dx       out: gradient with respect to {@code x}, NHWC; may be {@code x} or {@code dy} at the same offset
+     * @param dxOffset index of the first float of {@code dx}
+     * @param rows     N·H·W, ≥ 0
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if {@code rows < 0} or {@code dx} partially overlaps {@code x} or {@code dy}
+     */
+    public Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                       int rows) {
+        return backwardInference(x, xOffset, dy, dyOffset, dx, dxOffset, rows, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backwardInference(float[], int, float[], int, float[], int, int)} spread over threads; the same bits.
+     *
+     * @param x           the input, as passed to {@link BatchNorm#inference}
+     * @param xOffset     index of the first input float
+     * @param dy          gradient with respect to the output, NHWC
+     * @param dyOffset    index of the first float of {@code dy}
+     * @param dx          out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset    index of the first float of {@code dx}
+     * @param rows        N·H·W, ≥ 0
+     * @param parallelism where to run the work
+     * @return dγ and dβ
+     */
+    public Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                       int rows, Parallelism parallelism) {
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
+        float[] dGamma = new float[channels];
+        float[] dBeta = new float[channels];
+        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, dGamma, dBeta, parallelism);
+        return new Gradients(dGamma, dBeta);
+    }
+
+    /**
+     * {@link #backwardInference(float[], int, float[], int, float[], int, int)} writing dγ and dβ into the caller's
+     * arrays: once warm, it allocates nothing.
+     *
+     * @param x        the input, as passed to {@link BatchNorm#inference}
+     * @param xOffset  index of the first input float
+     * @param dy       gradient with respect to the output, NHWC
+     * @param dyOffset index of the first float of {@code dy}
+     * @param dx       out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset index of the first float of {@code dx}
+     * @param rows     N·H·W, ≥ 0
+     * @param dGamma   out: dγ, length C
+     * @param dBeta    out: dβ, length C
+     */
+    public void backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                  int rows, float[] dGamma, float[] dBeta) {
+        backwardInference(x, xOffset, dy, dyOffset, dx, dxOffset, rows, dGamma, dBeta, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backwardInference(float[], int, float[], int, float[], int, int, float[], float[])} spread over threads;
+     * the same bits.
+     *
+     * @param x           the input, as passed to {@link BatchNorm#inference}
+     * @param xOffset     index of the first input float
+     * @param dy          gradient with respect to the output, NHWC
+     * @param dyOffset    index of the first float of {@code dy}
+     * @param dx          out: gradient with respect to {@code x}, NHWC
+     * @param dxOffset    index of the first float of {@code dx}
+     * @param rows        N·H·W, ≥ 0
+     * @param dGamma      out: dγ, length C
+     * @param dBeta       out: dβ, length C
+     * @param parallelism where to run the work
+     */
+    public void backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                  int rows, float[] dGamma, float[] dBeta, Parallelism parallelism) {
+        checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
+        Check.gradientsOut(dGamma, dBeta, channels);
+        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, dGamma, dBeta, parallelism);
+    }
+
+    private void backwardFrozen(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                int rows, float[] dGamma, float[] dBeta, Parallelism parallelism) {
+        lock.lock();
+        try {
+            TrainingState t = trainingState();
+            for (int c = 0; c < channels; c++) {
+                t.variance[c] = runningVariance[c];
+            }
+            BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, refresh().params(), relu,
+                    t.variance, gamma, epsilon, false, t, dGamma, dBeta, parallelism);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void checkBackward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                               Parallelism parallelism) {
+        Check.range(x, "x", xOffset, rows, channels);
+        Check.range(dy, "dy", dyOffset, rows, channels);
+        Check.range(dx, "dx", dxOffset, rows, channels);
+        Check.noPartialOverlap(x, "x", xOffset, dx, "dx", dxOffset, rows * channels);
+        Check.noPartialOverlap(dy, "dy", dyOffset, dx, "dx", dxOffset, rows * channels);
+        Check.notNull(parallelism, "parallelism");
+    }
+}
