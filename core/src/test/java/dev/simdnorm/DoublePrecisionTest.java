@@ -12,6 +12,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import static dev.simdnorm.prop.SameMoments.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -268,15 +269,5 @@ class DoublePrecisionTest {
         Grid g = grid(1 << 27, new float[] {1e4f}, 1.0, 19);
         Moments m = Moments.of(g.x(), 0, g.rows(), 1, Precision.DOUBLE, Parallelism.commonPool());
         assertWithinBound(g.mean()[0], g.variance()[0], m, 0, "2^27 values");
-    }
-
-    static void assertSameBits(Moments expected, Moments actual, String what) {
-        assertEquals(expected.count(), actual.count(), what);
-        for (int c = 0; c < expected.channels(); c++) {
-            assertEquals(Double.doubleToLongBits(expected.meanAsDouble(c)),
-                    Double.doubleToLongBits(actual.meanAsDouble(c)), what + ": mean, channel " + c);
-            assertEquals(Double.doubleToLongBits(expected.varianceAsDouble(c)),
-                    Double.doubleToLongBits(actual.varianceAsDouble(c)), what + ": variance, channel " + c);
-        }
     }
 }
