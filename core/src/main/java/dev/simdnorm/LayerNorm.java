@@ -19,8 +19,10 @@ import java.util.Arrays;
  * mean is subtracted as a hi/lo pair of floats.
  *
  * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays
- * are per thread). Arguments are checked before anything is written,
- * and a call that throws changes nothing. NaN and ±Inf in a row propagate into that row's outputs.
+ * are per thread; a call spread over threads allocates a few small objects per task, {@link Parallelism}). Arguments
+ * are checked before anything is written, and a call that throws changes nothing, except that an {@code Error} from a
+ * {@link Parallelism}'s executor may leave some rows of the outputs written (the rule of {@link BatchNorm}). NaN and
+ * ±Inf in a row propagate into that row's outputs.
  */
 public final class LayerNorm {
 
@@ -231,8 +233,29 @@ public final class LayerNorm {
      *                                   read-only, or x and y partially overlap
      */
     public void apply(MemorySegment x, MemorySegment y, long rows) {
+        apply(x, y, rows, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(MemorySegment, MemorySegment, long)}, spread over {@code parallelism}'s threads in runs of
+     * whole rows (a segment confined to one thread keeps the call on it); each row depends on itself alone, so the
+     * bits are the same for any number of threads.
+     *
+     * @param x           input, at least {@code rows·size} floats
+     * @param y           output, at least {@code rows·size} floats; may be {@code x} (the same bytes)
+     * @param rows        the number of rows, ≥ 0
+     * @param parallelism the threads to use
+     * @throws NullPointerException      if a segment or {@code parallelism} is null
+     * @throws IllegalStateException     if a segment's arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     * @throws IndexOutOfBoundsException if the rows do not fit in a segment
+     * @throws IllegalArgumentException  if {@code rows < 0}, a segment is not aligned to 4 bytes, {@code y} is
+     *                                   read-only, or x and y partially overlap
+     */
+    public void apply(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
+        Check.notNull(parallelism, "parallelism");
         Check.rowSegmentsInOut(x, y, rows, size);
-        RowNormalization.normalize(false, x, y, rows, size, gamma, beta, epsilon);
+        RowNormalization.normalize(false, x, null, y, null, rows, size, gamma, beta, epsilon, parallelism);
     }
 
     /**
@@ -253,8 +276,30 @@ public final class LayerNorm {
      *                                   read-only, or an output partially overlaps an input
      */
     public void apply(MemorySegment x, MemorySegment residual, MemorySegment y, long rows) {
+        apply(x, residual, y, rows, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(MemorySegment, MemorySegment, MemorySegment, long)}, spread over {@code parallelism}'s
+     * threads in runs of whole rows (a segment confined to one thread keeps the call on it); the same bits for any
+     * number of threads.
+     *
+     * @param x           input, at least {@code rows·size} floats
+     * @param residual    the residual, the same shape
+     * @param y           output, the same shape; may be {@code x} or {@code residual} (the same bytes)
+     * @param rows        the number of rows, ≥ 0
+     * @param parallelism the threads to use
+     * @throws NullPointerException      if a segment or {@code parallelism} is null
+     * @throws IllegalStateException     if a segment's arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     * @throws IndexOutOfBoundsException if the rows do not fit in a segment
+     * @throws IllegalArgumentException  if {@code rows < 0}, a segment is not aligned to 4 bytes, {@code y} is
+     *                                   read-only, or an output partially overlaps an input
+     */
+    public void apply(MemorySegment x, MemorySegment residual, MemorySegment y, long rows, Parallelism parallelism) {
+        Check.notNull(parallelism, "parallelism");
         Check.residualSegmentsInOut(x, residual, y, null, rows, size);
-        RowNormalization.normalize(false, x, residual, y, null, rows, size, gamma, beta, epsilon);
+        RowNormalization.normalize(false, x, residual, y, null, rows, size, gamma, beta, epsilon, parallelism);
     }
 
     /**
@@ -275,9 +320,34 @@ public final class LayerNorm {
      *                                   read-only, an output partially overlaps an input, or y and h overlap
      */
     public void apply(MemorySegment x, MemorySegment residual, MemorySegment y, MemorySegment h, long rows) {
+        apply(x, residual, y, h, rows, Parallelism.sequential());
+    }
+
+    /**
+     * As {@link #apply(MemorySegment, MemorySegment, MemorySegment, MemorySegment, long)}, spread over
+     * {@code parallelism}'s threads in runs of whole rows (a segment confined to one thread keeps the call on it);
+     * the same bits for any number of threads.
+     *
+     * @param x           input, at least {@code rows·size} floats
+     * @param residual    the residual, the same shape
+     * @param y           output, the same shape; may be {@code x} or {@code residual} (the same bytes)
+     * @param h           out: {@code x + residual}; may be {@code x} or {@code residual} (the same bytes), and
+     *                    must not overlap {@code y}
+     * @param rows        the number of rows, ≥ 0
+     * @param parallelism the threads to use
+     * @throws NullPointerException      if a segment or {@code parallelism} is null
+     * @throws IllegalStateException     if a segment's arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     * @throws IndexOutOfBoundsException if the rows do not fit in a segment
+     * @throws IllegalArgumentException  if {@code rows < 0}, a segment is not aligned to 4 bytes, an output is
+     *                                   read-only, an output partially overlaps an input, or y and h overlap
+     */
+    public void apply(MemorySegment x, MemorySegment residual, MemorySegment y, MemorySegment h, long rows,
+                      Parallelism parallelism) {
+        Check.notNull(parallelism, "parallelism");
         Check.notNull(h, "h");
         Check.residualSegmentsInOut(x, residual, y, h, rows, size);
-        RowNormalization.normalize(false, x, residual, y, h, rows, size, gamma, beta, epsilon);
+        RowNormalization.normalize(false, x, residual, y, h, rows, size, gamma, beta, epsilon, parallelism);
     }
 
     /**

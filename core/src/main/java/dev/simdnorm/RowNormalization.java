@@ -11,8 +11,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * The engine of the normalizations along rows ({@link LayerNorm}, {@link RmsNorm}): it receives checked arguments,
  * adds the residual into a chunk of rows where there is one, takes the chunk's statistics, fills its
- * {@link RowParams} and normalizes it, so a row is read for its statistics before it is written, also in place. Per-thread working arrays: nothing is allocated after a
- * thread's first call.
+ * {@link RowParams} and normalizes it, so a row is read for its statistics before it is written, also in place.
+ * Per-thread working arrays: nothing is allocated after a thread's first call.
  */
 final class RowNormalization {
 
@@ -69,64 +69,60 @@ final class RowNormalization {
     }
 
     /**
-     * LayerNorm ({@code rms} false) or RMSNorm of {@code rows} rows of segments: a segment pair over {@code float[]}s
-     * directly, any other in runs of whole rows (about a slice) staged through this thread's slice buffer, normalized
-     * there and copied to y. Each row's result depends on that row alone, so the bits are those of the arrays.
-     */
-    static void normalize(boolean rms, MemorySegment x, MemorySegment y, long rows, int size, float[] gamma,
-                          float[] beta, float epsilon) {
-        float[] xa = SegmentStaging.array(x);
-        float[] ya = SegmentStaging.array(y);
-        if (xa != null && ya != null) {
-            normalize(rms, xa, SegmentStaging.arrayOffset(x), null, 0, null, 0, ya, SegmentStaging.arrayOffset(y),
-                    Math.toIntExact(rows), size, gamma, beta, epsilon, null, null, 0,
-                    rows * size >= PIPELINED_FLOATS);
-            return;
-        }
-        boolean large = rows * size >= PIPELINED_FLOATS;
-        int perRun = Math.max(1, Slices.SLICE_FLOATS / size);
-        for (long done = 0; done < rows; ) {
-            int n = (int) Math.min(perRun, rows - done);
-            int floats = n * size;
-            float[] staged = SegmentStaging.read(x, done * size, floats);
-            normalize(rms, staged, 0, null, 0, null, 0, staged, 0, n, size, gamma, beta, epsilon, null, null, 0,
-                    large);
-            SegmentStaging.write(staged, y, done * size, floats);
-            done += n;
-        }
-    }
-
-    /**
-     * The residual form on segments: {@code y = norm(x + residual)}, and {@code h = x + residual} where h is not
-     * null. Segments over {@code float[]}s directly; otherwise x and the residual are staged a run of rows at a time
-     * through this thread's two slice buffers, the sum and the result computed there (in place over the staged
-     * inputs, as the array form allows) and copied out, so the bits are those of the arrays.
+     * LayerNorm ({@code rms} false) or RMSNorm of {@code rows} rows of segments: {@code y = norm(x)}, or with a
+     * {@code residual} {@code y = norm(x + residual)} and {@code h = x + residual} where h is not null. Segments over
+     * {@code float[]}s are read as those arrays; otherwise the rows are taken in runs of about a slice, x (and the
+     * residual) staged through the running thread's two slice buffers, the sum and the result computed there in place
+     * (as the array form allows) and copied out, whole runs per task (a buffer is never held across a task). Each
+     * row's result depends on that row alone, so the bits are those of the arrays for any number of threads; a
+     * segment confined to one thread keeps the call on it.
      */
     static void normalize(boolean rms, MemorySegment x, MemorySegment residual, MemorySegment y, MemorySegment h,
-                          long rows, int size, float[] gamma, float[] beta, float epsilon) {
+                          long rows, int size, float[] gamma, float[] beta, float epsilon, Parallelism parallelism) {
         float[] xa = SegmentStaging.array(x);
-        float[] ra = SegmentStaging.array(residual);
+        float[] ra = residual == null ? null : SegmentStaging.array(residual);
         float[] ya = SegmentStaging.array(y);
         float[] ha = h == null ? null : SegmentStaging.array(h);
-        if (xa != null && ra != null && ya != null && (h == null || ha != null)) {
-            normalize(rms, xa, SegmentStaging.arrayOffset(x), ra, SegmentStaging.arrayOffset(residual), ha,
-                    h == null ? 0 : SegmentStaging.arrayOffset(h), ya, SegmentStaging.arrayOffset(y),
-                    Math.toIntExact(rows), size, gamma, beta, epsilon, null, null, 0,
-                    rows * size >= PIPELINED_FLOATS);
+        if (xa != null && ya != null && (residual == null || ra != null) && (h == null || ha != null)) {
+            normalize(rms, xa, SegmentStaging.arrayOffset(x), ra, ra == null ? 0 : SegmentStaging.arrayOffset(residual),
+                    ha, ha == null ? 0 : SegmentStaging.arrayOffset(h), ya, SegmentStaging.arrayOffset(y),
+                    Math.toIntExact(rows), size, gamma, beta, epsilon, null, null, parallelism);
             return;
         }
-        boolean large = rows * size >= PIPELINED_FLOATS;
+        long floats = rows * size;
         int perRun = Math.max(1, Slices.SLICE_FLOATS / size);
-        for (long done = 0; done < rows; ) {
-            int n = (int) Math.min(perRun, rows - done);
+        Parallelism p = SegmentStaging.parallelismFor(x, SegmentStaging.parallelismFor(y, parallelism));
+        if (residual != null) {
+            p = SegmentStaging.parallelismFor(residual, p);
+        }
+        if (h != null) {
+            p = SegmentStaging.parallelismFor(h, p);
+        }
+        if (rows > perRun && p.spreads(floats)) {
+            long perTask = Math.max(perRun, Math.ceilDiv(rows, Integer.MAX_VALUE));
+            p.forEach((int) Math.ceilDiv(rows, perTask), floats, t -> stagedRows(rms, x, residual, y, h,
+                    t * perTask, Math.min(rows, (t + 1) * perTask), perRun, size, gamma, beta, epsilon,
+                    floats >= PIPELINED_FLOATS));
+            return;
+        }
+        stagedRows(rms, x, residual, y, h, 0, rows, perRun, size, gamma, beta, epsilon, floats >= PIPELINED_FLOATS);
+    }
+
+    /** Rows [from, to) of segments, {@code perRun} at a time through this thread's slice buffers, on this thread. */
+    private static void stagedRows(boolean rms, MemorySegment x, MemorySegment residual, MemorySegment y,
+                                   MemorySegment h, long from, long to, int perRun, int size, float[] gamma,
+                                   float[] beta, float epsilon, boolean large) {
+        for (long done = from; done < to; ) {
+            int n = (int) Math.min(perRun, to - done);
             int floats = n * size;
-            float[] sx = SegmentStaging.read(x, done * size, floats);
-            float[] sr = SegmentStaging.readAside(residual, done * size, floats);
+            long at = done * size;
+            float[] sx = SegmentStaging.read(x, at, floats);
+            float[] sr = residual == null ? null : SegmentStaging.readAside(residual, at, floats);
             normalize(rms, sx, 0, sr, 0, h == null ? null : sr, 0, sx, 0, n, size, gamma, beta, epsilon, null, null,
                     0, large);
-            SegmentStaging.write(sx, y, done * size, floats);
+            SegmentStaging.write(sx, y, at, floats);
             if (h != null) {
-                SegmentStaging.write(sr, h, done * size, floats);
+                SegmentStaging.write(sr, h, at, floats);
             }
             done += n;
         }

@@ -6,14 +6,18 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The {@link MemorySegment} overloads of LayerNorm and RMSNorm: the array overloads' bits on native segments (staged
- * in runs of rows), on heap segments over {@code float[]} (read directly) and in place, and bad segments rejected
- * with nothing written.
+ * in runs of rows), on heap segments over {@code float[]} (read directly), in place and over threads, and bad segments
+ * rejected with nothing written.
  */
 class RowNormSegmentTest {
 
@@ -48,6 +52,104 @@ class RowNormSegmentTest {
         }
     }
 
+    /**
+     * The Parallelism overloads on segments: the sequential arrays' y (and h) bit for bit at 1 to 7 threads, on shared
+     * native segments (runs of rows staged per task: 1500 rows of 768 are 1.15 M floats, above the 2²⁰ from which a
+     * call spreads, five runs of 341 rows) and on heap segments (the arrays' parallel path); the executor must have
+     * been used there. A confined segment keeps the call on its thread: a helper that touched it would throw
+     * {@link WrongThreadException}, and the executor must not be used.
+     */
+    @Test
+    void parallelSegmentsGiveTheSequentialArraysBits() {
+        int rows = 1500;
+        int size = 768;
+        float[] x = NchwPropertyTest.gaussians(new SplittableRandom(4), rows * size, 1e3, 3);
+        float[] r = NchwPropertyTest.gaussians(new SplittableRandom(5), rows * size, -1e3, 2);
+        float[] gamma = NchwPropertyTest.gaussians(new SplittableRandom(6), size, 1, 0.2);
+        LayerNorm ln = LayerNorm.builder(size).gamma(gamma).beta(gamma).build();
+        RmsNorm rms = RmsNorm.builder(size).gamma(gamma).build();
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            for (boolean isRms : new boolean[] {false, true}) {
+                String what = isRms ? "RMSNorm" : "LayerNorm";
+                float[] plain = new float[x.length];
+                float[] y = new float[x.length];
+                float[] h = new float[x.length];
+                if (isRms) {
+                    rms.apply(x, 0, plain, 0, rows);
+                    rms.apply(x, 0, r, 0, y, 0, h, 0, rows);
+                } else {
+                    ln.apply(x, 0, plain, 0, rows);
+                    ln.apply(x, 0, r, 0, y, 0, h, 0, rows);
+                }
+                for (int threads : new int[] {1, 2, 3, 7}) {
+                    String at = what + ", " + threads + " threads";
+                    AtomicInteger submitted = new AtomicInteger();
+                    Parallelism p = Parallelism.of(task -> {
+                        submitted.incrementAndGet();
+                        pool.execute(task);
+                    }, threads);
+                    try (Arena arena = Arena.ofShared()) {
+                        long bytes = (long) x.length * Float.BYTES;
+                        MemorySegment xs = arena.allocate(bytes, 64);
+                        MemorySegment rs = arena.allocate(bytes, 64);
+                        MemorySegment ys = arena.allocate(bytes, 64);
+                        MemorySegment hs = arena.allocate(bytes, 64);
+                        MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
+                        MemorySegment.copy(r, 0, rs, ValueLayout.JAVA_FLOAT, 0, r.length);
+                        apply(isRms, ln, rms, xs, null, ys, null, rows, p);
+                        assertArrayEquals(plain, ys.toArray(ValueLayout.JAVA_FLOAT), at + ", native");
+                        apply(isRms, ln, rms, xs, rs, ys, hs, rows, p);
+                        assertArrayEquals(y, ys.toArray(ValueLayout.JAVA_FLOAT), at + ", native, y");
+                        assertArrayEquals(h, hs.toArray(ValueLayout.JAVA_FLOAT), at + ", native, h");
+                        apply(isRms, ln, rms, xs, rs, rs, null, rows, p); // y over the residual
+                        assertArrayEquals(y, rs.toArray(ValueLayout.JAVA_FLOAT), at + ", native, y in place");
+                    }
+                    float[] heapY = new float[x.length];
+                    apply(isRms, ln, rms, MemorySegment.ofArray(x), MemorySegment.ofArray(r),
+                            MemorySegment.ofArray(heapY), null, rows, p);
+                    assertArrayEquals(y, heapY, at + ", heap, y");
+                    assertEquals(threads > 1, submitted.get() > 0, at + ": executor used");
+                }
+                AtomicInteger submitted = new AtomicInteger();
+                Parallelism p = Parallelism.of(task -> {
+                    submitted.incrementAndGet();
+                    pool.execute(task);
+                }, 3);
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment xs = arena.allocate((long) x.length * Float.BYTES, 64);
+                    MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
+                    apply(isRms, ln, rms, xs, null, xs, null, rows, p);
+                    assertArrayEquals(plain, xs.toArray(ValueLayout.JAVA_FLOAT), what + ", confined, in place");
+                }
+                assertEquals(0, submitted.get(), what + ": a confined segment's call went to the executor");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void apply(boolean isRms, LayerNorm ln, RmsNorm rms, MemorySegment x, MemorySegment r,
+                              MemorySegment y, MemorySegment h, long rows, Parallelism p) {
+        if (r == null) {
+            if (isRms) {
+                rms.apply(x, y, rows, p);
+            } else {
+                ln.apply(x, y, rows, p);
+            }
+        } else if (isRms) {
+            if (h == null) {
+                rms.apply(x, r, y, rows, p);
+            } else {
+                rms.apply(x, r, y, h, rows, p);
+            }
+        } else if (h == null) {
+            ln.apply(x, r, y, rows, p);
+        } else {
+            ln.apply(x, r, y, h, rows, p);
+        }
+    }
+
     @Test
     void badSegmentsAreRejectedWithNothingWritten() {
         LayerNorm ln = LayerNorm.builder(4).build();
@@ -68,6 +170,10 @@ class RowNormSegmentTest {
         MemorySegment closed = arena.allocate(32, 4);
         arena.close();
         assertThrows(IllegalStateException.class, () -> ln.apply(closed, ys, 2));
+        BadInputTest.fails(NullPointerException.class, "parallelism", () -> rms.apply(x, ys, 2, null));
+        BadInputTest.fails(NullPointerException.class, "parallelism", () -> ln.apply(x, x, ys, 2, null));
+        BadInputTest.fails(NullPointerException.class, "parallelism",
+                () -> rms.apply(x, x, ys, ys.asSlice(0, 0), 0, null));
         assertArrayEquals(before, y, "a call that threw wrote y");
     }
 
