@@ -193,9 +193,7 @@ final class Engine {
 
         @Override
         public void combine(long left, double[] mean, double[] m2, long right, double[] rightMean, double[] rightM2) {
-            for (int c = 0; c < channels; c++) {
-                MomentMerge.merge(left, mean, m2, c, right, rightMean[c], rightM2[c]);
-            }
+            MomentMerge.merge(left, mean, m2, right, rightMean, rightM2, channels);
         }
 
         void clear() {

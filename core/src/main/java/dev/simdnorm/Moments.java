@@ -315,9 +315,7 @@ public final class Moments {
         }
         double[] mergedMean = mean.clone();
         double[] mergedM2 = m2.clone();
-        for (int c = 0; c < mergedMean.length; c++) {
-            MomentMerge.merge(count, mergedMean, mergedM2, c, other.count, other.mean[c], other.m2[c]);
-        }
+        MomentMerge.merge(count, mergedMean, mergedM2, other.count, other.mean, other.m2, mergedMean.length);
         return new Moments(total, mergedMean, mergedM2);
     }
 

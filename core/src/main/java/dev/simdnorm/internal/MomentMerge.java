@@ -29,6 +29,28 @@ public final class MomentMerge {
     }
 
     /**
+     * {@link #merge(long, double[], double[], int, long, double, double)} for channels 0 to {@code channels − 1}, each
+     * with the same counts: the weights computed once rather than a quotient per channel, the same operations on each
+     * channel's values, so the same bits.
+     */
+    public static void merge(long nA, double[] mean, double[] m2, long nB, double[] meanB, double[] m2B,
+                             int channels) {
+        if (nA == 0) {
+            System.arraycopy(meanB, 0, mean, 0, channels);
+            System.arraycopy(m2B, 0, m2, 0, channels);
+            return;
+        }
+        double n = (double) nA + (double) nB;
+        double w = nB / n;
+        double between = nA * w;
+        for (int c = 0; c < channels; c++) {
+            double delta = meanB[c] - mean[c];
+            mean[c] += delta * w;
+            m2[c] += m2B[c] + delta * delta * between;
+        }
+    }
+
+    /**
      * Folds one block of {@code nB} rows into channels {@code from} to {@code to}. Each channel's block is described
      * by its center m and the float sums {@code r1 = Σ(x − m)} and {@code q = Σ(x − m)²}: its mean is
      * {@code m + r1/nB} and its M2 is {@code q − r1²/nB}, the correction term of the two-pass algorithm (Chan, Golub, LeVeque, "Algorithms for
