@@ -62,12 +62,11 @@ class RowNormSegmentTest {
     @Test
     void parallelSegmentsGiveTheSequentialArraysBits() {
         int rows = 1500;
-        int size = 768;
-        float[] x = NchwPropertyTest.gaussians(new SplittableRandom(4), rows * size, 1e3, 3);
-        float[] r = NchwPropertyTest.gaussians(new SplittableRandom(5), rows * size, -1e3, 2);
-        float[] gamma = NchwPropertyTest.gaussians(new SplittableRandom(6), size, 1, 0.2);
-        LayerNorm ln = LayerNorm.builder(size).gamma(gamma).beta(gamma).build();
-        RmsNorm rms = RmsNorm.builder(size).gamma(gamma).build();
+        Rows d = new Rows(rows, 768, 4);
+        float[] x = d.x;
+        float[] r = d.residual;
+        LayerNorm ln = d.ln;
+        RmsNorm rms = d.rms;
         ExecutorService pool = Executors.newFixedThreadPool(6);
         try {
             for (boolean isRms : new boolean[] {false, true}) {
@@ -185,12 +184,11 @@ class RowNormSegmentTest {
     @Test
     void residualFormsOnSegmentsGiveTheArraysBits() {
         int rows = 1000;
-        int size = 768;
-        float[] x = NchwPropertyTest.gaussians(new SplittableRandom(1), rows * size, 1e3, 3);
-        float[] r = NchwPropertyTest.gaussians(new SplittableRandom(2), rows * size, -1e3, 2);
-        float[] gamma = NchwPropertyTest.gaussians(new SplittableRandom(3), size, 1, 0.2);
-        LayerNorm ln = LayerNorm.builder(size).gamma(gamma).beta(gamma).build();
-        RmsNorm rms = RmsNorm.builder(size).gamma(gamma).build();
+        Rows d = new Rows(rows, 768, 1);
+        float[] x = d.x;
+        float[] r = d.residual;
+        LayerNorm ln = d.ln;
+        RmsNorm rms = d.rms;
         for (boolean isRms : new boolean[] {false, true}) {
             String what = isRms ? "RMSNorm" : "LayerNorm";
             float[] y = new float[x.length];
@@ -262,5 +260,19 @@ class RowNormSegmentTest {
         BadInputTest.fails(IllegalArgumentException.class, "h",
                 () -> ln.apply(x, r, ys, x.asSlice(4), 1)); // h partially overlaps x
         assertArrayEquals(before, y, "a call that threw wrote y");
+    }
+
+    /** Rows of x far from zero, a residual far on the other side, and the two layers with one γ (and β = γ). */
+    private record Rows(float[] x, float[] residual, LayerNorm ln, RmsNorm rms) {
+        Rows(int rows, int size, int seed) {
+            this(NchwPropertyTest.gaussians(new SplittableRandom(seed), rows * size, 1e3, 3),
+                    NchwPropertyTest.gaussians(new SplittableRandom(seed + 1), rows * size, -1e3, 2),
+                    NchwPropertyTest.gaussians(new SplittableRandom(seed + 2), size, 1, 0.2));
+        }
+
+        private Rows(float[] x, float[] residual, float[] gamma) {
+            this(x, residual, LayerNorm.builder(gamma.length).gamma(gamma).beta(gamma).build(),
+                    RmsNorm.builder(gamma.length).gamma(gamma).build());
+        }
     }
 }
