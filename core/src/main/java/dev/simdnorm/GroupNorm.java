@@ -146,7 +146,7 @@ public final class GroupNorm {
      * {@code n} images of {@code spatial} rows of {@code channels} float32 values, in the platform's byte order (native
      * memory, a mapped file, or a heap segment over any array), with BatchNorm's segment checks. A segment over a
      * {@code float[]} is read as that array; any other is staged through per-thread heap buffers a slice at a time.
-     * The same bits as the array overload on the same values.
+     * Threads take whole images, as in the array overload. The same bits as the array overload on the same values.
      *
      * @param x           input, at least n·spatial·channels floats, NHWC
      * @param y           output, the same; may be {@code x} (the same bytes)

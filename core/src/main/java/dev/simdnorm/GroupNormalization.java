@@ -113,18 +113,41 @@ final class GroupNormalization {
     }
 
     /**
-     * Normalizes {@code n} NHWC images of segments, one after the other, each image's statistics and map through the
-     * segment paths of {@link Engine} (staged in slices where a segment is not over a {@code float[]}): the same bits
-     * as the arrays.
+     * Normalizes {@code n} NHWC images of segments: over {@code float[]}s, as those arrays; otherwise each image's
+     * statistics and map through the segment paths of {@link Engine} (staged in slices), whole images per task where
+     * the call spreads over threads, as the arrays do (a single image may spread its own slices). The same bits as
+     * the arrays: each image's work depends only on its floats.
      */
     void apply(MemorySegment x, MemorySegment y, long n, int spatial, Parallelism parallelism) {
-        long imageBytes = (long) channels * spatial * Float.BYTES;
-        if (imageBytes == 0) {
+        float[] xa = SegmentStaging.array(x);
+        float[] ya = SegmentStaging.array(y);
+        if (xa != null && ya != null) {
+            apply(xa, SegmentStaging.arrayOffset(x), ya, SegmentStaging.arrayOffset(y), TensorLayout.NHWC,
+                    Math.toIntExact(n), spatial, parallelism);
             return;
         }
+        long image = (long) channels * spatial;
+        long floats = n * image;
+        if (floats == 0) {
+            return;
+        }
+        Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
+        if (n > 1 && p.spreads(floats)) {
+            long perTask = Math.max(Math.max(1, Slices.SLICE_FLOATS / image), Math.ceilDiv(n, Integer.MAX_VALUE));
+            p.forEach((int) Math.ceilDiv(n, perTask), floats, t -> segmentImages(x, y, t * perTask,
+                    Math.min(n, (t + 1) * perTask), spatial, Parallelism.sequential()));
+            return;
+        }
+        segmentImages(x, y, 0, n, spatial, p);
+    }
+
+    /** NHWC images [from, to) of segments, one after the other on this thread, each image over {@code parallelism}. */
+    private void segmentImages(MemorySegment x, MemorySegment y, long from, long to, int spatial,
+                               Parallelism parallelism) {
+        long imageBytes = (long) channels * spatial * Float.BYTES;
         Scratch s = acquire();
         try {
-            for (long i = 0; i < n; i++) {
+            for (long i = from; i < to; i++) {
                 MemorySegment xi = x.asSlice(i * imageBytes, imageBytes);
                 MemorySegment yi = y.asSlice(i * imageBytes, imageBytes);
                 Engine.moments(xi, spatial, channels, parallelism, s.mean, s.m2);

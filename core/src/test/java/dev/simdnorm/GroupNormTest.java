@@ -250,6 +250,63 @@ class GroupNormTest {
         assertArrayEquals(NormalizePropertyTest.poisoned(16), y, "a call that threw wrote y");
     }
 
+    /**
+     * NHWC segments over threads: 16 images of 32×32 positions and 64 channels (2²⁰ floats, where a call starts to
+     * spread; four images per task) give the sequential arrays' bits at 1 to 7 threads, on shared native segments
+     * (the executor must have been used) and on heap segments; a confined segment keeps the call on its thread (a
+     * helper touching it would throw {@link WrongThreadException}, and the executor must not be used).
+     */
+    @Test
+    void nhwcSegmentsSpreadImagesOverThreads() throws Exception {
+        int n = 16;
+        int spatial = 32 * 32;
+        int c = 64;
+        float[] x = NchwPropertyTest.gaussians(new java.util.SplittableRandom(9), n * spatial * c, -30, 2);
+        GroupNorm gn = GroupNorm.builder(c, 8).gamma(NchwPropertyTest.gaussians(new java.util.SplittableRandom(2),
+                c, 1, 0.3)).build();
+        float[] expected = new float[x.length];
+        gn.apply(x, 0, expected, 0, TensorLayout.NHWC, n, spatial);
+        long bytes = (long) x.length * Float.BYTES;
+        try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6)) {
+            for (int threads : new int[] {1, 2, 3, 7}) {
+                java.util.concurrent.atomic.AtomicInteger submitted = new java.util.concurrent.atomic.AtomicInteger();
+                Parallelism p = Parallelism.of(task -> {
+                    submitted.incrementAndGet();
+                    pool.execute(task);
+                }, threads);
+                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+                    java.lang.foreign.MemorySegment xs = arena.allocate(bytes, 64);
+                    java.lang.foreign.MemorySegment ys = arena.allocate(bytes, 64);
+                    java.lang.foreign.MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0,
+                            x.length);
+                    gn.apply(xs, ys, n, spatial, p);
+                    assertArrayEquals(expected, ys.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT),
+                            threads + " threads, native");
+                    gn.apply(xs, xs, TensorLayout.NHWC, n, spatial, p);
+                    assertArrayEquals(expected, xs.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT),
+                            threads + " threads, native, in place");
+                }
+                float[] heap = new float[x.length];
+                gn.apply(java.lang.foreign.MemorySegment.ofArray(x), java.lang.foreign.MemorySegment.ofArray(heap), n,
+                        spatial, p);
+                assertArrayEquals(expected, heap, threads + " threads, heap");
+                assertEquals(threads > 1, submitted.get() > 0, threads + " threads: executor used");
+            }
+            java.util.concurrent.atomic.AtomicInteger submitted = new java.util.concurrent.atomic.AtomicInteger();
+            Parallelism p = Parallelism.of(task -> {
+                submitted.incrementAndGet();
+                pool.execute(task);
+            }, 3);
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                java.lang.foreign.MemorySegment xs = arena.allocate(bytes, 64);
+                java.lang.foreign.MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
+                gn.apply(xs, xs, n, spatial, p);
+                assertArrayEquals(expected, xs.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "confined");
+            }
+            assertEquals(0, submitted.get(), "a confined segment's call went to the executor");
+        }
+    }
+
     @Test
     void nchwSegmentsGiveTheArraysBits() {
         // NCHW images of 64 planes of 20000 (5 MiB each, staged whole), small ones, and instance norm on 17 channels.
