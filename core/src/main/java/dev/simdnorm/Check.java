@@ -282,7 +282,7 @@ final class Check {
                     + " for a MemorySegment (its slices are staged through heap arrays), got " + width);
         }
         long floats = segment.byteSize() / Float.BYTES;
-        if (rows > floats / width) {
+        if (width > 0 && rows > floats / width) { // rows of no floats (an NCHW image of spatial 0) fit any segment
             throw new IndexOutOfBoundsException(name + ": rows " + rows + " × " + widthName + " " + width
                     + " floats exceed " + name + ".byteSize() " + segment.byteSize() + " (" + floats + " floats)");
         }

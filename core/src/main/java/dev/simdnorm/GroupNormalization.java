@@ -75,16 +75,16 @@ final class GroupNormalization {
      * depends only on its floats. Each image fits in an array (checked).
      */
     void applyNchw(MemorySegment x, MemorySegment y, long n, int spatial, Parallelism parallelism) {
+        int image = channels * spatial;
+        long floats = n * image;
+        if (floats == 0) { // before the arrays' path: n may exceed an int where the images are empty
+            return;
+        }
         float[] xa = SegmentStaging.array(x);
         float[] ya = SegmentStaging.array(y);
         if (xa != null && ya != null) {
             apply(xa, SegmentStaging.arrayOffset(x), ya, SegmentStaging.arrayOffset(y), TensorLayout.NCHW,
                     Math.toIntExact(n), spatial, parallelism);
-            return;
-        }
-        int image = channels * spatial;
-        long floats = n * image;
-        if (floats == 0) {
             return;
         }
         Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
@@ -119,16 +119,16 @@ final class GroupNormalization {
      * the arrays: each image's work depends only on its floats.
      */
     void apply(MemorySegment x, MemorySegment y, long n, int spatial, Parallelism parallelism) {
+        long image = (long) channels * spatial;
+        long floats = n * image;
+        if (floats == 0) { // before the arrays' path: n may exceed an int where the images are empty
+            return;
+        }
         float[] xa = SegmentStaging.array(x);
         float[] ya = SegmentStaging.array(y);
         if (xa != null && ya != null) {
             apply(xa, SegmentStaging.arrayOffset(x), ya, SegmentStaging.arrayOffset(y), TensorLayout.NHWC,
                     Math.toIntExact(n), spatial, parallelism);
-            return;
-        }
-        long image = (long) channels * spatial;
-        long floats = n * image;
-        if (floats == 0) {
             return;
         }
         Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));

@@ -286,11 +286,12 @@ class GroupNormTest {
                     assertArrayEquals(expected, xs.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT),
                             threads + " threads, native, in place");
                 }
+                assertEquals(threads > 1, submitted.getAndSet(0) > 0, threads + " threads: executor used, native");
                 float[] heap = new float[x.length];
                 gn.apply(java.lang.foreign.MemorySegment.ofArray(x), java.lang.foreign.MemorySegment.ofArray(heap), n,
                         spatial, p);
                 assertArrayEquals(expected, heap, threads + " threads, heap");
-                assertEquals(threads > 1, submitted.get() > 0, threads + " threads: executor used");
+                assertEquals(threads > 1, submitted.get() > 0, threads + " threads: executor used, heap");
             }
             java.util.concurrent.atomic.AtomicInteger submitted = new java.util.concurrent.atomic.AtomicInteger();
             Parallelism p = Parallelism.of(task -> {
@@ -305,6 +306,15 @@ class GroupNormTest {
             }
             assertEquals(0, submitted.get(), "a confined segment's call went to the executor");
         }
+        // Empty images: valid no-ops in both layouts, even with more images than an int holds.
+        java.lang.foreign.MemorySegment none = java.lang.foreign.MemorySegment.ofArray(new float[0]);
+        float[] poisoned = NormalizePropertyTest.poisoned(8);
+        java.lang.foreign.MemorySegment ys = java.lang.foreign.MemorySegment.ofArray(poisoned);
+        for (TensorLayout layout : TensorLayout.values()) {
+            gn.apply(none, none, layout, 3_000_000_000L, 0, Parallelism.commonPool());
+            gn.apply(none, ys, layout, 5, 0);
+        }
+        assertArrayEquals(NormalizePropertyTest.poisoned(8), poisoned, "an empty tensor wrote y");
     }
 
     @Test

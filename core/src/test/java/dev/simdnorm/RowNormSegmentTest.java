@@ -104,11 +104,12 @@ class RowNormSegmentTest {
                         apply(isRms, ln, rms, xs, rs, rs, null, rows, p); // y over the residual
                         assertArrayEquals(y, rs.toArray(ValueLayout.JAVA_FLOAT), at + ", native, y in place");
                     }
+                    assertEquals(threads > 1, submitted.getAndSet(0) > 0, at + ": executor used, native");
                     float[] heapY = new float[x.length];
                     apply(isRms, ln, rms, MemorySegment.ofArray(x), MemorySegment.ofArray(r),
                             MemorySegment.ofArray(heapY), null, rows, p);
                     assertArrayEquals(y, heapY, at + ", heap, y");
-                    assertEquals(threads > 1, submitted.get() > 0, at + ": executor used");
+                    assertEquals(threads > 1, submitted.get() > 0, at + ": executor used, heap");
                 }
                 AtomicInteger submitted = new AtomicInteger();
                 Parallelism p = Parallelism.of(task -> {
