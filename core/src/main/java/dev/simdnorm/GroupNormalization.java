@@ -75,18 +75,11 @@ final class GroupNormalization {
      * depends only on its floats. Each image fits in an array (checked).
      */
     void applyNchw(MemorySegment x, MemorySegment y, long n, int spatial, Parallelism parallelism) {
+        if (doneWithoutStaging(x, y, TensorLayout.NCHW, n, spatial, parallelism)) {
+            return;
+        }
         int image = channels * spatial;
         long floats = n * image;
-        if (floats == 0) { // before the arrays' path: n may exceed an int where the images are empty
-            return;
-        }
-        float[] xa = SegmentStaging.array(x);
-        float[] ya = SegmentStaging.array(y);
-        if (xa != null && ya != null) {
-            apply(xa, SegmentStaging.arrayOffset(x), ya, SegmentStaging.arrayOffset(y), TensorLayout.NCHW,
-                    Math.toIntExact(n), spatial, parallelism);
-            return;
-        }
         Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
         if (n > 1 && p.spreads(floats)) {
             long perTask = Math.max(Math.max(1, Slices.SLICE_FLOATS / image), Math.ceilDiv(n, Integer.MAX_VALUE));
@@ -95,6 +88,25 @@ final class GroupNormalization {
             return;
         }
         stagedImages(x, y, 0, n, spatial);
+    }
+
+    /**
+     * Segments whose work needs no staging: an empty tensor (checked first, as n may exceed an int where the images
+     * are empty), or segments over {@code float[]}s, normalized as those arrays. Whether the call is done.
+     */
+    private boolean doneWithoutStaging(MemorySegment x, MemorySegment y, TensorLayout layout, long n, int spatial,
+                                       Parallelism parallelism) {
+        if (n * channels * (long) spatial == 0) {
+            return true;
+        }
+        float[] xa = SegmentStaging.array(x);
+        float[] ya = SegmentStaging.array(y);
+        if (xa == null || ya == null) {
+            return false;
+        }
+        apply(xa, SegmentStaging.arrayOffset(x), ya, SegmentStaging.arrayOffset(y), layout, Math.toIntExact(n),
+                spatial, parallelism);
+        return true;
     }
 
     /** NCHW images [from, to) of segments, one at a time through this thread's staging buffer, on this thread. */
@@ -119,18 +131,11 @@ final class GroupNormalization {
      * the arrays: each image's work depends only on its floats.
      */
     void apply(MemorySegment x, MemorySegment y, long n, int spatial, Parallelism parallelism) {
+        if (doneWithoutStaging(x, y, TensorLayout.NHWC, n, spatial, parallelism)) {
+            return;
+        }
         long image = (long) channels * spatial;
         long floats = n * image;
-        if (floats == 0) { // before the arrays' path: n may exceed an int where the images are empty
-            return;
-        }
-        float[] xa = SegmentStaging.array(x);
-        float[] ya = SegmentStaging.array(y);
-        if (xa != null && ya != null) {
-            apply(xa, SegmentStaging.arrayOffset(x), ya, SegmentStaging.arrayOffset(y), TensorLayout.NHWC,
-                    Math.toIntExact(n), spatial, parallelism);
-            return;
-        }
         Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
         if (n > 1 && p.spreads(floats)) {
             long perTask = Math.max(Math.max(1, Slices.SLICE_FLOATS / image), Math.ceilDiv(n, Integer.MAX_VALUE));
