@@ -179,9 +179,7 @@ public final class ChannelAffine {
             return folded;
         }
         Kernel k = KernelProvider.layingOut(); // the same floats from either kernel
-        k.repeat(hi, channels, p.period());
-        k.repeat(lo, channels, p.period());
-        k.repeat(scale, channels, p.period());
+        k.repeat(hi, lo, scale, channels, p.period());
         if (folded) {
             k.repeat(p.shift(), channels, p.period());
         }

@@ -96,6 +96,14 @@ class WarmUpAndAllocationTest {
         GroupNorm in = GroupNorm.instanceNorm(c).build();
         assertAllocatesNothing("GroupNorm NHWC", () -> gn.apply(x, 0, y, 0, TensorLayout.NHWC, 10, rows / 10));
         assertAllocatesNothing("InstanceNorm NCHW", () -> in.apply(x, 0, y, 0, TensorLayout.NCHW, 10, rows / 10));
+        // Three channels (RGB images): the layouts below a vector's lanes, whose vectors were once boxed where a
+        // method taking them was not inlined.
+        GroupNorm rgb = GroupNorm.instanceNorm(3).build();
+        assertAllocatesNothing("InstanceNorm NHWC, C = 3", () -> rgb.apply(x, 0, y, 0, TensorLayout.NHWC, 4, 1000));
+        BatchNorm bn3 = BatchNorm.builder(3).build();
+        double[] mean3 = new double[3];
+        double[] variance3 = new double[3];
+        assertAllocatesNothing("train into arrays, C = 3", () -> bn3.train(x, 0, y, 0, 4000, mean3, variance3));
     }
 
     private static void assertAllocatesNothing(String what, Runnable call) {

@@ -186,4 +186,14 @@ public interface Kernel {
     default void repeat(float[] a, int channels, int period) {
         LanePeriod.repeat(a, channels, period);
     }
+
+    /**
+     * {@link #repeat} of three arrays (a training map's center, low part and scale): one call, so a kernel may make
+     * the three layouts' vectors together.
+     */
+    default void repeat(float[] a, float[] b, float[] c, int channels, int period) {
+        repeat(a, channels, period);
+        repeat(b, channels, period);
+        repeat(c, channels, period);
+    }
 }

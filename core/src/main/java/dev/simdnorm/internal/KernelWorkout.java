@@ -93,6 +93,9 @@ public class KernelWorkout {
             float[] layout = LanePeriod.padded(LanePeriod.walked(c));
             fill(random, layout, c);
             add(Operation.NORMALIZE, () -> kernel.repeat(layout, c, LanePeriod.walked(c)));
+            float[] layoutLow = layout.clone();
+            float[] layoutScale = layout.clone();
+            add(Operation.NORMALIZE, () -> kernel.repeat(layout, layoutLow, layoutScale, c, LanePeriod.walked(c)));
             add(Operation.STATISTICS_NCHW, () -> kernel.momentsNchw(x, 0, 1, c, rows, 0, c, mean, m2));
             add(Operation.STATISTICS_IN_DOUBLE, () -> kernel.momentsInDouble(x, 0, rows, c, origin, mean, m2));
             // The double mode's memory-order walk of long periods (C = 17) takes four periods at a time too.

@@ -46,7 +46,8 @@ public final class RowStatistics {
 
         /**
          * {@link #sum}, then {@link #reduce} of r into {@code sumR} and, where {@code sumQ} is not null, of q into
-         * {@code sumQ}. A kernel may keep the accumulators in registers through both, with the same adds, so the
+         * {@code sumQ}. The center is always C values laid out over the period ({@link #layOut}), so a kernel may
+         * rely on its repeating every {@code lcm(C, lanes)} floats. A kernel may keep the accumulators in registers through both, with the same adds, so the
          * sums keep every bit; {@code r} and {@code q} are then left undefined, and so are {@code sumR} and
          * {@code sumQ} past the first C (each holds at least {@code period} floats).
          */
@@ -77,9 +78,13 @@ public final class RowStatistics {
             return RowStatistics.inRange(r, q, center, 0, channels, n);
         }
 
-        /** {@link LanePeriod#layOut}: a copy, the same floats whatever the kernel. */
-        default float[] layOut(float[] perChannel, int channels, int period, float[] out) {
-            return LanePeriod.layOut(perChannel, channels, period, out);
+        /**
+         * {@link LanePeriod#layOut} of the C values from {@code perChannel[from]}: a copy, the same floats whatever
+         * the kernel.
+         */
+        default float[] layOut(float[] perChannel, int from, int channels, int period, float[] out) {
+            System.arraycopy(perChannel, from, out, 0, channels);
+            return LanePeriod.repeat(out, channels, period);
         }
 
         /** {@link MomentMerge#mergeBlock}. */
@@ -204,13 +209,13 @@ public final class RowStatistics {
             int periods = nb >> periodShift;
             int tail = (nb & (rowsPerPeriod - 1)) * channels;
             kernel.sumReduced(x, base, period, periods, tail, channels,
-                    kernel.layOut(center, channels, period, laidOut), r, q, sumR, sumQ);
+                    kernel.layOut(center, 0, channels, period, laidOut), r, q, sumR, sumQ);
             if (!kernel.centered(sumR, sumQ, channels, nb)) {
                 for (int c = 0; c < channels; c++) {
                     center[c] = LanePeriod.center(center[c], sumR[c], nb);
                 }
                 kernel.sumReduced(x, base, period, periods, tail, channels,
-                        kernel.layOut(center, channels, period, laidOut), r, q, sumR, sumQ);
+                        kernel.layOut(center, 0, channels, period, laidOut), r, q, sumR, sumQ);
             }
             if (kernel.inRange(sumR, sumQ, center, channels, nb)) {
                 kernel.mergeBlock(done, mean, m2, channels, nb, center, sumR, sumQ);
@@ -235,11 +240,11 @@ public final class RowStatistics {
         int rowsPerPeriod = period / channels;
         int periodShift = Integer.numberOfTrailingZeros(rowsPerPeriod);
         int sample = Math.min(nb, SAMPLE_ROWS);
-        System.arraycopy(x, base, center, 0, channels);
+        // Laid out from x itself: a copy of the first row into center, read back at once, stalled on small C.
         kernel.sumReduced(x, base, period, sample >> periodShift, (sample & (rowsPerPeriod - 1)) * channels,
-                channels, kernel.layOut(center, channels, period, s.laidOut), s.r, s.q, s.sumR, null);
+                channels, kernel.layOut(x, base, channels, period, s.laidOut), s.r, s.q, s.sumR, null);
         for (int c = 0; c < channels; c++) {
-            center[c] = LanePeriod.center(center[c], s.sumR[c], sample);
+            center[c] = LanePeriod.center(x[base + c], s.sumR[c], sample);
         }
     }
 

@@ -174,4 +174,9 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     public void repeat(float[] a, int channels, int period) {
         VectorPeriods.repeat(a, channels, period);
     }
+
+    @Override
+    public void repeat(float[] a, float[] b, float[] c, int channels, int period) {
+        VectorPeriods.repeat(a, b, c, channels, period);
+    }
 }

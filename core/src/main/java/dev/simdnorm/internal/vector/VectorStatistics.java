@@ -67,7 +67,9 @@ final class VectorStatistics implements RowStatistics.Deviations {
     @Override
     public void sumReduced(float[] x, int base, int period, int periods, int tail, int channels, float[] center,
                            float[] r, float[] q, float[] sumR, float[] sumQ) {
-        if (LANES == 16 && period == 12 * LANES && channels <= 3 * LANES && tail == 0 && repeatsEvery3(center)) {
+        // The center is C values laid out over the period (RowStatistics), so C dividing three vectors' lanes means
+        // its vectors repeat every three: the arithmetic, not repeatsEvery3's nine compares on every block.
+        if (LANES == 16 && period == 12 * LANES && (3 * LANES) % channels == 0 && tail == 0) {
             sumLinear12(x, base, periods * period, channels, center, sumR, sumQ, true);
         } else if (LANES == 16 && period == 4 * LANES && tail == 0 && Integer.bitCount(channels) == 1) {
             sumLinear4(x, base, periods * period, channels, center, sumR, sumQ, true);
@@ -78,10 +80,8 @@ final class VectorStatistics implements RowStatistics.Deviations {
     }
 
     @Override
-    public float[] layOut(float[] perChannel, int channels, int period, float[] out) {
-        System.arraycopy(perChannel, 0, out, 0, channels);
-        VectorPeriods.repeat(out, channels, period);
-        return out;
+    public float[] layOut(float[] perChannel, int from, int channels, int period, float[] out) {
+        return VectorPeriods.layOut(perChannel, from, channels, period, out);
     }
 
     /** {@link RowStatistics#centered} with the same comparisons per lane; the last channels go through it. */
@@ -449,7 +449,7 @@ final class VectorStatistics implements RowStatistics.Deviations {
      * and {@code outQ}, or, where {@code reduced}, through {@link #reduce}'s halving steps on the registers first:
      * 192 positions to 96 and to 48 by whole vectors, then 24, 12, 6 and 3 by lane slices as far as C, so every
      * position gets the same single add as in the arrays, without their stores and reloads (which stalled on the
-     * short steps); then the first C sums only (q not at all where {@code outQ} is null).
+     * short steps); then whole vectors holding the first C sums (q not at all where {@code outQ} is null).
      */
     private static void sumLinear12(float[] x, int base, int n, int channels, float[] center, float[] outR,
                                     float[] outQ, boolean reduced) {
@@ -550,12 +550,11 @@ final class VectorStatistics implements RowStatistics.Deviations {
         FloatVector qLow = qa.add(qb.slice(8, qc));
         FloatVector qHigh = qb.add(qc.slice(8));
         if (channels == 24) {
-            VectorMask<Float> eight = FLOATS.indexInRange(0, 8);
             rLow.intoArray(outR, 0);
-            rHigh.intoArray(outR, LANES, eight);
+            rHigh.intoArray(outR, LANES);
             if (outQ != null) {
                 qLow.intoArray(outQ, 0);
-                qHigh.intoArray(outQ, LANES, eight);
+                qHigh.intoArray(outQ, LANES);
             }
             return;
         }
@@ -569,10 +568,11 @@ final class VectorStatistics implements RowStatistics.Deviations {
                 qs = qs.add(qs.slice(3));
             }
         }
-        VectorMask<Float> m = FLOATS.indexInRange(0, channels);
-        rs.intoArray(outR, 0, m);
+        // Whole vectors (the sums past C are left undefined; the arrays hold a period): the callers read the first C
+        // one by one at once, and a masked store may not forward to such loads.
+        rs.intoArray(outR, 0);
         if (outQ != null) {
-            qs.intoArray(outQ, 0, m);
+            qs.intoArray(outQ, 0);
         }
     }
 
