@@ -4,6 +4,7 @@ import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.GradientParams;
 import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.LanePeriod;
 import dev.simdnorm.internal.ScalarKernel;
 import dev.simdnorm.prop.Distribution;
 import dev.simdnorm.prop.Property;
@@ -297,6 +298,47 @@ class VectorKernelPropertyTest {
                         assertEquals(expected, Float.floatToIntBits(overX[t.offset() + i]), "dx = x, element " + i);
                     }
                 });
+    }
+
+    /**
+     * The vector layouts against {@link LanePeriod#repeat}'s copies, float for float, one array and three at a time:
+     * both kernels read a training map laid out by one of them ({@link KernelProvider#layingOut}), so vector against
+     * scalar results would not see a wrong layout. Every C to 64 over its walked period; the padding past the period
+     * stays as it was.
+     */
+    @Test
+    void layoutsEqualTheCopies() {
+        Kernel vector = vector();
+        SplittableRandom r = new SplittableRandom(23);
+        for (int c = 1; c <= 64; c++) {
+            int period = LanePeriod.walked(c);
+            float[][] arrays = new float[3][];
+            float[][] expected = new float[3][];
+            for (int k = 0; k < 3; k++) {
+                arrays[k] = LanePeriod.padded(period);
+                for (int i = 0; i < arrays[k].length; i++) {
+                    arrays[k][i] = i < c ? (float) r.nextGaussian() : Float.NaN; // NaN: what the layout must overwrite
+                }
+                for (int i = period; i < arrays[k].length; i++) {
+                    arrays[k][i] = 7f; // padding, to be left alone
+                }
+                expected[k] = LanePeriod.repeat(arrays[k].clone(), c, period);
+            }
+            float[] one = arrays[0].clone();
+            vector.repeat(one, c, period);
+            assertSameFloats(expected[0], one, "repeat, C = " + c);
+            vector.repeat(arrays[0], arrays[1], arrays[2], c, period);
+            for (int k = 0; k < 3; k++) {
+                assertSameFloats(expected[k], arrays[k], "repeat of three, array " + k + ", C = " + c);
+            }
+        }
+    }
+
+    private static void assertSameFloats(float[] expected, float[] actual, String where) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
+                    where + ", position " + i);
+        }
     }
 
     /** The case's normalizing map with a random low part or none, as the scalar and the vector kernel lay it out. */

@@ -47,9 +47,10 @@ public final class RowStatistics {
         /**
          * {@link #sum}, then {@link #reduce} of r into {@code sumR} and, where {@code sumQ} is not null, of q into
          * {@code sumQ}. The center is always C values laid out over the period ({@link #layOut}), so a kernel may
-         * rely on its repeating every {@code lcm(C, lanes)} floats. A kernel may keep the accumulators in registers through both, with the same adds, so the
-         * sums keep every bit; {@code r} and {@code q} are then left undefined, and so are {@code sumR} and
-         * {@code sumQ} past the first C (each holds at least {@code period} floats).
+         * rely on its repeating every {@code lcm(C, lanes)} floats. A kernel may keep the accumulators in registers
+         * through both, with the same adds, so the sums keep every bit; {@code r} and {@code q} are then left
+         * undefined, and so are {@code sumR} and {@code sumQ} past the first C (each holds at least {@code period}
+         * floats).
          */
         default void sumReduced(float[] x, int base, int period, int periods, int tail, int channels, float[] center,
                                 float[] r, float[] q, float[] sumR, float[] sumQ) {

@@ -45,8 +45,9 @@ final class VectorPeriods {
     /**
      * {@link LanePeriod#layOut}: the {@code channels} floats from {@code perChannel[from]} repeated over
      * {@code period} floats of {@code out}, made from {@code perChannel} itself, not from {@code out} after copying
-     * C floats into it (whose small stores, read back at once by a wide load, stalled store-to-load forwarding on
-     * every block of small C's statistics).
+     * C floats into it: one copy fewer per layout, and where {@code perChannel} is x (a block's sample, around its
+     * first row) no fresh scalar stores under the wide load, which would wait for them to reach the cache. A block's
+     * centers, just computed one by one, still are.
      *
      * @param out at least {@code period} floats
      * @return {@code out}
