@@ -141,7 +141,21 @@ public final class LanePeriod {
      * @return {@code out}
      */
     public static float[] layOut(float[] perChannel, int channels, int period, float[] out) {
-        System.arraycopy(perChannel, 0, out, 0, channels);
+        return layOut(perChannel, 0, channels, period, out);
+    }
+
+    /**
+     * {@link #layOut(float[], int, int, float[])} of the C values from {@code perChannel[from]}.
+     *
+     * @param perChannel one value per channel, from {@code from}
+     * @param from       where the per-channel values start
+     * @param channels   C
+     * @param period     floats per period, a multiple of C
+     * @param out        at least the period rounded up to 16 floats; the padding must already be zero
+     * @return {@code out}
+     */
+    public static float[] layOut(float[] perChannel, int from, int channels, int period, float[] out) {
+        System.arraycopy(perChannel, from, out, 0, channels);
         return repeat(out, channels, period);
     }
 

@@ -84,8 +84,7 @@ public final class RowStatistics {
          * the kernel.
          */
         default float[] layOut(float[] perChannel, int from, int channels, int period, float[] out) {
-            System.arraycopy(perChannel, from, out, 0, channels);
-            return LanePeriod.repeat(out, channels, period);
+            return LanePeriod.layOut(perChannel, from, channels, period, out);
         }
 
         /** {@link MomentMerge#mergeBlock}. */

@@ -54,8 +54,7 @@ final class VectorPeriods {
      */
     static float[] layOut(float[] perChannel, int from, int channels, int period, float[] out) {
         if (!laysOut(channels, period, out)) {
-            System.arraycopy(perChannel, from, out, 0, channels);
-            LanePeriod.repeat(out, channels, period);
+            LanePeriod.layOut(perChannel, from, channels, period, out);
         } else if (channels == 1 || from <= perChannel.length - LANES) {
             storeUnit(perChannel, from, channels, out, period);
         } else {
