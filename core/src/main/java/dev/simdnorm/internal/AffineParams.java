@@ -57,6 +57,7 @@ public final class AffineParams {
      * ulps), and the mean as a float high part and the float of what it leaves, {@code (float) (μ − hi)}. A vector
      * kernel writes the channels before {@code from} with the same operations per lane ({@link Kernel#trainingValues}).
      *
+     * @param from     the first channel to write
      * @param mean     per-channel mean, in double
      * @param variance per-channel variance, in double
      * @param gamma    per-channel γ

@@ -84,18 +84,6 @@ final class VectorStatistics implements RowStatistics.Deviations {
         return VectorPeriods.layOut(perChannel, from, channels, period, out);
     }
 
-    /** {@link RowStatistics.Deviations#centers}, a vector of channels at a time: the same quotient and sum per lane. */
-    @Override
-    public void centers(float[] first, int from, float[] sums, int n, int channels, float[] out) {
-        float rows = n; // LanePeriod.center divides by n as a float
-        int c = 0;
-        for (int end = channels - channels % LANES; c < end; c += LANES) {
-            FloatVector.fromArray(FLOATS, first, from + c).add(FloatVector.fromArray(FLOATS, sums, c).div(rows))
-                    .intoArray(out, c);
-        }
-        RowStatistics.centers(first, from, sums, n, c, channels, out);
-    }
-
     /** {@link RowStatistics#centered} with the same comparisons per lane; the last channels go through it. */
     @Override
     public boolean centered(float[] r, float[] q, int channels, int n) {
