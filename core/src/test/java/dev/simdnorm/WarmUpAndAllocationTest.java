@@ -96,6 +96,14 @@ class WarmUpAndAllocationTest {
         GroupNorm in = GroupNorm.instanceNorm(c).build();
         assertAllocatesNothing("GroupNorm NHWC", () -> gn.apply(x, 0, y, 0, TensorLayout.NHWC, 10, rows / 10));
         assertAllocatesNothing("InstanceNorm NCHW", () -> in.apply(x, 0, y, 0, TensorLayout.NCHW, 10, rows / 10));
+        // Channels dividing three vectors' lanes, each reduction step's branch taken before C = 3 is measured: once
+        // C2 had compiled them all, the statistics' last steps ran in the Vector API's Java fallback (0.3 to 15 KB a
+        // call at C = 3, in some runs).
+        for (int c12 : new int[] {48, 24, 12, 6}) {
+            GroupNorm images = GroupNorm.instanceNorm(c12).build();
+            assertAllocatesNothing("InstanceNorm NHWC, C = " + c12,
+                    () -> images.apply(x, 0, y, 0, TensorLayout.NHWC, 4, 256));
+        }
         // Three channels (RGB images): the layouts below a vector's lanes, whose vectors were once boxed where a
         // method taking them was not inlined.
         GroupNorm rgb = GroupNorm.instanceNorm(3).build();
