@@ -160,26 +160,16 @@ public final class ChannelAffine {
     static boolean training(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
                             float[] beta, float epsilon, boolean foldOverflowing, boolean layOut) {
         int channels = p.channels();
-        float[] hi = p.center();
-        float[] lo = p.centerLow();
-        float[] scale = p.scale();
-        // Loops without branches first, then the rare channels in a loop whose branches are almost never taken: one
-        // loop with all of it took 1.35x the time (C = 1000; the root and the quotient in double: ~1.5 ns a channel).
-        for (int c = 0; c < channels; c++) {
-            scale[c] = (float) (gamma[c] / Math.sqrt(variance[c] + epsilon));
-        }
-        for (int c = 0; c < channels; c++) {
-            float h = (float) mean[c];
-            hi[c] = h;
-            lo[c] = (float) (mean[c] - h);
-        }
+        Kernel k = KernelProvider.layingOut(); // the same floats from either kernel
+        boolean rare = k.trainingValues(p, mean, variance, count, gamma, epsilon);
         p.lowPartWritten();
-        boolean folded = rareChannels(p, mean, variance, count, gamma, beta, epsilon, foldOverflowing);
+        // The rare steps walk the channels again, nearly as long as the values themselves (C = 1000): only where the
+        // kernel says a channel may need them.
+        boolean folded = rare && rareChannels(p, mean, variance, count, gamma, beta, epsilon, foldOverflowing);
         if (!layOut) {
             return folded;
         }
-        Kernel k = KernelProvider.layingOut(); // the same floats from either kernel
-        k.repeat(hi, lo, scale, channels, p.period());
+        k.repeat(p.center(), p.centerLow(), p.scale(), channels, p.period());
         if (folded) {
             k.repeat(p.shift(), channels, p.period());
         }

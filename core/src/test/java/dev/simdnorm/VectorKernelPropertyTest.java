@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -332,6 +334,67 @@ class VectorKernelPropertyTest {
                 assertSameFloats(expected[k], arrays[k], "repeat of three, array " + k + ", C = " + c);
             }
         }
+    }
+
+    @Test
+    void trainingValuesAgreeWithScalar() {
+        // A training map's scale and center, one double vector of channels at a time and one by one: conversions as
+        // casts and a correctly rounded root and quotient, so the same floats. The vector kernel may say that no
+        // channel needs the rare steps only where none does: a low part not finite, or n·σ² ≥ 2^254.
+        Kernel vector = vector();
+        Property.check("training map values: vector equal to scalar, and no rare channel missed",
+                choices -> new TrainingValuesCase(choices.between(1, 80), choices.oneOf(1L, 7L, 1L << 40),
+                        choices.oneIn(2), choices.oneIn(2), choices.seed()), t -> {
+                    int c = t.channels();
+                    SplittableRandom r = new SplittableRandom(t.seed());
+                    double[] mean = new double[c];
+                    double[] variance = new double[c];
+                    float[] gamma = new float[c];
+                    for (int i = 0; i < c; i++) {
+                        // Each kind of rare channel alone in some cases, so that neither hides a miss of the other.
+                        mean[i] = !t.rareMeans() ? r.nextGaussian() * 100 : oneOf(r, r.nextGaussian(),
+                                r.nextGaussian() * 1e39, 3.4028235677973366e38, Double.NaN, Double.NEGATIVE_INFINITY,
+                                0x1p-160, -0.0);
+                        variance[i] = !t.wideVariances() ? r.nextDouble(2) : oneOf(r, r.nextDouble(2), r.nextDouble(2),
+                                Math.scalb(r.nextDouble(1, 2), 200 + r.nextInt(100)), 0x1p254 / t.count(), Double.NaN,
+                                Double.POSITIVE_INFINITY, 0.0, 0x1p-1060);
+                        gamma[i] = (float) oneOf(r, r.nextGaussian(), 0.0, Double.NaN, 1e-40);
+                    }
+                    AffineParams expected = new AffineParams(c);
+                    AffineParams actual = new AffineParams(c);
+                    ScalarKernel.INSTANCE.trainingValues(expected, mean, variance, t.count(), gamma, 1e-3f);
+                    boolean rare = vector.trainingValues(actual, mean, variance, t.count(), gamma, 1e-3f);
+                    for (int i = 0; i < c; i++) {
+                        String where = "channel " + i + " of " + c + " (mean " + mean[i] + ", variance " + variance[i]
+                                + ", gamma " + gamma[i] + ")";
+                        assertEquals(Float.floatToIntBits(expected.scale()[i]), Float.floatToIntBits(actual.scale()[i]),
+                                "scale bits (NaNs as one), " + where);
+                        assertEquals(Float.floatToIntBits(expected.center()[i]),
+                                Float.floatToIntBits(actual.center()[i]), "center bits, " + where);
+                        assertEquals(Float.floatToIntBits(expected.centerLow()[i]),
+                                Float.floatToIntBits(actual.centerLow()[i]), "low part bits, " + where);
+                        boolean needs = !Float.isFinite(expected.centerLow()[i])
+                                || variance[i] * t.count() >= 0x1p254 && Double.isFinite(variance[i]);
+                        assertTrue(rare || !needs, "a channel needing the rare steps was missed: " + where);
+                    }
+                    // Ordinary values (|μ| of a few hundred, σ² < 2, n ≤ 2^40): the vector kernel must say so, or
+                    // every map walks the channels again.
+                    if (!t.rareMeans() && !t.wideVariances()) {
+                        assertFalse(rare, "ordinary values said to need the rare steps, C = " + c);
+                    }
+                });
+    }
+
+    /**
+     * A training map's channels, the count its statistics were taken over, whether its means and its variances may be
+     * of the rare kinds, and the seed of its values.
+     */
+    record TrainingValuesCase(int channels, long count, boolean rareMeans, boolean wideVariances, long seed) {
+    }
+
+    /** One of the values, equally likely. */
+    private static double oneOf(SplittableRandom r, double... values) {
+        return values[r.nextInt(values.length)];
     }
 
     private static void assertSameFloats(float[] expected, float[] actual, String where) {

@@ -52,6 +52,30 @@ public final class AffineParams {
     }
 
     /**
+     * Writes channels {@code from} to C − 1 of a training map's values, not laid out: the scale
+     * {@code (float) (γ/√(σ² + ε))} in double, rounded once (the float form of TF's rsqrt(var + ε)·γ loses up to a few
+     * ulps), and the mean as a float high part and the float of what it leaves, {@code (float) (μ − hi)}. A vector
+     * kernel writes the channels before {@code from} with the same operations per lane ({@link Kernel#trainingValues}).
+     *
+     * @param from     the first channel to write
+     * @param mean     per-channel mean, in double
+     * @param variance per-channel variance, in double
+     * @param gamma    per-channel γ
+     * @param epsilon  ε
+     */
+    public void trainingValues(int from, double[] mean, double[] variance, float[] gamma, float epsilon) {
+        // Two loops without branches: one with both took longer (C = 1000; the root and the quotient in double).
+        for (int c = from; c < channels; c++) {
+            scale[c] = (float) (gamma[c] / Math.sqrt(variance[c] + epsilon));
+        }
+        for (int c = from; c < channels; c++) {
+            float h = (float) mean[c];
+            center[c] = h;
+            centerLow[c] = (float) (mean[c] - h);
+        }
+    }
+
+    /**
      * Notes that the low part was written without {@link #layOut()} (a training map, laid out array by array): from
      * now on {@link #lowPart()} is true.
      */

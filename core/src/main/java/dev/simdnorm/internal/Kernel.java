@@ -180,6 +180,27 @@ public interface Kernel {
     void add(float[] a, int aOffset, float[] b, int bOffset, float[] out, int outOffset, int length);
 
     /**
+     * A training map's per-channel values, the first C entries of {@code p}'s center, low part and scale
+     * ({@link AffineParams#trainingValues}), and whether a channel may need the map's rare steps: true wherever a
+     * low part is not finite or {@code n·σ² ≥ 2²⁵⁴} (deviations that could overflow), and it may be true otherwise.
+     * This one says true always; a vector kernel finds out in its loop, so that ordinary maps skip a second walk over
+     * the channels.
+     *
+     * @param p        the map whose first C entries to write
+     * @param mean     per-channel mean, in double
+     * @param variance per-channel variance, in double
+     * @param count    the values per channel the statistics were taken over
+     * @param gamma    per-channel γ
+     * @param epsilon  ε
+     * @return false only if no channel needs the rare steps
+     */
+    default boolean trainingValues(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
+                                   float epsilon) {
+        p.trainingValues(0, mean, variance, gamma, epsilon);
+        return true;
+    }
+
+    /**
      * {@link LanePeriod#repeat}: the first {@code channels} floats of {@code a} repeated over {@code period}. A copy,
      * so every kernel writes the same floats; a kernel may do it faster.
      */

@@ -96,6 +96,18 @@ public class KernelWorkout {
             float[] layoutLow = layout.clone();
             float[] layoutScale = layout.clone();
             add(Operation.NORMALIZE, () -> kernel.repeat(layout, layoutLow, layoutScale, c, LanePeriod.walked(c)));
+            // A training map's values (ChannelAffine.training runs the normalizing kernel's); the last channel's
+            // deviations wide enough for the rare steps.
+            AffineParams map = new AffineParams(c);
+            double[] batchMean = new double[c];
+            double[] batchVariance = new double[c];
+            for (int k = 0; k < c; k++) {
+                batchMean[k] = random.nextGaussian();
+                batchVariance[k] = 1 + random.nextDouble();
+            }
+            batchVariance[c - 1] = 0x1p260;
+            float[] gamma = data(random, c);
+            add(Operation.NORMALIZE, () -> kernel.trainingValues(map, batchMean, batchVariance, rows, gamma, 1e-3f));
             add(Operation.STATISTICS_NCHW, () -> kernel.momentsNchw(x, 0, 1, c, rows, 0, c, mean, m2));
             add(Operation.STATISTICS_IN_DOUBLE, () -> kernel.momentsInDouble(x, 0, rows, c, origin, mean, m2));
             // The double mode's memory-order walk of long periods (C = 17) takes four periods at a time too.

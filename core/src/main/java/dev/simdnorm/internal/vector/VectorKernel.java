@@ -171,6 +171,12 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     }
 
     @Override
+    public boolean trainingValues(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
+                                  float epsilon) {
+        return VectorTrainingValues.write(p, mean, variance, count, gamma, epsilon);
+    }
+
+    @Override
     public void repeat(float[] a, int channels, int period) {
         VectorPeriods.repeat(a, channels, period);
     }

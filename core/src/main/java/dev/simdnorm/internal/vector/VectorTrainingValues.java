@@ -1,0 +1,57 @@
+package dev.simdnorm.internal.vector;
+
+import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.Kernel;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A training map's per-channel values in double vectors ({@link Kernel#trainingValues}): the same operations per lane
+ * as {@link AffineParams#trainingValues} (conversions as Java's casts, a correctly rounded root and quotient), so the
+ * same floats; and whether a channel may need the map's rare steps, found in the same loop.
+ */
+final class VectorTrainingValues {
+
+    private static final VectorSpecies<Double> DOUBLES = Lanes.DOUBLES;
+    private static final int DOUBLE_LANES = Lanes.DOUBLE_LANES;
+    private static final VectorSpecies<Float> HALF_FLOATS = Lanes.HALF_FLOATS;
+
+    private VectorTrainingValues() {
+    }
+
+    /** {@link Kernel#trainingValues}. */
+    static boolean write(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
+                         float epsilon) {
+        float[] hi = p.center();
+        float[] lo = p.centerLow();
+        float[] scale = p.scale();
+        double n = count;
+        boolean rare = false;
+        int c = 0;
+        for (int end = p.channels() - p.channels() % DOUBLE_LANES; c < end; c += DOUBLE_LANES) {
+            DoubleVector v = DoubleVector.fromArray(DOUBLES, variance, c);
+            DoubleVector g = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, gamma, c)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            ((FloatVector) g.div(v.add((double) epsilon).sqrt()).convertShape(VectorOperators.D2F, HALF_FLOATS, 0))
+                    .intoArray(scale, c);
+            DoubleVector m = DoubleVector.fromArray(DOUBLES, mean, c);
+            FloatVector h = (FloatVector) m.convertShape(VectorOperators.D2F, HALF_FLOATS, 0);
+            h.intoArray(hi, c);
+            DoubleVector l = m.sub(h.convertShape(VectorOperators.F2D, DOUBLES, 0));
+            FloatVector low = (FloatVector) l.convertShape(VectorOperators.D2F, HALF_FLOATS, 0);
+            low.intoArray(lo, c);
+            // A low part is not finite only where μ − hi is not (a mean beyond float's range, or not finite). And
+            // n·σ² not below 2^254 takes in the NaN and infinite variances too, which the rare steps pass over. A
+            // boolean, not a mask carried through the loop: no vector value lives across the loop's back edge.
+            rare |= l.test(VectorOperators.IS_FINITE).not()
+                    .or(v.mul(n).compare(VectorOperators.LT, 0x1p254).not()).anyTrue();
+        }
+        p.trainingValues(c, mean, variance, gamma, epsilon);
+        for (; c < p.channels(); c++) {
+            rare |= !Float.isFinite(lo[c]) || !(variance[c] * n < 0x1p254);
+        }
+        return rare;
+    }
+}
