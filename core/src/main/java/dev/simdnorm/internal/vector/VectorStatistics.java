@@ -605,15 +605,6 @@ final class VectorStatistics implements RowStatistics.Deviations {
             }
             return;
         }
-        if (channels == 24) {
-            rLow.intoArray(r, 0);
-            rHigh.intoArray(r, LANES);
-            if (q != null) {
-                qLow.intoArray(q, 0);
-                qHigh.intoArray(q, LANES);
-            }
-            return;
-        }
         // 0-11 += 12-23
         FloatVector rs = rLow.add(rLow.rearrange(ROTATE_12).blend(rHigh.rearrange(ROTATE_12), FROM_4));
         FloatVector qs = qLow.add(qLow.rearrange(ROTATE_12).blend(qHigh.rearrange(ROTATE_12), FROM_4));
