@@ -163,6 +163,13 @@ class VectorKernelPropertyTest {
                                     + Math.floorMod(i - a.yOffset(), c) + ")");
                         }
                     }
+                    // y at x's own index: the scalar kernel's vectorized map (16 channels or more), ReLU fused as max.
+                    float[] atIndex = NormalizePropertyTest.poisoned(t.offset() + t.length());
+                    ScalarKernel.INSTANCE.normalize(t.x(), t.offset(), atIndex, t.offset(), t.rows(), sp, a.relu());
+                    for (int i = 0; i < t.length(); i++) {
+                        assertEquals(Float.floatToIntBits(yv[a.yOffset() + i]),
+                                Float.floatToIntBits(atIndex[t.offset() + i]), "scalar, y at x's index, element " + i);
+                    }
                     float[] inPlace = t.x().clone();
                     vector.normalize(inPlace, t.offset(), inPlace, t.offset(), t.rows(), vp, a.relu());
                     for (int i = 0; i < t.length(); i++) {

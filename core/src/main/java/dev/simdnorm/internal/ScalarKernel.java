@@ -7,8 +7,9 @@ package dev.simdnorm.internal;
  *
  * <p>The fused ReLU and the ReLU mask of the backward pass are computed on the bits, without a branch: on data of
  * mixed sign a branch mispredicts about every other element (docs/design-log.md). Where no output can be −0, the
- * forward ReLU is instead a separate {@code max(t, +0)} pass over each block of y while it is in L1, which C2
- * vectorizes: the same bits, at a fraction of the bit-level ReLU's cost.
+ * forward ReLU is instead {@code max(t, +0)}, which C2 vectorizes: the same bits, at a fraction of the bit-level
+ * ReLU's cost. It is fused into the map where the map's own loop is vectorized (x and y at the same index, 16
+ * channels or more, {@link #mapAtOneIndex}), and otherwise a separate pass over each block of y while it is in L1.
  */
 public final class ScalarKernel implements Kernel {
 
@@ -16,14 +17,19 @@ public final class ScalarKernel implements Kernel {
     public static final ScalarKernel INSTANCE = new ScalarKernel();
 
     /**
-     * Floats normalized before a separate ReLU pass runs over them while they are in L1 (8 KiB). The fused bit-level
-     * ReLU keeps the normalize loop scalar (C2 cannot vectorize it: the parameter arrays may alias y); the separate
-     * pass is a loop C2 vectorizes.
+     * Floats normalized before a separate ReLU pass runs over them while they are in L1 (8 KiB), where the map's
+     * loop stays scalar (x and y at different indices, or fewer than 16 channels): the pass is a loop C2 vectorizes.
      */
     private static final int RELU_BLOCK = 2048;
 
     /** Below this |shift|, a map's output may round to −0 (see {@link #maxIsRelu}). */
     private static final float SMALLEST_SAFE_SHIFT = 0x1p-100f;
+
+    /** Channels from which the map reads its parameters from doubles ({@link #mapAtOneIndex}). */
+    private static final int DOUBLE_PARAMETERS_FROM = 16;
+
+    /** {@link #parametersInDouble}'s array, grown to the longest map this thread has seen. */
+    private static final ThreadLocal<double[]> PARAMETERS_IN_DOUBLE = ThreadLocal.withInitial(() -> new double[256]);
 
     private ScalarKernel() {
     }
@@ -129,7 +135,10 @@ public final class ScalarKernel implements Kernel {
 
     @Override
     public void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
-        if (relu && maxIsRelu(p.scale(), p.shift(), p.channels())) {
+        boolean maxIsRelu = relu && maxIsRelu(p.scale(), p.shift(), p.channels());
+        if (maxIsRelu && xOffset == yOffset && p.channels() >= DOUBLE_PARAMETERS_FROM) {
+            mapAtOneIndexWithMax(x, y, xOffset, rows, p.channels(), parametersInDouble(p));
+        } else if (maxIsRelu) {
             normalizeThenRelu(x, xOffset, y, yOffset, rows, p);
         } else {
             map(x, xOffset, y, yOffset, rows, p, relu);
@@ -139,6 +148,10 @@ public final class ScalarKernel implements Kernel {
     /** The map over rows, with the bit-level ReLU fused if asked. */
     private static void map(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
         int channels = p.channels();
+        if (!relu && xOffset == yOffset && channels >= DOUBLE_PARAMETERS_FROM) {
+            mapAtOneIndex(x, y, xOffset, rows, channels, parametersInDouble(p));
+            return;
+        }
         float[] center = p.center();
         float[] centerLow = p.centerLow();
         float[] scale = p.scale();
@@ -150,6 +163,63 @@ public final class ScalarKernel implements Kernel {
                 y[o + c] = relu ? relu(t) : t;
             }
         }
+    }
+
+    /**
+     * The map without ReLU where x and y start at the same index, its parameters read from doubles: C2 vectorizes this
+     * loop, as a float parameter array could be y itself but a double array cannot, and one index for x and y rules
+     * out a dependence between them across iterations (JDK 25 has no run-time aliasing checks). Each parameter is a
+     * float widened exactly and narrowed back, so the same float operations and bits; 1.4-4.7x as fast from 16
+     * channels in a probe (docs/performance.md), slower below, where the loop over a row's channels is too short.
+     */
+    private static void mapAtOneIndex(float[] x, float[] y, int offset, int rows, int channels, double[] q) {
+        int low = channels;
+        int scale = 2 * channels;
+        int shift = 3 * channels;
+        for (int r = 0, i = offset; r < rows; r++, i += channels) {
+            for (int c = 0; c < channels; c++) {
+                float v = (x[i + c] - (float) q[c]) - (float) q[low + c];
+                y[i + c] = Math.fma(v, (float) q[scale + c], (float) q[shift + c]);
+            }
+        }
+    }
+
+    /**
+     * {@link #mapAtOneIndex} with {@code max(t, +0)} on each output, {@link #relu} where {@link #maxIsRelu}: in the
+     * same vectorized loop, 1.12-1.17x the map's time in a probe against 1.26-1.27 with a pass of {@code max} after
+     * each block. A loop of its own: one loop with a flag for the max measured 1.23-1.33x.
+     */
+    private static void mapAtOneIndexWithMax(float[] x, float[] y, int offset, int rows, int channels, double[] q) {
+        int low = channels;
+        int scale = 2 * channels;
+        int shift = 3 * channels;
+        for (int r = 0, i = offset; r < rows; r++, i += channels) {
+            for (int c = 0; c < channels; c++) {
+                float v = (x[i + c] - (float) q[c]) - (float) q[low + c];
+                y[i + c] = Math.max(Math.fma(v, (float) q[scale + c], (float) q[shift + c]), 0f);
+            }
+        }
+    }
+
+    /** This thread's copy of the map's center, low part, scale and shift, in that order, widened to double. */
+    private static double[] parametersInDouble(AffineParams p) {
+        int channels = p.channels();
+        double[] q = PARAMETERS_IN_DOUBLE.get();
+        if (q.length < 4 * channels) {
+            q = new double[4 * channels];
+            PARAMETERS_IN_DOUBLE.set(q);
+        }
+        float[] center = p.center();
+        float[] low = p.centerLow();
+        float[] scale = p.scale();
+        float[] shift = p.shift();
+        for (int c = 0; c < channels; c++) {
+            q[c] = center[c];
+            q[channels + c] = low[c];
+            q[2 * channels + c] = scale[c];
+            q[3 * channels + c] = shift[c];
+        }
+        return q;
     }
 
     /** The map without ReLU on blocks of rows, each followed by {@link #reluInPlace} while it is in L1. */
