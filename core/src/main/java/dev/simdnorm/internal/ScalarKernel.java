@@ -8,8 +8,8 @@ package dev.simdnorm.internal;
  * <p>The fused ReLU and the ReLU mask of the backward pass are computed on the bits, without a branch: on data of
  * mixed sign a branch mispredicts about every other element (docs/design-log.md). Where no output can be −0, the
  * forward ReLU is instead {@code max(t, +0)}, which C2 vectorizes: the same bits, at a fraction of the bit-level
- * ReLU's cost. It is fused into the map where the map's own loop is vectorized (x and y at the same index, 16
- * channels or more, {@link #mapAtOneIndex}), and otherwise a separate pass over each block of y while it is in L1.
+ * ReLU's cost. It is fused into the map where the map's own loop is vectorized (x and y at the same index,
+ * {@link #mapAtOneIndex}), and otherwise a separate pass over each block of y while it is in L1.
  */
 public final class ScalarKernel implements Kernel {
 
@@ -18,18 +18,19 @@ public final class ScalarKernel implements Kernel {
 
     /**
      * Floats normalized before a separate ReLU pass runs over them while they are in L1 (8 KiB), where the map's
-     * loop stays scalar (x and y at different indices, or fewer than 16 channels): the pass is a loop C2 vectorizes.
+     * loop stays scalar (x and y at different indices): the pass is a loop C2 vectorizes.
      */
     private static final int RELU_BLOCK = 2048;
 
     /** Below this |shift|, a map's output may round to −0 (see {@link #maxIsRelu}). */
     private static final float SMALLEST_SAFE_SHIFT = 0x1p-100f;
 
-    /** Channels from which the map reads its parameters from doubles ({@link #mapAtOneIndex}). */
-    private static final int DOUBLE_PARAMETERS_FROM = 16;
-
-    /** {@link #parametersInDouble}'s array, grown to the longest map this thread has seen. */
+    /** {@link #parametersInDouble}'s array, grown to the longest period this thread has seen. */
     private static final ThreadLocal<double[]> PARAMETERS_IN_DOUBLE = ThreadLocal.withInitial(() -> new double[256]);
+
+    /** {@link #deviations}' center and sums in double, grown to the longest period this thread has seen. */
+    private static final ThreadLocal<double[][]> DEVIATION_SUMS =
+            ThreadLocal.withInitial(() -> new double[][] {new double[256], new double[256], new double[256]});
 
     private ScalarKernel() {
     }
@@ -87,24 +88,46 @@ public final class ScalarKernel implements Kernel {
         RowStatistics.firstCenter(ScalarKernel::deviations, x, offset, rows, channels, center);
     }
 
-    /** {@link RowStatistics.Deviations}, one position at a time. */
+    /**
+     * {@link RowStatistics.Deviations}, one position at a time. The float sums are kept in doubles (each stored value a
+     * float, so exactly; each add and FMA in float, as the vector kernel's lanes) and the center read from doubles: no
+     * store of the loop can then change x, and C2 vectorizes it, which it cannot do with float accumulators that
+     * might be x itself (as {@link #mapAtOneIndex}).
+     */
     private static void deviations(float[] x, int base, int period, int periods, int tail, float[] center, float[] r,
                                    float[] q) {
-        java.util.Arrays.fill(r, 0f);
-        java.util.Arrays.fill(q, 0f);
+        double[][] sums = DEVIATION_SUMS.get();
+        if (sums[0].length < period) {
+            sums = new double[][] {new double[period], new double[period], new double[period]};
+            DEVIATION_SUMS.set(sums);
+        }
+        double[] c = sums[0];
+        double[] rd = sums[1];
+        double[] qd = sums[2];
+        for (int p = 0; p < period; p++) {
+            c[p] = center[p];
+            rd[p] = 0.0;
+            qd[p] = 0.0;
+        }
         int end = base + periods * period;
         for (int i = base; i < end; i += period) {
             for (int p = 0; p < period; p++) {
-                float d = x[i + p] - center[p];
-                r[p] += d;
-                q[p] = Math.fma(d, d, q[p]);
+                float d = x[i + p] - (float) c[p];
+                rd[p] = (float) rd[p] + d;
+                qd[p] = Math.fma(d, d, (float) qd[p]);
             }
         }
         for (int p = 0; p < tail; p++) {
-            float d = x[end + p] - center[p];
-            r[p] += d;
-            q[p] = Math.fma(d, d, q[p]);
+            float d = x[end + p] - (float) c[p];
+            rd[p] = (float) rd[p] + d;
+            qd[p] = Math.fma(d, d, (float) qd[p]);
         }
+        for (int p = 0; p < period; p++) {
+            r[p] = (float) rd[p];
+            q[p] = (float) qd[p];
+        }
+        java.util.Arrays.fill(r, period, r.length, 0f); // as before: the padding past the period reads as 0
+        java.util.Arrays.fill(q, period, q.length, 0f);
     }
 
     @Override
@@ -136,8 +159,8 @@ public final class ScalarKernel implements Kernel {
     @Override
     public void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
         boolean maxIsRelu = relu && maxIsRelu(p.scale(), p.shift(), p.channels());
-        if (maxIsRelu && xOffset == yOffset && p.channels() >= DOUBLE_PARAMETERS_FROM) {
-            mapAtOneIndexWithMax(x, y, xOffset, rows, p.channels(), parametersInDouble(p));
+        if ((maxIsRelu || !relu) && xOffset == yOffset) {
+            mapAtOneIndex(x, y, xOffset, rows, p, maxIsRelu);
         } else if (maxIsRelu) {
             normalizeThenRelu(x, xOffset, y, yOffset, rows, p);
         } else {
@@ -148,10 +171,6 @@ public final class ScalarKernel implements Kernel {
     /** The map over rows, with the bit-level ReLU fused if asked. */
     private static void map(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams p, boolean relu) {
         int channels = p.channels();
-        if (!relu && xOffset == yOffset && channels >= DOUBLE_PARAMETERS_FROM) {
-            mapAtOneIndex(x, y, xOffset, rows, channels, parametersInDouble(p));
-            return;
-        }
         float[] center = p.center();
         float[] centerLow = p.centerLow();
         float[] scale = p.scale();
@@ -166,18 +185,38 @@ public final class ScalarKernel implements Kernel {
     }
 
     /**
-     * The map without ReLU where x and y start at the same index, its parameters read from doubles: C2 vectorizes this
-     * loop, as a float parameter array could be y itself but a double array cannot, and one index for x and y rules
+     * The map where x and y start at the same index, in a loop C2 vectorizes: whole walked periods (at least 64 floats,
+     * the parameters laid out over them, so one long inner loop whatever C), then the rows left, fewer than a period's,
+     * by {@link #map(float[], int, float[], int, int, AffineParams, boolean)}. Its parameters are read from doubles, as
+     * a float parameter array could be y itself but a double array cannot, and x and y share one index, which rules
      * out a dependence between them across iterations (JDK 25 has no run-time aliasing checks). Each parameter is a
-     * float widened exactly and narrowed back, so the same float operations and bits; 1.4-4.7x as fast from 16
-     * channels in a probe (docs/performance.md), slower below, where the loop over a row's channels is too short.
+     * float widened exactly and narrowed back, so the same float operations and bits. With {@code max},
+     * {@code max(t, +0)} on each output ({@link #relu} where {@link #maxIsRelu}), fused in the same loop.
      */
-    private static void mapAtOneIndex(float[] x, float[] y, int offset, int rows, int channels, double[] q) {
-        int low = channels;
-        int scale = 2 * channels;
-        int shift = 3 * channels;
-        for (int r = 0, i = offset; r < rows; r++, i += channels) {
-            for (int c = 0; c < channels; c++) {
+    private static void mapAtOneIndex(float[] x, float[] y, int offset, int rows, AffineParams p, boolean max) {
+        int channels = p.channels();
+        int period = p.period();
+        int rowsPerPeriod = period / channels;
+        int periods = rows / rowsPerPeriod;
+        if (periods > 0) {
+            double[] q = parametersInDouble(p, period);
+            if (max) {
+                periodsWithMax(x, y, offset, periods, period, q);
+            } else {
+                periods(x, y, offset, periods, period, q);
+            }
+        }
+        int rest = offset + periods * period;
+        map(x, rest, y, rest, rows - periods * rowsPerPeriod, p, max);
+    }
+
+    /** {@code count} periods of {@code period} floats from {@code offset}, x and y at the same index. */
+    private static void periods(float[] x, float[] y, int offset, int count, int period, double[] q) {
+        int low = period;
+        int scale = 2 * period;
+        int shift = 3 * period;
+        for (int r = 0, i = offset; r < count; r++, i += period) {
+            for (int c = 0; c < period; c++) {
                 float v = (x[i + c] - (float) q[c]) - (float) q[low + c];
                 y[i + c] = Math.fma(v, (float) q[scale + c], (float) q[shift + c]);
             }
@@ -185,39 +224,41 @@ public final class ScalarKernel implements Kernel {
     }
 
     /**
-     * {@link #mapAtOneIndex} with {@code max(t, +0)} on each output, {@link #relu} where {@link #maxIsRelu}: in the
-     * same vectorized loop, 1.12-1.17x the map's time in a probe against 1.26-1.27 with a pass of {@code max} after
-     * each block. A loop of its own: one loop with a flag for the max measured 1.23-1.33x.
+     * {@link #periods} with {@code max(t, +0)} on each output: 1.12-1.17x the map's time in a probe, against 1.26-1.27
+     * for a pass of {@code max} after each block. A loop of its own: one loop with a flag for the max measured
+     * 1.23-1.33x.
      */
-    private static void mapAtOneIndexWithMax(float[] x, float[] y, int offset, int rows, int channels, double[] q) {
-        int low = channels;
-        int scale = 2 * channels;
-        int shift = 3 * channels;
-        for (int r = 0, i = offset; r < rows; r++, i += channels) {
-            for (int c = 0; c < channels; c++) {
+    private static void periodsWithMax(float[] x, float[] y, int offset, int count, int period, double[] q) {
+        int low = period;
+        int scale = 2 * period;
+        int shift = 3 * period;
+        for (int r = 0, i = offset; r < count; r++, i += period) {
+            for (int c = 0; c < period; c++) {
                 float v = (x[i + c] - (float) q[c]) - (float) q[low + c];
                 y[i + c] = Math.max(Math.fma(v, (float) q[scale + c], (float) q[shift + c]), 0f);
             }
         }
     }
 
-    /** This thread's copy of the map's center, low part, scale and shift, in that order, widened to double. */
-    private static double[] parametersInDouble(AffineParams p) {
-        int channels = p.channels();
+    /**
+     * This thread's copy of the map's center, low part, scale and shift as laid out over {@code length} positions, in
+     * that order, widened to double.
+     */
+    private static double[] parametersInDouble(AffineParams p, int length) {
         double[] q = PARAMETERS_IN_DOUBLE.get();
-        if (q.length < 4 * channels) {
-            q = new double[4 * channels];
+        if (q.length < 4 * length) {
+            q = new double[4 * length];
             PARAMETERS_IN_DOUBLE.set(q);
         }
         float[] center = p.center();
         float[] low = p.centerLow();
         float[] scale = p.scale();
         float[] shift = p.shift();
-        for (int c = 0; c < channels; c++) {
+        for (int c = 0; c < length; c++) {
             q[c] = center[c];
-            q[channels + c] = low[c];
-            q[2 * channels + c] = scale[c];
-            q[3 * channels + c] = shift[c];
+            q[length + c] = low[c];
+            q[2 * length + c] = scale[c];
+            q[3 * length + c] = shift[c];
         }
         return q;
     }
