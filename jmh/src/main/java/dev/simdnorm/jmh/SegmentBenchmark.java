@@ -58,7 +58,7 @@ public class SegmentBenchmark {
         rows = s.n() * s.h() * s.w();
         channels = s.c();
         x = s.data(42);
-        y = x.clone();
+        y = Workload.placedApart(x);
         arena = Arena.ofShared();
         if (storage.equals("native")) {
             xs = arena.allocate((long) x.length * Float.BYTES, 64);

@@ -49,7 +49,7 @@ class Workload {
         this.rows = rows;
         this.channels = channels;
         x = new Shape(1, 1, rows, channels).data(42);
-        y = x.clone();
+        y = placedApart(x);
         center = new float[channels];
         centerLo = new float[channels];
         scale = new float[channels];
@@ -65,6 +65,21 @@ class Workload {
         }
         inferenceParams = laidOut(channels, center, null, scale, shift);
         batchParams = new AffineParams(channels);
+    }
+
+    /** Keeps the gap {@link #placedApart} leaves between x and y through the GC's copies. */
+    private static float[] gap;
+
+    /**
+     * A copy of x allocated 2 KiB (plus a header) past x's end, so y does not start 16 bytes past x modulo 4 KiB, as a
+     * plain {@code x.clone()} does whenever x's length is a multiple of 4 KiB (16 and 256 KiB, 1x14x14x256, 64x32x32x3).
+     * There a copy's loads wait on its stores (4 KiB aliasing) and {@code System.arraycopy} takes 1.6–1.8× its usual
+     * time at 16 KiB (jmh/probes/PlacementProbe.java). Arrays over half a G1 region start at a region's start and are
+     * not moved by this; their placement (x and y at the same offset modulo 4 KiB) is not a slow one.
+     */
+    static float[] placedApart(float[] x) {
+        gap = new float[512];
+        return x.clone();
     }
 
     /** Parameters laid out as the kernels read them, from per-channel arrays. */
@@ -140,6 +155,7 @@ class Workload {
         spatial = shape.spatial();
         if (TensorLayout.valueOf(layout) == TensorLayout.NCHW) {
             x = shape.toNchw(x);
+            y = placedApart(x);
         }
     }
 
