@@ -42,7 +42,10 @@ import java.lang.foreign.MemorySegment;
  * caller does the rest), or an error from the JVM, is rethrown after every task the call started has ended; the
  * layer's state is then unchanged, but the output may be partly written. NaN and ±Inf in the data propagate per IEEE
  * into that channel's outputs, batch moments and (in training) running statistics. The setters accept finite values
- * only, so running statistics made non-finite by such data are repaired by loading finite ones.
+ * only, so running statistics made non-finite by such data are repaired by loading finite ones. Finite data whose
+ * batch variance exceeds float range (a standard deviation above about 1.8e19) train with finite outputs and exact
+ * batch moments in double, but the running variance, a float, becomes +Inf, and inference then gives β: load finite
+ * statistics to go on.
  */
 public final class BatchNorm extends BatchNormBackward {
 
@@ -122,7 +125,7 @@ public final class BatchNorm extends BatchNormBackward {
      * @param yOffset       index of the first output float
      * @param rows          N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @param batchMean     out: the batch mean per channel, length C
-     * @param batchVariance out: the batch's biased variance per channel, length C
+     * @param batchVariance out: the batch's biased variance per channel, length C, another array than batchMean
      */
     public void train(float[] x, int xOffset, float[] y, int yOffset, int rows, double[] batchMean,
                       double[] batchVariance) {
@@ -138,7 +141,7 @@ public final class BatchNorm extends BatchNormBackward {
      * @param yOffset       index of the first output float
      * @param rows          N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @param batchMean     out: the batch mean per channel, length C
-     * @param batchVariance out: the batch's biased variance per channel, length C
+     * @param batchVariance out: the batch's biased variance per channel, length C, another array than batchMean
      * @param parallelism   where to run the work
      */
     public void train(float[] x, int xOffset, float[] y, int yOffset, int rows, double[] batchMean,
@@ -146,6 +149,9 @@ public final class BatchNorm extends BatchNormBackward {
         checkTraining(x, xOffset, y, yOffset, rows, parallelism);
         Check.length(batchMean, "batchMean", channels);
         Check.length(batchVariance, "batchVariance", channels);
+        if (batchMean == batchVariance) {
+            throw new IllegalArgumentException("batchMean and batchVariance must be distinct arrays");
+        }
         lock.lock();
         try {
             TrainingState t = trainingState();

@@ -92,8 +92,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param rows          N·H·W, as passed to {@link BatchNorm#train}
      * @param batchMean     the batch mean train wrote, length C
      * @param batchVariance the batch variance train wrote, length C: finite values ≥ 0, or NaN
-     * @param dGamma        out: dγ, length C
-     * @param dBeta         out: dβ, length C
+     * @param dGamma        out: dγ, length C, another array than x, dy, dx and dβ
+     * @param dBeta         out: dβ, length C, another array than x, dy and dx
      */
     public void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                          double[] batchMean, double[] batchVariance, float[] dGamma, float[] dBeta) {
@@ -114,8 +114,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param rows          N·H·W, as passed to {@link BatchNorm#train}
      * @param batchMean     the batch mean train wrote, length C
      * @param batchVariance the batch variance train wrote, length C: finite values ≥ 0, or NaN
-     * @param dGamma        out: dγ, length C
-     * @param dBeta         out: dβ, length C
+     * @param dGamma        out: dγ, length C, another array than x, dy, dx and dβ
+     * @param dBeta         out: dβ, length C, another array than x, dy and dx
      * @param parallelism   where to run the work
      */
     public void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
@@ -131,7 +131,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                         "batchVariance[" + c + "] must be finite and >= 0, or NaN, got " + batchVariance[c]);
             }
         }
-        Check.gradientsOut(dGamma, dBeta, channels);
+        Check.gradientsOut(dGamma, dBeta, channels, x, dy, dx);
         backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, batchMean, batchVariance, dGamma, dBeta,
                 parallelism);
     }
@@ -215,8 +215,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param dx       out: gradient with respect to {@code x}, NHWC
      * @param dxOffset index of the first float of {@code dx}
      * @param rows     N·H·W, ≥ 0
-     * @param dGamma   out: dγ, length C
-     * @param dBeta    out: dβ, length C
+     * @param dGamma   out: dγ, length C, another array than x, dy, dx and dβ
+     * @param dBeta    out: dβ, length C, another array than x, dy and dx
      */
     public void backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                                   int rows, float[] dGamma, float[] dBeta) {
@@ -234,14 +234,14 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param dx          out: gradient with respect to {@code x}, NHWC
      * @param dxOffset    index of the first float of {@code dx}
      * @param rows        N·H·W, ≥ 0
-     * @param dGamma      out: dγ, length C
-     * @param dBeta       out: dβ, length C
+     * @param dGamma      out: dγ, length C, another array than x, dy, dx and dβ
+     * @param dBeta       out: dβ, length C, another array than x, dy and dx
      * @param parallelism where to run the work
      */
     public void backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                                   int rows, float[] dGamma, float[] dBeta, Parallelism parallelism) {
         checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
-        Check.gradientsOut(dGamma, dBeta, channels);
+        Check.gradientsOut(dGamma, dBeta, channels, x, dy, dx);
         backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, dGamma, dBeta, parallelism);
     }
 

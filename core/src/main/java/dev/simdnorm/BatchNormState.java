@@ -292,8 +292,9 @@ abstract sealed class BatchNormState permits BatchNormBackward {
      * @throws IllegalArgumentException if its length is not C, a value is not finite, or |γ|/√ε overflows float
      */
     public void setGamma(float[] gamma) {
-        Check.trainableGamma(Check.finite(Check.length(gamma, "gamma", channels), "gamma"), epsilon);
-        load(gamma, this.gamma);
+        float[] copy = Check.length(gamma, "gamma", channels).clone(); // checked as copied: no race with the caller
+        Check.trainableGamma(Check.finite(copy, "gamma"), epsilon);
+        load(copy, this.gamma);
     }
 
     /**
@@ -304,8 +305,8 @@ abstract sealed class BatchNormState permits BatchNormBackward {
      * @throws IllegalArgumentException if its length is not C or a value is not finite
      */
     public void setBeta(float[] beta) {
-        Check.finite(Check.length(beta, "beta", channels), "beta");
-        load(beta, this.beta);
+        float[] copy = Check.length(beta, "beta", channels).clone();
+        load(Check.finite(copy, "beta"), this.beta);
     }
 
     /**
@@ -316,8 +317,8 @@ abstract sealed class BatchNormState permits BatchNormBackward {
      * @throws IllegalArgumentException if its length is not C or a value is not finite
      */
     public void setRunningMean(float[] runningMean) {
-        Check.finite(Check.length(runningMean, "runningMean", channels), "runningMean");
-        load(runningMean, this.runningMean);
+        float[] copy = Check.length(runningMean, "runningMean", channels).clone();
+        load(Check.finite(copy, "runningMean"), this.runningMean);
     }
 
     /**
@@ -328,13 +329,15 @@ abstract sealed class BatchNormState permits BatchNormBackward {
      * @throws IllegalArgumentException if its length is not C or a value is not finite or negative
      */
     public void setRunningVariance(float[] runningVariance) {
-        Check.nonNegativeFinite(Check.length(runningVariance, "runningVariance", channels), "runningVariance");
-        load(runningVariance, this.runningVariance);
+        float[] copy = Check.length(runningVariance, "runningVariance", channels).clone();
+        load(Check.nonNegativeFinite(copy, "runningVariance"), this.runningVariance);
     }
 
-    /** Copies checked values into the layer's array; a caller changing them during the call changes nothing. */
-    private void load(float[] values, float[] into) {
-        float[] copy = values.clone();
+    /**
+     * Copies checked values into the layer's array. The setters check a copy of the caller's array, not the array
+     * itself, so a caller changing it during the call changes nothing.
+     */
+    private void load(float[] copy, float[] into) {
         lock.lock();
         try {
             System.arraycopy(copy, 0, into, 0, channels);

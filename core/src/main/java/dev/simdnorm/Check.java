@@ -407,12 +407,18 @@ final class Check {
         return length(values, name, channels).clone();
     }
 
-    /** Two distinct arrays of C floats for dγ and dβ. */
-    static void gradientsOut(float[] dGamma, float[] dBeta, int channels) {
+    /**
+     * Two distinct arrays of C floats for dγ and dβ, neither x, dy nor dx: the pass writes them before it reads x and
+     * dy and writes dx.
+     */
+    static void gradientsOut(float[] dGamma, float[] dBeta, int channels, float[] x, float[] dy, float[] dx) {
         length(dGamma, "dGamma", channels);
         length(dBeta, "dBeta", channels);
         if (dGamma == dBeta) {
             throw new IllegalArgumentException("dGamma and dBeta must be distinct arrays");
+        }
+        if (dGamma == x || dGamma == dy || dGamma == dx || dBeta == x || dBeta == dy || dBeta == dx) {
+            throw new IllegalArgumentException("dGamma and dBeta must not be x, dy or dx");
         }
     }
 

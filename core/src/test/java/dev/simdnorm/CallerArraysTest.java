@@ -99,4 +99,52 @@ class CallerArraysTest {
         assertThrows(IllegalArgumentException.class,
                 () -> bn.backwardInference(x, 0, x, 0, x, 0, 10, new float[4], g, Parallelism.sequential()));
     }
+
+    /** One array for both batch statistics would leave the variance in it, read back later as the mean. */
+    @Test
+    void trainRejectsOneArrayForBothStatistics() {
+        BatchNorm bn = BatchNorm.builder(3).build();
+        float[] x = new float[30];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i % 7;
+        }
+        float[] y = new float[30];
+        double[] both = new double[3];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> bn.train(x, 0, y, 0, 10, both, both));
+        assertTrue(e.getMessage().contains("batchMean and batchVariance"), e.getMessage());
+        assertArrayEquals(new float[30], y, "nothing written");
+        assertArrayEquals(new float[3], bn.runningMean(), "running statistics unchanged");
+        assertEquals(0, bn.batchesTracked());
+    }
+
+    /**
+     * dγ and dβ are written before x and dy are read and dx written, so neither may be one of those arrays (with
+     * rows = 1 and C floats each, all four have the length dγ must have).
+     */
+    @Test
+    void backwardRejectsGradientsInItsOwnArrays() {
+        int c = 4;
+        BatchNorm bn = BatchNorm.builder(c).build();
+        float[] x = {1, 2, 3, 4};
+        float[] dy = {0.5f, -1, 2, 3};
+        float[] dx = new float[c];
+        double[] mean = new double[c];
+        double[] variance = {1, 1, 1, 1};
+        float[][] arrays = {x, dy, dx};
+        for (float[] shared : arrays) {
+            for (boolean asGamma : new boolean[] {true, false}) {
+                float[] dGamma = asGamma ? shared : new float[c];
+                float[] dBeta = asGamma ? new float[c] : shared;
+                float[] before = shared.clone();
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> bn.backwardInference(x, 0, dy, 0, dx, 0, 1, dGamma, dBeta));
+                assertTrue(e.getMessage().contains("must not be x, dy or dx"), e.getMessage());
+                e = assertThrows(IllegalArgumentException.class,
+                        () -> bn.backward(x, 0, dy, 0, dx, 0, 1, mean, variance, dGamma, dBeta));
+                assertTrue(e.getMessage().contains("must not be x, dy or dx"), e.getMessage());
+                assertArrayEquals(before, shared, "nothing written");
+            }
+        }
+    }
 }

@@ -392,6 +392,23 @@ class ReliabilityTest {
         }
     }
 
+    /**
+     * What the class Javadoc says of finite data whose batch variance exceeds float range: the step's output and
+     * moments are finite, the running variance (a float; 0.99·1 + 0.01·9e72 is far beyond 3.4e38) is +Inf, and
+     * inference then gives β (scale γ/√∞ = 0).
+     */
+    @Test
+    void aBatchVarianceBeyondFloatMakesTheRunningVarianceInfinite() {
+        float[] x = {-3e36f, 3e36f, -3e36f, 3e36f};
+        BatchNorm bn = BatchNorm.builder(1).beta(new float[] {0.25f}).build();
+        float[] y = new float[4];
+        Moments m = bn.train(x, 0, y, 0, 4);
+        assertTrue(Double.isFinite(m.varianceAsDouble(0)) && Float.isFinite(y[0]), "the step itself is finite");
+        assertEquals(Float.POSITIVE_INFINITY, bn.runningVariance()[0]);
+        bn.inference(x, 0, y, 0, 4);
+        assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f, 0.25f}, y, "inference gives β");
+    }
+
     // ------------------------------------------------------------------------------------------------ D3, D4
 
     /** D3: a merged count past Long.MAX_VALUE is an error, never a negative count or variance. */
