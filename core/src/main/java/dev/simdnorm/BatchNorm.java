@@ -45,7 +45,9 @@ import java.lang.foreign.MemorySegment;
  * only, so running statistics made non-finite by such data are repaired by loading finite ones. Finite data whose
  * batch variance exceeds float range (a standard deviation above about 1.8e19) train with finite outputs and exact
  * batch moments in double, but the running variance, a float, becomes +Inf, and inference then gives β: load finite
- * statistics to go on.
+ * statistics to go on. Inference on finite x whose deviation from a running mean overflows float (x and a mean of at
+ * least about 1e31 of opposite signs near float's limits) gives the true output, computed for those elements in
+ * double (such a call runs sequentially), not ±Inf.
  */
 public final class BatchNorm extends BatchNormBackward {
 

@@ -20,6 +20,10 @@ import java.util.Arrays;
  * <p>When built from batch {@link Moments}, the center is a hi/lo pair of floats carrying the double mean, and the map
  * is {@code ((x − μ_hi) − μ_lo)·scale + shift}, so the output does not inherit the float rounding of the mean.
  *
+ * <p>Where a finite x lies so far from a center (of at least about 1e31, of the opposite sign) that {@code x − center}
+ * overflows float, that element is computed in double and rounded once, so a finite true output stays finite; such a
+ * call runs sequentially. Other elements keep the centered map's bits.
+ *
  * <p>Instances are immutable; {@link #apply} allocates nothing and is safe to call from many threads at once.
  */
 public final class ChannelAffine {
@@ -133,6 +137,7 @@ public final class ChannelAffine {
         System.arraycopy(beta, 0, p.shift(), 0, channels);
         training(p, batch.meanArray(), variance, batch.count(), gamma, beta, epsilon, true);
         LanePeriod.repeat(p.shift(), channels, p.period());
+        p.findWideCenters(); // the map may be applied to other data than the batch's
         return new ChannelAffine(p, Activation.NONE);
     }
 

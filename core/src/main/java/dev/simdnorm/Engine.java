@@ -262,6 +262,9 @@ final class Engine {
     /** The map over {@code rows} NHWC rows; each element alone, so any cut into slices gives the same bits. */
     static void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, AffineParams params,
                           boolean relu, Parallelism parallelism) {
+        if (params.wideCenter() && DeviationOverflow.planes(x, xOffset, y, yOffset, rows, 1, params, relu)) {
+            return;
+        }
         Kernel kernel = KernelProvider.normalizing();
         int channels = params.channels();
         long floats = (long) rows * channels;
@@ -292,6 +295,9 @@ final class Engine {
     /** The map over an NCHW tensor, in groups of whole images (about a slice of data each) when spread. */
     static void normalizeNchw(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial,
                               AffineParams params, boolean relu, Parallelism parallelism) {
+        if (params.wideCenter() && DeviationOverflow.planes(x, xOffset, y, yOffset, n, spatial, params, relu)) {
+            return;
+        }
         Kernel kernel = KernelProvider.normalizingNchw();
         int image = params.channels() * spatial;
         long floats = (long) n * image;
@@ -317,6 +323,9 @@ final class Engine {
         if (xa != null && ya != null) {
             normalize(xa, SegmentStaging.arrayOffset(x), ya, SegmentStaging.arrayOffset(y), Math.toIntExact(rows),
                     params, relu, parallelism);
+            return;
+        }
+        if (params.wideCenter() && DeviationOverflow.rows(x, y, rows, params, relu)) {
             return;
         }
         Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));

@@ -15,6 +15,12 @@ package dev.simdnorm.internal;
  */
 public final class AffineParams {
 
+    /**
+     * |center| from which {@code x − center} overflows float for some finite x: the largest float, 2¹²⁸ − 2¹⁰⁴, minus
+     * −2¹⁰³ is 2¹²⁸ − 2¹⁰³, a tie that rounds to infinity.
+     */
+    public static final float WIDE_CENTER = 0x1p103f;
+
     private final int channels;
     private final int period;
     private final float[] center;
@@ -23,6 +29,8 @@ public final class AffineParams {
     private final float[] shift;
     /** Whether {@link #centerLow} may hold anything but +0: true until {@link #layOut()} finds it all +0. */
     private boolean lowPart = true;
+    /** Whether {@code x − center} may overflow float for a finite x ({@link #findWideCenters}). */
+    private boolean wideCenter;
 
     /**
      * Zeroed parameters for {@code channels} channels.
@@ -49,6 +57,28 @@ public final class AffineParams {
             bits |= Float.floatToRawIntBits(centerLow[c]); // −0 has a bit set: only +0 may be skipped
         }
         lowPart = bits != 0;
+        findWideCenters();
+    }
+
+    /**
+     * Notes whether a finite center is at least {@link #WIDE_CENTER} in magnitude, where {@code x − center} (and so
+     * the map's output) may overflow float for a finite x whose true output is finite. Below it, |x − center| stays
+     * below 2¹²⁸ − 2¹⁰³, where rounding to float would overflow, for every finite x. {@link #layOut()} calls it; a
+     * map applied only to the data its statistics came from (a training step's) need not: there
+     * {@code |x − μ| ≤ √(n·σ²)}, and the channels where that could overflow are folded to center 0.
+     */
+    public void findWideCenters() {
+        boolean wide = false;
+        for (int c = 0; c < channels; c++) {
+            float h = center[c];
+            wide |= Math.abs(h) >= WIDE_CENTER && Float.isFinite(h);
+        }
+        wideCenter = wide;
+    }
+
+    /** Whether {@link #findWideCenters} found a center from which a finite x's deviation may overflow float. */
+    public boolean wideCenter() {
+        return wideCenter;
     }
 
     /**

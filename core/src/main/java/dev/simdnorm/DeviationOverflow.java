@@ -1,0 +1,106 @@
+package dev.simdnorm;
+
+import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.ScalarKernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Inputs whose deviation from a map's center overflows float: finite x and μ of opposite signs whose difference lies
+ * beyond the largest float. The kernels' {@code fma((x − μ_hi) − μ_lo, s, β)} then gives ±Inf (NaN where s is 0)
+ * where the true output may well be finite, {@code (3e38 − (−1.5e38))/√3e38 ≈ 2.6e19} say. That needs a center of at
+ * least 2¹⁰³ in magnitude ({@link AffineParams#WIDE_CENTER}), which only a map built for other data than its input
+ * can meet: an inference map, or a {@link ChannelAffine}. A call whose map has such a center scans those channels
+ * first; where a deviation overflows, the whole call takes the map here, element by element, sequentially, each
+ * overflowing element in double and rounded once, every other element by the kernels' operations, so with their bits.
+ * Rare enough (values near float's limits) that its speed does not matter; every other call pays one test of a flag.
+ */
+final class DeviationOverflow {
+
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private DeviationOverflow() {
+    }
+
+    /**
+     * NCHW images of arrays (NHWC rows are images of one position: {@code n} rows, {@code spatial} 1): if a deviation
+     * of x overflows float, writes y and returns true; otherwise writes nothing.
+     */
+    static boolean planes(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams p,
+                          boolean relu) {
+        int channels = p.channels();
+        float[] center = p.center();
+        float[] low = p.centerLow();
+        boolean found = false;
+        for (int c = 0; c < channels && !found; c++) {
+            if (wide(center[c])) {
+                for (int image = 0; image < n && !found; image++) {
+                    int at = xOffset + (image * channels + c) * spatial;
+                    for (int j = 0; j < spatial && !found; j++) {
+                        found = overflows(x[at + j], center[c], low[c]);
+                    }
+                }
+            }
+        }
+        if (!found) {
+            return false;
+        }
+        // Element i of x is read before element i of y is written: x and y are the same range (in place) or disjoint.
+        for (int image = 0; image < n; image++) {
+            for (int c = 0; c < channels; c++) {
+                int plane = (image * channels + c) * spatial;
+                for (int j = 0; j < spatial; j++) {
+                    y[yOffset + plane + j] = map(x[xOffset + plane + j], p, c, relu);
+                }
+            }
+        }
+        return true;
+    }
+
+    /** NHWC rows of segments in native byte order: as {@link #planes}. */
+    static boolean rows(MemorySegment x, MemorySegment y, long rows, AffineParams p, boolean relu) {
+        int channels = p.channels();
+        float[] center = p.center();
+        float[] low = p.centerLow();
+        boolean found = false;
+        for (int c = 0; c < channels && !found; c++) {
+            if (wide(center[c])) {
+                for (long i = c; i < rows * channels && !found; i += channels) {
+                    found = overflows(x.getAtIndex(FLOAT, i), center[c], low[c]);
+                }
+            }
+        }
+        if (!found) {
+            return false;
+        }
+        for (long r = 0, i = 0; r < rows; r++) {
+            for (int c = 0; c < channels; c++, i++) {
+                y.setAtIndex(FLOAT, i, map(x.getAtIndex(FLOAT, i), p, c, relu));
+            }
+        }
+        return true;
+    }
+
+    private static boolean wide(float center) {
+        return Math.abs(center) >= AffineParams.WIDE_CENTER && Float.isFinite(center);
+    }
+
+    /** Whether {@code (x − hi) − lo} overflows float with x, hi and lo finite. */
+    private static boolean overflows(float x, float hi, float lo) {
+        return Float.isInfinite((x - hi) - lo) && Float.isFinite(x) && Float.isFinite(lo);
+    }
+
+    /**
+     * Channel c's map of one element: the kernels' operations, or, where the deviation overflows float, the same map in
+     * double, rounded once (|x − μ| ≤ 2¹²⁹ is far inside double's range); then the kernels' ReLU.
+     */
+    private static float map(float x, AffineParams p, int c, boolean relu) {
+        float hi = p.center()[c];
+        float lo = p.centerLow()[c];
+        float t = Float.isFinite(hi) && overflows(x, hi, lo)
+                ? (float) ((((double) x - hi) - lo) * p.scale()[c] + p.shift()[c])
+                : Math.fma((x - hi) - lo, p.scale()[c], p.shift()[c]);
+        return relu ? ScalarKernel.relu(t) : t;
+    }
+}
