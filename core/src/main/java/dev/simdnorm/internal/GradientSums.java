@@ -10,7 +10,8 @@ package dev.simdnorm.internal;
  * error of a block stays that of a 256-term sum (Higham 2002, §4.2) whatever the number of rows; the positions of a
  * channel are then summed pairwise ({@link LanePeriod#reduce}) and the blocks added in double. No center has to
  * be found: the forward map's center is the batch mean, carried as a hi/lo pair, so {@code v} is the deviation from
- * the mean to within about 2u·|x − μ|.
+ * the mean to within about 2u·|x − μ|. A block sum of a channel that is not finite (a float sum overflowed) is summed
+ * again over that block in double, as the statistics are: no infinite or NaN gradient sums from finite data.
  */
 public final class GradientSums {
 
@@ -80,9 +81,51 @@ public final class GradientSums {
             LanePeriod.reduce(g, period, channels, blockG);
             LanePeriod.reduce(vg, period, channels, blockVG);
             for (int c = 0; c < channels; c++) {
-                sumDy[c] += blockG[c];
-                sumDeviationDy[c] += blockVG[c];
+                float bg = blockG[c];
+                float bvg = blockVG[c];
+                if (Float.isFinite(bg) && Float.isFinite(bvg)) {
+                    sumDy[c] += bg;
+                    sumDeviationDy[c] += bvg;
+                } else {
+                    // A float sum overflowed (|v·g| or Σg past the largest float), or the data are not finite: that
+                    // sum of this channel's block again in double, where finite data give the true sum and others
+                    // stay non-finite; a finite sum is kept as it is (Σg does not depend on x).
+                    resumInDouble(x, xOffset + start, dy, dyOffset + start, nb, c, forward, relu, sumDy, sumDeviationDy,
+                            bg, bvg);
+                }
             }
         }
+    }
+
+    /**
+     * Adds channel c's {@code Σg} and {@code Σv·g} over {@code rows} rows from the given bases: the block's float sum
+     * where it is finite, else the sum in double, with {@code v = (x − c_hi) − c_lo} in double. The ReLU mask is the
+     * kernels' ({@code fma(v, scale, shift)} in float on the float v) but where that v overflows float: there the
+     * forward output in double, as {@code DeviationOverflow} computes it in inference.
+     */
+    private static void resumInDouble(float[] x, int xBase, float[] dy, int dyBase, int rows, int c, AffineParams f,
+                                 boolean relu, double[] sumDy, double[] sumDeviationDy, float blockG, float blockVG) {
+        int channels = f.channels();
+        float hi = f.center()[c];
+        float lo = f.centerLow()[c];
+        float scale = f.scale()[c];
+        float shift = f.shift()[c];
+        double sumG = 0;
+        double sumVG = 0;
+        for (int r = 0, i = c; r < rows; r++, i += channels) {
+            float xi = x[xBase + i];
+            double v = ((double) xi - hi) - lo;
+            float g = dy[dyBase + i];
+            if (relu) {
+                float vf = (xi - hi) - lo;
+                float forward = Float.isInfinite(vf) && Float.isFinite(xi) ? (float) (v * scale + shift)
+                        : Math.fma(vf, scale, shift);
+                g = ScalarKernel.reluGradient(g, forward);
+            }
+            sumG += g;
+            sumVG += v * g;
+        }
+        sumDy[c] += Float.isFinite(blockG) ? blockG : sumG;
+        sumDeviationDy[c] += Float.isFinite(blockVG) ? blockVG : sumVG;
     }
 }
