@@ -53,7 +53,7 @@ public class GroupNormBenchmark {
         spatial = s.spatial();
         float[] nhwc = s.data(1);
         x = layout == TensorLayout.NHWC ? nhwc : s.toNchw(nhwc);
-        y = new float[x.length];
+        y = Workload.placedApart(x);
         SplittableRandom random = new SplittableRandom(2);
         float[] gamma = new float[s.c()];
         float[] beta = new float[s.c()];

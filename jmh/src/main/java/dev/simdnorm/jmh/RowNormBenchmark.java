@@ -45,6 +45,8 @@ public class RowNormBenchmark {
     float[] y;
     float[] residual;
     float[] h;
+    /** 2 KiB between x, y, the residual and h, kept alive (why: {@link Workload#placedApart}). */
+    float[][] gaps = new float[3][];
     float[] gamma;
     float[] beta;
     LayerNorm layerNorm;
@@ -55,8 +57,11 @@ public class RowNormBenchmark {
         rows = Math.max(1, kib * 1024 / (4 * size));
         SplittableRandom random = new SplittableRandom(1);
         x = new float[rows * size];
+        gaps[0] = new float[512];
         y = new float[x.length];
+        gaps[1] = new float[512];
         residual = new float[x.length];
+        gaps[2] = new float[512];
         h = new float[x.length];
         gamma = new float[size];
         beta = new float[size];
