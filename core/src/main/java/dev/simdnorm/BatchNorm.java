@@ -47,7 +47,7 @@ import java.lang.foreign.MemorySegment;
  * batch moments in double, but the running variance, a float, becomes +Inf, and inference then gives β: load finite
  * statistics to go on. Inference on finite x whose deviation from a running mean overflows float (x and a mean of at
  * least about 1e31 of opposite signs near float's limits) gives the true output, computed for those elements in
- * double (such a call runs sequentially), not ±Inf.
+ * double (such a call runs without the vector kernels), not ±Inf.
  */
 public final class BatchNorm extends BatchNormBackward {
 

@@ -22,7 +22,7 @@ import java.util.Arrays;
  *
  * <p>Where a finite x lies so far from a center (of at least about 1e31, of the opposite sign) that {@code x − center}
  * overflows float, that element is computed in double and rounded once, so a finite true output stays finite; such a
- * call runs sequentially. Other elements keep the centered map's bits.
+ * call runs without the vector kernels. Other elements keep the centered map's bits.
  *
  * <p>Instances are immutable; {@link #apply} allocates nothing and is safe to call from many threads at once.
  */

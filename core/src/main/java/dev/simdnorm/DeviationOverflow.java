@@ -3,22 +3,18 @@ package dev.simdnorm;
 import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.ScalarKernel;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-
 /**
  * Inputs whose deviation from a map's center overflows float: finite x and μ of opposite signs whose difference lies
  * beyond the largest float. The kernels' {@code fma((x − μ_hi) − μ_lo, s, β)} then gives ±Inf (NaN where s is 0)
  * where the true output may well be finite, {@code (3e38 − (−1.5e38))/√3e38 ≈ 2.6e19} say. That needs a center of at
  * least 2¹⁰³ in magnitude ({@link AffineParams#WIDE_CENTER}), which only a map built for other data than its input
  * can meet: an inference map, or a {@link ChannelAffine}. A call whose map has such a center scans those channels
- * first; where a deviation overflows, the whole call takes the map here, element by element, sequentially, each
- * overflowing element in double and rounded once, every other element by the kernels' operations, so with their bits.
+ * first; where a deviation overflows, the whole call (on segments staged through a buffer, the staged rows) takes
+ * the map here, element by element on one thread, each overflowing element in double and rounded once, every other
+ * element by the kernels' operations, so with their bits.
  * Rare enough (values near float's limits) that its speed does not matter; every other call pays one test of a flag.
  */
 final class DeviationOverflow {
-
-    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private DeviationOverflow() {
     }
@@ -53,30 +49,6 @@ final class DeviationOverflow {
                 for (int j = 0; j < spatial; j++) {
                     y[yOffset + plane + j] = map(x[xOffset + plane + j], p, c, relu);
                 }
-            }
-        }
-        return true;
-    }
-
-    /** NHWC rows of segments in native byte order: as {@link #planes}. */
-    static boolean rows(MemorySegment x, MemorySegment y, long rows, AffineParams p, boolean relu) {
-        int channels = p.channels();
-        float[] center = p.center();
-        float[] low = p.centerLow();
-        boolean found = false;
-        for (int c = 0; c < channels && !found; c++) {
-            if (wide(center[c])) {
-                for (long i = c; i < rows * channels && !found; i += channels) {
-                    found = overflows(x.getAtIndex(FLOAT, i), center[c], low[c]);
-                }
-            }
-        }
-        if (!found) {
-            return false;
-        }
-        for (long r = 0, i = 0; r < rows; r++) {
-            for (int c = 0; c < channels; c++, i++) {
-                y.setAtIndex(FLOAT, i, map(x.getAtIndex(FLOAT, i), p, c, relu));
             }
         }
         return true;

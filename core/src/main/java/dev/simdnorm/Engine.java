@@ -325,9 +325,6 @@ final class Engine {
                     params, relu, parallelism);
             return;
         }
-        if (params.wideCenter() && DeviationOverflow.rows(x, y, rows, params, relu)) {
-            return;
-        }
         Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
         long floats = rows * channels;
         int rowsPerSlice = Slices.rowsPerSlice(channels);

@@ -96,7 +96,9 @@ final class SegmentStaging {
             long from = (row + done) * channels * Float.BYTES;
             int floats = n * channels;
             MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, from, chunk, 0, floats);
-            kernel.normalize(chunk, 0, chunk, 0, n, params, relu);
+            if (!params.wideCenter() || !DeviationOverflow.planes(chunk, 0, chunk, 0, n, 1, params, relu)) {
+                kernel.normalize(chunk, 0, chunk, 0, n, params, relu);
+            }
             MemorySegment.copy(chunk, 0, y, ValueLayout.JAVA_FLOAT, from, floats);
         }
     }
