@@ -106,7 +106,7 @@ public final class BatchNorm extends BatchNormBackward {
         try {
             TrainingState t = trainingState();
             Engine.moments(x, xOffset, rows, channels, parallelism, t.mean, t.m2);
-            Engine.normalize(x, xOffset, y, yOffset, rows, t.map(rows, gamma, beta, epsilon, true), relu,
+            Engine.normalize(x, xOffset, y, yOffset, rows, t.map(rows, gamma, beta, epsilon), relu,
                     parallelism);
             commit(t, rows);
             return t.moments(rows);
@@ -158,7 +158,7 @@ public final class BatchNorm extends BatchNormBackward {
         try {
             TrainingState t = trainingState();
             Engine.moments(x, xOffset, rows, channels, parallelism, t.mean, t.m2);
-            Engine.normalize(x, xOffset, y, yOffset, rows, t.map(rows, gamma, beta, epsilon, true), relu,
+            Engine.normalize(x, xOffset, y, yOffset, rows, t.map(rows, gamma, beta, epsilon), relu,
                     parallelism);
             commit(t, rows);
             System.arraycopy(t.mean, 0, batchMean, 0, channels);
@@ -204,7 +204,7 @@ public final class BatchNorm extends BatchNormBackward {
         try {
             TrainingState t = trainingState();
             Engine.moments(x, xOffset, shape, parallelism, t.mean, t.m2);
-            Engine.normalize(x, xOffset, y, yOffset, shape, floats, t.map(count, gamma, beta, epsilon, true), relu,
+            Engine.normalize(x, xOffset, y, yOffset, shape, floats, t.map(count, gamma, beta, epsilon), relu,
                     parallelism);
             commit(t, count);
             return t.moments(count);
@@ -238,7 +238,7 @@ public final class BatchNorm extends BatchNormBackward {
         try {
             TrainingState t = trainingState();
             Engine.moments(x, rows, channels, parallelism, t.mean, t.m2);
-            Engine.normalize(x, y, rows, t.map(rows, gamma, beta, epsilon, true), relu, parallelism);
+            Engine.normalize(x, y, rows, t.map(rows, gamma, beta, epsilon), relu, parallelism);
             commit(t, rows);
             return t.moments(rows);
         } finally {

@@ -150,8 +150,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                     variance[c] = batch.varianceAsDouble(c);
                 }
             }
-            // Unfolded: the backward pass needs the deviations from the mean, whatever their size.
-            AffineParams forward = t.map(mean, variance, rows, gamma, beta, epsilon, false);
+            AffineParams forward = t.map(mean, variance, rows, gamma, beta, epsilon);
             BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, relu, variance, gamma,
                     epsilon, true, t, dGamma, dBeta, parallelism);
         } finally {

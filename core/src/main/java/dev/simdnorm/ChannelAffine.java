@@ -120,7 +120,9 @@ public final class ChannelAffine {
      * @return the map; the arrays are copied
      * @throws NullPointerException     if an argument is null
      * @throws IllegalArgumentException if an array's length is not the batch's channels, a value is not finite, ε is
-     *                                  not positive, or a scale γ/√(σ² + ε) overflows float
+     *                                  not positive, a scale γ/√(σ² + ε) overflows float, or a finite batch mean is
+     *                                  beyond float's range (from {@link Moments#ofSums} or bytes: no float data
+     *                                  have such a mean, and the map's center is a float)
      */
     public static ChannelAffine normalizing(Moments batch, float[] gamma, float[] beta, float epsilon) {
         Check.notNull(batch, "batch");
@@ -133,76 +135,63 @@ public final class ChannelAffine {
             variance[c] = batch.varianceAsDouble(c);
         }
         Check.scales(gamma, variance, epsilon);
+        Check.floatMeans(batch.meanArray());
         AffineParams p = new AffineParams(channels);
         System.arraycopy(beta, 0, p.shift(), 0, channels);
-        training(p, batch.meanArray(), variance, batch.count(), gamma, beta, epsilon, true);
         LanePeriod.repeat(p.shift(), channels, p.period());
+        training(p, batch.meanArray(), variance, batch.count(), gamma, epsilon);
         p.findWideCenters(); // the map may be applied to other data than the batch's
         return new ChannelAffine(p, Activation.NONE);
     }
 
     /**
      * Fills a training map from the batch mean and variance in double, without checks: the center as a hi/lo pair,
-     * the scale rounded once, and lays out what it wrote. Its shift must already hold β, laid out; it is rewritten only
-     * for a channel whose deviations could overflow float (values spread wider than the largest float:
-     * {@code |x − μ| ≤ √(n·σ²)}): that channel's map becomes {@code x·s + (β − μ·s)}, centered at 0, which cannot
-     * overflow where the output is finite.
+     * the scale rounded once, and lays out what it wrote. Its shift must already hold β, laid out; it is not written.
+     * The map stays centered for every channel: where the values spread wider than the largest float
+     * ({@code |x − μ| ≤ √(n·σ²)} reaches 2¹²⁷), it notes the centers a deviation could overflow from
+     * ({@link AffineParams#findWideCenters}), and the call that applies it maps those elements in double
+     * ({@link DeviationOverflow}). Folding such a channel into {@code x·s + (β − μ·s)} instead loses
+     * {@code |μ|·s·2⁻²⁴} and overflows where {@code |μ|·s} passes the largest float while the outputs do not.
      *
-     * @param count           the values per channel the statistics were taken over
-     * @param foldOverflowing whether to fold the channels whose deviations could overflow (not for the backward
-     *                        pass, which needs the deviations themselves)
-     * @return whether a channel was so folded: the shift then needs β laid out again before the next fill
+     * @param count the values per channel the statistics were taken over
      */
-    static boolean training(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
-                            float[] beta, float epsilon, boolean foldOverflowing) {
-        return training(p, mean, variance, count, gamma, beta, epsilon, foldOverflowing, true);
+    static void training(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
+                         float epsilon) {
+        training(p, mean, variance, count, gamma, epsilon, true);
     }
 
     /**
-     * {@link #training(AffineParams, double[], double[], long, float[], float[], float, boolean)}, laying out what it
-     * wrote over the period only where {@code layOut} is true: the NCHW kernels read the first C entries alone.
+     * {@link #training(AffineParams, double[], double[], long, float[], float)}, laying out what it wrote over the
+     * period only where {@code layOut} is true: the NCHW kernels read the first C entries alone.
      */
-    static boolean training(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
-                            float[] beta, float epsilon, boolean foldOverflowing, boolean layOut) {
+    static void training(AffineParams p, double[] mean, double[] variance, long count, float[] gamma, float epsilon,
+                         boolean layOut) {
         int channels = p.channels();
         Kernel k = KernelProvider.layingOut(); // the same floats from either kernel
         boolean rare = k.trainingValues(p, mean, variance, count, gamma, epsilon);
         p.lowPartWritten();
         // The rare steps walk the channels again, nearly as long as the values themselves (C = 1000): only where the
         // kernel says a channel may need them.
-        boolean folded = rare && rareChannels(p, mean, variance, count, gamma, beta, epsilon, foldOverflowing);
-        if (!layOut) {
-            return folded;
+        p.findWideCenters(rare && rareChannels(p, variance, count));
+        if (layOut) {
+            k.repeat(p.center(), p.centerLow(), p.scale(), channels, p.period());
         }
-        k.repeat(p.center(), p.centerLow(), p.scale(), channels, p.period());
-        if (folded) {
-            k.repeat(p.shift(), channels, p.period());
-        }
-        return folded;
     }
 
     /**
-     * The channels of {@link #training} with a non-finite mean (a low part of 0) or, where {@code foldOverflowing},
-     * deviations that could overflow (folded into the shift); whether one was folded.
+     * The channels of {@link #training} with a non-finite mean (its low part set to 0) or values spread wider than
+     * the largest float; whether one was so spread ({@code n·σ² ≥ 2²⁵⁴}, so {@code √(n·σ²) ≥ 2¹²⁷}).
      */
-    private static boolean rareChannels(AffineParams p, double[] mean, double[] variance, long count, float[] gamma,
-                                        float[] beta, float epsilon, boolean foldOverflowing) {
-        float[] hi = p.center();
+    private static boolean rareChannels(AffineParams p, double[] variance, long count) {
         float[] lo = p.centerLow();
-        boolean folded = false;
+        boolean spread = false;
         for (int c = 0; c < p.channels(); c++) {
             if (!Float.isFinite(lo[c])) {
                 lo[c] = 0f; // hi already carries a non-finite mean
             }
-            if (foldOverflowing && variance[c] * count >= 0x1p254 && Double.isFinite(variance[c])) {
-                // √(n·σ²) ≥ 2^127: x − μ_hi may reach the largest float, 2^128 − 2^104.
-                hi[c] = 0f;
-                lo[c] = 0f;
-                p.shift()[c] = (float) (beta[c] - mean[c] * (gamma[c] / Math.sqrt(variance[c] + epsilon)));
-                folded = true;
-            }
+            spread |= variance[c] * count >= 0x1p254 && Double.isFinite(variance[c]);
         }
-        return folded;
+        return spread;
     }
 
     /** γ/√(σ² + ε) in double, rounded once (the float form of TF's rsqrt(var + ε)·γ loses up to a few ulps). */

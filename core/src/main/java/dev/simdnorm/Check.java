@@ -167,6 +167,16 @@ final class Check {
         }
     }
 
+    /** Each finite mean must round to a finite float: a map's center is a float (non-finite means pass). */
+    static void floatMeans(double[] mean) {
+        for (int c = 0; c < mean.length; c++) {
+            if (Double.isFinite(mean[c]) && Float.isInfinite((float) mean[c])) {
+                throw new IllegalArgumentException("mean[" + c + "] = " + mean[c]
+                        + " is beyond float's range: a map's center is a float");
+            }
+        }
+    }
+
     /**
      * |γ|/√ε must be a finite float: the largest scale any batch can give γ in training (a constant channel has
      * variance 0).

@@ -7,8 +7,9 @@ import dev.simdnorm.internal.ScalarKernel;
  * Inputs whose deviation from a map's center overflows float: finite x and μ of opposite signs whose difference lies
  * beyond the largest float. The kernels' {@code fma((x − μ_hi) − μ_lo, s, β)} then gives ±Inf (NaN where s is 0)
  * where the true output may well be finite, {@code (3e38 − (−1.5e38))/√3e38 ≈ 2.6e19} say. That needs a center of at
- * least 2¹⁰³ in magnitude ({@link AffineParams#WIDE_CENTER}), which only a map built for other data than its input
- * can meet: an inference map, or a {@link ChannelAffine}. A call whose map has such a center scans those channels
+ * least 2¹⁰³ in magnitude ({@link AffineParams#WIDE_CENTER}) and a map built for other data than its input (an
+ * inference map, a {@link ChannelAffine}) or a training map of values spread beyond float's range
+ * ({@code n·σ² ≥ 2²⁵⁴}, {@link ChannelAffine#training}). A call whose map has such a center scans those channels
  * first; where a deviation overflows, the whole call (on segments staged through a buffer, the staged rows) takes
  * the map here, element by element on one thread, each overflowing element in double and rounded once, every other
  * element by the kernels' operations, so with their bits.

@@ -144,8 +144,10 @@ public final class GroupNorm {
     /**
      * As {@link #apply(float[], int, float[], int, TensorLayout, int, int)} for NHWC tensors on memory segments:
      * {@code n} images of {@code spatial} rows of {@code channels} float32 values, in the platform's byte order (native
-     * memory, a mapped file, or a heap segment over any array), with BatchNorm's segment checks. A segment over a
-     * {@code float[]} is read as that array; any other is staged through per-thread heap buffers a slice at a time.
+     * memory, a mapped file, or a heap segment over a {@code float[]}, {@code int[]}, {@code long[]} or
+     * {@code double[]}; one over a {@code byte[]} is not aligned to 4 bytes), with BatchNorm's segment checks. A
+     * segment over a {@code float[]} is read as that array; any other is staged through per-thread heap buffers a
+     * slice at a time.
      * Threads take whole images, as in the array overload. The same bits as the array overload on the same values.
      *
      * @param x           input, at least n·spatial·channels floats, NHWC

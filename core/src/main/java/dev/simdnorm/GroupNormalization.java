@@ -48,7 +48,7 @@ final class GroupNormalization {
             // Whole images per task, about a slice of data each; each image alone, as on one thread.
             int perTask = Math.max(1, Slices.SLICE_FLOATS / image);
             parallelism.forEach(Math.ceilDiv(n, perTask), floats, t -> images(x, xOffset, y, yOffset, layout,
-                    t * perTask, Math.min(n, (t + 1) * perTask), spatial, Parallelism.sequential()));
+                    t * perTask, (int) Math.min(n, (t + 1L) * perTask), spatial, Parallelism.sequential()));
             return;
         }
         images(x, xOffset, y, yOffset, layout, 0, n, spatial, parallelism);
@@ -206,10 +206,7 @@ final class GroupNormalization {
                 s.m2[c] = variance; // now the variance each channel's map takes
             }
         }
-        if (s.shiftFolded) {
-            s.layOutBeta(beta);
-        }
-        s.shiftFolded = ChannelAffine.training(s.params, s.mean, s.m2, count, gamma, beta, epsilon, true, layOut);
+        ChannelAffine.training(s.params, s.mean, s.m2, count, gamma, epsilon, layOut);
     }
 
     /** This thread's scratch, or a fresh one if an executor ran this layer again inside a call on this thread. */
@@ -229,7 +226,6 @@ final class GroupNormalization {
         final double[] groupMean;
         final double[] groupM2;
         final AffineParams params;
-        boolean shiftFolded;
         boolean inUse;
 
         Scratch(GroupNormalization layer) {
@@ -238,13 +234,9 @@ final class GroupNormalization {
             groupMean = new double[layer.groups];
             groupM2 = new double[layer.groups];
             params = new AffineParams(layer.channels);
-            layOutBeta(layer.beta);
-        }
-
-        /** The shift holds β, laid out, as {@link ChannelAffine#training} expects. */
-        void layOutBeta(float[] beta) {
-            System.arraycopy(beta, 0, params.shift(), 0, beta.length);
-            LanePeriod.repeat(params.shift(), beta.length, params.period());
+            // The shift holds β, laid out, as ChannelAffine.training expects; the training maps never write it.
+            System.arraycopy(layer.beta, 0, params.shift(), 0, layer.channels);
+            LanePeriod.repeat(params.shift(), layer.channels, params.period());
         }
     }
 }

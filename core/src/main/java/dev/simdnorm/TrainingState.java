@@ -45,21 +45,21 @@ final class TrainingState {
     }
 
     /** The training map of the batch moments in {@link #mean} and {@link #m2} over {@code count} values. */
-    AffineParams map(long count, float[] gamma, float[] beta, float epsilon, boolean foldOverflowing) {
+    AffineParams map(long count, float[] gamma, float[] beta, float epsilon) {
         for (int c = 0; c < channels; c++) {
             variance[c] = m2[c] / count;
         }
-        return map(mean, variance, count, gamma, beta, epsilon, foldOverflowing);
+        return map(mean, variance, count, gamma, beta, epsilon);
     }
 
     /** The training map of the given batch mean and variance over {@code count} values. */
-    AffineParams map(double[] mean, double[] variance, long count, float[] gamma, float[] beta, float epsilon,
-                     boolean foldOverflowing) {
+    AffineParams map(double[] mean, double[] variance, long count, float[] gamma, float[] beta, float epsilon) {
         if (shiftStale) {
             System.arraycopy(beta, 0, map.shift(), 0, channels);
             LanePeriod.repeat(map.shift(), channels, map.period());
+            shiftStale = false;
         }
-        shiftStale = ChannelAffine.training(map, mean, variance, count, gamma, beta, epsilon, foldOverflowing);
+        ChannelAffine.training(map, mean, variance, count, gamma, epsilon);
         return map;
     }
 

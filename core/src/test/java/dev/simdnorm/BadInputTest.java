@@ -63,6 +63,9 @@ class BadInputTest {
         for (float eps : new float[] {0f, -1e-3f, Float.NaN, Float.POSITIVE_INFINITY}) {
             fails(IllegalArgumentException.class, "epsilon", () -> ChannelAffine.normalizing(one, one, one, one, eps));
         }
+        // A batch mean past float's range (sums given in double): its float center would be +Inf, every output −Inf.
+        Moments farMean = Moments.ofSums(100, new double[] {1e39}, new double[] {1e76});
+        fails(IllegalArgumentException.class, "mean[0]", () -> ChannelAffine.normalizing(farMean, one, one, 1e-3f));
 
         ChannelAffine map = ChannelAffine.of(two, two);
         float[] x = new float[8];

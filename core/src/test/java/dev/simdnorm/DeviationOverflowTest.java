@@ -165,4 +165,66 @@ class DeviationOverflowTest {
         double scale = (float) (1 / Math.sqrt(3e38 + EPSILON));
         assertEquals(((double) 3e38f + 1.5e38) * scale, y[0], 2 * Oracle.U * 4.5e38 * scale, "a batch's map");
     }
+    /**
+     * A training step whose values spread beyond float's range (n·σ² ≥ 2²⁵⁴) far from zero: two values, 3.4e38 and
+     * 3.396e38, 2²⁰ times each (σ = 2e35, |μ|/σ ≈ 1700). The map stays centered, as for any batch: outputs ±γ within
+     * 3 roundings (the scale rounded once, the product and β in one FMA; the deviations are exact by Sterbenz's
+     * lemma, and the mean's hi/lo pair and the double variance err far below that). Folded into x·s + (β − μ·s), as
+     * such channels were, the output lost |μ|·s·2⁻²⁴ (1e-4 where γ is 1) and was −Inf where μ·s passed the largest
+     * float (γ = 1e36, outputs ±1e36).
+     */
+    @Test
+    void trainingMapsOfValuesSpreadBeyondFloatStayCentered() {
+        int half = 1 << 20;
+        float[] x = new float[2 * half];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i % 2 == 0 ? 3.4e38f : 3.396e38f;
+        }
+        double mean = ((double) 3.4e38f + 3.396e38f) / 2;
+        double sd = ((double) 3.4e38f - 3.396e38f) / 2;
+        float[] y = new float[x.length];
+        for (float gamma : new float[] {1f, 1e36f}) {
+            float[] g = {gamma};
+            float[] b = {0.25f};
+            GroupNorm.instanceNorm(1).gamma(g).beta(b).epsilon(1e-5f).build()
+                    .apply(x, 0, y, 0, TensorLayout.NCHW, 1, x.length);
+            assertTrained(x, y, mean, sd, gamma, 0.25f, "InstanceNorm, γ = " + gamma);
+            BatchNorm.builder(1).gamma(g).beta(b).epsilon(1e-5f).build().train(x, 0, y, 0, x.length);
+            assertTrained(x, y, mean, sd, gamma, 0.25f, "BatchNorm.train, γ = " + gamma);
+            ChannelAffine.normalizing(Moments.of(x, 0, x.length, 1), g, b, 1e-5f).apply(x, 0, y, 0, x.length);
+            assertTrained(x, y, mean, sd, gamma, 0.25f, "ChannelAffine.normalizing(Moments), γ = " + gamma);
+        }
+    }
+
+    /**
+     * A training step whose own deviation overflows float: three values of 3.4e38 and one of −3.4e38 (μ = 1.7e38,
+     * −3.4e38 − μ past the largest float). That element is mapped in double and rounded once, the others by the
+     * kernels: all within 3 roundings of the true outputs (about ±1.7), with and without ReLU.
+     */
+    @Test
+    void aTrainingStepsOwnOverflowingDeviationIsMappedInDouble() {
+        float[] x = {3.4e38f, -3.4e38f, 3.4e38f, 3.4e38f};
+        double mean = (double) 3.4e38f / 2;
+        double sd = Math.sqrt((3 * Math.pow(3.4e38f - mean, 2) + Math.pow(-3.4e38f - mean, 2)) / 4);
+        for (Activation a : Activation.values()) {
+            float[] y = new float[4];
+            BatchNorm.builder(1).activation(a).build().train(x, 0, y, 0, 4);
+            float[] expected = new float[4];
+            for (int i = 0; i < 4; i++) {
+                double t = (x[i] - mean) / Math.sqrt(sd * sd + 1e-3f);
+                expected[i] = (float) (a == Activation.RELU ? Math.max(t, 0) : t);
+            }
+            for (int i = 0; i < 4; i++) {
+                assertEquals(expected[i], y[i], 3 * Oracle.U * Math.abs(expected[i]), a + ", element " + i);
+            }
+        }
+    }
+
+    private static void assertTrained(float[] x, float[] y, double mean, double sd, float gamma, float beta,
+                                      String what) {
+        for (int i = 0; i < x.length; i++) {
+            double exact = (x[i] - mean) / Math.sqrt(sd * sd + 1e-5f) * gamma + beta;
+            assertEquals(exact, y[i], 3 * Oracle.U * Math.abs(exact), what + ", element " + i);
+        }
+    }
 }

@@ -356,7 +356,7 @@ class ReliabilityTest {
 
     /**
      * D2: training on huge finite data gives finite outputs where the exact ones are finite, within the rounding of
-     * the map ({@code (|x|·s + |μ|·s + |β|)·2⁻²¹}: a centered or, where deviations could overflow, folded map).
+     * the map ({@code (|x|·s + |μ|·s + |β|)·2⁻²¹}, a bound that also held for the folded maps of before).
      */
     @Test
     void trainingOnHugeValuesGivesFiniteOutputs() {

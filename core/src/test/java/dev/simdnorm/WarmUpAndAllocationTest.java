@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -112,6 +113,27 @@ class WarmUpAndAllocationTest {
         double[] mean3 = new double[3];
         double[] variance3 = new double[3];
         assertAllocatesNothing("train into arrays, C = 3", () -> bn3.train(x, 0, y, 0, 4000, mean3, variance3));
+        // More channels than a thread's first working arrays hold (C > 4096): made again once, for the widest C.
+        int wide = 5000;
+        int wideRows = 8;
+        float[] xw = Arrays.copyOf(x, wideRows * wide);
+        float[] dyw = Arrays.copyOf(dy, xw.length);
+        float[] yw = new float[xw.length];
+        BatchNorm bnw = BatchNorm.builder(wide).build();
+        double[] meanW = new double[wide];
+        double[] varianceW = new double[wide];
+        float[] dGammaW = new float[wide];
+        float[] dBetaW = new float[wide];
+        assertAllocatesNothing("train into arrays, C = 5000", () -> bnw.train(xw, 0, yw, 0, wideRows, meanW,
+                varianceW));
+        assertAllocatesNothing("backward into arrays, C = 5000", () -> bnw.backward(xw, 0, dyw, 0, yw, 0, wideRows,
+                meanW, varianceW, dGammaW, dBetaW));
+        GroupNorm gnw = GroupNorm.builder(wide, 50).build();
+        assertAllocatesNothing("GroupNorm NHWC, C = 5000",
+                () -> gnw.apply(xw, 0, yw, 0, TensorLayout.NHWC, 2, wideRows / 2));
+        long inDouble = allocatedPerCall(() -> Moments.of(xw, 0, wideRows, wide, Precision.DOUBLE));
+        assertTrue(inDouble <= 3 * 16 + 2 * (16 + 8L * wide) + 64,
+                "Moments.of in double, C = 5000, allocates " + inDouble + " B per call");
     }
 
     private static void assertAllocatesNothing(String what, Runnable call) {

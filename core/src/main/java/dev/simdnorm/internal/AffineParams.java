@@ -64,8 +64,8 @@ public final class AffineParams {
      * Notes whether a finite center is at least {@link #WIDE_CENTER} in magnitude, where {@code x − center} (and so
      * the map's output) may overflow float for a finite x whose true output is finite. Below it, |x − center| stays
      * below 2¹²⁸ − 2¹⁰³, where rounding to float would overflow, for every finite x. {@link #layOut()} calls it; a
-     * map applied only to the data its statistics came from (a training step's) need not: there
-     * {@code |x − μ| ≤ √(n·σ²)}, and the channels where that could overflow are folded to center 0.
+     * map applied only to the data its statistics came from (a training step's) calls
+     * {@link #findWideCenters(boolean)}.
      */
     public void findWideCenters() {
         boolean wide = false;
@@ -74,6 +74,21 @@ public final class AffineParams {
             wide |= Math.abs(h) >= WIDE_CENTER && Float.isFinite(h);
         }
         wideCenter = wide;
+    }
+
+    /**
+     * {@link #findWideCenters()} where {@code possible}, else notes that no deviation overflows: for a training
+     * step's map, applied to its own batch, where {@code |x − μ| ≤ √(n·σ²)}, so that only a channel with
+     * {@code n·σ² ≥ 2²⁵⁴} can overflow.
+     *
+     * @param possible whether a channel's values spread that wide
+     */
+    public void findWideCenters(boolean possible) {
+        if (possible) {
+            findWideCenters();
+        } else {
+            wideCenter = false;
+        }
     }
 
     /** Whether {@link #findWideCenters} found a center from which a finite x's deviation may overflow float. */

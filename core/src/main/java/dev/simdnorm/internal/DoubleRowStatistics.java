@@ -30,15 +30,19 @@ public final class DoubleRowStatistics {
         void sum(float[] x, int base, int period, int periods, int tail, double[] center, double[] r, double[] q);
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(Scratch.MAX_PERIOD));
+    private static final ThreadScratch<Scratch> SCRATCH =
+            new ThreadScratch<>(Scratch.FIRST_PERIOD, Scratch::new, s -> s.period);
 
     private DoubleRowStatistics() {
     }
 
-    /** A call's working arrays, reused per thread up to {@link #MAX_PERIOD}; longer periods (C > 4096) allocate. */
+    /** A call's working arrays, kept per thread ({@link ThreadScratch}). */
     private static final class Scratch {
-        /** Largest period whose arrays a thread keeps: 6 × 32 KiB. */
-        static final int MAX_PERIOD = 4096;
+        /** The period a thread's first arrays hold: 6 × 32 KiB. */
+        static final int FIRST_PERIOD = 4096;
+
+        /** The longest period these arrays hold. */
+        final int period;
 
         final double[] center;
         final double[] sumR;
@@ -50,6 +54,7 @@ public final class DoubleRowStatistics {
         int laidOutEnd;
 
         Scratch(int period) {
+            this.period = period;
             int padded = LanePeriod.padded(period).length;
             center = new double[period];
             sumR = new double[period];
@@ -75,7 +80,7 @@ public final class DoubleRowStatistics {
         int period = LanePeriod.walkedInDouble(channels);
         int rowsPerPeriod = period / channels;
         int blockRows = LanePeriod.blockRowsInDouble(channels);
-        Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
+        Scratch s = SCRATCH.of(period);
         double[] center = s.center;
         double[] sumR = s.sumR;
         double[] sumQ = s.sumQ;

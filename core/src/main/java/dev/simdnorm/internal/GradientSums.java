@@ -30,15 +30,19 @@ public final class GradientSums {
                  boolean relu, float[] sumG, float[] sumVG);
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(Scratch.MAX_PERIOD));
+    private static final ThreadScratch<Scratch> SCRATCH =
+            new ThreadScratch<>(Scratch.FIRST_PERIOD, Scratch::new, s -> s.period);
 
     private GradientSums() {
     }
 
-    /** A call's working arrays, reused per thread up to {@link #MAX_PERIOD}; longer periods (C > 4096) allocate. */
+    /** A call's working arrays, kept per thread ({@link ThreadScratch}). */
     private static final class Scratch {
-        /** Largest period whose arrays a thread keeps. */
-        static final int MAX_PERIOD = 4096;
+        /** The period a thread's first arrays hold. */
+        static final int FIRST_PERIOD = 4096;
+
+        /** The longest period these arrays hold. */
+        final int period;
 
         final float[] g;
         final float[] vg;
@@ -46,6 +50,7 @@ public final class GradientSums {
         final float[] blockVG;
 
         Scratch(int period) {
+            this.period = period;
             g = LanePeriod.padded(period);
             vg = LanePeriod.padded(period);
             blockG = new float[period];
@@ -66,7 +71,7 @@ public final class GradientSums {
         int period = LanePeriod.walked(channels);
         int rowsPerPeriod = period / channels;
         int blockRows = LanePeriod.blockRows(channels);
-        Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
+        Scratch s = SCRATCH.of(period);
         float[] g = s.g;
         float[] vg = s.vg;
         float[] blockG = s.blockG;

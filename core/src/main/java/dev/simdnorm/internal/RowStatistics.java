@@ -101,15 +101,19 @@ public final class RowStatistics {
      */
     public static final int SAMPLE_ROWS = 128;
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(Scratch.MAX_PERIOD));
+    private static final ThreadScratch<Scratch> SCRATCH =
+            new ThreadScratch<>(Scratch.FIRST_PERIOD, Scratch::new, s -> s.period);
 
     private RowStatistics() {
     }
 
-    /** A call's working arrays, reused per thread up to {@link #MAX_PERIOD}; longer periods (C > 4096) allocate. */
+    /** A call's working arrays, kept per thread ({@link ThreadScratch}). */
     private static final class Scratch {
-        /** Largest period whose arrays a thread keeps: 6 × 16 KiB. */
-        static final int MAX_PERIOD = 4096;
+        /** The period a thread's first arrays hold: 6 × 16 KiB. */
+        static final int FIRST_PERIOD = 4096;
+
+        /** The longest period these arrays hold. */
+        final int period;
 
         final float[] center;
         final float[] sumR;
@@ -132,6 +136,7 @@ public final class RowStatistics {
         }
 
         Scratch(int period) {
+            this.period = period;
             // C ≤ period, so per-channel arrays of the period's length hold every C that fits.
             center = new float[period];
             sumR = new float[period];
@@ -162,7 +167,7 @@ public final class RowStatistics {
      */
     public static void firstCenter(Deviations kernel, float[] x, int offset, int rows, int channels, float[] center) {
         int period = LanePeriod.walked(channels);
-        Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
+        Scratch s = SCRATCH.of(period);
         clearPadding(s, period);
         // The first block has at least LanePeriod.ACCUMULATED = 256 rows, more than the sample: rows alone bound it.
         sampleCenter(kernel, x, offset, rows, channels, period, s, center);
@@ -185,7 +190,7 @@ public final class RowStatistics {
         // were a sixth of this method's time on 16 KiB calls.
         int periodShift = Integer.numberOfTrailingZeros(rowsPerPeriod);
         int blockRows = LanePeriod.ACCUMULATED * rowsPerPeriod; // LanePeriod.blockRows, without a second walk
-        Scratch s = period <= Scratch.MAX_PERIOD ? SCRATCH.get() : new Scratch(period);
+        Scratch s = SCRATCH.of(period);
         float[] center = s.center;
         float[] sumR = s.sumR;
         float[] sumQ = s.sumQ;
