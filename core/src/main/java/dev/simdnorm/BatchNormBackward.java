@@ -38,7 +38,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @throws NullPointerException      if an array or {@code batch} is null
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
      * @throws IllegalArgumentException  if {@code rows} is not {@code batch.count()}, {@code batch} has another number
-     *                                   of channels, or {@code dx} partially overlaps {@code x} or {@code dy}
+     *                                   of channels, a finite mean beyond float's range (no float data have one),
+     *                                   or {@code dx} partially overlaps {@code x} or {@code dy}
      */
     public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                               Moments batch) {
@@ -71,6 +72,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
             throw new IllegalArgumentException("rows must equal batch.count() " + batch.count()
                     + " (the moments of these rows), got " + rows);
         }
+        Check.floatMeans(batch.meanArray());
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
         backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, null, null, dGamma, dBeta,
@@ -90,7 +92,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param dx            out: gradient with respect to {@code x}, NHWC
      * @param dxOffset      index of the first float of {@code dx}
      * @param rows          N·H·W, as passed to {@link BatchNorm#train}
-     * @param batchMean     the batch mean train wrote, length C
+     * @param batchMean     the batch mean train wrote, length C: within float's range, or not finite
      * @param batchVariance the batch variance train wrote, length C: finite values ≥ 0, or NaN
      * @param dGamma        out: dγ, length C, another array than x, dy, dx and dβ
      * @param dBeta         out: dβ, length C, another array than x, dy and dx
@@ -112,7 +114,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param dx            out: gradient with respect to {@code x}, NHWC
      * @param dxOffset      index of the first float of {@code dx}
      * @param rows          N·H·W, as passed to {@link BatchNorm#train}
-     * @param batchMean     the batch mean train wrote, length C
+     * @param batchMean     the batch mean train wrote, length C: within float's range, or not finite
      * @param batchVariance the batch variance train wrote, length C: finite values ≥ 0, or NaN
      * @param dGamma        out: dγ, length C, another array than x, dy, dx and dβ
      * @param dBeta         out: dβ, length C, another array than x, dy and dx
@@ -131,6 +133,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                         "batchVariance[" + c + "] must be finite and >= 0, or NaN, got " + batchVariance[c]);
             }
         }
+        Check.floatMeans(batchMean);
         Check.gradientsOut(dGamma, dBeta, channels, x, dy, dx);
         backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, batchMean, batchVariance, dGamma, dBeta,
                 parallelism);

@@ -39,19 +39,31 @@ final class BatchNormGradient {
         double[] sumVG = work.sumVG;
         Engine.gradientSums(x, xOffset, dy, dyOffset, rows, forward, relu, parallelism, sumG, sumVG);
         GradientParams correction = training ? work.correction : null;
+        boolean inDouble = false;
         for (int c = 0; c < channels; c++) {
             double varianceEpsilon = variance[c] + epsilon;
             double root = Math.sqrt(varianceEpsilon);
             dBeta[c] = (float) sumG[c];
             dGamma[c] = (float) (sumVG[c] / root);
+            double k1 = 0;
             if (training) {
                 double k = gamma[c] / root; // the forward scale before its rounding to float
-                correction.deviationScale()[c] = (float) (-k * (sumVG[c] / (rows * varianceEpsilon)));
-                correction.offset()[c] = (float) (-k * (sumG[c] / rows));
+                k1 = -k * (sumVG[c] / (rows * varianceEpsilon));
+                work.deviationScale[c] = k1;
+                work.offset[c] = -k * (sumG[c] / rows);
+                correction.deviationScale()[c] = (float) k1;
+                correction.offset()[c] = (float) work.offset[c];
             }
+            // A frozen pass reads the deviations only for the ReLU mask.
+            inDouble |= (training || relu) && InputGradientInDouble.needed(forward, c, k1);
         }
         if (training) {
             correction.layOut();
+        }
+        if (inDouble) {
+            InputGradientInDouble.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction,
+                    work.deviationScale, work.offset, relu);
+            return;
         }
         Engine.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction, relu, parallelism);
     }

@@ -106,8 +106,9 @@ abstract sealed class BatchNormState permits BatchNormBackward {
 
     /**
      * The map inference runs now: the snapshot, refreshed first if the state changed and the lock is free. If another
-     * thread holds the lock (it trains or loads), the last snapshot serves, and that thread refreshes it before it
-     * lets go of the lock.
+     * thread holds the lock, the last snapshot serves; a holder that changes the state (it trains or loads) refreshes
+     * it then ({@link #changed}), and a snapshot left stale by an earlier change is refreshed by the next inference
+     * that finds the lock free.
      */
     ChannelAffine currentMap() {
         if (stale) {

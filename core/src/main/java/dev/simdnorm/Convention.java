@@ -47,7 +47,9 @@ public enum Convention {
      * batch; the running variance takes Bessel's correction {@code n/max(n − 1, 1)}. Defaults ε 0.001 and f 0.01,
      * what Keras passes for momentum 0.99 (the raw op's own defaults are ε 1e-4 and f 1, which replaces the running
      * statistics by the batch's). Update in float: {@code fl(fl((1−f)·R) + fl(f·B))} for the mean and
-     * {@code fl(fl((1−f)·R) + fl(fl(f·σ²)·fl(n/(n−1))))} for the variance, with 1−f a float subtraction, as its C++.
+     * {@code fl(fl((1−f)·R) + fl(fl(f·σ²)·fl(n/(n−1))))} for the variance, with 1−f a float subtraction: what
+     * TensorFlow runs by default on x86-64 (its oneDNN kernel, bit for bit in the reference files); its Eigen kernel
+     * ({@code TF_ENABLE_ONEDNN_OPTS=0}) rounds {@code fl(f·n/(n−1))·σ²} instead, which can differ by an ulp.
      */
     TF_FUSED(0.001f, 0.01f, true),
 
@@ -169,7 +171,8 @@ public enum Convention {
     void update(float[] mean, float[] variance, float[] batchMean, float[] batchVariance, long n, Weights w) {
         float old = w.old();
         float fresh = w.fresh();
-        // TF fused's C++: rest_size / max(rest_size − 1, 1), both cast to float first.
+        // TF fused's C++: rest_size / max(rest_size − 1, 1), both cast to float first; the product order of its
+        // oneDNN kernel, TensorFlow's default on x86-64 (the Eigen kernel multiplies f by this factor first).
         float bessel = (float) n / (float) Math.max(n - 1, 1);
         switch (this) { // outside the loops: one loop without branches per convention
             case TENSORFLOW, KERAS, ONNX -> {

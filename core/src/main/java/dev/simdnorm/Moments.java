@@ -18,7 +18,8 @@ import java.util.Objects;
  * carries its own rounding error: {@link ChannelAffine#normalizing(Moments, float[], float[],
  * float)} uses it to center data at {@code (x − μ_hi) − μ_lo}. On data of mean 1e4 and standard deviation 1 the
  * variance is within about 1e-7 relatively of a double two-pass computation. {@link Precision#DOUBLE} sums the
- * deviations in double instead, to about 1e-13 relatively of the exact moments for any finite data.
+ * deviations in double instead: the variance to about 1e-13 relatively of the exact one for any finite data, the
+ * mean to about 1e-13·(|μ| + σ).
  *
  * <p><b>Special values.</b> The variance is never negative; a constant channel has variance exactly 0. A NaN or ±Inf
  * in a channel's data makes that channel's mean and variance NaN or infinite, per IEEE arithmetic; other channels are
@@ -383,8 +384,8 @@ public final class Moments {
         }
         int channels = b.getInt();
         if (channels <= 0 || channels > Math.min(Check.MAX_CHANNELS, MAX_BYTES_CHANNELS)) {
-            throw new IllegalArgumentException("channels in bytes must be in [1, " + Check.MAX_CHANNELS + "], got "
-                    + channels);
+            throw new IllegalArgumentException("channels in bytes must be in [1, "
+                    + Math.min(Check.MAX_CHANNELS, MAX_BYTES_CHANNELS) + "], got " + channels);
         }
         if (bytes.length != HEADER_BYTES + 16L * channels) {
             throw new IllegalArgumentException("bytes.length must be " + (HEADER_BYTES + 16L * channels) + " for "

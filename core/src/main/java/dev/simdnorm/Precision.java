@@ -13,9 +13,9 @@ public enum Precision {
      */
     FLOAT,
     /**
-     * Each float widened to double and its deviation and square summed in double: mean and variance within 1.2e-13
-     * relatively of the exact moments of any finite float data, however far from zero, for any count
-     * (docs/numerics.md).
+     * Each float widened to double and its deviation and square summed in double: the variance within 1.2e-13
+     * relatively, and the mean within 7e-14·(|μ| + σ), of the exact moments of any finite float data, however far
+     * from zero, for any count (docs/numerics.md; a mean far smaller than σ is known to that absolute error only).
      * For statistics that are stored and reused (dataset statistics, recalibration). It does twice the float mode's
      * vector operations: 0.8–2.3× its time in cache, 0.35–0.75 of a plain read's speed at 4 MiB and 0.8–1.0 at
      * 256 MiB (docs/performance.md, "Double-precision statistics").

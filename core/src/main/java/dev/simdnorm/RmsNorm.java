@@ -16,12 +16,15 @@ import java.lang.foreign.MemorySegment;
  * ones. ε: ONNX's default 1e-5 (the default here); PyTorch's default {@code eps=None} is the float epsilon,
  * {@code Math.ulp(1f)} = 2⁻²³. The sum of squares is accumulated in double (each float's square is exact there), so
  * the scale is within about one float rounding for rows of any length; the output then takes two more roundings.
+ * (A row whose root mean square passes 2¹²⁶, about 8.5e37, has a scale below float's normal range: it keeps fewer
+ * bits, 21 of 24 at 3.4e38.)
  *
  * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays
  * are per thread; a call spread over threads allocates a few small objects per task, {@link Parallelism}). Arguments
  * are checked before anything is written, and a call that throws changes nothing, except that an {@code Error} from a
- * {@link Parallelism}'s executor may leave some rows of the outputs written (the rule of {@link BatchNorm}). NaN and
- * ±Inf in a row propagate into that row's outputs.
+ * {@link Parallelism}'s executor may leave some rows of the outputs written (the rule of {@link BatchNorm}). A NaN in
+ * a row makes that row's outputs NaN; a ±Inf makes its scale 0, so its outputs are NaN at the infinite values and ±0
+ * elsewhere, as PyTorch's {@code x * rsqrt(mean(x²) + ε)}.
  */
 public final class RmsNorm {
 

@@ -29,6 +29,9 @@ final class TrainingState {
     /** The backward pass's sums and coefficients. */
     final double[] sumG;
     final double[] sumVG;
+    /** The training correction's coefficients in double, before their rounding into {@link #correction}. */
+    final double[] deviationScale;
+    final double[] offset;
     final GradientParams correction;
 
     TrainingState(int channels) {
@@ -41,6 +44,8 @@ final class TrainingState {
         map = new AffineParams(channels);
         sumG = new double[channels];
         sumVG = new double[channels];
+        deviationScale = new double[channels];
+        offset = new double[channels];
         correction = new GradientParams(channels);
     }
 

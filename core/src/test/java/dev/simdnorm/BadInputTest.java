@@ -221,6 +221,11 @@ class BadInputTest {
         fails(IllegalArgumentException.class, "channels", () -> bn.backward(x, 0, dy, 0, dx, 0, 10, twoChannels));
         fails(IllegalArgumentException.class, "x and dx overlap", () -> bn.backward(x, 0, dy, 0, x, 3, 10, batch));
         fails(IllegalArgumentException.class, "dy and dx overlap", () -> bn.backward(x, 0, dy, 0, dy, 29, 10, batch));
+        // A batch mean past float's range (sums given in double): the map's center would be +Inf, dx NaN or 0.
+        Moments farMean = Moments.ofSums(10, new double[] {1e39, 0, 0}, new double[] {1, 1, 1});
+        fails(IllegalArgumentException.class, "mean[0]", () -> bn.backward(x, 0, dy, 0, dx, 0, 10, farMean));
+        fails(IllegalArgumentException.class, "mean[0]", () -> bn.backward(x, 0, dy, 0, dx, 0, 10,
+                new double[] {1e39, 0, 0}, new double[] {1, 1, 1}, new float[3], new float[3]));
 
         fails(NullPointerException.class, "x", () -> bn.backwardInference(null, 0, dy, 0, dx, 0, 10));
         fails(NullPointerException.class, "dy", () -> bn.backwardInference(x, 0, null, 0, dx, 0, 10));

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -81,5 +82,61 @@ class GradientSumOverflowTest {
                 BackwardPropertyTest.assertMatches(e, grads, dx, 0, k.rows(), c);
             }
         });
+    }
+    /**
+     * dx of a training step whose values spread to float's limits: ±3e38 (μ = −1e38, σ ≈ 2.8e38). The deviation
+     * 3e38 − μ = 4e38 overflows float, and the deviation coefficient −k·Σvg/(n·(σ² + ε)) ≈ −6e-48 is below float's
+     * smallest value: the kernels gave NaN (∞·0) at the first value and dropped the deviation term, a third of dx, at
+     * the others. Taken in double with double coefficients and rounded once, dx errs by a rounding of itself and of
+     * k·g (the forward's float scale) and by the sums' double roundings, far below 4 units of each term.
+     */
+    @Test
+    void dxIsRightWhereDeviationsOrTheirCoefficientLeaveFloat() {
+        float[] x = {3e38f, -3e38f, -3e38f};
+        float[] dy = {1f, 0.5f, -0.25f};
+        float gamma = 1e30f;
+        BatchNorm bn = BatchNorm.builder(1).gamma(new float[] {gamma}).build();
+        Moments batch = bn.train(x, 0, new float[3], 0, 3);
+        float[] dx = new float[3];
+        bn.backward(x, 0, dy, 0, dx, 0, 3, batch);
+        double mu = batch.meanAsDouble(0);
+        double ve = batch.varianceAsDouble(0) + bn.epsilon();
+        double k = gamma / Math.sqrt(ve);
+        double sumG = 0;
+        double sumVG = 0;
+        for (int i = 0; i < 3; i++) {
+            sumG += dy[i];
+            sumVG += (x[i] - mu) * dy[i];
+        }
+        double a = sumG / 3;
+        double b = sumVG / (3 * ve);
+        for (int i = 0; i < 3; i++) {
+            double v = x[i] - mu;
+            double exact = k * (dy[i] - a - v * b);
+            double terms = Math.abs(k * dy[i]) + Math.abs(k * a) + Math.abs(k * v * b);
+            assertEquals(exact, dx[i], 2 * Oracle.U * (Math.abs(exact) + Math.abs(k * dy[i])) + 4 * Oracle.U * terms,
+                    "element " + i);
+        }
+    }
+    /**
+     * A frozen backward pass through a ReLU where the deviation overflows float: x = 3e38 against a running mean of
+     * −1.5e38 (σ ≈ 1.7e19), γ 1e-10 and β −1e10, so the output is relu(2.6e9 − 1e10) = 0 and no gradient flows. The
+     * kernels' mask, from {@code fma(+∞, s, β) = +∞}, let dy through: dx = dy·s and dβ = Σdy where both are 0.
+     */
+    @Test
+    void theReluMaskFollowsTheForwardOutputWhereTheDeviationOverflows() {
+        BatchNorm bn = BatchNorm.builder(1).gamma(new float[] {1e-10f}).beta(new float[] {-1e10f})
+                .runningMean(new float[] {-1.5e38f}).runningVariance(new float[] {3e38f})
+                .activation(Activation.RELU).build();
+        float[] x = {3e38f, -1.5e38f};
+        float[] y = new float[2];
+        bn.inference(x, 0, y, 0, 2);
+        assertEquals(0f, y[0], "the forward output");
+        float[] dx = new float[2];
+        Gradients grads = bn.backwardInference(x, 0, new float[] {1f, 1f}, 0, dx, 0, 2);
+        assertEquals(0f, dx[0], "dx where the output was 0");
+        assertEquals(0f, dx[1], "dx where the output was β < 0");
+        assertEquals(0f, grads.dBeta()[0], "dβ");
+        assertEquals(0f, grads.dGamma()[0], "dγ");
     }
 }

@@ -106,7 +106,8 @@ public final class GradientSums {
      * Adds channel c's {@code Σg} and {@code Σv·g} over {@code rows} rows from the given bases: the block's float sum
      * where it is finite, else the sum in double, with {@code v = (x − c_hi) − c_lo} in double. The ReLU mask is the
      * kernels' ({@code fma(v, scale, shift)} in float on the float v) but where that v overflows float: there the
-     * forward output in double, as {@code DeviationOverflow} computes it in inference.
+     * forward output in double, as {@code DeviationOverflow} computes it in inference; the float {@code Σg} of such
+     * a block, masked by the float v, is then not kept.
      */
     private static void resumInDouble(float[] x, int xBase, float[] dy, int dyBase, int rows, int c, AffineParams f,
                                  boolean relu, double[] sumDy, double[] sumDeviationDy, float blockG, float blockVG) {
@@ -117,20 +118,22 @@ public final class GradientSums {
         float shift = f.shift()[c];
         double sumG = 0;
         double sumVG = 0;
+        boolean maskRedone = false;
         for (int r = 0, i = c; r < rows; r++, i += channels) {
             float xi = x[xBase + i];
             double v = ((double) xi - hi) - lo;
             float g = dy[dyBase + i];
             if (relu) {
                 float vf = (xi - hi) - lo;
-                float forward = Float.isInfinite(vf) && Float.isFinite(xi) ? (float) (v * scale + shift)
-                        : Math.fma(vf, scale, shift);
+                boolean overflows = Float.isInfinite(vf) && Float.isFinite(xi);
+                maskRedone |= overflows;
+                float forward = overflows ? (float) (v * scale + shift) : Math.fma(vf, scale, shift);
                 g = ScalarKernel.reluGradient(g, forward);
             }
             sumG += g;
             sumVG += v * g;
         }
-        sumDy[c] += Float.isFinite(blockG) ? blockG : sumG;
+        sumDy[c] += Float.isFinite(blockG) && !maskRedone ? blockG : sumG;
         sumDeviationDy[c] += Float.isFinite(blockVG) ? blockVG : sumVG;
     }
 }

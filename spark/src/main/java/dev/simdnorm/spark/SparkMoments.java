@@ -23,12 +23,12 @@ import dev.simdnorm.Precision;
  * innermost, so a 32×32×3 image is 3,072 floats and 1,024 rows of 3 channels.
  *
  * <p><b>Precision and order.</b> Each partition reduces its records in order, in batches of about 256 KiB, with
- * {@link Precision#DOUBLE} (deviations summed in double: mean and variance within 1e-12 relative of the exact
- * moments); the partitions' moments come back to the driver in partition order and are merged there in a fixed
- * balanced tree (Chan, Golub and LeVeque's pairwise formula). So the result depends only on the partitions and the
- * order of the records in each: the same bits whatever the number of executors or threads, the order in which tasks
- * finish, or retries. Those are fixed for a cached Dataset, for one created from a local collection or an RDD, and
- * for files read with fixed split settings ({@code spark.sql.files.maxPartitionBytes} and
+ * {@link Precision#DOUBLE} (deviations summed in double: variance within 1e-12 relative of the exact one, mean
+ * within 1e-12·(|μ| + σ)); the partitions' moments come back to the driver in partition order and are merged there
+ * in a fixed balanced tree (Chan, Golub and LeVeque's pairwise formula). So the result depends only on the partitions
+ * and the order of the records in each: the same bits whatever the number of executors or threads, the order in which
+ * tasks finish, or retries. Those are fixed for a cached Dataset, for one created from a local collection or an RDD,
+ * and for files read with fixed split settings ({@code spark.sql.files.maxPartitionBytes} and
  * {@code spark.sql.files.minPartitionNum}: by default Spark splits files by the cluster's cores). After a shuffle
  * (a repartition, join or groupBy) the order of the records in a partition follows the order the shuffle's blocks
  * arrived in, and the last bits may change from run to run; cache the shuffled Dataset, or sort within partitions,

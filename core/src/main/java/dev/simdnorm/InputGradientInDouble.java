@@ -1,0 +1,76 @@
+package dev.simdnorm;
+
+import dev.simdnorm.internal.AffineParams;
+import dev.simdnorm.internal.GradientParams;
+import dev.simdnorm.internal.ScalarKernel;
+
+/**
+ * dx of a backward pass where float cannot carry a channel's deviations or coefficients, in batches whose values
+ * spread near float's limits: a deviation {@code x − μ} that overflows float (a center of at least 2¹⁰³,
+ * {@link AffineParams#WIDE_CENTER}), which the kernels turn into NaN ({@code ∞·0}) or ±Inf, or, in training, a
+ * deviation coefficient {@code −k·Σvg/(n·(σ² + ε))} below float's normal range, whose absolute error of up to 2⁻¹⁵⁰
+ * the deviation multiplies (by up to 2¹²⁸; on three values ±3e38 the kernels' dx lost the term whole). Where a
+ * channel is so, the call takes dx element by element on one thread: that channel's elements as
+ * {@code g·k + (v·k₁ + k₂)} in double with the coefficients in double, rounded once, its ReLU mask from the forward
+ * output as {@link DeviationOverflow} computes it; every other element by the kernels' operations, so with their
+ * bits. Other calls pay a test per channel.
+ */
+final class InputGradientInDouble {
+
+    private InputGradientInDouble() {
+    }
+
+    /**
+     * Whether channel c needs the double path.
+     *
+     * @param deviationScale the channel's {@code −k·Σvg/(n·(σ² + ε))} in double, or 0 for a frozen backward pass
+     */
+    static boolean needed(AffineParams forward, int c, double deviationScale) {
+        float center = forward.center()[c];
+        return Math.abs(center) >= AffineParams.WIDE_CENTER && Float.isFinite(center)
+                || deviationScale != 0 && Math.abs(deviationScale) < Float.MIN_NORMAL;
+    }
+
+    /**
+     * dx over {@code rows} NHWC rows, the channels where {@link #needed} in double.
+     *
+     * @param correction     the coefficients in float, laid out, or null for a frozen backward pass ({@code dx = g·k})
+     * @param deviationScale per channel, {@code −k·Σvg/(n·(σ² + ε))} in double (training)
+     * @param offset         per channel, {@code −k·Σg/n} in double (training)
+     */
+    static void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                              AffineParams f, GradientParams correction, double[] deviationScale, double[] offset,
+                              boolean relu) {
+        int channels = f.channels();
+        float[] hi = f.center();
+        float[] lo = f.centerLow();
+        float[] scale = f.scale();
+        float[] shift = f.shift();
+        // Element i of x and dy is read before element i of dx is written: dx is x, dy, or apart from both.
+        for (int r = 0, base = 0; r < rows; r++, base += channels) {
+            for (int c = 0; c < channels; c++) {
+                float xi = x[xOffset + base + c];
+                float g = dy[dyOffset + base + c];
+                float v = (xi - hi[c]) - lo[c];
+                double k1 = correction == null ? 0 : deviationScale[c];
+                if (needed(f, c, k1)) {
+                    double vd = ((double) xi - hi[c]) - lo[c];
+                    if (relu) {
+                        float forward = Float.isInfinite(v) && Float.isFinite(xi) ? (float) (vd * scale[c] + shift[c])
+                                : Math.fma(v, scale[c], shift[c]);
+                        g = ScalarKernel.reluGradient(g, forward);
+                    }
+                    dx[dxOffset + base + c] = correction == null ? g * scale[c]
+                            : (float) ((double) g * scale[c] + (vd * k1 + offset[c]));
+                } else {
+                    if (relu) {
+                        g = ScalarKernel.reluGradient(g, Math.fma(v, scale[c], shift[c]));
+                    }
+                    dx[dxOffset + base + c] = correction == null ? g * scale[c]
+                            : Math.fma(g, scale[c], Math.fma(v, correction.deviationScale()[c],
+                            correction.offset()[c]));
+                }
+            }
+        }
+    }
+}
