@@ -31,7 +31,8 @@ public record KernelSelection(String name, int vectorBits, String reason) {
      * The kernels chosen in this JVM. The first call after start-up may wait about 0.1 s while the vector classes
      * load.
      *
-     * @return the selection, the same for every call
+     * @return the selection, the same for every call, unless the vector kernels fail in their warm-up: the scalar
+     *         kernels then serve every call, and the selection says why
      */
     public static KernelSelection active() {
         KernelProvider.Selection s = KernelProvider.selection();
@@ -40,7 +41,9 @@ public record KernelSelection(String name, int vectorBits, String reason) {
 
     /**
      * Waits until every operation runs the chosen kernels: at once for the scalar kernels, after the warm-up for the
-     * vector kernels. Starts the warm-up if nothing has used the library yet.
+     * vector kernels. Starts the warm-up if nothing has used the library yet. An operation that the warm-up does not
+     * find compiled within 30 s (a JIT that is slow on a loaded machine, or one that does not compile the Vector API
+     * at all) switches to the vector kernels anyway. Interrupted, it returns false with the interrupt status set.
      *
      * @param timeout how long to wait at most
      * @return whether every operation runs the chosen kernels

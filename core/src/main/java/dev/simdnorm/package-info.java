@@ -32,8 +32,8 @@
  * {@link dev.simdnorm.Parallelism}. {@code GroupNorm.apply} takes arrays with a {@link dev.simdnorm.TensorLayout}
  * and {@code (n, spatial)} or a {@link dev.simdnorm.TensorShape}, or segments with {@code (n, spatial)} (NHWC) or a
  * layout and {@code (n, spatial)}, each with or without a {@code Parallelism}; {@code LayerNorm.apply} and
- * {@code RmsNorm.apply} take rows of {@code size} floats in arrays, with or without a {@code Parallelism}, or in
- * segments, sequentially.
+ * {@code RmsNorm.apply} take rows of {@code size} floats in arrays or in segments, with or without a
+ * {@code Parallelism}.
  * <table>
  *   <caption>Forms of the tensor argument</caption>
  *   <tr><th>form</th><th>arguments</th><th>operations</th></tr>

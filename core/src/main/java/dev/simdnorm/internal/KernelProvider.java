@@ -290,11 +290,21 @@ public final class KernelProvider {
             decide(s, scalar(fallbackReason(unreadable, forced)), Level.WARNING);
             return s;
         }
-        if ("off".equals(System.getProperty(WARM_UP_PROPERTY, "").trim().toLowerCase(Locale.ROOT))) {
+        String warmUp = System.getProperty(WARM_UP_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
+        if (!warmUp.isEmpty() && !warmUp.equals("off")) {
+            LOG.log(Level.WARNING, "simdnorm: ignoring -D{0}={1}; expected off", WARM_UP_PROPERTY, warmUp);
+        }
+        if (warmUp.equals("off")) {
             chooseVector(s, forced, false);
             return s;
         }
-        Thread.ofPlatform().daemon().name("simdnorm-warm-up").start(() -> warmUp(s, forced));
+        try {
+            Thread.ofPlatform().daemon().name("simdnorm-warm-up").start(() -> warmUp(s, forced));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // No thread for the warm-up (a thread limit, "unable to create native thread"): as without one.
+            LOG.log(Level.WARNING, "simdnorm: the warm-up thread could not start (" + e + "); no warm-up");
+            chooseVector(s, forced, false);
+        }
         return s;
     }
 
@@ -330,16 +340,17 @@ public final class KernelProvider {
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.started));
             }
         } catch (RuntimeException | Error e) {
-            // The warm-up is only about speed: never leave a caller waiting, and say why it ended.
+            // The warm-up is only about speed: never leave a caller waiting, and say why it ended. Whatever failed
+            // may fail in a caller's call too, so every operation goes (back) to the scalar kernel, with the same bits.
             LOG.log(Level.WARNING, "simdnorm: the kernel warm-up failed (" + rootCause(e) + ")");
             synchronized (s) {
-                if (s.selection == null) {
-                    s.selection = scalar(fallbackReason("the vector kernel could not be set up", forced));
-                }
+                s.selection = scalar(fallbackReason("the vector kernel failed in its warm-up (" + rootCause(e) + ")",
+                        forced));
                 for (Operation op : OPERATIONS) {
-                    s.use(op, s.selection.kernel());
+                    s.use(op, ScalarKernel.INSTANCE);
                     s.warm[op.ordinal()] = true;
                 }
+                s.warmAfterNanos = System.nanoTime() - s.started;
                 s.notifyAll();
             }
         }
