@@ -25,8 +25,9 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays are
  * per thread). Arguments are checked before anything is written, and a call that throws changes nothing, except that
- * an {@code Error} from a {@link Parallelism}'s executor may leave some images of {@code y} written (the rule of
- * {@link BatchNorm}). NaN and ±Inf propagate into their group of their image.
+ * one spread over a {@link Parallelism} may leave some images of {@code y} written where a task throws (an
+ * {@code OutOfMemoryError}, say) or its executor throws an {@code Error} (the rule of {@link BatchNorm}). NaN and
+ * ±Inf propagate into their group of their image.
  */
 public final class GroupNorm {
 

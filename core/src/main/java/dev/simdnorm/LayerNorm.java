@@ -20,9 +20,10 @@ import java.util.Arrays;
  *
  * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays
  * are per thread; a call spread over threads allocates a few small objects per task, {@link Parallelism}). Arguments
- * are checked before anything is written, and a call that throws changes nothing, except that an {@code Error} from a
- * {@link Parallelism}'s executor may leave some rows of the outputs written (the rule of {@link BatchNorm}). NaN and
- * ±Inf in a row propagate into that row's outputs.
+ * are checked before anything is written, and a call that throws changes nothing, except that one spread over a
+ * {@link Parallelism} may leave some rows of the outputs written where a task throws (an {@code OutOfMemoryError},
+ * say) or its executor throws an {@code Error} (the rule of {@link BatchNorm}). NaN and ±Inf in a row propagate
+ * into that row's outputs.
  */
 public final class LayerNorm {
 

@@ -21,10 +21,11 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays
  * are per thread; a call spread over threads allocates a few small objects per task, {@link Parallelism}). Arguments
- * are checked before anything is written, and a call that throws changes nothing, except that an {@code Error} from a
- * {@link Parallelism}'s executor may leave some rows of the outputs written (the rule of {@link BatchNorm}). A NaN in
- * a row makes that row's outputs NaN; a ±Inf makes its scale 0, so its outputs are NaN at the infinite values and ±0
- * elsewhere, as PyTorch's {@code x * rsqrt(mean(x²) + ε)}.
+ * are checked before anything is written, and a call that throws changes nothing, except that one spread over a
+ * {@link Parallelism} may leave some rows of the outputs written where a task throws (an {@code OutOfMemoryError},
+ * say) or its executor throws an {@code Error} (the rule of {@link BatchNorm}). A NaN in a row makes that row's
+ * outputs NaN; a ±Inf makes its scale 0, so its outputs are NaN at the infinite values and ±0 elsewhere, as
+ * PyTorch's {@code x * rsqrt(mean(x²) + ε)}.
  */
 public final class RmsNorm {
 

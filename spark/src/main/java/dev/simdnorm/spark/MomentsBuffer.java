@@ -41,6 +41,7 @@ public final class MomentsBuffer implements Serializable {
     /** Adds a record: a Float[] of NHWC values (nulls rejected), or a byte[] of little-endian float32. */
     void add(Object tensor) {
         if (tensor == null) {
+            records++; // a record all the same, as SparkMoments counts it: the indices in errors agree
             return;
         }
         if (current == null) {

@@ -78,7 +78,8 @@ public final class SparkBatchNorm {
      * projections applied to the result are not pushed below it (apply them to {@code data} first).
      *
      * @param data  the dataset
-     * @param in    the input column
+     * @param in    the input column (names are compared as Spark compares them: ignoring case unless
+     *              {@code spark.sql.caseSensitive} is set)
      * @param out   the output column's name: a new column, or {@code in} to replace it
      * @param layer the layer
      * @return the dataset with the output column
@@ -93,9 +94,11 @@ public final class SparkBatchNorm {
         LayerMap layerMap = new LayerMap(layer);
         ChannelAffine map = layerMap.map();
         StructType schema = data.schema();
-        TensorColumn input = TensorColumn.of(schema, in, map.channels());
-        boolean replace = out.equals(in);
-        if (!replace && schema.getFieldIndex(out).isDefined()) {
+        boolean caseSensitive = TensorColumn.caseSensitive(data.sparkSession());
+        TensorColumn input = TensorColumn.of(schema, in, map.channels(), caseSensitive);
+        int existing = TensorColumn.fieldIndex(schema, out, caseSensitive);
+        boolean replace = existing == input.ordinal;
+        if (!replace && existing >= 0) {
             throw new IllegalArgumentException("column \"" + out + "\" exists already; pass in as out to replace the "
                     + "input");
         }

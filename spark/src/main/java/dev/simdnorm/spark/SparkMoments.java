@@ -65,7 +65,8 @@ public final class SparkMoments {
      * The per-channel moments of every value of {@code column}.
      *
      * @param data     the dataset; it is read once (cache it first if it is read again)
-     * @param column   the name of an {@code array<float>} or little-endian float32 {@code binary} column
+     * @param column   the name of an {@code array<float>} or little-endian float32 {@code binary} column, compared as
+     *                 Spark compares names (ignoring case unless {@code spark.sql.caseSensitive} is set)
      * @param channels C, at least 1
      * @return the moments over all the non-null records, in double
      * @throws NullPointerException     if an argument is null
@@ -81,8 +82,9 @@ public final class SparkMoments {
         if (!(data.sparkSession() instanceof org.apache.spark.sql.classic.SparkSession)) {
             throw new IllegalArgumentException("SparkMoments needs a classic SparkSession, not a Spark Connect client");
         }
-        TensorColumn tensors = TensorColumn.of(data.schema(), column, channels).at(0);
-        JavaRDD<InternalRow> rows = data.select(data.col(quoted(column))).queryExecution().toRdd().toJavaRDD();
+        TensorColumn tensors = TensorColumn.of(data.schema(), column, channels,
+                TensorColumn.caseSensitive(data.sparkSession())).at(0);
+        JavaRDD<InternalRow> rows = data.select(data.col(quoted(tensors.name))).queryExecution().toRdd().toJavaRDD();
         // collect() returns the partitions' results in partition order, whatever order the tasks finished in.
         List<byte[]> partials;
         try {

@@ -49,21 +49,23 @@ final class TensorColumn implements Serializable {
     }
 
     /**
-     * The column {@code name} of {@code schema}.
+     * The column {@code name} of {@code schema}, found as Spark finds it ({@link #fieldIndex}).
      *
+     * @param caseSensitive Spark's {@code spark.sql.caseSensitive} ({@link #caseSensitive})
      * @throws IllegalArgumentException if there is no such column, if it is neither {@code array<float>} nor
      *                                  {@code binary}, or if {@code channels} is not positive
      */
-    static TensorColumn of(StructType schema, String name, int channels) {
+    static TensorColumn of(StructType schema, String name, int channels, boolean caseSensitive) {
         if (name == null) {
             throw new NullPointerException("column must not be null");
         }
         checkChannels(channels);
-        int ordinal = Arrays.asList(schema.fieldNames()).indexOf(name);
+        int ordinal = fieldIndex(schema, name, caseSensitive);
         if (ordinal < 0) {
             throw new IllegalArgumentException("no column \"" + name + "\" in " + schema.simpleString());
         }
         StructField field = schema.fields()[ordinal];
+        name = field.name();
         DataType type = field.dataType();
         if (type instanceof BinaryType) {
             return new TensorColumn(name, ordinal, channels, true, false);
@@ -73,6 +75,36 @@ final class TensorColumn implements Serializable {
         }
         throw new IllegalArgumentException("column \"" + name + "\" must be array<float> or binary (little-endian "
                 + "float32), got " + type.simpleString());
+    }
+
+    /**
+     * The index of the field {@code name} in {@code schema}, or −1: the field of that exact name, or else, where Spark
+     * compares names without case (its default), the one field whose name equals it ignoring case.
+     *
+     * @throws IllegalArgumentException if several fields equal it ignoring case and none exactly
+     */
+    static int fieldIndex(StructType schema, String name, boolean caseSensitive) {
+        String[] names = schema.fieldNames();
+        int exact = Arrays.asList(names).indexOf(name);
+        if (exact >= 0 || caseSensitive) {
+            return exact;
+        }
+        int found = -1;
+        for (int i = 0; i < names.length; i++) {
+            if (names[i].equalsIgnoreCase(name)) {
+                if (found >= 0) {
+                    throw new IllegalArgumentException("column \"" + name + "\" is ambiguous: \"" + names[found]
+                            + "\" and \"" + names[i] + "\" (spark.sql.caseSensitive is false)");
+                }
+                found = i;
+            }
+        }
+        return found;
+    }
+
+    /** Whether the session compares column names with their case ({@code spark.sql.caseSensitive}). */
+    static boolean caseSensitive(org.apache.spark.sql.SparkSession session) {
+        return Boolean.parseBoolean(session.conf().get("spark.sql.caseSensitive", "false"));
     }
 
     /** Checks C against core's limits, on the driver, before any task runs. */

@@ -133,11 +133,12 @@ class MomentsAggregatorTest {
         SparkSession spark = LocalSpark.session(2);
         StructType schema = new StructType().add("x", DataTypes.createArrayType(DataTypes.FloatType, true));
         Dataset<Row> data = spark.createDataFrame(List.of(RowFactory.create((Object) new Float[] {1f, 2f, 3f}),
-                RowFactory.create((Object) new Float[] {1f, null, 3f})), schema).coalesce(1);
+                RowFactory.create((Object) null), RowFactory.create((Object) new Float[] {1f, null, 3f})), schema)
+                .coalesce(1);
         Exception e = assertThrows(Exception.class,
                 () -> data.agg(MomentsAggregator.ofArrays(C).toUdaf().apply(data.col("x"))).collectAsList());
         MalformedTensorException cause = findCause(e);
-        assertEquals(1, cause.record());
+        assertEquals(2, cause.record(), "the null record counts, as in SparkMoments");
         assertTrue(cause.getMessage().contains("a null element at index 1"), cause.getMessage());
     }
 

@@ -96,6 +96,12 @@ class SparkBatchNormTest {
         assertThrows(IllegalArgumentException.class, () -> SparkBatchNorm.inference(data, "x", "bytes", layer));
         assertThrows(IllegalArgumentException.class, () -> SparkBatchNorm.inference(data, "label", "y", layer));
         assertThrows(NullPointerException.class, () -> SparkBatchNorm.inference(data, "x", "y", null));
+        // Names as Spark compares them, ignoring case by default: "X" is x, "BYTES" exists already, "X" as out
+        // replaces x (it was "no column X", and a second column differing from one only in case).
+        assertEquals(SparkBatchNorm.inference(data, "x", "y", layer).orderBy("id").collectAsList(),
+                SparkBatchNorm.inference(data, "X", "y", layer).orderBy("id").collectAsList());
+        assertThrows(IllegalArgumentException.class, () -> SparkBatchNorm.inference(data, "x", "BYTES", layer));
+        assertEquals(data.schema(), SparkBatchNorm.inference(data, "x", "X", layer).schema());
         rows.set(7, LocalSpark.row(7, 1, new float[] {1, 2, 3, 4, 5}));
         Dataset<Row> bad = LocalSpark.dataset(spark, rows, 2);
         Exception e = assertThrows(Exception.class,

@@ -64,6 +64,8 @@ class SparkMomentsTest {
         SparkSession spark = LocalSpark.session(2);
         Dataset<Row> data = LocalSpark.dataset(spark, Tensors.records(12, 200, C, 1e4, 1), 5);
         assertArrayEquals(SparkMoments.of(data, "x", C).toBytes(), SparkMoments.of(data, "bytes", C).toBytes());
+        // Column names as Spark compares them, ignoring case by default.
+        assertArrayEquals(SparkMoments.of(data, "x", C).toBytes(), SparkMoments.of(data, "BYTES", C).toBytes());
     }
 
     @Test

@@ -179,7 +179,7 @@ public final class SparkStatisticsBenchmark {
 
     /** Copies every record's floats out of Spark's rows, as SparkMoments does, and does nothing else with them. */
     private static long readOnly(Dataset<Row> images) {
-        TensorColumn column = TensorColumn.of(images.schema(), "x", C);
+        TensorColumn column = TensorColumn.of(images.schema(), "x", C, true);
         return images.queryExecution().toRdd().toJavaRDD().mapPartitions((Iterator<InternalRow> it) -> {
             float[] buffer = new float[ROWS * C];
             long floats = 0;
