@@ -38,8 +38,9 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @throws NullPointerException      if an array or {@code batch} is null
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
      * @throws IllegalArgumentException  if {@code rows} is not {@code batch.count()}, {@code batch} has another number
-     *                                   of channels, a finite mean beyond float's range (no float data have one),
-     *                                   or {@code dx} partially overlaps {@code x} or {@code dy}
+     *                                   of channels, a finite mean beyond float's range (no float data have one) or
+     *                                   an infinite variance, or {@code dx} partially overlaps {@code x} or
+     *                                   {@code dy}
      */
     public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                               Moments batch) {
@@ -73,6 +74,12 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                     + " (the moments of these rows), got " + rows);
         }
         Check.floatMeans(batch.meanArray());
+        for (int c = 0; c < channels; c++) {
+            // No data give an infinite variance with a finite or NaN one elsewhere: only bytes made by hand do.
+            if (batch.varianceAsDouble(c) == Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("batch variance[" + c + "] is +Inf: not the moments of a batch");
+            }
+        }
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
         backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, null, null, dGamma, dBeta,
