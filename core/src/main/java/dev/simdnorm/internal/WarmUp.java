@@ -36,7 +36,7 @@ final class WarmUp {
         long[] bestScalar = new long[calls];
         Arrays.fill(bestScalar, Long.MAX_VALUE);
         for (int passed = 0; passed < STREAK; ) {
-            if (System.nanoTime() > deadlineNanos) {
+            if (System.nanoTime() - deadlineNanos > 0) { // the difference, which a wrapping clock keeps right
                 return false;
             }
             boolean all = true;

@@ -1,7 +1,6 @@
 package dev.simdnorm.internal.vector;
 
 import dev.simdnorm.internal.KernelProvider;
-import dev.simdnorm.internal.LanePeriod;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -38,9 +37,15 @@ final class Lanes {
 
     private static VectorSpecies<Float> species(Integer bits) {
         if (bits == null) {
-            // LanePeriod assumes at most 16 lanes; wider hardware (SVE) runs 512-bit vectors.
-            return FloatVector.SPECIES_PREFERRED.length() <= LanePeriod.WIDTH
-                    ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_512;
+            int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+            if (preferred < 128) {
+                throw new IllegalStateException("the preferred float species is " + preferred
+                        + " bits, below the 128 the vector kernels need (-XX:MaxVectorSize below 16?)");
+            }
+            // LanePeriod assumes at most 16 lanes, and the half-width floats a standard shape: the widest of 128, 256
+            // and 512 bits that the preferred width holds (512 on wider SVE, 256 on 384-bit SVE).
+            return preferred >= 512 ? FloatVector.SPECIES_512
+                    : preferred >= 256 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
         }
         return switch (bits) {
             case 128 -> FloatVector.SPECIES_128;
