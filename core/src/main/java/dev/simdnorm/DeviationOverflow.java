@@ -35,7 +35,7 @@ final class DeviationOverflow {
                 for (int image = 0; image < n && !found; image++) {
                     int at = xOffset + (image * channels + c) * spatial;
                     for (int j = 0; j < spatial && !found; j++) {
-                        found = overflows(x[at + j], center[c], low[c]);
+                        found = AffineParams.deviationOverflows(x[at + j], center[c], low[c]);
                     }
                 }
             }
@@ -59,21 +59,9 @@ final class DeviationOverflow {
         return Math.abs(center) >= AffineParams.WIDE_CENTER && Float.isFinite(center);
     }
 
-    /** Whether {@code (x − hi) − lo} overflows float with x, hi and lo finite. */
-    private static boolean overflows(float x, float hi, float lo) {
-        return Float.isInfinite((x - hi) - lo) && Float.isFinite(x) && Float.isFinite(lo);
-    }
-
-    /**
-     * Channel c's map of one element: the kernels' operations, or, where the deviation overflows float, the same map in
-     * double, rounded once (|x − μ| ≤ 2¹²⁹ is far inside double's range); then the kernels' ReLU.
-     */
+    /** Channel c's map of one element ({@link AffineParams#output}), then the kernels' ReLU. */
     private static float map(float x, AffineParams p, int c, boolean relu) {
-        float hi = p.center()[c];
-        float lo = p.centerLow()[c];
-        float t = Float.isFinite(hi) && overflows(x, hi, lo)
-                ? (float) ((((double) x - hi) - lo) * p.scale()[c] + p.shift()[c])
-                : Math.fma((x - hi) - lo, p.scale()[c], p.shift()[c]);
+        float t = p.output(x, c);
         return relu ? ScalarKernel.relu(t) : t;
     }
 }

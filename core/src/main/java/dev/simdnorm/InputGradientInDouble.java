@@ -45,29 +45,22 @@ final class InputGradientInDouble {
         float[] hi = f.center();
         float[] lo = f.centerLow();
         float[] scale = f.scale();
-        float[] shift = f.shift();
         // Element i of x and dy is read before element i of dx is written: dx is x, dy, or apart from both.
         for (int r = 0, base = 0; r < rows; r++, base += channels) {
             for (int c = 0; c < channels; c++) {
                 float xi = x[xOffset + base + c];
-                float g = dy[dyOffset + base + c];
-                float v = (xi - hi[c]) - lo[c];
+                // The mask from the forward output: the kernels' where the deviation does not overflow.
+                float g = relu ? ScalarKernel.reluGradient(dy[dyOffset + base + c], f.output(xi, c))
+                        : dy[dyOffset + base + c];
                 double k1 = correction == null ? 0 : deviationScale[c];
-                if (needed(f, c, k1)) {
+                if (correction == null) {
+                    dx[dxOffset + base + c] = g * scale[c];
+                } else if (needed(f, c, k1)) {
                     double vd = ((double) xi - hi[c]) - lo[c];
-                    if (relu) {
-                        float forward = Float.isInfinite(v) && Float.isFinite(xi) ? (float) (vd * scale[c] + shift[c])
-                                : Math.fma(v, scale[c], shift[c]);
-                        g = ScalarKernel.reluGradient(g, forward);
-                    }
-                    dx[dxOffset + base + c] = correction == null ? g * scale[c]
-                            : (float) ((double) g * scale[c] + (vd * k1 + offset[c]));
+                    dx[dxOffset + base + c] = (float) ((double) g * scale[c] + (vd * k1 + offset[c]));
                 } else {
-                    if (relu) {
-                        g = ScalarKernel.reluGradient(g, Math.fma(v, scale[c], shift[c]));
-                    }
-                    dx[dxOffset + base + c] = correction == null ? g * scale[c]
-                            : Math.fma(g, scale[c], Math.fma(v, correction.deviationScale()[c],
+                    float v = (xi - hi[c]) - lo[c];
+                    dx[dxOffset + base + c] = Math.fma(g, scale[c], Math.fma(v, correction.deviationScale()[c],
                             correction.offset()[c]));
                 }
             }

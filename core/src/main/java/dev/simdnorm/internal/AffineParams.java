@@ -91,6 +91,23 @@ public final class AffineParams {
         }
     }
 
+    /** Whether {@code (x − hi) − lo} overflows float with x, hi and lo finite. */
+    public static boolean deviationOverflows(float x, float hi, float lo) {
+        return Float.isInfinite((x - hi) - lo) && Float.isFinite(x) && Float.isFinite(hi) && Float.isFinite(lo);
+    }
+
+    /**
+     * Channel c's output for x before any activation: the kernels' {@code fma((x − hi) − lo, scale, shift)}, or, where
+     * that deviation overflows float ({@link #deviationOverflows}), the same map in double, rounded once
+     * (|x − μ| ≤ 2¹²⁹ is far inside double's range).
+     */
+    public float output(float x, int c) {
+        float hi = center[c];
+        float lo = centerLow[c];
+        return deviationOverflows(x, hi, lo) ? (float) ((((double) x - hi) - lo) * scale[c] + shift[c])
+                : Math.fma((x - hi) - lo, scale[c], shift[c]);
+    }
+
     /** Whether {@link #findWideCenters} found a center from which a finite x's deviation may overflow float. */
     public boolean wideCenter() {
         return wideCenter;

@@ -114,8 +114,6 @@ public final class GradientSums {
         int channels = f.channels();
         float hi = f.center()[c];
         float lo = f.centerLow()[c];
-        float scale = f.scale()[c];
-        float shift = f.shift()[c];
         double sumG = 0;
         double sumVG = 0;
         boolean maskRedone = false;
@@ -124,11 +122,8 @@ public final class GradientSums {
             double v = ((double) xi - hi) - lo;
             float g = dy[dyBase + i];
             if (relu) {
-                float vf = (xi - hi) - lo;
-                boolean overflows = Float.isInfinite(vf) && Float.isFinite(xi);
-                maskRedone |= overflows;
-                float forward = overflows ? (float) (v * scale + shift) : Math.fma(vf, scale, shift);
-                g = ScalarKernel.reluGradient(g, forward);
+                maskRedone |= AffineParams.deviationOverflows(xi, hi, lo);
+                g = ScalarKernel.reluGradient(g, f.output(xi, c));
             }
             sumG += g;
             sumVG += v * g;

@@ -471,10 +471,7 @@ public final class KernelProvider {
         }
         Class<?> cls = Class.forName(VECTOR_PACKAGE + "VectorKernel");
         Kernel k = (Kernel) cls.getMethod("create", Integer.class).invoke(null, bits);
-        int width = ((VectorWidth) k).vectorBits();
-        if (width < 128) {
-            throw new IllegalStateException("the preferred float species is " + width + " bits, below 128");
-        }
+        int width = ((VectorWidth) k).vectorBits(); // at least 128: Lanes refuses a narrower preferred species
         String how = bits != null ? "forced by -D" + BITS_PROPERTY + "=" + bits : "preferred species";
         return new Selection(k, width, "vector: " + width + "-bit float species (" + how + ")");
     }
