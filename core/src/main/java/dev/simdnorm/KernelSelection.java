@@ -19,7 +19,10 @@ import java.time.Duration;
  * order calls first ask for them: in an idle JVM on a two-core machine, normalize after about 0.6 s, statistics after
  * about 1.7 s, every kernel after about 4 s; longer while the caller's own work competes for the cores (README, "Cold
  * start"). {@link #warmUp(Duration)} waits for that, for servers that warm up before taking traffic;
- * {@code -Dsimdnorm.warmup=off} runs the vector kernels from the first call instead.
+ * {@code -Dsimdnorm.warmup=off} runs the vector kernels from the first call instead. The thread
+ * ({@code simdnorm-warm-up}, a daemon) ends once every operation is switched, or once those called so far are and
+ * no other is called within 2 s; the first call of another operation starts it again. So a container that unloads
+ * an application finds no thread of simdnorm left running soon after its last first call.
  *
  * @param name       {@code "scalar"} or {@code "vector"}: the kernels chosen
  * @param vectorBits the float species width in bits, or 0 for the scalar kernels

@@ -25,8 +25,13 @@ import java.util.concurrent.TimeUnit;
  * work for the workout is most of the cost of a cold start, and a caller of one layout needs none of the other's.
  * Each call reads its kernel once, so a switch never changes a result.
  *
- * <p>System properties: {@code simdnorm.kernels=scalar|vector} forces a choice; {@code simdnorm.vector.bits=128|256|512}
- * forces the vector width (for tests; wider than the hardware runs correctly but emulated and slow);
+ * <p>The thread ends once every operation runs the vector kernel, or once those asked for do and no other is asked
+ * for within {@link #IDLE_EXIT_NANOS}; the first call of another operation then starts a new one, which keeps the
+ * workouts (and the choice) of the first. So no thread of the library outlives its work, and none pins the class
+ * loader of a caller (its context class loader is the library's) in a container that unloads applications.
+ *
+ * <p>System properties: {@code simdnorm.kernels=scalar|vector} forces a choice;
+ * {@code simdnorm.vector.bits=128|256|512} forces the vector width (for tests; wider than the hardware runs correctly but emulated and slow);
  * {@code simdnorm.warmup=off} runs the vector kernel from the first call, compiled or not.
  */
 public final class KernelProvider {
@@ -42,6 +47,14 @@ public final class KernelProvider {
     static final long START_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** After this long on one operation the warm-up switches it anyway. */
     private static final long WARM_UP_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /**
+     * How long the warm-up thread waits for another operation once those asked for are warm, before it ends: longer
+     * than the gap between a program's first calls of its operations (a training loop's first backward, say), short
+     * enough that a container unloading an application soon after finds no thread of ours. Operations are asked for
+     * at most once each, so the thread starts at most once per operation.
+     */
+    static final long IDLE_EXIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final String THREAD_NAME = "simdnorm-warm-up";
 
     private static final String VECTOR_MODULE = "jdk.incubator.vector";
     private static final String VECTOR_PACKAGE = "dev.simdnorm.internal.vector.";
@@ -83,6 +96,13 @@ public final class KernelProvider {
         /** Null until decided; guarded by this, and volatile for the reads of {@link #selection}. */
         volatile Selection selection;
         long warmAfterNanos = -1;
+        /** Whether a warm-up thread is alive, or about to start; guarded by this. */
+        boolean running;
+        /** The workouts, once the vector kernel is chosen with a warm-up, for the threads after the first; guarded. */
+        KernelWorkout vectorWorkout;
+        KernelWorkout scalarWorkout;
+        /** What {@code -Dsimdnorm.kernels} asked for, for the reasons logged. */
+        String forced = "";
 
         Kernel active(Operation op) {
             return switch (op) {
@@ -118,6 +138,9 @@ public final class KernelProvider {
             asked[askedCount++] = op;
             askedMask |= 1 << op.ordinal();
             notifyAll();
+            if (!warm[op.ordinal()]) {
+                resume(this);
+            }
         }
 
         synchronized boolean allWarm() {
@@ -239,6 +262,7 @@ public final class KernelProvider {
             s.urged = true;
             s.everything = true;
             s.notifyAll();
+            resume(s);
             while (!s.allWarm()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -278,6 +302,7 @@ public final class KernelProvider {
     private static State start() {
         State s = new State();
         String forced = System.getProperty(KERNELS_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
+        s.forced = forced;
         if (forced.equals("scalar")) {
             decide(s, scalar("scalar: forced by -D" + KERNELS_PROPERTY + "=scalar"), Level.INFO);
             return s;
@@ -298,30 +323,97 @@ public final class KernelProvider {
             chooseVector(s, forced, false);
             return s;
         }
-        try {
-            Thread.ofPlatform().daemon().name("simdnorm-warm-up").start(() -> warmUp(s, forced));
-        } catch (RuntimeException | OutOfMemoryError e) {
+        Throwable failed = startThread(s, () -> warmUp(s));
+        if (failed != null) {
             // No thread for the warm-up (a thread limit, "unable to create native thread"): as without one.
-            LOG.log(Level.WARNING, "simdnorm: the warm-up thread could not start (" + e + "); no warm-up");
+            LOG.log(Level.WARNING, "simdnorm: the warm-up thread could not start (" + failed + "); no warm-up");
             chooseVector(s, forced, false);
         }
         return s;
     }
 
-    /** The warm-up thread: waits out the start delay, chooses, then warms each operation calls ask for. */
-    private static void warmUp(State s, String forced) {
-        KernelWorkout vector = null;
+    /**
+     * Starts a warm-up thread running {@code work}, and records it running. Its context class loader is the library's,
+     * not the starting caller's, which it would otherwise keep from being unloaded while it runs.
+     *
+     * @return null, or why no thread could start (a thread limit, "unable to create native thread")
+     */
+    private static Throwable startThread(State s, Runnable work) {
+        synchronized (s) {
+            try {
+                Thread t = Thread.ofPlatform().daemon().name(THREAD_NAME).inheritInheritableThreadLocals(false)
+                        .unstarted(work);
+                t.setContextClassLoader(KernelProvider.class.getClassLoader());
+                s.running = true;
+                t.start();
+                return null;
+            } catch (RuntimeException | OutOfMemoryError e) {
+                s.running = false;
+                return e;
+            }
+        }
+    }
+
+    /**
+     * Starts a warm-up thread again where the last one ended idle and an operation now waits for it (guarded by s).
+     * Where none can start, every operation not yet warm switches to the vector kernel at once, as when the first
+     * thread could not start.
+     */
+    private static void resume(State s) {
+        if (s.running || s.vectorWorkout == null || s.allWarm()) {
+            return;
+        }
+        Throwable failed = startThread(s, () -> warmOperations(s));
+        if (failed != null) {
+            LOG.log(Level.WARNING, "simdnorm: the warm-up thread could not start again (" + failed
+                    + "); the vector kernels without warm-up");
+            for (Operation op : OPERATIONS) {
+                if (!s.warm[op.ordinal()]) {
+                    s.use(op, s.selection.kernel());
+                    s.warm[op.ordinal()] = true;
+                }
+            }
+            s.warmAfterNanos = System.nanoTime() - s.started;
+            s.notifyAll();
+        }
+    }
+
+    /** The first warm-up thread: waits out the start delay, chooses, then warms each operation calls ask for. */
+    private static void warmUp(State s) {
         try {
             synchronized (s) {
                 while (!s.urged && System.nanoTime() - s.started < START_DELAY_NANOS) {
                     waitOn(s, START_DELAY_NANOS - (System.nanoTime() - s.started));
                 }
             }
-            vector = chooseVector(s, forced, true);
+            KernelWorkout vector = chooseVector(s, s.forced, true);
             if (vector == null) {
+                synchronized (s) {
+                    s.running = false;
+                }
                 return;
             }
             KernelWorkout scalar = new KernelWorkout(ScalarKernel.INSTANCE);
+            synchronized (s) {
+                s.vectorWorkout = vector;
+                s.scalarWorkout = scalar;
+            }
+        } catch (RuntimeException | Error e) {
+            failed(s, e);
+            return;
+        }
+        warmOperations(s);
+    }
+
+    /** A warm-up thread's work once the vector kernel is chosen: warms each operation asked for, then ends. */
+    private static void warmOperations(State s) {
+        try {
+            KernelWorkout vector;
+            KernelWorkout scalar;
+            synchronized (s) {
+                vector = s.vectorWorkout;
+                scalar = s.scalarWorkout;
+            }
             Kernel chosen = s.selection.kernel();
             for (Operation op; (op = next(s)) != null; ) {
                 if (!WarmUp.warm(op, vector, scalar, System.nanoTime() + WARM_UP_LIMIT_NANOS)) {
@@ -340,25 +432,40 @@ public final class KernelProvider {
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.started));
             }
         } catch (RuntimeException | Error e) {
-            // The warm-up is only about speed: never leave a caller waiting, and say why it ended. Whatever failed
-            // may fail in a caller's call too, so every operation goes (back) to the scalar kernel, with the same bits.
-            LOG.log(Level.WARNING, "simdnorm: the kernel warm-up failed (" + rootCause(e) + ")");
-            synchronized (s) {
-                s.selection = scalar(fallbackReason("the vector kernel failed in its warm-up (" + rootCause(e) + ")",
-                        forced));
-                for (Operation op : OPERATIONS) {
-                    s.use(op, ScalarKernel.INSTANCE);
-                    s.warm[op.ordinal()] = true;
-                }
-                s.warmAfterNanos = System.nanoTime() - s.started;
-                s.notifyAll();
-            }
+            failed(s, e);
         }
     }
 
-    /** The next operation to warm: the first asked for, or any when all were asked for; waits for one. */
+    /**
+     * Ends a warm-up that threw. It is only about speed: never leave a caller waiting, and say why it ended. Whatever
+     * failed may fail in a caller's call too, so every operation goes (back) to the scalar kernel, with the same bits.
+     */
+    private static void failed(State s, Throwable e) {
+        LOG.log(Level.WARNING, "simdnorm: the kernel warm-up failed (" + rootCause(e) + ")");
+        synchronized (s) {
+            s.selection = scalar(fallbackReason("the vector kernel failed in its warm-up (" + rootCause(e) + ")",
+                    s.forced));
+            for (Operation op : OPERATIONS) {
+                s.use(op, ScalarKernel.INSTANCE);
+                s.warm[op.ordinal()] = true;
+            }
+            s.warmAfterNanos = System.nanoTime() - s.started;
+            s.running = false;
+            s.vectorWorkout = null;
+            s.scalarWorkout = null;
+            s.notifyAll();
+        }
+    }
+
+    /**
+     * The next operation to warm: the first asked for, or any when all were asked for; waits for one. Null when the
+     * thread is to end: every operation is warm, or every one asked for is and no other was asked for within
+     * {@link #IDLE_EXIT_NANOS}. The thread is recorded ended in the same lock, so an operation asked for after
+     * that starts another ({@link #resume}).
+     */
     private static Operation next(State s) {
         synchronized (s) {
+            long idleSince = System.nanoTime();
             while (true) {
                 for (int i = 0; i < s.askedCount; i++) {
                     if (!s.warm[s.asked[i].ordinal()]) {
@@ -371,11 +478,25 @@ public final class KernelProvider {
                             return op;
                         }
                     }
-                    return null;
+                    return ended(s);
                 }
-                waitOn(s, Long.MAX_VALUE);
+                long left = IDLE_EXIT_NANOS - (System.nanoTime() - idleSince);
+                if (left <= 0) {
+                    return ended(s);
+                }
+                waitOn(s, left); // an interrupt is nobody's request here: the loop checks again
             }
         }
+    }
+
+    /** Records the thread ended (guarded by s); once every operation is warm, none will start again: no workouts. */
+    private static Operation ended(State s) {
+        s.running = false;
+        if (s.allWarm()) {
+            s.vectorWorkout = null;
+            s.scalarWorkout = null;
+        }
+        return null;
     }
 
     /**

@@ -1,0 +1,97 @@
+package dev.simdnorm;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The warm-up thread ends when its work is done and starts again for an operation first called later, and it never
+ * holds the caller's context class loader: a container that unloads an application must not find it running (or
+ * pinning the application's loader). A fresh JVM, since the provider's state is per JVM and the tests before have
+ * warmed it: the probe steps through the thread's life and exits with 0 only where every step held. Once per build, on
+ * the vector kernels with their warm-up as users get them.
+ */
+@EnabledIfSystemProperty(named = "simdnorm.expect.kernel", matches = "vector")
+@DisabledIfSystemProperty(named = "simdnorm.vector.bits", matches = ".+")
+@DisabledIfSystemProperty(named = "simdnorm.warmup", matches = "off")
+class WarmUpThreadTest {
+
+    private static final String PROBE = """
+            import dev.simdnorm.*;
+            import dev.simdnorm.internal.KernelProvider;
+            import java.net.URL;
+            import java.net.URLClassLoader;
+            import java.util.Optional;
+            import java.util.function.BooleanSupplier;
+            public class Probe {
+                static Optional<Thread> warmUpThread() {
+                    return Thread.getAllStackTraces().keySet().stream()
+                            .filter(t -> t.getName().equals("simdnorm-warm-up")).findFirst();
+                }
+                static void await(String what, BooleanSupplier done) throws InterruptedException {
+                    long deadline = System.nanoTime() + 120_000_000_000L;
+                    while (!done.getAsBoolean()) {
+                        if (System.nanoTime() - deadline > 0) throw new AssertionError("not within 120 s: " + what);
+                        Thread.sleep(10);
+                    }
+                    System.out.println("step: " + what);
+                }
+                static void check(boolean ok, String what) {
+                    if (!ok) throw new AssertionError(what);
+                    System.out.println("step: " + what);
+                }
+                public static void main(String[] args) throws Exception {
+                    ClassLoader application = new URLClassLoader(new URL[0], Probe.class.getClassLoader());
+                    Thread.currentThread().setContextClassLoader(application);
+                    check(KernelSelection.active().name().equals("vector"), "vector kernels chosen");
+                    Thread first = warmUpThread().orElseThrow(() -> new AssertionError("no warm-up thread"));
+                    check(first.getContextClassLoader() != application, "not the caller's context class loader");
+                    float[] x = new float[64 * 16];
+                    for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
+                    float[] y = new float[x.length];
+                    BatchNorm bn = BatchNorm.builder(16).build();
+                    // Inference only (it asks for normalize alone): nothing else is asked for until statistics.
+                    await("normalize switches", () -> {
+                        bn.inference(x, 0, y, 0, 64);
+                        return KernelProvider.normalizing() == KernelProvider.kernel();
+                    });
+                    await("the thread ends once what was called is warm", () -> warmUpThread().isEmpty());
+                    check(!first.isAlive(), "the first thread ended");
+                    Moments.of(x, 0, 64, 16);
+                    check(warmUpThread().isPresent(), "a first call of statistics starts a thread again");
+                    await("statistics switch", () -> {
+                        Moments.of(x, 0, 64, 16);
+                        return KernelProvider.statistics() == KernelProvider.kernel();
+                    });
+                    check(KernelSelection.warmUp(java.time.Duration.ofSeconds(120)), "every operation warm");
+                    await("the thread ends once every operation is warm", () -> warmUpThread().isEmpty());
+                }
+            }
+            """;
+
+    @Test
+    void endsWhenDoneAndStartsAgainWhenNeeded() throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("simdnorm-warm-up-thread");
+        Path source = Files.writeString(dir.resolve("Probe.java"), PROBE);
+        Path log = dir.resolve("probe.log");
+        String path = String.join(File.pathSeparator, System.getProperty("jdk.module.path", ""),
+                System.getProperty("java.class.path", ""));
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process process = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-cp", path,
+                source.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(process.waitFor(10, TimeUnit.MINUTES), "the probe JVM did not end");
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        // The source launcher exits with 0 only where main returned: every step checked held.
+        assertEquals(0, process.exitValue(), "the probe failed:\n" + out);
+    }
+}
