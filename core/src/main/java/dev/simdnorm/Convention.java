@@ -195,9 +195,10 @@ public enum Convention {
             case PYTORCH -> {
                 for (int c = 0; c < mean.length; c++) {
                     mean[c] = fresh * batchMean[c] + old * mean[c];
-                    // ATen holds the unbiased variance in double: the float product m·σ̂² is exact there, and the
-                    // sum is rounded once to float, which is an FMA.
-                    variance[c] = Math.fma(fresh, batchVariance[c], old * variance[c]);
+                    // ATen batch_norm_cpu_update_stats_template: momentum_ · unbiased_var in double (its accscalar_t;
+                    // exact here, of two floats), (1 − momentum_) · running_var in float, the sum in double, then
+                    // stored to float: two roundings, not one (an FMA differed by an ulp near a float midpoint).
+                    variance[c] = (float) ((double) fresh * batchVariance[c] + (double) (old * variance[c]));
                 }
             }
         }

@@ -2,6 +2,7 @@ package dev.simdnorm;
 
 import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.GradientParams;
+import dev.simdnorm.internal.DoubleRowStatistics;
 import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.KernelProvider;
 import dev.simdnorm.internal.MomentMerge;
@@ -11,7 +12,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The engine behind the public classes: it receives arguments the public entry points have already checked, and owns
- * what happens between them and the kernels: which kernel runs ({@link KernelProvider}, read once per call), the
+ * what happens between them and the kernels: which kernel runs ({@link KernelProvider}, read once per pass), the
  * slices and their {@link MergeTree}, the groups of NCHW channels and images, and (through {@link SegmentStaging})
  * memory segments. It checks nothing and never calls back into the public layer.
  *
@@ -52,6 +53,9 @@ final class Engine {
             RowMoments work = works.rowMoments.set(kernel, origin, firstCenter, x, offset, rows, channels,
                     rowsPerSlice);
             MergeTree.evaluate(work, count, channels, mean, m2, parallelism, (long) rows * channels);
+            if (origin != null && DoubleRowStatistics.moveFarOrigins(origin, mean, m2, rows, channels)) {
+                MergeTree.evaluate(work, count, channels, mean, m2, parallelism, (long) rows * channels);
+            }
             addOrigin(origin, mean, channels);
         } finally {
             works.release();
@@ -112,6 +116,10 @@ final class Engine {
                     rowsPerSlice);
             MergeTree.evaluate(work, count, channels, mean, m2, SegmentStaging.parallelismFor(x, parallelism),
                     rows * channels);
+            if (origin != null && DoubleRowStatistics.moveFarOrigins(origin, mean, m2, rows, channels)) {
+                MergeTree.evaluate(work, count, channels, mean, m2, SegmentStaging.parallelismFor(x, parallelism),
+                        rows * channels);
+            }
             addOrigin(origin, mean, channels);
         } finally {
             works.release();

@@ -22,8 +22,9 @@ import java.util.Objects;
  * mean to about 1e-13·(|μ| + σ).
  *
  * <p><b>Special values.</b> The variance is never negative; a constant channel has variance exactly 0. A NaN or ±Inf
- * in a channel's data makes that channel's mean and variance NaN or infinite, per IEEE arithmetic; other channels are
- * unaffected.
+ * in a channel's data makes that channel's mean and variance NaN or infinite; other channels are unaffected. Which of
+ * the two is not specified: a +Inf among finite values gives a mean of +Inf or NaN depending on the blocks it falls
+ * in and the precision (a block's deviations from an infinite center, or two infinite means merged, are ∞ − ∞).
  *
  * <p>Instances are immutable and safe to share between threads.
  */
@@ -204,8 +205,8 @@ public final class Moments {
     }
 
     /**
-     * Computes the moments of a tensor of the given shape, NHWC or NCHW, over N, H and W. For NCHW each channel's planes
-     * are summed along memory (docs/numerics.md); the accuracy is that of the NHWC path.
+     * Computes the moments of a tensor of the given shape, NHWC or NCHW, over N, H and W. For NCHW each channel's
+     * planes are summed along memory (docs/numerics.md); the accuracy is that of the NHWC path.
      *
      * @param x      the tensor
      * @param offset index of the first float
@@ -281,16 +282,19 @@ public final class Moments {
         if (m2.length != mean.length) {
             throw new IllegalArgumentException("m2.length must be " + mean.length + " (mean.length), got " + m2.length);
         }
-        for (int c = 0; c < m2.length; c++) {
-            if (!Double.isFinite(mean[c])) {
-                throw new IllegalArgumentException("mean[" + c + "] must be finite, got " + mean[c]);
+        // Checked as copied: another thread writing the caller's arrays cannot slip in what the checks reject.
+        double[] means = mean.clone();
+        double[] sums = m2.clone();
+        for (int c = 0; c < sums.length; c++) {
+            if (!Double.isFinite(means[c])) {
+                throw new IllegalArgumentException("mean[" + c + "] must be finite, got " + means[c]);
             }
-            if (!(m2[c] >= 0) || m2[c] == Double.POSITIVE_INFINITY) {
+            if (!(sums[c] >= 0) || sums[c] == Double.POSITIVE_INFINITY) {
                 throw new IllegalArgumentException("m2[" + c + "] must be finite and >= 0 (a sum of squared "
-                        + "deviations), got " + m2[c]);
+                        + "deviations), got " + sums[c]);
             }
         }
-        return new Moments(count, mean.clone(), m2.clone());
+        return new Moments(count, means, sums);
     }
 
     /**
@@ -365,7 +369,8 @@ public final class Moments {
      * @return the moments it holds
      * @throws NullPointerException     if {@code bytes} is null
      * @throws IllegalArgumentException if {@code bytes} is not such a form: another magic or version, a length that
-     *                                  does not match C, C or the count not positive, or an M2 below 0
+     *                                  does not match C, C or the count not positive, an M2 below 0, or an M2 not
+     *                                  finite with a finite mean
      */
     public static Moments fromBytes(byte[] bytes) {
         Check.notNull(bytes, "bytes");
@@ -404,6 +409,12 @@ public final class Moments {
             m2[c] = b.getDouble();
             if (m2[c] < 0) {
                 throw new IllegalArgumentException("m2[" + c + "] in bytes must not be negative, got " + m2[c]);
+            }
+            // Finite data, however spread, give a finite M2 (at most 2⁶³·(2¹²⁹)² in double): a finite mean with a
+            // NaN or infinite M2 is no data's, and would turn every merge and map made from it into NaN or β.
+            if (Double.isFinite(mean[c]) && !Double.isFinite(m2[c])) {
+                throw new IllegalArgumentException("m2[" + c + "] in bytes must be finite where mean[" + c
+                        + "] is (the moments of finite data), got " + m2[c]);
             }
         }
         return new Moments(count, mean, m2);

@@ -53,6 +53,11 @@ final class SegmentStaging {
     /** A second slice buffer of each thread, for calls with two staged inputs (the residual forms). */
     private static final ThreadLocal<float[]> ASIDE = ThreadLocal.withInitial(() -> new float[Slices.SLICE_FLOATS]);
 
+    /** The length of this thread's slice buffer (for tests: what a thread keeps). */
+    static int sliceBufferFloats() {
+        return SLICE.get().length;
+    }
+
     /** {@link #read}, into this thread's second slice buffer. */
     static float[] readAside(MemorySegment x, long from, int floats) {
         return read(ASIDE, x, from, floats);
@@ -71,12 +76,24 @@ final class SegmentStaging {
         MemorySegment.copy(staged, 0, y, ValueLayout.JAVA_FLOAT, to * Float.BYTES, floats);
     }
 
-    /** Copies the floats into the given per-thread buffer, grown first if it is too short. */
+    /**
+     * The longest buffer a thread keeps: a slice of the statistics at their largest (16 MiB, 2¹⁴ channels). Longer
+     * stagings (a LayerNorm row above 2²² floats, a GroupNorm NCHW image) get an array of their own for the call: a
+     * buffer of gigabytes kept by every thread that ever ran a task would outlive the call by the thread's life.
+     */
+    static final int RETAINED_FLOATS = 1 << 22;
+
+    /**
+     * Copies the floats into the given per-thread buffer, grown first if it is too short (or into a new array, not
+     * kept, above {@link #RETAINED_FLOATS}).
+     */
     private static float[] read(ThreadLocal<float[]> buffer, MemorySegment x, long from, int floats) {
         float[] staged = buffer.get();
         if (staged.length < floats) {
             staged = new float[floats];
-            buffer.set(staged);
+            if (floats <= RETAINED_FLOATS) {
+                buffer.set(staged);
+            }
         }
         MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, from * Float.BYTES, staged, 0, floats);
         return staged;

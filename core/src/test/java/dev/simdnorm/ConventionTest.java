@@ -65,4 +65,39 @@ class ConventionTest {
         }
         assertEquals(java.util.Arrays.toString(onnx.runningMean()), java.util.Arrays.toString(torch.runningMean()));
     }
+
+    @Test
+    void pyTorchRunningVarianceRoundsAsAten() {
+        // ATen (batch_norm_cpu_update_stats_template) rounds the running variance twice: momentum_·unbiased_var and
+        // the float (1 − momentum_)·running_var summed in double, then stored to float. Built here: a momentum m and
+        // a batch {0, 2s} whose unbiased variance v = 2s² makes m·v + (1 − m)·r fall just past a float midpoint, by
+        // less than half a double ulp, so one rounding (an FMA) and two differ. The oracle is ATen's line itself.
+        int cases = 0;
+        for (long j = 2049; j < 4096; j += 2) {
+            for (int p : new int[] {45, 47}) {
+                long m24 = ((1L << p) + j * j - 1) / (j * j);
+                long excess = m24 * j * j - (1L << p);
+                if (m24 < (1L << 23) || m24 >= (1L << 24) || excess <= 0 || (excess << 29) >= (1L << p)) {
+                    continue;
+                }
+                float m = Math.scalb((float) m24, -24);
+                float s = Math.scalb((float) j, -(p + 1) / 2);
+                float old = 1f - m;
+                float r = 1f / old; // nudged until (1 − m)·r is exactly 1 in float
+                for (int i = 0; i < 50 && old * r != 1f; i++) {
+                    r = old * r < 1f ? Math.nextUp(r) : Math.nextDown(r);
+                }
+                if (old * r != 1f) {
+                    continue;
+                }
+                BatchNorm bn = BatchNorm.builder(1).convention(Convention.PYTORCH).momentum(m)
+                        .runningVariance(new float[] {r}).build();
+                float v = bn.train(new float[] {0f, 2 * s}, 0, new float[2], 0, 2).sampleVariance(0);
+                float aten = (float) ((double) m * (double) v + (double) (old * r));
+                assertEquals(aten, bn.runningVariance()[0], "m " + m + ", r " + r + ", v " + v);
+                cases++;
+            }
+        }
+        assertEquals(true, cases > 0, "no case built");
+    }
 }

@@ -27,8 +27,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * (log₂ λ ≤ 6), at most 20 blocks are folded in order within a slice of 1 MiB (C = 3: slices of five 16384-row
  * float blocks, double blocks of 4096 rows) and the slices in a tree of depth ≤ 31. Summing k terms errs by at most
  * (k−1)·u·Σ|terms| (Higham 2002, §4.2; u = 2⁻⁵³), so with K = 256 + 6 + 20 + 31 = 313 the M2 of a block errs by
- * at most 3K·u·S, where S = Σ(x − c)² ≤ 8/7·M2 (a center is kept only if 8r² ≤ q·n). So the variance is within {@link #VARIANCE_BOUND} = 3K·(8/7)·u ≈ 1.2e-13 relatively, and the
- * mean within 2K·u·(|μ| + σ): both below the 1e-12 the double mode promises.
+ * at most 3K·u·S, where S = Σ(x − c)² ≤ 8/7·M2 (a center is kept only if 8r² ≤ q·n). So the variance is within
+ * {@link #VARIANCE_BOUND} = 3K·(8/7)·u ≈ 1.2e-13 relatively, and the mean within 2K·u·(|μ| + σ): both below the
+ * 1e-12 the double mode promises.
  */
 class DoublePrecisionTest {
 
@@ -130,6 +131,35 @@ class DoublePrecisionTest {
         assertEquals(0.0, flat.variance()[0], "the data are constant in float");
         assertEquals(1e7, mc.meanAsDouble(0));
         assertEquals(0.0, mc.varianceAsDouble(0));
+    }
+
+    /**
+     * An outlier first value: the means are offsets from the first row, each off by 2⁻⁵³ of the offset, so with the
+     * origin at 3e38 and the other 2²³ − 1 values at 1.5e22 every later block's offset rounded to −3e38, and the mean
+     * erred by 1.5e22, twice the bound (σ ≈ 1e35, |μ| ≈ 3.6e31). Such a channel is summed again around its mean, in
+     * both layouts, with the same bits for every thread count and form.
+     */
+    @Test
+    void outlierFirstValueWithinTheBound() {
+        int n = 1 << 23;
+        float outlier = 3e38f;
+        float bulk = 1.5e22f;
+        float[] x = new float[n];
+        java.util.Arrays.fill(x, bulk);
+        x[0] = outlier;
+        BigDecimal a = new BigDecimal(outlier);
+        BigDecimal b = new BigDecimal(bulk);
+        BigDecimal count = BigDecimal.valueOf(n);
+        BigDecimal exactMean = a.add(b.multiply(count.subtract(BigDecimal.ONE))).divide(count, MC);
+        // Two values: σ² = (n − 1)·(a − b)²/n².
+        BigDecimal exactVariance = count.subtract(BigDecimal.ONE).multiply(a.subtract(b).pow(2)).divide(count.pow(2),
+                MC);
+        Grid g = new Grid(x, n, 1, new double[] {exactMean.doubleValue()},
+                new double[] {exactVariance.doubleValue()});
+        assertWithinBound(g.mean()[0], g.variance()[0], Moments.of(x, 0, n, 1, Precision.DOUBLE), 0, "NHWC");
+        assertWithinBound(g.mean()[0], g.variance()[0], Moments.of(x, 0, new TensorShape(TensorLayout.NCHW, 8, 1,
+                n / 8), Precision.DOUBLE, Parallelism.sequential()), 0, "NCHW");
+        sameBitsEverywhere(g);
     }
 
     /** The float mode misses the bound on the hard data: the test can tell the two apart. */
@@ -253,7 +283,8 @@ class DoublePrecisionTest {
     @Test
     void nullPrecisionIsRejectedByName() {
         float[] x = new float[6];
-        NullPointerException e = assertThrows(NullPointerException.class, () -> Moments.of(x, 0, 2, 3, (Precision) null));
+        NullPointerException e = assertThrows(NullPointerException.class,
+                () -> Moments.of(x, 0, 2, 3, (Precision) null));
         assertTrue(e.getMessage().contains("precision"), e.getMessage());
         assertThrows(NullPointerException.class, () -> Moments.of(MemorySegment.ofArray(x), 2, 3, null,
                 Parallelism.sequential()));

@@ -68,6 +68,14 @@ class MomentsBytesTest {
         assertMessage(with(good, b -> b.putInt(5, -1)), "channels");
         assertMessage(with(good, b -> b.putLong(9, 0)), "count");
         assertMessage(with(good, b -> b.putDouble(17 + 16 + 8, -1.0)), "m2[1]");
+        // A finite mean with an M2 that no finite data give: before, accepted, and a map made from it gave NaN or β.
+        assertMessage(with(good, b -> b.putDouble(17 + 16, Double.NaN)), "m2[0] in bytes must be finite");
+        assertMessage(with(good, b -> b.putDouble(17 + 16 + 8, Double.POSITIVE_INFINITY)),
+                "m2[1] in bytes must be finite");
+        // Non-finite data's moments still load: a NaN mean with its NaN M2.
+        Moments nonFinite = Moments.fromBytes(with(good, b -> b.putDouble(17, Double.NaN).putDouble(17 + 16,
+                Double.NaN)));
+        assertTrue(Double.isNaN(nonFinite.meanAsDouble(0)) && Double.isNaN(nonFinite.varianceAsDouble(0)));
     }
 
     private static byte[] with(byte[] bytes, java.util.function.Consumer<ByteBuffer> edit) {

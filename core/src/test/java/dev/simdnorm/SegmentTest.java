@@ -164,8 +164,8 @@ class SegmentTest {
     /**
      * A tensor of more than 2³¹ floats, the long-index paths end to end. It needs 8 GiB: it runs where
      * {@code -Dsimdnorm.large=true} (the default surefire execution) and the machine has the memory, else it is
-     * skipped and the long arithmetic is covered by {@link ParallelismTest#slicesOfTensorsBeyondTwoToTheThirtyOneFloats}
-     * only.
+     * skipped and the long arithmetic is covered only by
+     * {@link ParallelismTest#slicesOfTensorsBeyondTwoToTheThirtyOneFloats}.
      * Channel 0 alternates ±1 by row and channel 1 is 3 ∓ 1, so the exact moments are 0, 3 and variance 1, and the
      * values are dyadic: the statistics are exact (ExactArithmeticTest) and so must be these.
      */
@@ -213,5 +213,33 @@ class SegmentTest {
         Function<String, Long> kib = l -> Long.parseLong(l.replaceAll("\\D", "")) * 1024;
         return Files.readAllLines(info).stream().filter(l -> l.startsWith("MemAvailable")).findFirst().map(kib)
                 .orElse(0L);
+    }
+
+    /**
+     * A staging longer than a thread keeps (an RMSNorm row of 2²² + 16 floats from a native segment) gets an array for
+     * the call only: before, every thread that staged one kept it for its life (up to 8 GiB for a GroupNorm image).
+     * The result is still the array overload's, bit for bit.
+     */
+    @Test
+    void longStagingsAreNotKeptByTheThread() throws Exception {
+        int size = SegmentStaging.RETAINED_FLOATS + 16;
+        float[] x = new float[size];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(i * 0.01) + 2;
+        }
+        RmsNorm rms = RmsNorm.builder(size).build();
+        float[] expected = new float[size];
+        rms.apply(x, 0, expected, 0, 1);
+        try (Arena arena = Arena.ofShared(); ExecutorService thread = Executors.newSingleThreadExecutor()) {
+            MemorySegment xs = arena.allocate((long) size * Float.BYTES, 64);
+            MemorySegment ys = arena.allocate((long) size * Float.BYTES, 64);
+            MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, size);
+            int kept = thread.submit(() -> {
+                rms.apply(xs, ys, 1);
+                return SegmentStaging.sliceBufferFloats();
+            }).get();
+            assertArrayEquals(expected, ys.toArray(ValueLayout.JAVA_FLOAT));
+            assertEquals(true, kept <= SegmentStaging.RETAINED_FLOATS, "the thread keeps " + kept + " floats");
+        }
     }
 }

@@ -135,6 +135,51 @@ public final class DoubleRowStatistics {
     }
 
     /**
+     * How far from the data, in units of |μ| + σ, an origin may lie before its channel is summed again around its
+     * mean: the offsets are off by 2⁻⁵³ of their size, so an origin within 8·(|μ| + σ) adds at most about
+     * 2⁻⁵⁰·(|μ| + σ) to the mean's error, a small part of its bound 2K·2⁻⁵³·(|μ| + σ) with K = 313
+     * (docs/numerics.md). Only an outlier first value lies further.
+     */
+    static final double FAR_ORIGIN = 8;
+
+    /**
+     * Whether a channel's origin lay so far from its data (beyond {@link #FAR_ORIGIN}·(|μ| + σ), an outlier first
+     * value) that the offsets' rounding may exceed the mean's bound: 2⁻⁵³·|x₀ − μ| grows as σ·√n for one outlier.
+     * False for non-finite moments.
+     *
+     * @param origin the channel's origin
+     * @param offset its mean less the origin
+     * @param m2     its M2
+     * @param count  its number of values
+     */
+    public static boolean farOrigin(double origin, double offset, double m2, long count) {
+        return Math.abs(offset) > FAR_ORIGIN * (Math.abs(origin + offset) + Math.sqrt(m2 / count));
+    }
+
+    /**
+     * After a pass of a call in double mode: moves the origin of each channel that {@link #farOrigin} finds far to
+     * its mean so far, for a second pass of the call (a rare one: an outlier first row). The second pass's offsets are
+     * at most a few σ, and the decision depends only on the first pass's result, which is the same bits for any
+     * kernel, slicing and thread count.
+     *
+     * @param origin per channel, the origins, updated
+     * @param mean   per channel, the means less the origins, from the first pass
+     * @param m2     per channel, the M2 from the first pass
+     * @param count  values per channel
+     * @return whether any origin moved, and so whether the call must run again
+     */
+    public static boolean moveFarOrigins(double[] origin, double[] mean, double[] m2, long count, int channels) {
+        boolean moved = false;
+        for (int c = 0; c < channels; c++) {
+            if (farOrigin(origin[c], mean[c], m2[c], count)) {
+                origin[c] += mean[c];
+                moved = true;
+            }
+        }
+        return moved;
+    }
+
+    /**
      * Whether every channel's center lay close to its block mean, {@code 8r² ≤ q·n} (so q ≤ 8/7·M2), as
      * {@link RowStatistics#centered}; channels whose sums are not finite (non-finite data) are skipped.
      */

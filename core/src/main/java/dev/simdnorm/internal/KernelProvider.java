@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * compilation of the caller's own first calls; it warms only the operations calls have asked for, in the order they
  * were first asked for (all of them when {@link #awaitWarm} is called). NHWC and NCHW are separate operations: C2's
  * work for the workout is most of the cost of a cold start, and a caller of one layout needs none of the other's.
- * Each call reads its kernel once, so a switch never changes a result.
+ * A switch never changes a result, between calls or within one (a pass reads its kernel once; the row normalizations
+ * read it per run of rows): the kernels give the same bits.
  *
  * <p>The thread ends once every operation runs the vector kernel, or once those asked for do and no other is asked
  * for within {@link #IDLE_EXIT_NANOS}; the first call of another operation then starts a new one, which keeps the
@@ -31,8 +32,8 @@ import java.util.concurrent.TimeUnit;
  * loader of a caller (its context class loader is the library's) in a container that unloads applications.
  *
  * <p>System properties: {@code simdnorm.kernels=scalar|vector} forces a choice;
- * {@code simdnorm.vector.bits=128|256|512} forces the vector width (for tests; wider than the hardware runs correctly but emulated and slow);
- * {@code simdnorm.warmup=off} runs the vector kernel from the first call, compiled or not.
+ * {@code simdnorm.vector.bits=128|256|512} forces the vector width (for tests; wider than the hardware runs correctly
+ * but emulated and slow); {@code simdnorm.warmup=off} runs the vector kernel from the first call, compiled or not.
  */
 public final class KernelProvider {
 
