@@ -54,8 +54,10 @@ class WarmUpThreadTest {
                     ClassLoader application = new URLClassLoader(new URL[0], Probe.class.getClassLoader());
                     Thread.currentThread().setContextClassLoader(application);
                     check(KernelSelection.active().name().equals("vector"), "vector kernels chosen");
-                    Thread first = warmUpThread().orElseThrow(() -> new AssertionError("no warm-up thread"));
-                    check(first.getContextClassLoader() != application, "not the caller's context class loader");
+                    ClassLoader library = KernelProvider.class.getClassLoader();
+                    // Null only if this thread stalled past the idle window: the restarted thread is checked below.
+                    Thread first = warmUpThread().orElse(null);
+                    check(first == null || first.getContextClassLoader() == library, "the library's class loader");
                     float[] x = new float[64 * 16];
                     for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
                     float[] y = new float[x.length];
@@ -66,9 +68,11 @@ class WarmUpThreadTest {
                         return KernelProvider.normalizing() == KernelProvider.kernel();
                     });
                     await("the thread ends once what was called is warm", () -> warmUpThread().isEmpty());
-                    check(!first.isAlive(), "the first thread ended");
+                    check(first == null || !first.isAlive(), "the first thread ended");
                     Moments.of(x, 0, 64, 16);
-                    check(warmUpThread().isPresent(), "a first call of statistics starts a thread again");
+                    Thread again = warmUpThread().orElseThrow(() -> new AssertionError("no thread started again"));
+                    check(again.getContextClassLoader() == library, "a first call of statistics starts a thread "
+                            + "again, with the library's class loader, not the caller's");
                     await("statistics switch", () -> {
                         Moments.of(x, 0, 64, 16);
                         return KernelProvider.statistics() == KernelProvider.kernel();

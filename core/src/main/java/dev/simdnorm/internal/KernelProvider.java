@@ -52,7 +52,8 @@ public final class KernelProvider {
      * How long the warm-up thread waits for another operation once those asked for are warm, before it ends: longer
      * than the gap between a program's first calls of its operations (a training loop's first backward, say), short
      * enough that a container unloading an application soon after finds no thread of ours. Operations are asked for
-     * at most once each, so the thread starts at most once per operation.
+     * at most once each, so the thread starts again at most once per operation (and once for {@link #awaitWarm}).
+     * Interrupted while it waits, the thread ends at once (a container stopping an application's threads).
      */
     static final long IDLE_EXIT_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final String THREAD_NAME = "simdnorm-warm-up";
@@ -129,19 +130,23 @@ public final class KernelProvider {
             }
         }
 
-        /** Records that calls asked for {@code op}, once. */
-        synchronized void ask(Operation op) {
-            for (int i = 0; i < askedCount; i++) {
-                if (asked[i] == op) {
-                    return;
+        /** Records that calls asked for {@code op}, once; starts a warm-up thread again where the last one ended. */
+        void ask(Operation op) {
+            String warning = null;
+            synchronized (this) {
+                for (int i = 0; i < askedCount; i++) {
+                    if (asked[i] == op) {
+                        return;
+                    }
+                }
+                asked[askedCount++] = op;
+                askedMask |= 1 << op.ordinal();
+                notifyAll();
+                if (!warm[op.ordinal()]) {
+                    warning = resume(this);
                 }
             }
-            asked[askedCount++] = op;
-            askedMask |= 1 << op.ordinal();
-            notifyAll();
-            if (!warm[op.ordinal()]) {
-                resume(this);
-            }
+            warn(warning); // outside the lock, which every caller's first call of an operation takes
         }
 
         synchronized boolean allWarm() {
@@ -259,11 +264,15 @@ public final class KernelProvider {
     public static boolean awaitWarm(long timeoutNanos) {
         State s = Started.STATE;
         long deadline = System.nanoTime() + Math.min(timeoutNanos, Long.MAX_VALUE / 4);
+        String warning;
         synchronized (s) {
             s.urged = true;
             s.everything = true;
             s.notifyAll();
-            resume(s);
+            warning = resume(s);
+        }
+        warn(warning);
+        synchronized (s) {
             while (!s.allWarm()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -359,23 +368,34 @@ public final class KernelProvider {
      * Starts a warm-up thread again where the last one ended idle and an operation now waits for it (guarded by s).
      * Where none can start, every operation not yet warm switches to the vector kernel at once, as when the first
      * thread could not start.
+     *
+     * @return null, or a warning for the caller to log once it has left the lock
      */
-    private static void resume(State s) {
+    private static String resume(State s) {
         if (s.running || s.vectorWorkout == null || s.allWarm()) {
-            return;
+            return null;
         }
         Throwable failed = startThread(s, () -> warmOperations(s));
-        if (failed != null) {
-            LOG.log(Level.WARNING, "simdnorm: the warm-up thread could not start again (" + failed
-                    + "); the vector kernels without warm-up");
-            for (Operation op : OPERATIONS) {
-                if (!s.warm[op.ordinal()]) {
-                    s.use(op, s.selection.kernel());
-                    s.warm[op.ordinal()] = true;
-                }
+        if (failed == null) {
+            return null;
+        }
+        for (Operation op : OPERATIONS) {
+            if (!s.warm[op.ordinal()]) {
+                s.use(op, s.selection.kernel());
+                s.warm[op.ordinal()] = true;
             }
-            s.warmAfterNanos = System.nanoTime() - s.started;
-            s.notifyAll();
+        }
+        s.warmAfterNanos = System.nanoTime() - s.started;
+        s.vectorWorkout = null;
+        s.scalarWorkout = null;
+        s.notifyAll();
+        return "simdnorm: the warm-up thread could not start again (" + failed
+                + "); the vector kernels without warm-up";
+    }
+
+    private static void warn(String warning) {
+        if (warning != null) {
+            LOG.log(Level.WARNING, warning);
         }
     }
 
@@ -442,7 +462,7 @@ public final class KernelProvider {
      * failed may fail in a caller's call too, so every operation goes (back) to the scalar kernel, with the same bits.
      */
     private static void failed(State s, Throwable e) {
-        LOG.log(Level.WARNING, "simdnorm: the kernel warm-up failed (" + rootCause(e) + ")");
+        // The state first: a log handler that throws must not leave the thread recorded running, or callers waiting.
         synchronized (s) {
             s.selection = scalar(fallbackReason("the vector kernel failed in its warm-up (" + rootCause(e) + ")",
                     s.forced));
@@ -456,6 +476,7 @@ public final class KernelProvider {
             s.scalarWorkout = null;
             s.notifyAll();
         }
+        LOG.log(Level.WARNING, "simdnorm: the kernel warm-up failed (" + rootCause(e) + ")");
     }
 
     /**
@@ -485,7 +506,9 @@ public final class KernelProvider {
                 if (left <= 0) {
                     return ended(s);
                 }
-                waitOn(s, left); // an interrupt is nobody's request here: the loop checks again
+                if (!waitOn(s, left)) {
+                    return ended(s); // interrupted (a container stopping leftover threads): end now
+                }
             }
         }
     }
