@@ -4,7 +4,6 @@ import dev.simdnorm.internal.KernelWorkout.Operation;
 
 import java.lang.System.Logger.Level;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,8 +57,6 @@ public final class KernelProvider {
     static final long IDLE_EXIT_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final String THREAD_NAME = "simdnorm-warm-up";
 
-    private static final String VECTOR_MODULE = "jdk.incubator.vector";
-    private static final String VECTOR_PACKAGE = "dev.simdnorm.internal.vector.";
     private static final System.Logger LOG = System.getLogger("dev.simdnorm");
     private static final Operation[] OPERATIONS = Operation.values();
 
@@ -320,7 +317,7 @@ public final class KernelProvider {
         if (!forced.isEmpty() && !forced.equals("vector")) {
             LOG.log(Level.WARNING, "simdnorm: ignoring -D{0}={1}; expected scalar or vector", KERNELS_PROPERTY, forced);
         }
-        String unreadable = moduleUnreadableReason();
+        String unreadable = VectorClasses.unreadableReason();
         if (unreadable != null) {
             decide(s, scalar(fallbackReason(unreadable, forced)), Level.WARNING);
             return s;
@@ -537,9 +534,8 @@ public final class KernelProvider {
         KernelWorkout workout;
         Selection selection;
         try {
-            selection = loadVector();
-            workout = warmUp ? (KernelWorkout) Class.forName(VECTOR_PACKAGE + "VectorWorkout")
-                    .getConstructor().newInstance() : null;
+            selection = VectorClasses.kernel();
+            workout = warmUp ? VectorClasses.workout() : null;
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             decide(s, scalar(fallbackReason("the vector kernel failed to load (" + rootCause(e) + ")", forced)),
                     Level.WARNING);
@@ -590,34 +586,5 @@ public final class KernelProvider {
 
     private static Selection scalar(String reason) {
         return new Selection(ScalarKernel.INSTANCE, 0, reason);
-    }
-
-    /** Null when the Vector API module is readable, else why not, with what to do about it. */
-    private static String moduleUnreadableReason() {
-        Module self = KernelProvider.class.getModule();
-        ModuleLayer layer = self.getLayer() != null ? self.getLayer() : ModuleLayer.boot();
-        Optional<Module> vector = layer.findModule(VECTOR_MODULE);
-        if (vector.isEmpty() || !self.canRead(vector.get())) {
-            return VECTOR_MODULE + " is not readable; run java with --add-modules " + VECTOR_MODULE
-                    + " to enable the Vector API kernels (the scalar ones are 2 to 80 times slower, by shape)";
-        }
-        return null;
-    }
-
-    private static Selection loadVector() throws ReflectiveOperationException {
-        String forced = System.getProperty(BITS_PROPERTY);
-        Integer bits = null;
-        if (forced != null) {
-            try {
-                bits = Integer.valueOf(forced.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("-D" + BITS_PROPERTY + " must be 128, 256 or 512, got " + forced);
-            }
-        }
-        Class<?> cls = Class.forName(VECTOR_PACKAGE + "VectorKernel");
-        Kernel k = (Kernel) cls.getMethod("create", Integer.class).invoke(null, bits);
-        int width = ((VectorWidth) k).vectorBits(); // at least 128: Lanes refuses a narrower preferred species
-        String how = bits != null ? "forced by -D" + BITS_PROPERTY + "=" + bits : "preferred species";
-        return new Selection(k, width, "vector: " + width + "-bit float species (" + how + ")");
     }
 }
