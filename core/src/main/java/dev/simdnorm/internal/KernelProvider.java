@@ -146,6 +146,16 @@ public final class KernelProvider {
             warn(warning); // outside the lock, which every caller's first call of an operation takes
         }
 
+        /** Every operation not yet warm runs {@code kernel} from now on, without warm-up (guarded by this). */
+        void switchCold(Kernel kernel) {
+            for (Operation op : OPERATIONS) {
+                if (!warm[op.ordinal()]) {
+                    use(op, kernel);
+                    warm[op.ordinal()] = true;
+                }
+            }
+        }
+
         synchronized boolean allWarm() {
             for (boolean w : warm) {
                 if (!w) {
@@ -376,12 +386,7 @@ public final class KernelProvider {
         if (failed == null) {
             return null;
         }
-        for (Operation op : OPERATIONS) {
-            if (!s.warm[op.ordinal()]) {
-                s.use(op, s.selection.kernel());
-                s.warm[op.ordinal()] = true;
-            }
-        }
+        s.switchCold(s.selection.kernel());
         s.warmAfterNanos = System.nanoTime() - s.started;
         s.vectorWorkout = null;
         s.scalarWorkout = null;
@@ -556,10 +561,7 @@ public final class KernelProvider {
     /** Records a choice that needs no warm-up: every operation runs it from now on. */
     private static void decide(State s, Selection selection, Level level) {
         synchronized (s) {
-            for (Operation op : OPERATIONS) {
-                s.use(op, selection.kernel());
-                s.warm[op.ordinal()] = true;
-            }
+            s.switchCold(selection.kernel()); // nothing is warm before the choice
             s.selection = selection;
             s.warmAfterNanos = 0;
             s.notifyAll();
