@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -72,15 +73,12 @@ class WarmUpAndAllocationTest {
                     dGamma, dBeta, Parallelism.sequential()));
         }
         // Moments.of allocates its result: the object and two arrays of C doubles, nothing that grows with rows.
-        long perCall = allocatedPerCall(() -> Moments.of(x, 0, rows, c));
-        assertTrue(perCall <= 3 * 16 + 2 * (16 + 8L * c) + 64, "Moments.of allocates " + perCall + " B per call");
+        assertAllocatesAtMost(3 * 16 + 2 * (16 + 8L * c) + 64, "Moments.of", () -> Moments.of(x, 0, rows, c));
         // backward and backwardInference allocate their Gradients: the object and two arrays of C floats.
         Moments batch = bn.train(x, 0, y, 0, rows);
         long gradients = 3 * 16 + 2 * (16 + 4L * c) + 64;
-        perCall = allocatedPerCall(() -> bn.backward(x, 0, dy, 0, y, 0, rows, batch));
-        assertTrue(perCall <= gradients, "backward allocates " + perCall + " B per call");
-        perCall = allocatedPerCall(() -> bn.backwardInference(x, 0, dy, 0, y, 0, rows));
-        assertTrue(perCall <= gradients, "backwardInference allocates " + perCall + " B per call");
+        assertAllocatesAtMost(gradients, "backward", () -> bn.backward(x, 0, dy, 0, y, 0, rows, batch));
+        assertAllocatesAtMost(gradients, "backwardInference", () -> bn.backwardInference(x, 0, dy, 0, y, 0, rows));
         // LayerNorm and RMSNorm allocate nothing, the residual forms and the per-row outputs included.
         LayerNorm ln = LayerNorm.builder(c).build();
         RmsNorm rms = RmsNorm.builder(c).build();
@@ -131,14 +129,20 @@ class WarmUpAndAllocationTest {
         GroupNorm gnw = GroupNorm.builder(wide, 50).build();
         assertAllocatesNothing("GroupNorm NHWC, C = 5000",
                 () -> gnw.apply(xw, 0, yw, 0, TensorLayout.NHWC, 2, wideRows / 2));
-        long inDouble = allocatedPerCall(() -> Moments.of(xw, 0, wideRows, wide, Precision.DOUBLE));
-        assertTrue(inDouble <= 3 * 16 + 2 * (16 + 8L * wide) + 64,
-                "Moments.of in double, C = 5000, allocates " + inDouble + " B per call");
+        assertAllocatesAtMost(3 * 16 + 2 * (16 + 8L * wide) + 64, "Moments.of in double, C = 5000",
+                () -> Moments.of(xw, 0, wideRows, wide, Precision.DOUBLE));
     }
 
     private static void assertAllocatesNothing(String what, Runnable call) {
+        assertAllocatesAtMost(0, what, call);
+    }
+
+    /** At most {@code bytes} per call; where more, the message says which stacks allocated ({@link AllocationSites}). */
+    private static void assertAllocatesAtMost(long bytes, String what, Runnable call) {
         long perCall = allocatedPerCall(call);
-        assertTrue(perCall == 0, what + " allocates about " + perCall + " B per call");
+        if (perCall > bytes) {
+            fail(what + " allocates about " + perCall + " B per call" + AllocationSites.of(call, 2_000));
+        }
     }
 
     /**
