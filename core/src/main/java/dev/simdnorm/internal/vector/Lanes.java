@@ -19,7 +19,13 @@ final class Lanes {
     static final VectorSpecies<Double> DOUBLES = VectorSpecies.of(double.class, FLOATS.vectorShape());
     /** Doubles per vector. */
     static final int DOUBLE_LANES = DOUBLES.length();
-    /** Floats of half the width: as many as {@link #DOUBLES} has lanes, the floats that widen into them. */
+    /**
+     * Floats of half the width: as many as {@link #DOUBLES} has lanes, the floats that widen into them. Only for
+     * whole, unmasked loads that are then converted ({@code convertShape}, a method each vector class has of its own):
+     * a vector of a second float shape that calls {@code FloatVector}'s shared methods ({@code add}, {@code intoArray},
+     * a mask's range checks) puts its class in their profiles, C2 then inlines them for both classes, and the merge
+     * of the two can box the kernels' vectors (docs/design-log.md). Masks and stores use {@link #FLOATS}' low lanes.
+     */
     static final VectorSpecies<Float> HALF_FLOATS =
             VectorSpecies.of(float.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
 

@@ -19,6 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorDoubleStatistics {
 
+    private static final VectorSpecies<Float> FLOATS = Lanes.FLOATS;
     private static final VectorSpecies<Float> HALF_FLOATS = Lanes.HALF_FLOATS;
     private static final VectorSpecies<Double> DOUBLES = Lanes.DOUBLES;
     private static final int LANES = Lanes.DOUBLE_LANES;
@@ -120,13 +121,12 @@ final class VectorDoubleStatistics {
      */
     private static void rowsOneByOne(float[] x, int base, int period, int periods, int whole, int vectors,
                                      int partial, double[] center, double[] outR, double[] outQ) {
-        VectorMask<Float> mask = HALF_FLOATS.indexInRange(0, partial);
         int end = partial == 0 ? vectors : vectors + LANES;
         for (int j = 0, i = base; j < periods; j++, i += period) {
             for (int o = j < whole ? vectors : 0; o < end; o += LANES) {
                 // Past the whole vectors, masked lanes load 0 and the center is 0 there (padding): they add 0.
-                VectorMask<Float> lanes = o < vectors ? HALF_FLOATS.maskAll(true) : mask;
-                DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i + o, lanes)
+                VectorMask<Float> lanes = FLOATS.indexInRange(0, o < vectors ? LANES : partial);
+                DoubleVector d = ((DoubleVector) FloatVector.fromArray(FLOATS, x, i + o, lanes)
                         .convertShape(F2D, DOUBLES, 0)).sub(DoubleVector.fromArray(DOUBLES, center, o));
                 DoubleVector.fromArray(DOUBLES, outR, o).add(d).intoArray(outR, o);
                 d.fma(d, DoubleVector.fromArray(DOUBLES, outQ, o)).intoArray(outQ, o);
@@ -306,13 +306,13 @@ final class VectorDoubleStatistics {
     /** The first {@code lanes} lanes of the vector at offset {@code off} of every period. */
     private static void rowGroupMasked(float[] x, int base, int period, int periods, int off, int lanes,
                                        double[] center, double[] outR, double[] outQ) {
-        VectorMask<Float> mask = HALF_FLOATS.indexInRange(0, lanes);
+        VectorMask<Float> mask = FLOATS.indexInRange(0, lanes);
         DoubleVector m = DoubleVector.fromArray(DOUBLES, center, off);
         DoubleVector r = DoubleVector.zero(DOUBLES);
         DoubleVector q = r;
         for (int j = 0, i = base + off; j < periods; j++, i += period) {
             // Masked lanes load 0 and the center is 0 there (padding): they add 0.
-            DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i, mask)
+            DoubleVector d = ((DoubleVector) FloatVector.fromArray(FLOATS, x, i, mask)
                     .convertShape(F2D, DOUBLES, 0)).sub(m);
             r = r.add(d);
             q = d.fma(d, q);
@@ -324,10 +324,10 @@ final class VectorDoubleStatistics {
     /** Adds the first {@code tail} positions of one more period, from {@code t}, to the accumulators. */
     private static void rowTail(float[] x, int t, int tail, double[] center, double[] outR, double[] outQ) {
         for (int off = 0; off < tail; off += LANES) {
-            VectorMask<Float> mf = HALF_FLOATS.indexInRange(off, tail);
             VectorMask<Double> md = DOUBLES.indexInRange(off, tail);
+            VectorMask<Float> mf = FLOATS.indexInRange(off, Math.min(tail, off + LANES));
             // Lanes past the tail keep 0 and add +0: the sums there are never −0, so they keep every bit.
-            DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, t + off, mf)
+            DoubleVector d = ((DoubleVector) FloatVector.fromArray(FLOATS, x, t + off, mf)
                     .convertShape(F2D, DOUBLES, 0)).sub(DoubleVector.fromArray(DOUBLES, center, off), md);
             DoubleVector.fromArray(DOUBLES, outR, off).add(d).intoArray(outR, off);
             d.fma(d, DoubleVector.fromArray(DOUBLES, outQ, off)).intoArray(outQ, off);
@@ -393,12 +393,12 @@ final class VectorDoubleStatistics {
                                    double[] outR, double[] outQ) {
         DoubleVector c = DoubleVector.broadcast(DOUBLES, center);
         for (int off = 0; off < tail; off += LANES) {
-            VectorMask<Float> mf = HALF_FLOATS.indexInRange(off, tail);
             VectorMask<Double> md = DOUBLES.indexInRange(off, tail);
+            VectorMask<Float> mf = FLOATS.indexInRange(off, Math.min(tail, off + LANES));
             DoubleVector r = DoubleVector.fromArray(DOUBLES, outR, off);
             DoubleVector q = DoubleVector.fromArray(DOUBLES, outQ, off);
             for (int k = 0, i = start + off; k < runs; k++, i += stride) {
-                DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i, mf)
+                DoubleVector d = ((DoubleVector) FloatVector.fromArray(FLOATS, x, i, mf)
                         .convertShape(F2D, DOUBLES, 0)).sub(c);
                 r = r.add(d, md);
                 q = q.blend(d.fma(d, q), md);

@@ -20,6 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorRowTotals {
 
+    private static final VectorSpecies<Float> FLOATS = Lanes.FLOATS;
     private static final VectorSpecies<Float> HALF_FLOATS = Lanes.HALF_FLOATS;
     private static final VectorSpecies<Double> DOUBLES = Lanes.DOUBLES;
     private static final int LANES = Lanes.DOUBLE_LANES;
@@ -177,14 +178,19 @@ final class VectorRowTotals {
             VectorMask<Double> m1 = DOUBLES.indexInRange(LANES, tail);
             VectorMask<Double> m2 = DOUBLES.indexInRange(2 * LANES, tail);
             VectorMask<Double> m3 = DOUBLES.indexInRange(3 * LANES, tail);
-            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start,
-                    HALF_FLOATS.indexInRange(0, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + LANES,
-                    HALF_FLOATS.indexInRange(LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 2 * LANES,
-                    HALF_FLOATS.indexInRange(2 * LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 3 * LANES,
-                    HALF_FLOATS.indexInRange(3 * LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            // The floats of each group of doubles, from a mask of FLOATS' lanes: no vector of a second float shape.
+            VectorMask<Float> h0 = FLOATS.indexInRange(0, Math.min(tail, LANES));
+            VectorMask<Float> h1 = FLOATS.indexInRange(LANES, Math.min(tail, 2 * LANES));
+            VectorMask<Float> h2 = FLOATS.indexInRange(2 * LANES, Math.min(tail, 3 * LANES));
+            VectorMask<Float> h3 = FLOATS.indexInRange(3 * LANES, Math.min(tail, 4 * LANES));
+            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(FLOATS, x, start, h0)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(FLOATS, x, start + LANES, h1)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(FLOATS, x, start + 2 * LANES, h2)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(FLOATS, x, start + 3 * LANES, h3)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
             r0 = r0.blend(r0.add(d0), m0);
             r1 = r1.blend(r1.add(d1), m1);
             r2 = r2.blend(r2.add(d2), m2);
@@ -226,14 +232,18 @@ final class VectorRowTotals {
         if (tail != 0) {
             // A masked lane adds 0² to a sum ≥ +0, unchanged.
             int start = base + full * WIDTH;
-            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start,
-                    HALF_FLOATS.indexInRange(0, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + LANES,
-                    HALF_FLOATS.indexInRange(LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 2 * LANES,
-                    HALF_FLOATS.indexInRange(2 * LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 3 * LANES,
-                    HALF_FLOATS.indexInRange(3 * LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
+            VectorMask<Float> h0 = FLOATS.indexInRange(0, Math.min(tail, LANES));
+            VectorMask<Float> h1 = FLOATS.indexInRange(LANES, Math.min(tail, 2 * LANES));
+            VectorMask<Float> h2 = FLOATS.indexInRange(2 * LANES, Math.min(tail, 3 * LANES));
+            VectorMask<Float> h3 = FLOATS.indexInRange(3 * LANES, Math.min(tail, 4 * LANES));
+            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start, h0)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + LANES, h1)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + 2 * LANES, h2)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + 3 * LANES, h3)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
             a0 = d0.fma(d0, a0);
             a1 = d1.fma(d1, a1);
             a2 = d2.fma(d2, a2);

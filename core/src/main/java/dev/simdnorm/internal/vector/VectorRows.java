@@ -193,14 +193,18 @@ final class VectorRows {
         int tail = size - j;
         if (tail != 0) {
             int start = next + j;
-            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start,
-                    HALF_FLOATS.indexInRange(0, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + DOUBLE_LANES,
-                    HALF_FLOATS.indexInRange(DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 2 * DOUBLE_LANES,
-                    HALF_FLOATS.indexInRange(2 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + 3 * DOUBLE_LANES,
-                    HALF_FLOATS.indexInRange(3 * DOUBLE_LANES, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0);
+            VectorMask<Float> h0 = FLOATS.indexInRange(0, Math.min(tail, DOUBLE_LANES));
+            VectorMask<Float> h1 = FLOATS.indexInRange(DOUBLE_LANES, Math.min(tail, 2 * DOUBLE_LANES));
+            VectorMask<Float> h2 = FLOATS.indexInRange(2 * DOUBLE_LANES, Math.min(tail, 3 * DOUBLE_LANES));
+            VectorMask<Float> h3 = FLOATS.indexInRange(3 * DOUBLE_LANES, Math.min(tail, 4 * DOUBLE_LANES));
+            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start, h0)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + DOUBLE_LANES, h1)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + 2 * DOUBLE_LANES, h2)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
+            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + 3 * DOUBLE_LANES, h3)
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
             a0 = d0.fma(d0, a0);
             a1 = d1.fma(d1, a1);
             a2 = d2.fma(d2, a2);
@@ -290,8 +294,8 @@ final class VectorRows {
     /** The last {@code tail} floats, into accumulators [0, tail): a masked lane adds 0² to a sum ≥ +0, unchanged. */
     private static void squaresTail(float[] x, int start, int tail, double[] acc) {
         for (int off = 0; off < tail; off += DOUBLE_LANES) {
-            VectorMask<Float> m = HALF_FLOATS.indexInRange(off, tail);
-            DoubleVector d = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + off, m)
+            VectorMask<Float> m = FLOATS.indexInRange(off, Math.min(tail, off + DOUBLE_LANES));
+            DoubleVector d = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + off, m)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
             d.fma(d, DoubleVector.fromArray(DOUBLES, acc, off)).intoArray(acc, off);
         }
@@ -455,8 +459,9 @@ final class VectorRows {
         DoubleVector c = DoubleVector.broadcast(DOUBLES, center);
         for (int off = 0; off < tail; off += DOUBLE_LANES) {
             VectorMask<Double> m = DOUBLES.indexInRange(off, tail);
-            DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, start + off,
-                    HALF_FLOATS.indexInRange(off, tail)).convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
+            DoubleVector d = ((DoubleVector) FloatVector.fromArray(FLOATS, x, start + off,
+                    FLOATS.indexInRange(off, Math.min(tail, off + DOUBLE_LANES)))
+                    .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
             DoubleVector a = DoubleVector.fromArray(DOUBLES, r, off);
             DoubleVector b = DoubleVector.fromArray(DOUBLES, q, off);
             a.blend(a.add(d), m).intoArray(r, off);

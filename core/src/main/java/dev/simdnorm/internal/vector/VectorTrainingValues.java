@@ -4,6 +4,7 @@ import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.Kernel;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -16,7 +17,7 @@ final class VectorTrainingValues {
 
     private static final VectorSpecies<Double> DOUBLES = Lanes.DOUBLES;
     private static final int DOUBLE_LANES = Lanes.DOUBLE_LANES;
-    private static final VectorSpecies<Float> HALF_FLOATS = Lanes.HALF_FLOATS;
+    private static final VectorSpecies<Float> FLOATS = Lanes.FLOATS;
 
     private VectorTrainingValues() {
     }
@@ -29,19 +30,21 @@ final class VectorTrainingValues {
         float[] scale = p.scale();
         double n = count;
         boolean rare = false;
+        // Floats in the low lanes of FLOATS' vectors, not in vectors of half the width: a second float shape's calls
+        // of FloatVector's shared methods make C2 inline them for two classes, and the merge can box (design log).
+        VectorMask<Float> low = FLOATS.indexInRange(0, DOUBLE_LANES);
         int c = 0;
         for (int end = p.channels() - p.channels() % DOUBLE_LANES; c < end; c += DOUBLE_LANES) {
             DoubleVector v = DoubleVector.fromArray(DOUBLES, variance, c);
-            DoubleVector g = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, gamma, c)
+            DoubleVector g = (DoubleVector) FloatVector.fromArray(FLOATS, gamma, c, low)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            ((FloatVector) g.div(v.add((double) epsilon).sqrt()).convertShape(VectorOperators.D2F, HALF_FLOATS, 0))
-                    .intoArray(scale, c);
+            ((FloatVector) g.div(v.add((double) epsilon).sqrt()).convertShape(VectorOperators.D2F, FLOATS, 0))
+                    .intoArray(scale, c, low);
             DoubleVector m = DoubleVector.fromArray(DOUBLES, mean, c);
-            FloatVector h = (FloatVector) m.convertShape(VectorOperators.D2F, HALF_FLOATS, 0);
-            h.intoArray(hi, c);
+            FloatVector h = (FloatVector) m.convertShape(VectorOperators.D2F, FLOATS, 0);
+            h.intoArray(hi, c, low);
             DoubleVector l = m.sub(h.convertShape(VectorOperators.F2D, DOUBLES, 0));
-            FloatVector low = (FloatVector) l.convertShape(VectorOperators.D2F, HALF_FLOATS, 0);
-            low.intoArray(lo, c);
+            ((FloatVector) l.convertShape(VectorOperators.D2F, FLOATS, 0)).intoArray(lo, c, low);
             // A low part is not finite only where μ − hi is not (a mean beyond float's range, or not finite). And
             // n·σ² not below 2^254 takes in the NaN and infinite variances too, which the rare steps pass over. A
             // boolean, not a mask carried through the loop: no vector value lives across the loop's back edge.
