@@ -27,7 +27,8 @@ final class AllocationSites {
     }
 
     /**
-     * The most frequent allocating stacks over {@code calls} more calls, each with its sampled weight; a line saying
+     * The heaviest allocating stacks over {@code calls} more calls, each with its sampled weight (JFR's estimate of the
+     * bytes, not an exact count); a line saying
      * why where JFR is not available.
      */
     static String of(Runnable call, int calls) {
@@ -42,9 +43,8 @@ final class AllocationSites {
 
     private static String recorded(Runnable call, int calls) {
         try (Recording recording = new Recording()) {
+            // Samples only: their weights estimate the bytes allocated at a stack (a TLAB event's is one object's).
             recording.enable("jdk.ObjectAllocationSample").with("throttle", "100000/s").withStackTrace();
-            recording.enable("jdk.ObjectAllocationInNewTLAB").withStackTrace();
-            recording.enable("jdk.ObjectAllocationOutsideTLAB").withStackTrace();
             recording.start();
             for (int i = 0; i < calls; i++) {
                 call.run();
@@ -72,14 +72,14 @@ final class AllocationSites {
             }
             String where = e.getClass("objectClass").getName() + " at " + stack.getFrames().stream().limit(FRAMES)
                     .map(AllocationSites::frame).collect(Collectors.joining(" < "));
-            long weight = e.hasField("weight") ? e.getLong("weight") : e.getLong("allocationSize");
-            bytesByStack.merge(where, weight, Long::sum);
+            bytesByStack.merge(where, e.getLong("weight"), Long::sum);
         }
         if (bytesByStack.isEmpty()) {
             return "(JFR sampled no allocation in this thread)";
         }
         return bytesByStack.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(3)
-                .map(s -> s.getValue() + " B: " + s.getKey()).collect(Collectors.joining("\n", "\nallocating:\n", ""));
+                .map(s -> "~" + s.getValue() + " B sampled: " + s.getKey())
+                .collect(Collectors.joining("\n", "\nallocating:\n", ""));
     }
 
     private static String frame(RecordedFrame f) {
