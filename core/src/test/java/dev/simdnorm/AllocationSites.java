@@ -28,8 +28,7 @@ final class AllocationSites {
 
     /**
      * The heaviest allocating stacks over {@code calls} more calls, each with its sampled weight (JFR's estimate of the
-     * bytes, not an exact count); a line saying
-     * why where JFR is not available.
+     * bytes, not an exact count); a line saying why where JFR is not available.
      */
     static String of(Runnable call, int calls) {
         // The tests run patched into the module dev.simdnorm, which does not read jdk.jfr (surefire adds no such edge).
