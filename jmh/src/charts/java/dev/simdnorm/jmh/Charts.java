@@ -121,7 +121,7 @@ public final class Charts {
                         .setMarkerSize(0);
                 for (JsonElement e : runs) {
                     JsonObject run = e.getAsJsonObject();
-                    if (!run.has("shape")) { // the warm-up floor's entries
+                    if (!run.has("windows")) { // the warm-up floor's and the warmed plain loops' entries
                         continue;
                     }
                     if (!run.get("shape").getAsString().equals(shape) || !run.get("op").getAsString().equals(op)

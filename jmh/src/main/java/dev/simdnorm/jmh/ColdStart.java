@@ -28,9 +28,11 @@ import java.util.concurrent.locks.LockSupport;
  * calls, the steady state (the median call of the last second), when calls came within 1.25× of it for good, the median
  * call in [1.0 s, 1.1 s) over the steady state, the plain loop's average over the last second, and the median call of
  * every 50 ms window (for the chart); then, as many times, the floor: a fresh JVM that only warms the kernels up
- * ({@code KernelSelection.warmUp}), with the JIT's compile time it took. {@code ColdStart run <op> <shape> <seconds>
- * [NCHW]} and {@code ColdStart floor} are one JVM's part (NCHW: the same floats as an NCHW tensor of that shape);
- * {@code run} also writes to stderr how many calls it made and the JIT's compile time over all its threads.
+ * ({@code KernelSelection.warmUp}), with the JIT's compile time it took; then, as many times for each op and shape,
+ * the plain loop in the state JMH measures ({@link #plain}). {@code ColdStart run <op> <shape> <seconds> [NCHW]},
+ * {@code ColdStart plain <op> <shape> <seconds>} and {@code ColdStart floor} are one JVM's part (NCHW: the same floats
+ * as an NCHW tensor of that shape); {@code run} also writes to stderr how many calls it made and the JIT's compile
+ * time over all its threads. {@code ColdStart plains <out.json> [seconds] [repeats]} runs the plain loops alone.
  */
 public final class ColdStart {
 
@@ -44,6 +46,11 @@ public final class ColdStart {
     public static void main(String[] args) throws Exception {
         if (args[0].equals("run")) {
             run(args[1], Shape.parse(args[2]), Double.parseDouble(args[3]), args.length > 4 && args[4].equals("NCHW"));
+        } else if (args[0].equals("plain")) {
+            plain(args[1], Shape.parse(args[2]), Double.parseDouble(args[3]));
+        } else if (args[0].equals("plains")) {
+            Files.writeString(Path.of(args[1]), "[\n" + plains(args.length > 2 ? Double.parseDouble(args[2]) : 2,
+                    args.length > 3 ? Integer.parseInt(args[3]) : 3, "") + "\n]\n");
         } else if (args[0].equals("floor")) {
             floor();
         } else {
@@ -97,6 +104,73 @@ public final class ColdStart {
         if (sink == null && y[0] == 12345f) {
             System.err.println("unlikely");
         }
+    }
+
+    /**
+     * One JVM: the plain timing loop a user would write, in the state JMH measures: after
+     * {@code KernelSelection.warmUp} (which the benchmarks' setup also waits for) and a second of untimed calls, the
+     * mean time of {@code seconds} of calls back to back; prints it in µs.
+     */
+    private static void plain(String op, Shape shape, double seconds) {
+        float[] x = shape.data(42);
+        float[] y = Workload.placedApart(x); // where the benchmarks place y (a clone right after x is slower)
+        int rows = shape.rows();
+        int c = shape.c();
+        BatchNorm bn = BatchNorm.builder(c).build();
+        if (!KernelSelection.warmUp(java.time.Duration.ofSeconds(120))) {
+            throw new IllegalStateException("the kernels did not warm up in 120 s");
+        }
+        long sink = 0;
+        long t0 = System.nanoTime();
+        long timed = t0 + 1_000_000_000L;
+        long end = timed + (long) (seconds * 1e9);
+        long calls = 0;
+        long from = 0;
+        for (long now = t0; now < end; ) {
+            switch (op) {
+                case "train" -> sink += bn.train(x, 0, y, 0, rows).count();
+                case "inference" -> bn.inference(x, 0, y, 0, rows);
+                case "moments" -> sink += Moments.of(x, 0, rows, c).count();
+                default -> throw new IllegalArgumentException(op);
+            }
+            now = System.nanoTime();
+            if (from == 0 && now >= timed) {
+                from = now;
+                calls = 0;
+            } else {
+                calls++;
+            }
+        }
+        System.out.printf(Locale.ROOT, "%.3f%n", (System.nanoTime() - from) / 1e3 / calls);
+        if (sink == 42 && y[0] == 12345f) {
+            System.err.println("unlikely");
+        }
+    }
+
+    /** {@link #plain} of every op and shape, {@code repeats} fresh JVMs each, as JSON objects after {@code sep}. */
+    private static String plains(double seconds, int repeats, String sep) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String classPath = System.getProperty("java.class.path");
+        StringBuilder json = new StringBuilder();
+        for (int r = 0; r < repeats; r++) {
+            for (String shape : SHAPES) {
+                for (String op : OPS) {
+                    Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-cp", classPath,
+                            ColdStart.class.getName(), "plain", op, shape, String.valueOf(seconds))
+                            .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                    String us = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+                    if (p.waitFor() != 0) {
+                        throw new IllegalStateException("plain loop failed: " + op + " " + shape);
+                    }
+                    String entry = String.format(Locale.ROOT, "{\"plain\": %d, \"op\": \"%s\", \"shape\": \"%s\", "
+                            + "\"plainWarmUs\": %s}", r, op, shape, us);
+                    System.out.println(entry);
+                    json.append(sep).append(entry);
+                    sep = ",\n";
+                }
+            }
+        }
+        return json.toString();
     }
 
     /**
@@ -168,6 +242,7 @@ public final class ColdStart {
             System.out.println(floor);
             json.append(",\n").append(floor);
         }
+        json.append(plains(2, repeats, ",\n"));
         json.append("\n]\n");
         Files.writeString(out, json.toString());
     }
