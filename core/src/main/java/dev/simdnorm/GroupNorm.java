@@ -24,10 +24,11 @@ import java.lang.foreign.MemorySegment;
  * bits, and so does every {@link Parallelism}.
  *
  * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays are
- * per thread). Arguments are checked before anything is written, and a call that throws changes nothing, except that
- * one spread over a {@link Parallelism} may leave some images of {@code y} written where a task throws (an
- * {@code OutOfMemoryError}, say) or its executor throws an {@code Error} (the rule of {@link BatchNorm}). NaN and
- * ±Inf propagate into their group of their image.
+ * per thread; NCHW images of more than 2²² floats on a segment not over a {@code float[]} are staged through an array
+ * of their own each call). Arguments are checked before anything is written, and a call that throws changes nothing,
+ * except that one spread over a {@link Parallelism} may leave some images of {@code y} written where a task throws (an
+ * {@code OutOfMemoryError}, say) or its executor throws an {@code Error} (the rule of {@link BatchNorm}). NaN and ±Inf
+ * propagate into their group of their image.
  */
 public final class GroupNorm {
 
@@ -164,6 +165,8 @@ public final class GroupNorm {
      *                                   bytes, {@code y} is read-only, x and y partially overlap, or C exceeds 16384
      */
     public void apply(MemorySegment x, MemorySegment y, long n, int spatial, Parallelism parallelism) {
+        Check.notNull(x, "x");
+        Check.notNull(y, "y");
         Check.notNull(parallelism, "parallelism");
         if (n < 0) {
             throw new IllegalArgumentException("n must be >= 0, got " + n);
@@ -193,12 +196,13 @@ public final class GroupNorm {
 
     /**
      * As {@link #apply(float[], int, float[], int, TensorLayout, int, int)} on memory segments, in either layout:
-     * {@code n} images of {@code channels} channels of {@code spatial} positions, float32 in the platform's byte
-     * order, with BatchNorm's segment checks. NHWC is {@link #apply(MemorySegment, MemorySegment, long, int,
-     * Parallelism)}. In NCHW a segment over a {@code float[]} is read as that array; any other is staged an image at
-     * a time through a per-thread heap buffer of one image (allocated on a thread's first call, and again only for a
-     * larger image), so an NCHW image on such a segment must fit in an array. The same bits as the array overload on
-     * the same values.
+     * {@code n} images of {@code channels} channels of {@code spatial} positions, float32 in the platform's byte order,
+     * with BatchNorm's segment checks. NHWC is {@link #apply(MemorySegment, MemorySegment, long, int, Parallelism)}. In
+     * NCHW a segment over a {@code float[]} is read as that array; any other is staged an image at a time through a
+     * per-thread heap buffer of one image (allocated on a thread's first call, and again only for a larger image; an
+     * image of more than 2²² floats gets an array of its own each call, as a buffer that large kept by every thread
+     * would outlive the call), so an NCHW image on such a segment must fit in an array. The same bits as the array
+     * overload on the same values.
      *
      * @param x           input, at least n·channels·spatial floats in {@code layout}
      * @param y           output, the same; may be {@code x} (the same bytes)
@@ -221,6 +225,8 @@ public final class GroupNorm {
             apply(x, y, n, spatial, parallelism);
             return;
         }
+        Check.notNull(x, "x");
+        Check.notNull(y, "y");
         Check.notNull(parallelism, "parallelism");
         if (n < 0) {
             throw new IllegalArgumentException("n must be >= 0, got " + n);

@@ -18,12 +18,13 @@ import java.util.Arrays;
  * {@link BatchNorm}: blocks summed around a center, merged in double, so rows far from zero keep their accuracy; the
  * mean is subtracted as a hi/lo pair of floats.
  *
- * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays
- * are per thread; a call spread over threads allocates a few small objects per task, {@link Parallelism}). Arguments
- * are checked before anything is written, and a call that throws changes nothing, except that one spread over a
- * {@link Parallelism} may leave some rows of the outputs written where a task throws (an {@code OutOfMemoryError},
- * say) or its executor throws an {@code Error} (the rule of {@link BatchNorm}). NaN and ±Inf in a row propagate
- * into that row's outputs.
+ * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays are
+ * per thread; a call spread over threads allocates a few small objects per task, {@link Parallelism}; rows of more than
+ * 2²² floats on a segment not over a {@code float[]} are staged through an array of their own each call). Arguments are
+ * checked before anything is written, and a call that throws changes nothing, except that one spread over a {@link
+ * Parallelism} may leave some rows of the outputs written where a task throws (an {@code OutOfMemoryError}, say) or its
+ * executor throws an {@code Error} (the rule of {@link BatchNorm}). NaN and ±Inf in a row propagate into that row's
+ * outputs.
  */
 public final class LayerNorm {
 
@@ -121,6 +122,9 @@ public final class LayerNorm {
      * @param mean        out: each row's mean, rounded to float, at indices [0, rows)
      * @param invStdDev   out: each row's 1/√(σ² + ε), rounded to float, at indices [0, rows)
      * @param parallelism the threads to use
+     * @throws NullPointerException     also if {@code parallelism} is null
+     * @throws IllegalArgumentException also if {@code mean} or {@code invStdDev} is shorter than {@code rows}, is
+     *                                  {@code x} or {@code y}, or they are the same array
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, int rows, float[] mean, float[] invStdDev,
                       Parallelism parallelism) {
@@ -143,7 +147,9 @@ public final class LayerNorm {
      * @param y              output, the same shape; may be {@code x} or {@code residual} at the same offset
      * @param yOffset        index of the first output float
      * @param rows           the number of rows, ≥ 0
-     * @throws IllegalArgumentException if an output partially overlaps an input, or {@code rows < 0}
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in an array
+     * @throws IllegalArgumentException  if an output partially overlaps an input, or {@code rows < 0}
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       int rows) {
@@ -162,7 +168,9 @@ public final class LayerNorm {
      * @param yOffset        index of the first output float
      * @param rows           the number of rows, ≥ 0
      * @param parallelism    the threads to use
-     * @throws IllegalArgumentException if an output partially overlaps an input, or {@code rows < 0}
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in an array
+     * @throws IllegalArgumentException  if an output partially overlaps an input, or {@code rows < 0}
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       int rows, Parallelism parallelism) {
@@ -186,6 +194,9 @@ public final class LayerNorm {
      *                       must not overlap {@code y}
      * @param hOffset        index of the first float of {@code h}
      * @param rows           the number of rows, ≥ 0
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in an array
+     * @throws IllegalArgumentException  if an output partially overlaps an input, h overlaps y, or {@code rows < 0}
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       float[] h, int hOffset, int rows) {
@@ -207,6 +218,9 @@ public final class LayerNorm {
      * @param hOffset        index of the first float of {@code h}
      * @param rows           the number of rows, ≥ 0
      * @param parallelism    the threads to use
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in an array
+     * @throws IllegalArgumentException  if an output partially overlaps an input, h overlaps y, or {@code rows < 0}
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       float[] h, int hOffset, int rows, Parallelism parallelism) {

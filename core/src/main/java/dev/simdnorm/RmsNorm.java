@@ -19,13 +19,14 @@ import java.lang.foreign.MemorySegment;
  * (A row whose root mean square passes 2¹²⁶, about 8.5e37, has a scale below float's normal range: it keeps fewer
  * bits, 21 of 24 at 3.4e38.)
  *
- * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays
- * are per thread; a call spread over threads allocates a few small objects per task, {@link Parallelism}). Arguments
- * are checked before anything is written, and a call that throws changes nothing, except that one spread over a
- * {@link Parallelism} may leave some rows of the outputs written where a task throws (an {@code OutOfMemoryError},
- * say) or its executor throws an {@code Error} (the rule of {@link BatchNorm}). A NaN in a row makes that row's
- * outputs NaN; a ±Inf makes its scale 0, so its outputs are NaN at the infinite values and ±0 elsewhere, as
- * PyTorch's {@code x * rsqrt(mean(x²) + ε)}.
+ * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays are
+ * per thread; a call spread over threads allocates a few small objects per task, {@link Parallelism}; rows of more than
+ * 2²² floats on a segment not over a {@code float[]} are staged through an array of their own each call). Arguments are
+ * checked before anything is written, and a call that throws changes nothing, except that one spread over a {@link
+ * Parallelism} may leave some rows of the outputs written where a task throws (an {@code OutOfMemoryError}, say) or its
+ * executor throws an {@code Error} (the rule of {@link BatchNorm}). A NaN in a row makes that row's outputs NaN; a ±Inf
+ * makes its scale 0, so its outputs are NaN at the infinite values and ±0 elsewhere, as PyTorch's {@code x *
+ * rsqrt(mean(x²) + ε)}.
  */
 public final class RmsNorm {
 
@@ -98,7 +99,9 @@ public final class RmsNorm {
      * @param y              output, the same shape; may be {@code x} or {@code residual} at the same offset
      * @param yOffset        index of the first output float
      * @param rows           the number of rows, ≥ 0
-     * @throws IllegalArgumentException if an output partially overlaps an input, or {@code rows < 0}
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in an array
+     * @throws IllegalArgumentException  if an output partially overlaps an input, or {@code rows < 0}
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       int rows) {
@@ -117,7 +120,9 @@ public final class RmsNorm {
      * @param yOffset        index of the first output float
      * @param rows           the number of rows, ≥ 0
      * @param parallelism    the threads to use
-     * @throws IllegalArgumentException if an output partially overlaps an input, or {@code rows < 0}
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in an array
+     * @throws IllegalArgumentException  if an output partially overlaps an input, or {@code rows < 0}
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       int rows, Parallelism parallelism) {
@@ -141,6 +146,9 @@ public final class RmsNorm {
      *                       must not overlap {@code y}
      * @param hOffset        index of the first float of {@code h}
      * @param rows           the number of rows, ≥ 0
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in an array
+     * @throws IllegalArgumentException  if an output partially overlaps an input, h overlaps y, or {@code rows < 0}
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       float[] h, int hOffset, int rows) {
@@ -162,6 +170,9 @@ public final class RmsNorm {
      * @param hOffset        index of the first float of {@code h}
      * @param rows           the number of rows, ≥ 0
      * @param parallelism    the threads to use
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in an array
+     * @throws IllegalArgumentException  if an output partially overlaps an input, h overlaps y, or {@code rows < 0}
      */
     public void apply(float[] x, int xOffset, float[] residual, int residualOffset, float[] y, int yOffset,
                       float[] h, int hOffset, int rows, Parallelism parallelism) {

@@ -247,6 +247,9 @@ class GroupNormTest {
         assertThrows(IllegalArgumentException.class, () -> gn.apply(xs, ys.asReadOnly(), 2, 2));
         assertThrows(IndexOutOfBoundsException.class, () -> gn.apply(xs, ys, Long.MAX_VALUE, 2));
         assertThrows(NullPointerException.class, () -> gn.apply(xs, ys, 2, 2, null));
+        // A null segment is named first, whatever else is wrong (as the array overloads do).
+        assertThrows(NullPointerException.class, () -> gn.apply(null, ys, -1, 2));
+        assertThrows(NullPointerException.class, () -> gn.apply(xs, null, 2, -1));
         assertArrayEquals(NormalizePropertyTest.poisoned(16), y, "a call that threw wrote y");
     }
 
@@ -375,6 +378,8 @@ class GroupNormTest {
         assertThrows(NullPointerException.class, () -> gn.apply(xs, ys, null, 2, 2));
         assertThrows(NullPointerException.class, () -> gn.apply(xs, ys, nchw, 2, 2, null));
         assertThrows(NullPointerException.class, () -> gn.apply(null, ys, nchw, 2, 2));
+        assertThrows(NullPointerException.class, () -> gn.apply(null, ys, nchw, -1, 2));
+        assertThrows(NullPointerException.class, () -> gn.apply(xs, null, nchw, 1, Integer.MAX_VALUE / 2));
         assertArrayEquals(NormalizePropertyTest.poisoned(16), y, "a call that threw wrote y");
     }
 }
