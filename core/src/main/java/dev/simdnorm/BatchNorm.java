@@ -149,11 +149,7 @@ public final class BatchNorm extends BatchNormBackward {
     public void train(float[] x, int xOffset, float[] y, int yOffset, int rows, double[] batchMean,
                       double[] batchVariance, Parallelism parallelism) {
         checkTraining(x, xOffset, y, yOffset, rows, parallelism);
-        Check.length(batchMean, "batchMean", channels);
-        Check.length(batchVariance, "batchVariance", channels);
-        if (batchMean == batchVariance) {
-            throw new IllegalArgumentException("batchMean and batchVariance must be distinct arrays");
-        }
+        checkBatchArrays(batchMean, batchVariance);
         lock.lock();
         try {
             TrainingState t = trainingState();
@@ -236,14 +232,75 @@ public final class BatchNorm extends BatchNormBackward {
         Check.notNull(parallelism, "parallelism");
         lock.lock();
         try {
-            TrainingState t = trainingState();
-            Engine.moments(x, rows, channels, parallelism, t.mean, t.m2);
-            Engine.normalize(x, y, rows, t.map(rows, gamma, beta, epsilon), relu, parallelism);
-            commit(t, rows);
-            return t.moments(rows);
+            return step(x, y, rows, parallelism).moments(rows);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * {@link #train(MemorySegment, MemorySegment, long, Parallelism)} that writes the batch statistics into the
+     * caller's arrays and allocates nothing: for engines that train in a loop on native memory. The same values as
+     * {@link #train(float[], int, float[], int, int, double[], double[])} writes.
+     *
+     * @param x             input batch, NHWC, aligned to 4 bytes
+     * @param y             output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}, not the
+     *                      bytes of {@code batchMean} or {@code batchVariance}
+     * @param rows          N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
+     * @param batchMean     out: the batch mean per channel, length C
+     * @param batchVariance out: the batch's biased variance per channel, length C, another array than batchMean
+     * @param parallelism   where to run the work; segments confined to one thread are processed on it alone
+     * @throws NullPointerException      if a segment, an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  as {@link #train(MemorySegment, MemorySegment, long, Parallelism)}, and if an
+     *                                   array's length is not C, both are one array, or y lies in one of them
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
+     */
+    public void train(MemorySegment x, MemorySegment y, long rows, double[] batchMean, double[] batchVariance,
+                      Parallelism parallelism) {
+        Check.segmentsInOut(x, y, rows, channels);
+        checkTrainingRows(rows);
+        Check.notNull(parallelism, "parallelism");
+        checkBatchArrays(batchMean, batchVariance);
+        // The statistics are written last: y in one of their arrays would lose what the step wrote there. (A segment
+        // over a float[] is not over them: no heapBase, whose Optional may be a new object.)
+        if (!y.isNative() && SegmentStaging.array(y) == null) {
+            Object yBase = y.heapBase().orElse(null);
+            if (yBase == batchMean || yBase == batchVariance) {
+                throw new IllegalArgumentException("y must not lie in batchMean or batchVariance");
+            }
+        }
+        lock.lock();
+        try {
+            TrainingState t = step(x, y, rows, parallelism);
+            System.arraycopy(t.mean, 0, batchMean, 0, channels);
+            System.arraycopy(t.variance, 0, batchVariance, 0, channels);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A training step on segments, checked; the caller holds the lock. */
+    private TrainingState step(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
+        TrainingState t = trainingState();
+        Engine.moments(x, rows, channels, parallelism, t.mean, t.m2);
+        Engine.normalize(x, y, rows, t.map(rows, gamma, beta, epsilon), relu, parallelism);
+        commit(t, rows);
+        return t;
+    }
+
+    /**
+     * As {@link #train(MemorySegment, MemorySegment, long, double[], double[], Parallelism)}, on the calling thread.
+     *
+     * @param x             input batch, NHWC, aligned to 4 bytes
+     * @param y             output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
+     * @param rows          N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
+     * @param batchMean     out: the batch mean per channel, length C
+     * @param batchVariance out: the batch's biased variance per channel, length C, another array than batchMean
+     */
+    public void train(MemorySegment x, MemorySegment y, long rows, double[] batchMean, double[] batchVariance) {
+        train(x, y, rows, batchMean, batchVariance, Parallelism.sequential());
     }
 
     /**
@@ -256,6 +313,14 @@ public final class BatchNorm extends BatchNormBackward {
      */
     public Moments train(MemorySegment x, MemorySegment y, long rows) {
         return train(x, y, rows, Parallelism.sequential());
+    }
+
+    private void checkBatchArrays(double[] batchMean, double[] batchVariance) {
+        Check.length(batchMean, "batchMean", channels);
+        Check.length(batchVariance, "batchVariance", channels);
+        if (batchMean == batchVariance) {
+            throw new IllegalArgumentException("batchMean and batchVariance must be distinct arrays");
+        }
     }
 
     private void checkTraining(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {

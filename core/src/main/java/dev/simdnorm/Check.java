@@ -345,8 +345,11 @@ final class Check {
         if (bytes == 0 || x.isNative() != y.isNative()) {
             return; // native and heap memory never overlap
         }
-        Object xBase = x.isNative() ? null : x.heapBase().orElse(null);
-        Object yBase = y.isNative() ? null : y.heapBase().orElse(null);
+        // Segments over float[]s without heapBase's Optional (SegmentStaging.array): nothing allocated per call.
+        float[] xFloats = SegmentStaging.array(x);
+        float[] yFloats = SegmentStaging.array(y);
+        Object xBase = xFloats != null ? xFloats : x.isNative() ? null : x.heapBase().orElse(null);
+        Object yBase = yFloats != null ? yFloats : y.isNative() ? null : y.heapBase().orElse(null);
         boolean partial;
         if (x.isNative() || xBase != null && yBase != null) {
             // The same address space (or the same array, where the address is the byte offset): compare ranges.

@@ -93,10 +93,21 @@ final class Engine {
     /** The mean and M2 of {@code rows} NHWC rows of a segment not over a {@code float[]}, a slice staged at a time. */
     static void moments(MemorySegment x, long rows, int channels, Precision precision, Parallelism parallelism,
                         double[] mean, double[] m2) {
+        moments(x, 0, rows, channels, precision, parallelism, mean, m2);
+    }
+
+    /**
+     * As {@link #moments(MemorySegment, long, int, Precision, Parallelism, double[], double[])}, of the rows from row
+     * {@code firstRow} of x: a part of a segment without a slice of it (a new object per call that escape analysis
+     * does not remove where the work is not inlined).
+     */
+    static void moments(MemorySegment x, long firstRow, long rows, int channels, Precision precision,
+                        Parallelism parallelism, double[] mean, double[] m2) {
+        long first = firstRow * channels;
         float[] array = SegmentStaging.array(x);
         if (array != null) {
-            moments(array, SegmentStaging.arrayOffset(x), Math.toIntExact(rows), channels, precision, parallelism,
-                    mean, m2);
+            moments(array, Math.toIntExact(SegmentStaging.arrayOffset(x) + first), Math.toIntExact(rows), channels,
+                    precision, parallelism, mean, m2);
             return;
         }
         boolean inDouble = precision == Precision.DOUBLE;
@@ -105,14 +116,15 @@ final class Engine {
         int count = Slices.count(rows, rowsPerSlice);
         Works works = Works.acquire();
         try {
-            double[] origin = inDouble ? works.origin(SegmentStaging.read(x, 0, channels), 0, channels) : null;
+            double[] origin = inDouble ? works.origin(SegmentStaging.read(x, first, channels), 0, channels) : null;
             float[] firstCenter = inDouble ? null : works.firstCenter(channels);
             if (firstCenter != null) {
                 // The sample of the first rows, as from an array: the same center, so the same bits.
                 int sampled = (int) Math.min(rows, RowStatistics.SAMPLE_ROWS);
-                kernel.firstCenter(SegmentStaging.read(x, 0, sampled * channels), 0, sampled, channels, firstCenter);
+                kernel.firstCenter(SegmentStaging.read(x, first, sampled * channels), 0, sampled, channels,
+                        firstCenter);
             }
-            StagedRowMoments work = works.stagedRowMoments.set(kernel, origin, firstCenter, x, rows, channels,
+            StagedRowMoments work = works.stagedRowMoments.set(kernel, origin, firstCenter, x, first, rows, channels,
                     rowsPerSlice);
             MergeTree.evaluate(work, count, channels, mean, m2, SegmentStaging.parallelismFor(x, parallelism),
                     rows * channels);
@@ -242,18 +254,21 @@ final class Engine {
     /** One slice of NHWC rows of a segment, staged through this thread's buffer: the kernel's moments. */
     private static final class StagedRowMoments extends SliceMoments {
         private MemorySegment x;
+        /** The float of x where the rows start. */
+        private long first;
 
-        StagedRowMoments set(Kernel kernel, double[] origin, float[] firstCenter, MemorySegment x, long rows,
-                             int channels, int rowsPerSlice) {
+        StagedRowMoments set(Kernel kernel, double[] origin, float[] firstCenter, MemorySegment x, long first,
+                             long rows, int channels, int rowsPerSlice) {
             set(kernel, origin, firstCenter, rows, channels, rowsPerSlice);
             this.x = x;
+            this.first = first;
             return this;
         }
 
         @Override
         public long leaf(int slice, double[] mean, double[] m2) {
             int n = Slices.rows(rows, rowsPerSlice, slice);
-            float[] staged = SegmentStaging.read(x, (long) slice * rowsPerSlice * channels, n * channels);
+            float[] staged = SegmentStaging.read(x, first + (long) slice * rowsPerSlice * channels, n * channels);
             rowMoments(kernel, origin, firstCenter, staged, 0, n, channels, mean, m2);
             return n;
         }
@@ -324,13 +339,24 @@ final class Engine {
     /** The map over {@code rows} NHWC rows of segments, directly or staged (see {@link SegmentStaging}). */
     static void normalize(MemorySegment x, MemorySegment y, long rows, AffineParams params, boolean relu,
                           Parallelism parallelism) {
+        normalize(x, y, 0, rows, params, relu, parallelism);
+    }
+
+    /**
+     * As {@link #normalize(MemorySegment, MemorySegment, long, AffineParams, boolean, Parallelism)}, of the rows from
+     * row {@code firstRow} of x and of y (a part of a segment without a slice of it, as {@code moments}).
+     */
+    static void normalize(MemorySegment x, MemorySegment y, long firstRow, long rows, AffineParams params,
+                          boolean relu, Parallelism parallelism) {
         Kernel kernel = KernelProvider.normalizing();
         int channels = params.channels();
         float[] xa = SegmentStaging.array(x);
         float[] ya = SegmentStaging.array(y);
         if (xa != null && ya != null) {
-            normalize(xa, SegmentStaging.arrayOffset(x), ya, SegmentStaging.arrayOffset(y), Math.toIntExact(rows),
-                    params, relu, parallelism);
+            long first = firstRow * channels;
+            normalize(xa, Math.toIntExact(SegmentStaging.arrayOffset(x) + first), ya,
+                    Math.toIntExact(SegmentStaging.arrayOffset(y) + first), Math.toIntExact(rows), params, relu,
+                    parallelism);
             return;
         }
         Parallelism p = SegmentStaging.parallelismFor(y, SegmentStaging.parallelismFor(x, parallelism));
@@ -339,12 +365,12 @@ final class Engine {
         int count = Slices.count(rows, rowsPerSlice);
         if (!p.spreads(floats)) {
             for (int s = 0; s < count; s++) {
-                SegmentStaging.normalize(kernel, x, (long) s * rowsPerSlice, y, Slices.rows(rows, rowsPerSlice, s),
-                        params, relu);
+                SegmentStaging.normalize(kernel, x, firstRow + (long) s * rowsPerSlice, y,
+                        Slices.rows(rows, rowsPerSlice, s), params, relu);
             }
             return;
         }
-        p.forEach(count, floats, s -> SegmentStaging.normalize(kernel, x, (long) s * rowsPerSlice, y,
+        p.forEach(count, floats, s -> SegmentStaging.normalize(kernel, x, firstRow + (long) s * rowsPerSlice, y,
                 Slices.rows(rows, rowsPerSlice, s), params, relu));
     }
 

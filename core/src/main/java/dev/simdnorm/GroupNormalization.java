@@ -149,16 +149,14 @@ final class GroupNormalization {
     /** NHWC images [from, to) of segments, one after the other on this thread, each image over {@code parallelism}. */
     private void segmentImages(MemorySegment x, MemorySegment y, long from, long to, int spatial,
                                Parallelism parallelism) {
-        long imageBytes = (long) channels * spatial * Float.BYTES;
         Scratch s = acquire();
         try {
             for (long i = from; i < to; i++) {
-                MemorySegment xi = x.asSlice(i * imageBytes, imageBytes);
-                MemorySegment yi = y.asSlice(i * imageBytes, imageBytes);
-                Engine.moments(xi, spatial, channels, parallelism, s.mean, s.m2);
+                long firstRow = i * spatial; // image i, without a slice of x and y (two objects an image)
+                Engine.moments(x, firstRow, spatial, channels, Precision.FLOAT, parallelism, s.mean, s.m2);
                 mergeChannels(s, spatial);
                 layOutMap(s, spatial, true);
-                Engine.normalize(xi, yi, spatial, s.params, false, parallelism);
+                Engine.normalize(x, y, firstRow, spatial, s.params, false, parallelism);
             }
         } finally {
             s.inUse = false;

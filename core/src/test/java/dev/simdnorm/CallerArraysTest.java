@@ -3,6 +3,9 @@ package dev.simdnorm;
 import dev.simdnorm.prop.Property;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -146,5 +149,94 @@ class CallerArraysTest {
                 assertArrayEquals(before, shared, "nothing written");
             }
         }
+    }
+
+    /**
+     * Training on segments into the caller's arrays: the same bits as on arrays into arrays, as on segments returning
+     * a {@code Moments}, step after step (the running statistics included), on native and heap segments.
+     */
+    @Test
+    void segmentTrainIntoArraysGivesTheSameBits() {
+        Property.check("segment train into caller arrays = array train into arrays = segment train returning", 60,
+                ch -> new long[] {ch.between(1, 40), ch.between(2, 3000), ch.oneIn(2) ? 1 : 0, ch.oneIn(2) ? 1 : 0,
+                        ch.seed()}, a -> {
+                    int c = (int) a[0];
+                    int rows = (int) a[1];
+                    Activation activation = a[2] == 1 ? Activation.RELU : Activation.NONE;
+                    SplittableRandom r = new SplittableRandom(a[4]);
+                    float[] x = new float[rows * c];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) (r.nextGaussian() * 3 + 1e3 * (i % c));
+                    }
+                    BatchNorm onArrays = BatchNorm.builder(c).activation(activation).build();
+                    BatchNorm intoArrays = BatchNorm.builder(c).activation(activation).build();
+                    BatchNorm returning = BatchNorm.builder(c).activation(activation).build();
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment xs = a[3] == 1 ? arena.allocate((long) x.length * Float.BYTES, 4)
+                                : MemorySegment.ofArray(new float[x.length]);
+                        MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
+                        MemorySegment ys = arena.allocate((long) x.length * Float.BYTES, 4);
+                        MemorySegment ys2 = arena.allocate((long) x.length * Float.BYTES, 4);
+                        float[] y = new float[x.length];
+                        double[] mean = new double[c];
+                        double[] variance = new double[c];
+                        double[] segmentMean = new double[c];
+                        double[] segmentVariance = new double[c];
+                        for (int step = 0; step < 3; step++) {
+                            onArrays.train(x, 0, y, 0, rows, mean, variance);
+                            intoArrays.train(xs, ys, rows, segmentMean, segmentVariance);
+                            Moments batch = returning.train(xs, ys2, rows);
+                            assertArrayEquals(y, ys.toArray(ValueLayout.JAVA_FLOAT), "y, step " + step);
+                            assertArrayEquals(y, ys2.toArray(ValueLayout.JAVA_FLOAT), "y returning, step " + step);
+                            assertArrayEquals(mean, segmentMean, "batch mean");
+                            assertArrayEquals(variance, segmentVariance, "batch variance");
+                            for (int k = 0; k < c; k++) {
+                                assertEquals(batch.meanAsDouble(k), segmentMean[k], "batch mean returned");
+                                assertEquals(batch.varianceAsDouble(k), segmentVariance[k], "batch variance returned");
+                            }
+                            assertArrayEquals(onArrays.runningMean(), intoArrays.runningMean(), "running mean");
+                            assertArrayEquals(onArrays.runningVariance(), intoArrays.runningVariance(), "running var");
+                        }
+                    }
+                });
+    }
+
+    /**
+     * The statistics are written after y: y lying in one of their arrays (a heap segment over a double[]) would lose
+     * what the step wrote, so it is rejected before anything is written or the running statistics move.
+     */
+    @Test
+    void segmentTrainIntoArraysIsChecked() {
+        int c = 3;
+        int rows = 2;
+        BatchNorm bn = BatchNorm.builder(c).build();
+        MemorySegment x = MemorySegment.ofArray(new float[] {1, 2, 3, 4, 5, 6});
+        double[] mean = new double[c];
+        double[] variance = new double[c];
+        double[] shared = new double[c]; // 24 bytes: room for the 6 floats of y
+        MemorySegment y = MemorySegment.ofArray(shared);
+        for (boolean asMean : new boolean[] {true, false}) {
+            double[] m = asMean ? shared : mean;
+            double[] v = asMean ? variance : shared;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> bn.train(x, y, rows, m, v));
+            assertTrue(e.getMessage().contains("y must not lie in batchMean or batchVariance"), e.getMessage());
+        }
+        assertArrayEquals(new double[c], shared, "nothing written");
+        MemorySegment out = MemorySegment.ofArray(new float[6]);
+        assertThrows(IllegalArgumentException.class, () -> bn.train(x, out, rows, mean, mean));
+        assertThrows(IllegalArgumentException.class, () -> bn.train(x, out, rows, new double[2], variance));
+        assertThrows(NullPointerException.class, () -> bn.train(x, out, rows, null, variance));
+        assertThrows(NullPointerException.class, () -> bn.train(x, out, rows, mean, variance, null));
+        assertArrayEquals(new float[6], out.toArray(ValueLayout.JAVA_FLOAT), "nothing written");
+        assertArrayEquals(new float[c], bn.runningMean(), "running statistics unchanged");
+        assertEquals(0, bn.batchesTracked());
+        // x in one of them is read before they are written: allowed, and the same step as from a copy.
+        double[] xBytes = new double[c];
+        MemorySegment.copy(x, 0, MemorySegment.ofArray(xBytes), 0, 6 * Float.BYTES);
+        BatchNorm twin = BatchNorm.builder(c).build();
+        twin.train(x, out, rows, mean, variance);
+        bn.train(MemorySegment.ofArray(xBytes), MemorySegment.ofArray(new float[6]), rows, xBytes, variance);
+        assertArrayEquals(mean, xBytes, "the batch mean, written over x's bytes after the step read them");
     }
 }

@@ -230,6 +230,10 @@ class GroupNormTest {
                 java.lang.foreign.MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
                 gn.apply(xs, ys, n, spatial);
                 assertArrayEquals(expected, ys.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "native " + c);
+                // One over an array, one native: the images found at their first rows in both.
+                java.lang.foreign.MemorySegment mixed = arena.allocate((long) x.length * Float.BYTES, 64);
+                gn.apply(java.lang.foreign.MemorySegment.ofArray(x), mixed, n, spatial);
+                assertArrayEquals(expected, mixed.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "mixed " + c);
                 gn.apply(xs, xs, n, spatial, Parallelism.commonPool());
                 assertArrayEquals(expected, xs.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "in place " + c);
             }
