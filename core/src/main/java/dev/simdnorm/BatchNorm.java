@@ -243,7 +243,8 @@ public final class BatchNorm extends BatchNormBackward {
      * caller's arrays and allocates nothing: for engines that train in a loop on native memory. The same values as
      * {@link #train(float[], int, float[], int, int, double[], double[])} writes.
      *
-     * @param x             input batch, NHWC, aligned to 4 bytes
+     * @param x             input batch, NHWC, aligned to 4 bytes; may lie in {@code batchMean} or
+     *                      {@code batchVariance} (read in full before they are written)
      * @param y             output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}, not the
      *                      bytes of {@code batchMean} or {@code batchVariance}
      * @param rows          N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
@@ -293,11 +294,18 @@ public final class BatchNorm extends BatchNormBackward {
     /**
      * As {@link #train(MemorySegment, MemorySegment, long, double[], double[], Parallelism)}, on the calling thread.
      *
-     * @param x             input batch, NHWC, aligned to 4 bytes
-     * @param y             output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
+     * @param x             input batch, NHWC, aligned to 4 bytes; may lie in {@code batchMean} or
+     *                      {@code batchVariance}
+     * @param y             output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}, not the
+     *                      bytes of {@code batchMean} or {@code batchVariance}
      * @param rows          N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @param batchMean     out: the batch mean per channel, length C
      * @param batchVariance out: the batch's biased variance per channel, length C, another array than batchMean
+     * @throws NullPointerException      if a segment or an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  as the overload with a {@link Parallelism}
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
      */
     public void train(MemorySegment x, MemorySegment y, long rows, double[] batchMean, double[] batchVariance) {
         train(x, y, rows, batchMean, batchVariance, Parallelism.sequential());

@@ -335,7 +335,10 @@ final class Check {
         }
     }
 
-    /** As for arrays: the same bytes (in place) or disjoint ones. Allocates nothing for native or writable heap. */
+    /**
+     * As for arrays: the same bytes (in place) or disjoint ones. Allocates nothing for native segments, nor for
+     * segments over a {@code float[]} where C2 inlines {@code heapBase} ({@link SegmentStaging#array}).
+     */
     static void noPartialOverlap(MemorySegment x, MemorySegment y, long bytes) {
         noPartialOverlap(x, "x", y, "y", bytes);
     }

@@ -38,9 +38,10 @@ final class SegmentStaging {
     private static final Class<?> FLOATS_ON_HEAP = MemorySegment.ofArray(new float[0]).getClass();
 
     /**
-     * The {@code float[]} under a writable heap segment over one, else null. The class is compared first, so that C2
-     * knows the implementation at {@code heapBase} however many kinds of segment the JVM has seen, and can inline it
-     * and drop its {@code Optional}; where it still does not inline it (some JVMs of the test suite): 16 B a call.
+     * The {@code float[]} under a writable heap segment over one, else null. The class is compared first, which tells
+     * C2 the implementation at {@code heapBase} however many kinds of segment the JVM has seen, so that it can inline
+     * the call and drop its {@code Optional}; where it still does not inline it (some JVMs of the test suite), the
+     * {@code Optional} is 16 B a call.
      */
     static float[] array(MemorySegment s) {
         return s.getClass() == FLOATS_ON_HEAP && s.heapBase().orElse(null) instanceof float[] a ? a : null;

@@ -158,12 +158,15 @@ class CallerArraysTest {
     @Test
     void segmentTrainIntoArraysGivesTheSameBits() {
         Property.check("segment train into caller arrays = array train into arrays = segment train returning", 60,
-                ch -> new long[] {ch.between(1, 40), ch.between(2, 3000), ch.oneIn(2) ? 1 : 0, ch.oneIn(2) ? 1 : 0,
-                        ch.seed()}, a -> {
+                ch -> new long[] {ch.between(1, 40), ch.oneIn(8) ? ch.between(60_000, 200_000) : ch.between(2, 3000),
+                        ch.oneIn(2) ? 1 : 0, ch.oneIn(2) ? 1 : 0, ch.seed(), ch.oneIn(2) ? 1 : 0, ch.oneIn(2) ? 1 : 0},
+                a -> {
                     int c = (int) a[0];
-                    int rows = (int) a[1];
+                    int rows = (int) a[1]; // up to 8 million floats: slices merged in the tree, staged one by one
                     Activation activation = a[2] == 1 ? Activation.RELU : Activation.NONE;
                     SplittableRandom r = new SplittableRandom(a[4]);
+                    boolean heapY = a[5] == 1;
+                    Parallelism parallelism = a[6] == 1 ? Parallelism.commonPool() : Parallelism.sequential();
                     float[] x = new float[rows * c];
                     for (int i = 0; i < x.length; i++) {
                         x[i] = (float) (r.nextGaussian() * 3 + 1e3 * (i % c));
@@ -171,11 +174,12 @@ class CallerArraysTest {
                     BatchNorm onArrays = BatchNorm.builder(c).activation(activation).build();
                     BatchNorm intoArrays = BatchNorm.builder(c).activation(activation).build();
                     BatchNorm returning = BatchNorm.builder(c).activation(activation).build();
-                    try (Arena arena = Arena.ofConfined()) {
+                    try (Arena arena = Arena.ofShared()) { // shared: the threads of a Parallelism may read it
                         MemorySegment xs = a[3] == 1 ? arena.allocate((long) x.length * Float.BYTES, 4)
                                 : MemorySegment.ofArray(new float[x.length]);
                         MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
-                        MemorySegment ys = arena.allocate((long) x.length * Float.BYTES, 4);
+                        MemorySegment ys = heapY ? MemorySegment.ofArray(new float[x.length])
+                                : arena.allocate((long) x.length * Float.BYTES, 4);
                         MemorySegment ys2 = arena.allocate((long) x.length * Float.BYTES, 4);
                         float[] y = new float[x.length];
                         double[] mean = new double[c];
@@ -184,7 +188,7 @@ class CallerArraysTest {
                         double[] segmentVariance = new double[c];
                         for (int step = 0; step < 3; step++) {
                             onArrays.train(x, 0, y, 0, rows, mean, variance);
-                            intoArrays.train(xs, ys, rows, segmentMean, segmentVariance);
+                            intoArrays.train(xs, ys, rows, segmentMean, segmentVariance, parallelism);
                             Moments batch = returning.train(xs, ys2, rows);
                             assertArrayEquals(y, ys.toArray(ValueLayout.JAVA_FLOAT), "y, step " + step);
                             assertArrayEquals(y, ys2.toArray(ValueLayout.JAVA_FLOAT), "y returning, step " + step);

@@ -230,10 +230,18 @@ class GroupNormTest {
                 java.lang.foreign.MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
                 gn.apply(xs, ys, n, spatial);
                 assertArrayEquals(expected, ys.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "native " + c);
-                // One over an array, one native: the images found at their first rows in both.
+                // One over an array at an offset, one native, either way round: each image found at its first row.
+                float[] padded = new float[5 + x.length];
+                System.arraycopy(x, 0, padded, 5, x.length);
+                java.lang.foreign.MemorySegment heapX = java.lang.foreign.MemorySegment.ofArray(padded)
+                        .asSlice(5L * Float.BYTES);
                 java.lang.foreign.MemorySegment mixed = arena.allocate((long) x.length * Float.BYTES, 64);
-                gn.apply(java.lang.foreign.MemorySegment.ofArray(x), mixed, n, spatial);
+                gn.apply(heapX, mixed, n, spatial);
                 assertArrayEquals(expected, mixed.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "mixed " + c);
+                float[] paddedY = new float[3 + x.length];
+                gn.apply(xs, java.lang.foreign.MemorySegment.ofArray(paddedY).asSlice(3L * Float.BYTES), n, spatial);
+                assertArrayEquals(expected, java.util.Arrays.copyOfRange(paddedY, 3, paddedY.length),
+                        "native into an array at an offset " + c);
                 gn.apply(xs, xs, n, spatial, Parallelism.commonPool());
                 assertArrayEquals(expected, xs.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), "in place " + c);
             }
