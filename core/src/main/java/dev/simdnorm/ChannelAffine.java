@@ -49,11 +49,13 @@ public final class ChannelAffine {
     public static ChannelAffine of(float[] scale, float[] shift) {
         Check.notNull(scale, "scale");
         int channels = Check.channels(scale.length, "scale.length");
-        Check.finite(scale, "scale");
-        Check.finite(Check.length(shift, "shift", channels), "shift");
+        Check.length(shift, "shift", channels);
         AffineParams p = new AffineParams(channels);
+        // Checked as copied: a value another thread writes after the check cannot reach the map.
         System.arraycopy(scale, 0, p.scale(), 0, channels);
         System.arraycopy(shift, 0, p.shift(), 0, channels);
+        Check.finite(p.scale(), "scale");
+        Check.finite(p.shift(), "shift");
         p.layOut();
         return new ChannelAffine(p, Activation.NONE);
     }
@@ -77,13 +79,14 @@ public final class ChannelAffine {
                                             float epsilon) {
         Check.notNull(mean, "mean");
         int channels = Check.channels(mean.length, "mean.length");
-        Check.finite(mean, "mean");
-        Check.nonNegativeFinite(Check.length(variance, "variance", channels), "variance");
-        Check.finite(Check.length(gamma, "gamma", channels), "gamma");
-        Check.finite(Check.length(beta, "beta", channels), "beta");
+        // Checked as copied: a value another thread writes after the check cannot reach the map.
+        float[] m = Check.finite(mean.clone(), "mean");
+        float[] v = Check.nonNegativeFinite(Check.copyOfLength(variance, "variance", channels), "variance");
+        float[] g = Check.finite(Check.copyOfLength(gamma, "gamma", channels), "gamma");
+        float[] b = Check.finite(Check.copyOfLength(beta, "beta", channels), "beta");
         Check.epsilon(epsilon);
-        Check.scales(gamma, variance, epsilon);
-        return new ChannelAffine(inference(mean, variance, gamma, beta, epsilon), Activation.NONE);
+        Check.scales(g, v, epsilon);
+        return new ChannelAffine(inference(m, v, g, b, epsilon), Activation.NONE);
     }
 
     /**
@@ -127,19 +130,19 @@ public final class ChannelAffine {
     public static ChannelAffine normalizing(Moments batch, float[] gamma, float[] beta, float epsilon) {
         Check.notNull(batch, "batch");
         int channels = batch.channels();
-        Check.finite(Check.length(gamma, "gamma", channels), "gamma");
-        Check.finite(Check.length(beta, "beta", channels), "beta");
+        float[] g = Check.finite(Check.copyOfLength(gamma, "gamma", channels), "gamma"); // checked as copied
+        float[] b = Check.finite(Check.copyOfLength(beta, "beta", channels), "beta");
         Check.epsilon(epsilon);
         double[] variance = new double[channels];
         for (int c = 0; c < channels; c++) {
             variance[c] = batch.varianceAsDouble(c);
         }
-        Check.scales(gamma, variance, epsilon);
+        Check.scales(g, variance, epsilon);
         Check.floatMeans(batch.meanArray());
         AffineParams p = new AffineParams(channels);
-        System.arraycopy(beta, 0, p.shift(), 0, channels);
+        System.arraycopy(b, 0, p.shift(), 0, channels);
         LanePeriod.repeat(p.shift(), channels, p.period());
-        training(p, batch.meanArray(), variance, batch.count(), gamma, epsilon);
+        training(p, batch.meanArray(), variance, batch.count(), g, epsilon);
         p.findWideCenters(); // the map may be applied to other data than the batch's
         return new ChannelAffine(p, Activation.NONE);
     }

@@ -16,8 +16,10 @@ import java.util.Arrays;
  * {@code b − mean} is taken in double, so a bias and a mean both near 1e4 cancel without loss.
  *
  * <p>The BatchNorm's fused {@link BatchNorm#activation() activation} is not part of the fold: apply it to the folded
- * layer's output. Non-finite running statistics (left by training on non-finite data) make that channel's folded
- * values NaN or infinite, as they make its inference output. Instances are immutable and thread-safe.
+ * layer's output. Non-finite running statistics (left by training on non-finite data, or on finite data whose batch
+ * variance lies beyond float's range; see {@link BatchNorm}) give that channel what its inference output gives: zero
+ * weights and the bias β for an infinite variance, NaN or infinite values otherwise.
+ * Instances are immutable and thread-safe.
  */
 public final class FoldedLayer {
 
@@ -54,7 +56,7 @@ public final class FoldedLayer {
         Check.notNull(layout, "layout");
         int channels = bn.channels();
         checkShape(shape, layout, channels, weights.length);
-        Check.finite(weights, "weights");
+        float[] w = Check.finite(weights.clone(), "weights"); // checked as copied, as the bias
         float[] b = bias == null ? new float[channels]
                 : Check.finite(Check.copyOfLength(bias, "bias", channels), "bias");
 
@@ -69,18 +71,18 @@ public final class FoldedLayer {
             scale[o] = ChannelAffine.scaleInDouble(gamma[o], variance[o], bn.epsilon());
             foldedBias[o] = rounded(((double) b[o] - mean[o]) * scale[o] + beta[o], "bias", o);
         }
-        float[] folded = new float[weights.length];
+        float[] folded = new float[w.length];
         if (layout.outAxis() == 0) {
-            int inner = weights.length / channels;
+            int inner = w.length / channels;
             for (int o = 0, i = 0; o < channels; o++) {
                 for (int end = i + inner; i < end; i++) {
-                    folded[i] = rounded(weights[i] * scale[o], "weights", i);
+                    folded[i] = rounded(w[i] * scale[o], "weights", i);
                 }
             }
         } else {
-            for (int i = 0; i < weights.length; ) {
+            for (int i = 0; i < w.length; ) {
                 for (int o = 0; o < channels; o++, i++) {
-                    folded[i] = rounded(weights[i] * scale[o], "weights", i);
+                    folded[i] = rounded(w[i] * scale[o], "weights", i);
                 }
             }
         }

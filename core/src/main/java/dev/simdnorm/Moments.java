@@ -305,7 +305,10 @@ public final class Moments {
      * @return a new instance; neither operand changes
      * @throws NullPointerException     if {@code other} is null
      * @throws IllegalArgumentException if the channel counts differ
-     * @throws ArithmeticException      if the merged count overflows a {@code long}
+     * @throws ArithmeticException      if the merged count overflows a {@code long}, or a channel's merged M2
+     *                                  overflows a {@code double} where both operands' mean and M2 are finite (values
+     *                                  that no float data give, such as {@link #ofSums} near {@code Double.MAX_VALUE}):
+     *                                  an infinite M2 beside a finite mean would read as no data's moments
      */
     public Moments merge(Moments other) {
         Check.notNull(other, "other");
@@ -321,6 +324,14 @@ public final class Moments {
         double[] mergedMean = mean.clone();
         double[] mergedM2 = m2.clone();
         MomentMerge.merge(count, mergedMean, mergedM2, other.count, other.mean, other.m2, mergedMean.length);
+        for (int c = 0; c < mergedM2.length; c++) {
+            // The mean lies between the operands' unless their difference overflowed, and then M2 is infinite too.
+            if (!Double.isFinite(mergedM2[c]) && Double.isFinite(mean[c]) && Double.isFinite(m2[c])
+                    && Double.isFinite(other.mean[c]) && Double.isFinite(other.m2[c])) {
+                throw new ArithmeticException("merged M2 of channel " + c + " overflows a double (means " + mean[c]
+                        + " and " + other.mean[c] + ", M2 " + m2[c] + " and " + other.m2[c] + ")");
+            }
+        }
         return new Moments(total, mergedMean, mergedM2);
     }
 

@@ -407,6 +407,11 @@ class ReliabilityTest {
         assertEquals(Float.POSITIVE_INFINITY, bn.runningVariance()[0]);
         bn.inference(x, 0, y, 0, 4);
         assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f, 0.25f}, y, "inference gives β");
+        // Folded into a dense layer (one output, two inputs, bias 5), as its inference: zero weights, the bias β.
+        FoldedLayer folded = FoldedLayer.of(bn, new float[] {2, 3}, new int[] {1, 2}, WeightLayout.OUT_IN,
+                new float[] {5});
+        assertArrayEquals(new float[] {0, 0}, folded.weights());
+        assertArrayEquals(new float[] {0.25f}, folded.bias());
     }
 
     // ------------------------------------------------------------------------------------------------ D3, D4
@@ -421,6 +426,34 @@ class ReliabilityTest {
         assertThrows(ArithmeticException.class, () -> big.merge(one));
         assertEquals(Long.MAX_VALUE, Moments.ofSums(Long.MAX_VALUE - 1, new double[] {0}, new double[] {1})
                 .merge(one).count());
+    }
+
+    /**
+     * Finite moments whose merged M2 overflows a double (no float data give them, {@code ofSums} does): an error, not
+     * an infinite M2 beside a finite mean (or an infinite mean where the true one is 0), which a map would then read
+     * as "no data" and {@code fromBytes} refuse. Non-finite operands still merge into non-finite moments.
+     */
+    @Test
+    void mergingFiniteMomentsWhoseM2OverflowsThrows() {
+        Moments wide = Moments.ofSums(2, new double[] {0}, new double[] {1e308});
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> wide.merge(wide));
+        assertTrue(e.getMessage().contains("M2 of channel 0 overflows"), e.getMessage());
+        Moments low = Moments.ofSums(1, new double[] {2, -1.7e308}, new double[] {0, 0});
+        Moments high = Moments.ofSums(1, new double[] {3, 1.7e308}, new double[] {0, 0});
+        e = assertThrows(ArithmeticException.class, () -> low.merge(high)); // the means' difference overflows
+        assertTrue(e.getMessage().contains("M2 of channel 1 overflows"), e.getMessage());
+        assertThrows(ArithmeticException.class, () -> Moments.ofSums(1, new double[] {-1e300}, new double[] {0})
+                .merge(Moments.ofSums(1, new double[] {1e300}, new double[] {0}))); // δ² overflows
+        // Just inside: the same operands a little closer merge to finite moments, as the formula gives them.
+        Moments near = Moments.ofSums(1, new double[] {-1e150}, new double[] {0})
+                .merge(Moments.ofSums(1, new double[] {1e150}, new double[] {0}));
+        assertEquals(0, near.meanAsDouble(0));
+        assertEquals(2e300, near.varianceAsDouble(0) * 2, 1e286); // M2 = δ²·1·1/2 = 2e300, within rounding
+        // Non-finite data's moments (a NaN mean) merge without an error: NaN stays NaN.
+        Moments fromNaN = Moments.of(new float[] {Float.NaN}, 0, 1, 1);
+        Moments zero = Moments.ofSums(1, new double[] {0}, new double[] {0});
+        assertTrue(Double.isNaN(fromNaN.merge(zero).meanAsDouble(0)));
+        assertTrue(Double.isNaN(zero.merge(fromNaN).meanAsDouble(0)));
     }
 
     /** D3: "the variance is never negative", as a tested invariant over merges of any moments. */
