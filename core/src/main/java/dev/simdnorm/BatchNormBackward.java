@@ -24,9 +24,11 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * One pass over x and dy computes both sums, a second computes dx. The ReLU mask is recomputed from x, bit for
      * bit as {@link BatchNorm#train} computed the output, so the output itself is not needed; that holds while γ and β are
      * those of the step (call this before loading new ones). NaN and ±Inf propagate per IEEE into their channel's
-     * gradients.
+     * gradients; dγ and dβ are rounded to float once, so sums beyond float's range give ±Inf. The backward passes take
+     * NHWC rows only: the moments of a step trained on an NCHW {@link TensorShape} have the same form, and are not
+     * told apart.
      *
-     * @param x        the step's input, as passed to {@link BatchNorm#train}
+     * @param x        the step's input, NHWC, as passed to {@link BatchNorm#train}
      * @param xOffset  index of the first input float
      * @param dy       gradient with respect to the step's output, NHWC
      * @param dyOffset index of the first float of {@code dy}
@@ -103,6 +105,11 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param batchVariance the batch variance train wrote, length C: finite values ≥ 0, or NaN
      * @param dGamma        out: dγ, length C, another array than x, dy, dx and dβ
      * @param dBeta         out: dβ, length C, another array than x, dy and dx
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if an array's length is not C, a batch variance is negative or +Inf, a finite
+     *                                   batch mean is beyond float's range, dγ or dβ is one of x, dy, dx or the
+     *                                   other, or {@code dx} partially overlaps {@code x} or {@code dy}
      */
     public void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                          double[] batchMean, double[] batchVariance, float[] dGamma, float[] dBeta) {

@@ -46,16 +46,18 @@ final class BatchNormGradient {
             dBeta[c] = (float) sumG[c];
             dGamma[c] = (float) (sumVG[c] / root);
             double k1 = 0;
+            double k2 = 0;
             if (training) {
                 double k = gamma[c] / root; // the forward scale before its rounding to float
                 k1 = -k * (sumVG[c] / (rows * varianceEpsilon));
                 work.deviationScale[c] = k1;
-                work.offset[c] = -k * (sumG[c] / rows);
+                k2 = -k * (sumG[c] / rows);
+                work.offset[c] = k2;
                 correction.deviationScale()[c] = (float) k1;
-                correction.offset()[c] = (float) work.offset[c];
+                correction.offset()[c] = (float) k2;
             }
             // A frozen pass reads the deviations only for the ReLU mask.
-            inDouble |= (training || relu) && InputGradientInDouble.needed(forward, c, k1);
+            inDouble |= (training || relu) && InputGradientInDouble.needed(forward, c, k1, k2);
         }
         if (training) {
             correction.layOut();

@@ -9,7 +9,9 @@ import dev.simdnorm.internal.ScalarKernel;
  * spread near float's limits: a deviation {@code x − μ} that overflows float (a center of at least 2¹⁰³,
  * {@link AffineParams#WIDE_CENTER}), which the kernels turn into NaN ({@code ∞·0}) or ±Inf, or, in training, a
  * deviation coefficient {@code −k·Σvg/(n·(σ² + ε))} below float's normal range, whose absolute error of up to 2⁻¹⁵⁰
- * the deviation multiplies (by up to 2¹²⁸; on three values ±3e38 the kernels' dx lost the term whole). Where a
+ * the deviation multiplies (by up to 2¹²⁸; on three values ±3e38 the kernels' dx lost the term whole), or a
+ * coefficient {@code −k·Σvg/(n·(σ² + ε))} or {@code −k·Σg/n} beyond float's range, which the kernels take as ±Inf
+ * where dx is finite (an upstream gradient of 1.1e37 on a constant channel, k ≈ 31.6: dx −Inf for 0). Where a
  * channel is so, the call takes dx element by element on one thread: that channel's elements as
  * {@code g·k + (v·k₁ + k₂)} in double with the coefficients in double, rounded once, its ReLU mask from the forward
  * output as {@link DeviationOverflow} computes it; every other element by the kernels' operations, so with their
@@ -24,11 +26,18 @@ final class InputGradientInDouble {
      * Whether channel c needs the double path.
      *
      * @param deviationScale the channel's {@code −k·Σvg/(n·(σ² + ε))} in double, or 0 for a frozen backward pass
+     * @param offset         the channel's {@code −k·Σg/n} in double, or 0 for a frozen backward pass
      */
-    static boolean needed(AffineParams forward, int c, double deviationScale) {
+    static boolean needed(AffineParams forward, int c, double deviationScale, double offset) {
         float center = forward.center()[c];
         return Math.abs(center) >= AffineParams.WIDE_CENTER && Float.isFinite(center)
-                || deviationScale != 0 && Math.abs(deviationScale) < Float.MIN_NORMAL;
+                || deviationScale != 0 && Math.abs(deviationScale) < Float.MIN_NORMAL
+                || beyondFloat(deviationScale) || beyondFloat(offset);
+    }
+
+    /** A finite double that rounds to an infinite float. */
+    private static boolean beyondFloat(double value) {
+        return Double.isFinite(value) && Float.isInfinite((float) value);
     }
 
     /**
@@ -55,7 +64,7 @@ final class InputGradientInDouble {
                 double k1 = correction == null ? 0 : deviationScale[c];
                 if (correction == null) {
                     dx[dxOffset + base + c] = g * scale[c];
-                } else if (needed(f, c, k1)) {
+                } else if (needed(f, c, k1, offset[c])) {
                     double vd = ((double) xi - hi[c]) - lo[c];
                     dx[dxOffset + base + c] = (float) ((double) g * scale[c] + (vd * k1 + offset[c]));
                 } else {

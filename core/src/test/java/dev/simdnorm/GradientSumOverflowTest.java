@@ -90,6 +90,49 @@ class GradientSumOverflowTest {
      * the others. Taken in double with double coefficients and rounded once, dx errs by a rounding of itself and of
      * k·g (the forward's float scale) and by the sums' double roundings, far below 4 units of each term.
      */
+    /**
+     * dx where a coefficient, not dx, lies beyond float: an upstream gradient of 1.1e37 on a constant channel
+     * (k ≈ 31.6, so {@code −k·Σg/n ≈ −3.5e38}; dx is 0 up to k₀'s rounding) and gradients of ±1e37 on values ±0.01
+     * ({@code −k·Σvg/(n·(σ² + ε)) ≈ −2.7e39}; dx ≈ ∓2.7e38). The kernels took the coefficients as ±Inf: dx −Inf, and
+     * ±Inf with the signs of the true values flipped. The bound is the one above.
+     */
+    @Test
+    void dxIsRightWhereACoefficientLeavesFloat() {
+        float[][][] cases = {{{5f, 5f}, {1.1e37f, 1.1e37f}}, {{-0.01f, 0.01f}, {-1e37f, 1e37f}}};
+        for (float[][] xy : cases) {
+            float[] x = xy[0];
+            float[] dy = xy[1];
+            BatchNorm bn = BatchNorm.builder(1).build();
+            Moments batch = bn.train(x, 0, new float[2], 0, 2);
+            float[] dx = new float[2];
+            bn.backward(x, 0, dy, 0, dx, 0, 2, batch);
+            assertExact(x, dy, dx, batch, 1f, bn.epsilon());
+        }
+    }
+
+    /** dx against the formula in double, within two roundings of it and of k·g and four of every term. */
+    private static void assertExact(float[] x, float[] dy, float[] dx, Moments batch, float gamma, float epsilon) {
+        int n = x.length;
+        double mu = batch.meanAsDouble(0);
+        double ve = batch.varianceAsDouble(0) + epsilon;
+        double k = gamma / Math.sqrt(ve);
+        double sumG = 0;
+        double sumVG = 0;
+        for (int i = 0; i < n; i++) {
+            sumG += dy[i];
+            sumVG += (x[i] - mu) * dy[i];
+        }
+        double a = sumG / n;
+        double b = sumVG / (n * ve);
+        for (int i = 0; i < n; i++) {
+            double v = x[i] - mu;
+            double exact = k * (dy[i] - a - v * b);
+            double terms = Math.abs(k * dy[i]) + Math.abs(k * a) + Math.abs(k * v * b);
+            assertEquals(exact, dx[i], 2 * Oracle.U * (Math.abs(exact) + Math.abs(k * dy[i])) + 4 * Oracle.U * terms,
+                    "element " + i + " of " + java.util.Arrays.toString(x));
+        }
+    }
+
     @Test
     void dxIsRightWhereDeviationsOrTheirCoefficientLeaveFloat() {
         float[] x = {3e38f, -3e38f, -3e38f};
@@ -99,24 +142,7 @@ class GradientSumOverflowTest {
         Moments batch = bn.train(x, 0, new float[3], 0, 3);
         float[] dx = new float[3];
         bn.backward(x, 0, dy, 0, dx, 0, 3, batch);
-        double mu = batch.meanAsDouble(0);
-        double ve = batch.varianceAsDouble(0) + bn.epsilon();
-        double k = gamma / Math.sqrt(ve);
-        double sumG = 0;
-        double sumVG = 0;
-        for (int i = 0; i < 3; i++) {
-            sumG += dy[i];
-            sumVG += (x[i] - mu) * dy[i];
-        }
-        double a = sumG / 3;
-        double b = sumVG / (3 * ve);
-        for (int i = 0; i < 3; i++) {
-            double v = x[i] - mu;
-            double exact = k * (dy[i] - a - v * b);
-            double terms = Math.abs(k * dy[i]) + Math.abs(k * a) + Math.abs(k * v * b);
-            assertEquals(exact, dx[i], 2 * Oracle.U * (Math.abs(exact) + Math.abs(k * dy[i])) + 4 * Oracle.U * terms,
-                    "element " + i);
-        }
+        assertExact(x, dy, dx, batch, gamma, bn.epsilon());
     }
     /**
      * A frozen backward pass through a ReLU where the deviation overflows float: x = 3e38 against a running mean of
