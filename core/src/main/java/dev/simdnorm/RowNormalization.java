@@ -329,7 +329,8 @@ final class RowNormalization {
 
     /**
      * Row r's map: centered at its mean as a hi/lo float pair; a row whose deviations could overflow float
-     * ({@code |x − μ| ≤ √M2 ≥ 2¹²⁷}) is centered at 0 with offset −μ·scale instead, as BatchNorm's training map.
+     * ({@code |x − μ| ≤ √M2 ≥ 2¹²⁷}) is centered at 0 with offset −μ·scale instead, as BatchNorm's training map was
+     * before it stayed centered for such data (design log, 2026-12-05): up to about {@code 2·|μ|·s·2⁻²⁴} off.
      */
     private static void center(RowParams p, int r, double mu, double m2, double inverse) {
         float hi = (float) mu;
