@@ -22,9 +22,9 @@ import java.lang.foreign.MemorySegment;
  * {@code fl(fl(R·d) + fl(B·(1−d)))}, which reproduces TensorFlow's values bit for bit given the same batch
  * statistics. The other conventions reproduce their frameworks' float arithmetic likewise.
  *
- * <p><b>Overloads.</b> Every operation takes NHWC arrays ({@code rows} = N·H·W), arrays in a named
- * {@link TensorLayout} ({@code n} and {@code spatial} = H·W), or {@link MemorySegment}s of any size; each with or
- * without a {@link Parallelism}, which changes no bit of any result. {@code y} (or {@code dx}) may be the input at the
+ * <p><b>Overloads.</b> {@code train} and {@code inference} take NHWC arrays ({@code rows} = N·H·W), arrays described
+ * by a {@link TensorShape} (NHWC or NCHW), or NHWC {@link MemorySegment}s of any size; the backward passes take NHWC
+ * arrays. Each has a form with and without a {@link Parallelism}, which changes no bit of any result. {@code y} (or {@code dx}) may be the input at the
  * same offset. The arguments of every overload are described once, in the package documentation.
  *
  * <p><b>Thread safety.</b> {@link #inference} is lock-free and allocates nothing (but the new snapshot that its first

@@ -24,7 +24,9 @@ import java.util.Arrays;
  * overflows float, that element is computed in double and rounded once, so a finite true output stays finite; such a
  * call runs without the vector kernels. Other elements keep the centered map's bits.
  *
- * <p>Instances are immutable; {@link #apply} allocates nothing and is safe to call from many threads at once.
+ * <p>Instances are immutable and safe to call from many threads at once; {@link #apply} on arrays allocates nothing
+ * when sequential (a call spread over a {@link Parallelism} allocates a few objects per task, and a thread's first
+ * call on a segment not over a {@code float[]} its staging buffers).
  */
 public final class ChannelAffine {
 

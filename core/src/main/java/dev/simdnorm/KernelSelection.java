@@ -16,9 +16,9 @@ import java.time.Duration;
  * first second), so where the vector kernels are chosen, calls run the scalar kernels, which give the same bits,
  * while a background thread exercises the vector kernels on private buffers; each operation (normalize, statistics,
  * the backward passes, the row normalizations' own steps) switches as soon as its vector code is compiled, in the
- * order calls first ask for them: in an idle JVM on a two-core machine, normalize after about 0.6 s, statistics after
- * about 1.7 s, every kernel after about 4 s; longer while the caller's own work competes for the cores (README, "Cold
- * start"). {@link #warmUp(Duration)} waits for that, for servers that warm up before taking traffic;
+ * order calls first ask for them: in an idle JVM on a two-core machine, normalize after about 0.6–2.4 s, statistics
+ * after 1.7–3.8 s, every kernel after 4–7 s, depending on the day; longer while the caller's own work competes for the
+ * cores (README, "Cold start and warm-up"). {@link #warmUp(Duration)} waits for that, for servers that warm up before taking traffic;
  * {@code -Dsimdnorm.warmup=off} runs the vector kernels from the first call instead. The thread
  * ({@code simdnorm-warm-up}, a daemon) ends once every operation is switched, or once those called so far are and
  * no other is called within 2 s; the first call of another operation starts it again. So a container that unloads
