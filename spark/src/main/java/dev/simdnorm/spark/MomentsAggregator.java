@@ -70,7 +70,7 @@ public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, C
      *
      * @param channels C, at least 1
      * @return the aggregator
-     * @throws IllegalArgumentException if {@code channels} is not in [1, 2²⁸]
+     * @throws IllegalArgumentException if {@code channels} is not in [1, 134,217,726] (what Moments.toBytes holds)
      */
     public static MomentsAggregator<Float[]> ofArrays(int channels) {
         return new MomentsAggregator<>(channels, BOXED_FLOATS);
@@ -81,7 +81,7 @@ public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, C
      *
      * @param channels C, at least 1
      * @return the aggregator
-     * @throws IllegalArgumentException if {@code channels} is not in [1, 2²⁸]
+     * @throws IllegalArgumentException if {@code channels} is not in [1, 134,217,726] (what Moments.toBytes holds)
      */
     public static MomentsAggregator<byte[]> ofLittleEndianFloats(int channels) {
         return new MomentsAggregator<>(channels, Encoders.BINARY());

@@ -71,7 +71,7 @@ public final class SparkMoments {
      * @return the moments over all the non-null records, in double
      * @throws NullPointerException     if an argument is null
      * @throws IllegalArgumentException if there is no such column, if it has another type, if {@code channels} is not
-     *                                  in [1, 2²⁸], if the column holds no values (empty, or only nulls), or if
+     *                                  in [1, 134,217,726] (what Moments.toBytes holds), if the column holds no values (empty, or only nulls), or if
      *                                  {@code data} belongs to a Spark Connect session
      * @throws MalformedTensorException for a malformed record (its cause is Spark's exception for the failed job)
      */

@@ -30,8 +30,11 @@ final class TensorColumn implements Serializable {
     static final ValueLayout.OfFloat LITTLE_ENDIAN_FLOAT =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
-    /** Core's limit on channels (BatchNorm.builder, Moments). */
-    static final int MAX_CHANNELS = 1 << 28;
+    /**
+     * Core's limit on channels: 2²⁸ (BatchNorm.builder, Moments), and below it 134,217,726, the most whose
+     * {@code Moments.toBytes} fits in one array, which the aggregator and the partials of {@link SparkMoments} use.
+     */
+    static final int MAX_CHANNELS = (Integer.MAX_VALUE - 8 - 17) / 16;
 
     final String name;
     final int ordinal;
@@ -81,11 +84,16 @@ final class TensorColumn implements Serializable {
      * The index of the field {@code name} in {@code schema}, or −1: the field of that exact name, or else, where Spark
      * compares names without case (its default), the one field whose name equals it ignoring case.
      *
-     * @throws IllegalArgumentException if several fields equal it ignoring case and none exactly
+     * @throws IllegalArgumentException if several fields have that exact name (after a join, say), or several equal
+     *                                  it ignoring case and none exactly: ambiguous, as Spark's own resolution says
      */
     static int fieldIndex(StructType schema, String name, boolean caseSensitive) {
         String[] names = schema.fieldNames();
         int exact = Arrays.asList(names).indexOf(name);
+        if (exact >= 0 && Arrays.asList(names).lastIndexOf(name) != exact) {
+            throw new IllegalArgumentException("column \"" + name + "\" is ambiguous: the schema has several columns of"
+                    + " that name");
+        }
         if (exact >= 0 || caseSensitive) {
             return exact;
         }
@@ -110,7 +118,8 @@ final class TensorColumn implements Serializable {
     /** Checks C against core's limits, on the driver, before any task runs. */
     static int checkChannels(int channels) {
         if (channels <= 0 || channels > MAX_CHANNELS) {
-            throw new IllegalArgumentException("channels must be in [1, 2^28], got " + channels);
+            throw new IllegalArgumentException("channels must be in [1, " + MAX_CHANNELS + "] (Moments.toBytes' limit),"
+                    + " got " + channels);
         }
         return channels;
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -102,6 +103,13 @@ class SparkBatchNormTest {
                 SparkBatchNorm.inference(data, "X", "y", layer).orderBy("id").collectAsList());
         assertThrows(IllegalArgumentException.class, () -> SparkBatchNorm.inference(data, "x", "BYTES", layer));
         assertEquals(data.schema(), SparkBatchNorm.inference(data, "x", "X", layer).schema());
+        // Two columns of one name (as after a join): ambiguous, not the first of them, for the input and for out.
+        Dataset<Row> twice = data.select(data.col("id"), data.col("x"), data.col("x").as("x"));
+        IllegalArgumentException ambiguous = assertThrows(IllegalArgumentException.class,
+                () -> SparkBatchNorm.inference(twice, "x", "y", layer));
+        assertTrue(ambiguous.getMessage().contains("ambiguous"), ambiguous.getMessage());
+        Dataset<Row> twiceY = data.select(data.col("x"), data.col("id").as("y"), data.col("id").as("y"));
+        assertThrows(IllegalArgumentException.class, () -> SparkBatchNorm.inference(twiceY, "x", "y", layer));
         rows.set(7, LocalSpark.row(7, 1, new float[] {1, 2, 3, 4, 5}));
         Dataset<Row> bad = LocalSpark.dataset(spark, rows, 2);
         Exception e = assertThrows(Exception.class,
