@@ -140,7 +140,10 @@ class FamilyConformanceTest {
             x[i] = (float) (3 + r.nextGaussian());
         }
         for (int groups : new int[] {1, 2, 3, 6}) {
-            // Opset 21: scale and bias per channel. Opset 18 took one per group: repeated over its channels.
+            // Opset 21: scale and bias per channel, each its own. Opset 18 took one per group: repeated over its
+            // channels.
+            groupNormalization(x, n, channels, spatial, groups, params(groups, channels, 1),
+                    params(groups + 100, channels, 0), "opset 21");
             float[] perGroupScale = params(groups, groups, 1);
             float[] perGroupBias = params(groups + 100, groups, 0);
             float[] scale = new float[channels];
@@ -149,36 +152,43 @@ class FamilyConformanceTest {
                 scale[c] = perGroupScale[c / (channels / groups)];
                 bias[c] = perGroupBias[c / (channels / groups)];
             }
-            // Reference (NCHW): x reshaped to [N, G, C/G·H·W], mean and var per (image, group), normalized, reshaped
-            // back, then scale and bias per channel.
-            double[] exact = new double[x.length];
-            double[] gammaU = new double[x.length];
-            double[] beta = new double[x.length];
-            int run = channels / groups * spatial;
-            for (int g = 0; g < n * groups; g++) {
-                double mean = 0;
-                for (int i = g * run; i < (g + 1) * run; i++) {
-                    mean += x[i];
-                }
-                mean /= run;
-                double var = 0;
-                for (int i = g * run; i < (g + 1) * run; i++) {
-                    var += (x[i] - mean) * (x[i] - mean);
-                }
-                var /= run;
-                for (int i = g * run; i < (g + 1) * run; i++) {
-                    int c = (i / spatial) % channels;
-                    gammaU[i] = (x[i] - mean) / Math.sqrt(var + 1e-5) * scale[c];
-                    beta[i] = bias[c];
-                    exact[i] = gammaU[i] + bias[c];
-                }
-            }
-            GroupNorm gn = groups == channels ? GroupNorm.instanceNorm(channels).gamma(scale).beta(bias).build()
-                    : GroupNorm.builder(channels, groups).gamma(scale).beta(bias).build();
-            float[] y = new float[x.length];
-            gn.apply(x, 0, y, 0, TensorLayout.NCHW, n, spatial);
-            assertConforms(exact, gammaU, beta, y, (groups == channels ? "InstanceNormalization" :
-                    "GroupNormalization, " + groups + " groups"));
+            groupNormalization(x, n, channels, spatial, groups, scale, bias, "opset 18");
         }
+    }
+
+    /**
+     * The ONNX reference (NCHW): x reshaped to [N, G, C/G·H·W], mean and var per (image, group), normalized, reshaped
+     * back, then scale and bias per channel; against GroupNorm (InstanceNorm where every group is one channel).
+     */
+    private static void groupNormalization(float[] x, int n, int channels, int spatial, int groups, float[] scale,
+                                           float[] bias, String opset) {
+        double[] exact = new double[x.length];
+        double[] gammaU = new double[x.length];
+        double[] beta = new double[x.length];
+        int run = channels / groups * spatial;
+        for (int g = 0; g < n * groups; g++) {
+            double mean = 0;
+            for (int i = g * run; i < (g + 1) * run; i++) {
+                mean += x[i];
+            }
+            mean /= run;
+            double var = 0;
+            for (int i = g * run; i < (g + 1) * run; i++) {
+                var += (x[i] - mean) * (x[i] - mean);
+            }
+            var /= run;
+            for (int i = g * run; i < (g + 1) * run; i++) {
+                int c = (i / spatial) % channels;
+                gammaU[i] = (x[i] - mean) / Math.sqrt(var + 1e-5) * scale[c];
+                beta[i] = bias[c];
+                exact[i] = gammaU[i] + bias[c];
+            }
+        }
+        GroupNorm gn = groups == channels ? GroupNorm.instanceNorm(channels).gamma(scale).beta(bias).build()
+                : GroupNorm.builder(channels, groups).gamma(scale).beta(bias).build();
+        float[] y = new float[x.length];
+        gn.apply(x, 0, y, 0, TensorLayout.NCHW, n, spatial);
+        assertConforms(exact, gammaU, beta, y, (groups == channels ? "InstanceNormalization" :
+                "GroupNormalization, " + groups + " groups") + ", " + opset);
     }
 }

@@ -198,12 +198,17 @@ class VectorKernelPropertyTest {
                     shift[i] = i % 5 == 0 ? 0f : i % 5 == 1 ? -0f : (float) random.nextGaussian();
                 }
                 // Where a sign of zero shows: center +0 and shift −0 make y = fma(x − c − low, s, −0) keep the
-                // sign of a zero x − c − low, in the channel that gets the −0 low part below.
-                center[c / 2] = 0f;
-                shift[c / 2] = -0f;
+                // sign of a zero x − c − low, in the channels that get the −0 low part below: one in the middle and
+                // the last (a masked tail where C is not a multiple of the lanes). Each row takes the next case, so
+                // every channel meets each of them whatever C is modulo 4.
+                int[] probes = {c / 2, c - 1};
+                for (int k : probes) {
+                    center[k] = 0f;
+                    shift[k] = -0f;
+                }
                 for (int i = 0; i < x.length; i++) {
                     int ch = i % c;
-                    x[i] = switch (i % 4) {
+                    x[i] = switch ((i / c + ch) % 4) {
                         case 0 -> center[ch]; // x − c = +0
                         case 1 -> -0f;        // −0 − (+0) = −0 where the center is +0
                         default -> (float) random.nextGaussian();
@@ -211,7 +216,9 @@ class VectorKernelPropertyTest {
                 }
                 float[] zeros = new float[c];
                 float[] negativeZero = new float[c];
-                negativeZero[c / 2] = -0f;
+                for (int k : probes) {
+                    negativeZero[k] = -0f;
+                }
                 for (float[] low : new float[][] {zeros, negativeZero}) {
                     AffineParams p = KernelMaps.affine(c, center, low, scale, shift);
                     assertEquals(low == negativeZero, p.lowPart(), "lowPart with a low part of " + low[c / 2]);
@@ -220,6 +227,14 @@ class VectorKernelPropertyTest {
                         float[] yv = new float[x.length];
                         ScalarKernel.INSTANCE.normalize(x, 0, ys, 0, rows, p, relu);
                         vector.normalize(x, 0, yv, 0, rows, p, relu);
+                        if (low == zeros && !relu) { // the probe is reached: −0 − (+0) − (+0), times s, plus −0
+                            int negativeZeros = 0;
+                            for (int i = 0; i < x.length; i++) {
+                                boolean probe = i % c == c / 2 || i % c == c - 1;
+                                negativeZeros += probe && Float.floatToRawIntBits(ys[i]) == 0x8000_0000 ? 1 : 0;
+                            }
+                            assertTrue(negativeZeros > 0, "no −0 output at the probed channels, C = " + c);
+                        }
                         for (int i = 0; i < x.length; i++) {
                             if (Float.floatToRawIntBits(ys[i]) != Float.floatToRawIntBits(yv[i])) {
                                 throw new AssertionError("C = " + c + ", rows " + rows + ", relu " + relu
