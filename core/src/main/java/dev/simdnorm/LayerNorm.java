@@ -18,9 +18,9 @@ import java.util.Arrays;
  * far from zero keep their accuracy: a row of up to 2,048 floats is summed in double around its first value, a longer
  * one in {@link BatchNorm}'s float blocks around a center, merged in double; the mean is subtracted as a hi/lo pair of
  * floats. Two limits at float's edge: a row whose σ passes 2¹²⁶ has a scale below float's normal range (fewer bits, 21
- * of 24 at 3.4e38), and a row whose values spread beyond float's range ({@code √M2 ≥ 2¹²⁷}) is mapped as
- * {@code x·s − μ·s}, which cannot overflow where the output is finite but errs by up to about
- * {@code 2·|μ|·s·2⁻²⁴} (BatchNorm and GroupNorm stay centered there).
+ * of 24 at 3.4e38), and a row whose values spread beyond float's range ({@code √M2 ≥ 2¹²⁷}) stays centered but is
+ * written element by element, each deviation that overflows float taken in double, as BatchNorm does (slow, for data
+ * at float's edge only).
  *
  * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays are
  * per thread; a call spread over threads allocates a few small objects per task, {@link Parallelism}; rows of more than

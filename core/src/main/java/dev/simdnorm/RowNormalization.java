@@ -1,5 +1,6 @@
 package dev.simdnorm;
 
+import dev.simdnorm.internal.AffineParams;
 import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.KernelProvider;
 import dev.simdnorm.internal.PlaneStatistics;
@@ -188,10 +189,23 @@ final class RowNormalization {
             statistics(rms, k, in, inStart + from, n, size, epsilon, s, p, meanOut, invStdDevOut, firstRow + r0);
             if (rms) {
                 k.scaleRows(in, inStart + from, y, yOffset + from, n, size, p.scale(), gamma);
-            } else {
+            } else if (!anyWide(s.wide, n)) {
                 k.normalizeRows(in, inStart + from, y, yOffset + from, n, size, p);
+            } else {
+                for (int r = 0; r < n; r++) {
+                    alone(false, k, in, inStart + from + r * size, y, yOffset + from + r * size, size, gamma, s, p, r);
+                }
             }
         }
+    }
+
+    /** Whether any of the first {@code n} rows of a chunk spreads beyond float's range ({@link #center}). */
+    private static boolean anyWide(boolean[] wide, int n) {
+        boolean any = false;
+        for (int r = 0; r < n; r++) {
+            any |= wide[r];
+        }
+        return any;
     }
 
     /**
@@ -236,13 +250,20 @@ final class RowNormalization {
             }
             int nextRow = inStart + ahead * size;
             int slot = ahead % chunk;
-            if (rms) {
+            if (!rms && s.wide[map]) {
+                // Row r element by element, then row r + LAG's statistics in a pass of their own (the same bits).
+                alone(false, k, in, at, y, out, size, gamma, s, p, map);
+                statistics(false, k, in, nextRow, 1, size, epsilon, s, s.next, meanOut, invStdDevOut,
+                        firstRow + ahead);
+                copyMap(s.next, 0, p, slot);
+                s.wide[slot] = s.nextWide[0];
+            } else if (rms) {
                 double q = k.scaleRowAndSumNext(in, at, y, out, size, p.scale()[map], gamma, nextRow);
                 p.scale()[slot] = rmsScale(q, size, epsilon);
             } else if (size <= RowMoments.LONGEST) {
                 k.normalizeRowAndSumNext(in, at, y, out, size, p, map, nextRow, s.sums);
                 RowMoments.fold(in, nextRow, size, s.sums[0], s.sums[1], s.mean, s.m2, 0);
-                map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead);
+                map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead, s.wide);
             } else {
                 // The float blocks of the two-pass path, step by step: center, sums (in the loop that writes row r),
                 // fold.
@@ -251,23 +272,58 @@ final class RowNormalization {
                 k.normalizeRowAndSumNextBlock(in, at, y, out, size, p, map, nextRow, center, s.blockSums);
                 PlaneStatistics.foldRun(d, in, nextRow, size, center, s.blockSums[0], s.blockSums[1], s.mean, s.m2,
                         0);
-                map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead);
+                map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead, s.wide);
             }
         }
     }
 
-    /** Writes one row with the map at index {@code map} of {@code p}, through {@code s.single}'s first row. */
+    /**
+     * Writes one row with the map at index {@code map} of {@code p}, through {@code s.single}'s first row; a row that
+     * spreads beyond float's range element by element ({@link #wideRow}).
+     */
     private static void alone(boolean rms, Kernel k, float[] in, int at, float[] y, int out, int size, float[] gamma,
                               Scratch s, RowParams p, int map) {
+        if (!rms && s.wide[map]) {
+            wideRow(in, at, y, out, size, p, map);
+            return;
+        }
         RowParams one = s.single.positions(p.gamma(), p.beta());
-        one.scale()[0] = p.scale()[map];
         if (rms) {
+            one.scale()[0] = p.scale()[map];
             k.scaleRows(in, at, y, out, 1, size, one.scale(), gamma);
         } else {
-            one.center()[0] = p.center()[map];
-            one.centerLow()[0] = p.centerLow()[map];
-            one.offset()[0] = p.offset()[map];
+            copyMap(p, map, one, 0);
             k.normalizeRows(in, at, y, out, 1, size, one);
+        }
+    }
+
+    /** Copies row {@code from}'s LayerNorm map in {@code p} to row {@code to} of {@code q}. */
+    private static void copyMap(RowParams p, int from, RowParams q, int to) {
+        q.center()[to] = p.center()[from];
+        q.centerLow()[to] = p.centerLow()[from];
+        q.scale()[to] = p.scale()[from];
+        q.offset()[to] = p.offset()[from];
+    }
+
+    /**
+     * Row {@code map} of {@code p} written element by element, each read before it is written (so also in place):
+     * the kernels' operations, {@code fma(fma((x − hi) − lo, s, 0), γ, β)}, except where {@code x − hi} overflows
+     * float for a finite x, whose deviation is taken in double (|x − μ| ≤ 2¹²⁹ is far inside its range) and
+     * {@code (x − μ)·s} rounded once, as {@link DeviationOverflow} maps BatchNorm's. For rows spread beyond float's
+     * range only, so its speed does not matter.
+     */
+    private static void wideRow(float[] in, int at, float[] y, int out, int size, RowParams p, int map) {
+        float hi = p.center()[map];
+        float lo = p.centerLow()[map];
+        float scale = p.scale()[map];
+        float offset = p.offset()[map];
+        float[] gamma = p.gamma();
+        float[] beta = p.beta();
+        for (int j = 0; j < size; j++) {
+            float x = in[at + j];
+            float u = AffineParams.deviationOverflows(x, hi, lo) ? (float) ((((double) x - hi) - lo) * scale + offset)
+                    : Math.fma((x - hi) - lo, scale, offset);
+            y[out + j] = Math.fma(u, gamma[j], beta[j]);
         }
     }
 
@@ -296,15 +352,16 @@ final class RowNormalization {
         for (int r = 0; r < n; r++) {
             inverse[r] = inverse(s.m2[r], size, epsilon);
         }
+        boolean[] wide = p == s.next ? s.nextWide : s.wide;
         for (int r = 0; r < n; r++) {
-            record(p, r, s.mean[r], s.m2[r], inverse[r], meanOut, invStdDevOut, firstOut + r);
+            record(p, r, s.mean[r], s.m2[r], inverse[r], meanOut, invStdDevOut, firstOut + r, wide);
         }
     }
 
     /** Row r's LayerNorm map from its mean and M2 into {@code p}, and its mean and 1/√(σ² + ε) where asked. */
     private static void map(RowParams p, int r, double mu, double m2, int size, float epsilon, float[] meanOut,
-                            float[] invStdDevOut, int out) {
-        record(p, r, mu, m2, inverse(m2, size, epsilon), meanOut, invStdDevOut, out);
+                            float[] invStdDevOut, int out, boolean[] wide) {
+        record(p, r, mu, m2, inverse(m2, size, epsilon), meanOut, invStdDevOut, out, wide);
     }
 
     /** 1/√(σ² + ε) of a row whose M2 over {@code size} values is {@code m2}, in double. */
@@ -312,10 +369,14 @@ final class RowNormalization {
         return 1 / Math.sqrt(m2 / size + epsilon);
     }
 
-    /** Row r's map from its mean, M2 and 1/√(σ² + ε) into {@code p}; the mean and 1/√(σ² + ε) where asked. */
+    /**
+     * Row r's map from its mean, M2 and 1/√(σ² + ε) into {@code p}, whether it spreads beyond float's range into
+     * {@code wide}; the mean and 1/√(σ² + ε) where asked.
+     */
     private static void record(RowParams p, int r, double mu, double m2, double inverse, float[] meanOut,
-                               float[] invStdDevOut, int out) {
+                               float[] invStdDevOut, int out, boolean[] wide) {
         center(p, r, mu, m2, inverse);
+        wide[r] = m2 >= 0x1p254 && Double.isFinite(m2);
         if (meanOut != null) {
             meanOut[out] = (float) mu;
             invStdDevOut[out] = (float) inverse;
@@ -328,23 +389,17 @@ final class RowNormalization {
     }
 
     /**
-     * Row r's map: centered at its mean as a hi/lo float pair; a row whose deviations could overflow float
-     * ({@code |x − μ| ≤ √M2 ≥ 2¹²⁷}) is centered at 0 with offset −μ·scale instead, as BatchNorm's training map was
-     * before it stayed centered for such data (design log, 2026-12-05): up to about {@code 2·|μ|·s·2⁻²⁴} off.
+     * Row r's map: centered at its mean as a hi/lo float pair, also where the row spreads beyond float's range
+     * ({@code |x − μ| ≤ √M2 ≥ 2¹²⁷}, so a deviation may overflow float): such rows are written by {@link #wideRow}.
+     * Folding them into {@code x·s − μ·s} instead put y up to {@code 2·|μ|·s·2⁻²⁴} off (design log, 2026-12-06).
      */
     private static void center(RowParams p, int r, double mu, double m2, double inverse) {
         float hi = (float) mu;
         float rest = (float) (mu - hi);
         p.scale()[r] = (float) inverse;
-        if (m2 >= 0x1p254 && Double.isFinite(m2)) {
-            p.center()[r] = 0f;
-            p.centerLow()[r] = 0f;
-            p.offset()[r] = (float) (-mu * inverse);
-        } else {
-            p.center()[r] = hi;
-            p.centerLow()[r] = Float.isFinite(rest) ? rest : 0f; // hi already carries a non-finite mean
-            p.offset()[r] = 0f;
-        }
+        p.center()[r] = hi;
+        p.centerLow()[r] = Float.isFinite(rest) ? rest : 0f; // hi already carries a non-finite mean
+        p.offset()[r] = 0f;
     }
 
     /** A thread's working arrays. */
@@ -356,5 +411,10 @@ final class RowNormalization {
         final double[] sums = new double[2];
         final float[] blockSums = new float[2];
         final RowParams single = new RowParams();
+        /** Per row of {@link #params}: whether it spreads beyond float's range ({@link #wideRow}). */
+        final boolean[] wide = new boolean[RowParams.CHUNK_ROWS];
+        /** One row's map taken apart from {@link #params} (the pipeline's next row after a wide row), and its flag. */
+        final RowParams next = new RowParams();
+        final boolean[] nextWide = new boolean[1];
     }
 }

@@ -48,6 +48,15 @@ final class Oracle {
             return sumError[c] / n + U * Math.abs(mean[c]) + DOUBLE_SLACK * sumAbs[c] / n + Float.MIN_VALUE;
         }
 
+        /**
+         * Bound on |map's center − exact mean|: the mean in double as a hi/lo float pair, which keeps it within
+         * u·|mean − hi| ≤ u²·|mean| of the double mean (no float rounding of the mean itself, as in
+         * {@link #meanTolerance}).
+         */
+        double centerTolerance(int c) {
+            return sumError[c] / n + U * U * Math.abs(mean[c]) + DOUBLE_SLACK * sumAbs[c] / n + Float.MIN_VALUE;
+        }
+
         /** Bound on |float variance − exact variance|; the last term covers d² underflowing in float. */
         double varianceTolerance(int c) {
             return m2Error[c] / n + U * variance(c) + DOUBLE_SLACK * m2Error[c] / U / n + 4 * Float.MIN_VALUE;

@@ -313,4 +313,77 @@ class RowNormTest {
             }
         }
     }
+    /**
+     * Rows whose values spread beyond float's range (M2 ≥ 2²⁵⁴), far from zero, stay centered. Each row repeats
+     * c, c, c, c − 3D with c = 1.5·2¹²⁷ and D = 2ᵏ, k = 127 − ⌊log₂(size)/2⌋: all floats, the mean c − 3D/4 and
+     * every deviation (3D/4, −9D/4) exact floats, and so is every sum of deviations from the row's first value (a
+     * multiple of 3D); σ² = 27D²/16 (M2 = 27/16·2²⁵⁴ or more), so y = 1/√3 or −√3, ε being 2⁻²¹⁰ of σ² or less. Only
+     * the scale's rounding and u = (x − μ)·s's round (y = fma(u, 1, 0) is u): 2u relative. Folded as
+     * {@code x·s − μ·s} (the form before), the roundings of s and μ·s, with |μ|·s = 36 to 1,143, put y up to 2u·|μ|·s
+     * off. Row lengths on every path: RowMoments' double sums (1024), float blocks (4096) and several blocks a row
+     * (2²¹); few rows (two passes) and 2¹⁸ floats or more (rows written while later rows are summed), in place too,
+     * an ordinary row (the same pattern with D = 1, c = 1) between wide ones.
+     */
+    @Test
+    void rowsSpreadBeyondFloatStayCentered() {
+        float epsilon = 1e-5f;
+        for (int size : new int[] {1024, 4096, 1 << 21}) {
+            int k = 127 - Integer.numberOfTrailingZeros(size) / 2;
+            for (int rows : new int[] {1, 3, Math.max(3, (1 << 18) / size + 2)}) {
+                float[] x = new float[rows * size];
+                for (int r = 0; r < rows; r++) {
+                    float c = r == 1 ? 1f : 0x1.8p127f;
+                    float d = r == 1 ? 1f : Math.scalb(1f, k);
+                    for (int j = 0; j < size; j++) {
+                        x[r * size + j] = j % 4 == 3 ? c - 3 * d : c;
+                    }
+                }
+                float[] y = new float[x.length];
+                float[] mean = new float[rows];
+                float[] inv = new float[rows];
+                LayerNorm ln = LayerNorm.builder(size).epsilon(epsilon).build();
+                ln.apply(x, 0, y, 0, rows, mean, inv);
+                float[] inPlace = x.clone();
+                ln.apply(inPlace, 0, inPlace, 0, rows);
+                String what = rows + " rows of " + size;
+                assertArrayEquals(y, inPlace, "in place, " + what);
+                for (int r = 0; r < rows; r++) {
+                    double d = r == 1 ? 1 : Math.scalb(1.0, k);
+                    assertEquals((float) ((r == 1 ? 1 : 0x1.8p127) - 0.75 * d), mean[r], "mean, row " + r);
+                    double s = 1 / Math.sqrt(27.0 / 16 * d * d + epsilon);
+                    for (int j = 0; j < size; j++) {
+                        double want = (j % 4 == 3 ? -2.25 : 0.75) * d * s;
+                        assertEquals(want, y[r * size + j], 2 * 0x1p-24 * Math.abs(want), // 2u, the analysis above
+                                "y at " + j + " of row " + r + " of " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A deviation that overflows float in a finite row: [a, a, −a] with a = 3e38 has mean a/3 and σ = a·√8/3, so
+     * y = [1/√2, 1/√2, −√2], though −a − a/3 ≈ −4e38 is beyond float; that element is mapped in double, rounded once.
+     * The map's center, the mean as a hi/lo float pair, is off the mean by at most u²·a/3, the scale by u relative;
+     * that element's u = (x − μ)·s rounds once, the others' x − μ_hi, its − μ_lo and u once each; y = fma(u, 1, 0) is
+     * u: 4u relative in all.
+     */
+    @Test
+    void deviationBeyondFloatIsMappedInDouble() {
+        float a = 3e38f;
+        for (int rows : new int[] {1, 70_000}) { // two passes; 2¹⁸ floats and more, rows written while summing
+            float[] x = new float[3 * rows];
+            for (int r = 0; r < rows; r++) {
+                x[3 * r] = a;
+                x[3 * r + 1] = a;
+                x[3 * r + 2] = -a;
+            }
+            float[] y = new float[x.length];
+            LayerNorm.builder(3).epsilon(1e-5f).build().apply(x, 0, y, 0, rows);
+            double[] want = {Math.sqrt(0.5), Math.sqrt(0.5), -Math.sqrt(2)};
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(want[i % 3], y[i], 4 * 0x1p-24 * Math.abs(want[i % 3]), "y at " + i);
+            }
+        }
+    }
 }

@@ -6,9 +6,8 @@ package dev.simdnorm.internal;
  *
  * <p>The per-row arrays are working arrays, refilled for each chunk by the thread that owns them; γ and β are the
  * layer's, read only. The center is the row mean as a hi/lo float pair (so the output does not inherit the mean's
- * float rounding) and the offset is 0, except for a row whose deviations could overflow float: its center is then
- * 0 and its offset {@code −μ·scale} (the folded form, which cannot overflow where the output is finite). RMSNorm has
- * center, offset and β all 0.
+ * float rounding) and the engine's offset is 0 (the kernels take any); the engine writes a row whose deviations
+ * could overflow float element by element instead. RMSNorm has center, offset and β all 0.
  */
 public final class RowParams {
 
@@ -63,7 +62,7 @@ public final class RowParams {
     }
 
     /**
-     * Row r's offset, added after the scale: 0, or −μ·scale for a row centered at 0.
+     * Row r's offset, added after the scale: 0 from the engine.
      *
      * @return per row, length {@link #CHUNK_ROWS}
      */
