@@ -8,6 +8,7 @@ import dev.simdnorm.prop.PlaneCase;
 import dev.simdnorm.prop.Property;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,42 +23,71 @@ class NchwKernelPropertyTest {
 
     @Test
     void statisticsAgreeWithScalar() {
-        Kernel vector = VectorKernelPropertyTest.vector();
-        Property.check("vector NCHW statistics equal scalar bit for bit", PlaneCase.gen(200_000), t -> {
-            int c = t.channels();
-            double[] sm = new double[c];
-            double[] sq = new double[c];
-            double[] vm = new double[c];
-            double[] vq = new double[c];
-            ScalarKernel.INSTANCE.momentsNchw(t.x(), t.offset(), t.n(), c, t.spatial(), 0, c, sm, sq);
-            vector.momentsNchw(t.x(), t.offset(), t.n(), c, t.spatial(), 0, c, vm, vq);
-            for (int i = 0; i < c; i++) {
-                assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
-                        "mean bits, channel " + i + ": scalar " + sm[i] + ", vector " + vm[i]);
-                assertEquals(Double.doubleToLongBits(sq[i]), Double.doubleToLongBits(vq[i]),
-                        "M2 bits, channel " + i + ": scalar " + sq[i] + ", vector " + vq[i]);
-            }
-        });
+        statisticsAgree(false);
     }
 
     @Test
     void statisticsInDoubleAgreeWithScalar() {
+        statisticsAgree(true);
+    }
+
+    /**
+     * Both kernels over all channels, bit for bit, and the vector kernel over a channel range as a parallel slice
+     * takes it: the range's channels as over all of them (a channel's result does not depend on the others,
+     * {@link Kernel#momentsNchw}), nothing written outside it.
+     */
+    private static void statisticsAgree(boolean inDouble) {
         Kernel vector = VectorKernelPropertyTest.vector();
-        Property.check("vector NCHW statistics in double equal scalar bit for bit", PlaneCase.gen(200_000), t -> {
+        String what = "vector NCHW statistics" + (inDouble ? " in double" : "")
+                + " equal scalar bit for bit, also on a channel range";
+        Property.check(what, RANGED, a -> {
+            PlaneCase t = a.t();
             int c = t.channels();
-            double[] sm = new double[c];
-            double[] sq = new double[c];
-            double[] vm = new double[c];
-            double[] vq = new double[c];
-            ScalarKernel.INSTANCE.momentsNchwInDouble(t.x(), t.offset(), t.n(), c, t.spatial(), 0, c, sm, sq);
-            vector.momentsNchwInDouble(t.x(), t.offset(), t.n(), c, t.spatial(), 0, c, vm, vq);
+            double[][] out = new double[6][];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = new double[c];
+                Arrays.fill(out[i], UNWRITTEN);
+            }
+            Kernel[] kernels = {ScalarKernel.INSTANCE, vector, vector};
+            for (int k = 0; k < 3; k++) {
+                int from = k < 2 ? 0 : a.from();
+                int to = k < 2 ? c : a.to();
+                if (inDouble) {
+                    kernels[k].momentsNchwInDouble(t.x(), t.offset(), t.n(), c, t.spatial(), from, to, out[2 * k],
+                            out[2 * k + 1]);
+                } else {
+                    kernels[k].momentsNchw(t.x(), t.offset(), t.n(), c, t.spatial(), from, to, out[2 * k],
+                            out[2 * k + 1]);
+                }
+            }
             for (int i = 0; i < c; i++) {
-                assertEquals(Double.doubleToLongBits(sm[i]), Double.doubleToLongBits(vm[i]),
-                        "mean bits, channel " + i + ": scalar " + sm[i] + ", vector " + vm[i]);
-                assertEquals(Double.doubleToLongBits(sq[i]), Double.doubleToLongBits(vq[i]),
-                        "M2 bits, channel " + i + ": scalar " + sq[i] + ", vector " + vq[i]);
+                assertSameBits(out[0][i], out[2][i], "mean", i);
+                assertSameBits(out[1][i], out[3][i], "M2", i);
+                boolean in = i >= a.from() && i < a.to();
+                assertSameBits(in ? out[0][i] : UNWRITTEN, out[4][i], "ranged mean", i);
+                assertSameBits(in ? out[1][i] : UNWRITTEN, out[5][i], "ranged M2", i);
             }
         });
+    }
+
+    /** A value no statistic of the generated data takes: what a kernel must leave outside its range. */
+    private static final double UNWRITTEN = -0x1.deadp-1000;
+
+    /** A tensor and a channel range [from, to), as a parallel slice of the channels passes to the kernels. */
+    record RangedCase(PlaneCase t, int from, int to) {
+    }
+
+    static final Gen<RangedCase> RANGED = ch -> {
+        PlaneCase t = PlaneCase.gen(200_000).generate(ch);
+        int c = t.channels();
+        int from = ch.oneIn(3) ? 0 : ch.between(0, c - 1);
+        int to = ch.oneIn(3) ? c : ch.between(from + 1, c);
+        return new RangedCase(t, from, to);
+    };
+
+    private static void assertSameBits(double expected, double actual, String what, int channel) {
+        assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits(actual),
+                what + " bits, channel " + channel + ": expected " + expected + ", got " + actual);
     }
 
     /** A tensor, raw per-channel parameters (with or without a low part of the center) and an output placement. */

@@ -83,7 +83,10 @@ class ScalarReluTest {
         SplittableRandom r = new SplittableRandom(45);
         for (int i = 0; i < 3_000_000; i++) {
             float v = Float.intBitsToFloat(r.nextInt() & 0xBFFFFFFF); // |v| < 2, any sign, any exponent below
-            float s = Float.intBitsToFloat(r.nextInt(0x3F800000, 0x7F800000)) * Math.scalb(1f, -r.nextInt(0, 200));
+            // Scaled in double and rounded once, so that s reaches float's subnormals (scalb in float gives 0
+            // below 2⁻¹⁴⁹, a quarter of the draws).
+            float s = (float) (Float.intBitsToFloat(r.nextInt(0x3F800000, 0x7F800000)) * Math.scalb(1.0,
+                    -r.nextInt(0, 200)));
             float product = v * s;
             for (float shift : new float[] {-product, Math.nextUp(-product), Math.nextDown(-product), -2 * product}) {
                 boolean large = Math.abs(shift) >= 0x1p-100f;

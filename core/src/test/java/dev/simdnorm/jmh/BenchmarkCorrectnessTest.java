@@ -272,6 +272,14 @@ class BenchmarkCorrectnessTest {
             // it by about σ/√64/64 ≈ 2e-3; the float mode's sums err by at most about 256·2⁻²⁴·σ ≈ 2e-5.
             assertEquals(sum / b.x.length, meanOfMeans, 1e-4);
         }
-        assertEquals(sum, b.readSum(), 1e-4 * Math.abs(sum), "the read sum covers x");
+        // A float sum in any order errs by at most γ_h·Σ|x| ≤ (h + 1)·u·Σ|x|, h the most additions a term passes
+        // through (Higham, 2nd ed., §4.2): n/(4L) in its lane, 2 joining the four accumulators, at most L − 1 reducing
+        // the lanes; the most over L = 4, 8 or 16 lanes is 261 for n = 4,096. About 650 here (x > 0, Σ|x| = sum ≈
+        // 4.1e7); a value left out (about 1e4) or read twice would be 15 times that.
+        int depth = 0;
+        for (int lanes = 4; lanes <= 16; lanes *= 2) {
+            depth = Math.max(depth, b.x.length / (4 * lanes) + 2 + lanes - 1);
+        }
+        assertEquals(sum, b.readSum(), (depth + 1) * 0x1p-24 * Math.abs(sum), "the read sum covers x");
     }
 }

@@ -72,18 +72,31 @@ class SparkMomentsTest {
     void sameBitsForOneTwoAndFourThreadsAndAnyTaskOrder() {
         List<Row> rows = Tensors.records(13, 400, C, 1e4, 1);
         byte[] reference = null;
+        List<List<Integer>> orders = new ArrayList<>();
         for (int threads : new int[] {1, 2, 4}) {
             SparkSession spark = LocalSpark.session(threads);
             for (int run = 0; run < 2; run++) {
+                FINISHED.clear();
+                NOTED.clear(); // attempt ids start again in each session's context
                 byte[] bits = SparkMoments.of(shuffledTaskOrder(LocalSpark.dataset(spark, rows, 9)), "x", C)
                         .toBytes();
                 if (reference == null) {
                     reference = bits;
                 }
                 assertArrayEquals(reference, bits, threads + " threads, run " + run);
+                if (threads > 1) {
+                    orders.add(List.copyOf(FINISHED));
+                }
             }
         }
+        // The comparison above means something only if the tasks did finish in other orders than the partitions'.
+        List<Integer> inOrder = List.of(0, 1, 2, 3, 4, 5, 6, 7, 8);
+        assertTrue(orders.stream().anyMatch(o -> o.size() == 9 && !o.equals(inOrder)),
+                "tasks finished in partition order in every run with threads: " + orders);
     }
+
+    /** The partitions whose tasks ran {@link #shuffledTaskOrder}'s column, in the order the tasks finished. */
+    static final java.util.Queue<Integer> FINISHED = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     @Test
     void mergesPartitionsInOrderInAFixedTree() {
@@ -242,10 +255,19 @@ class SparkMomentsTest {
 
     /**
      * The dataset with each partition's first record delayed by a random 0–40 ms, so that tasks finish in a random
-     * order. The delay sits in the tensor column's own expression, so the projection to that column keeps it.
+     * order. The delay sits in the tensor column's own expression, so the projection to that column keeps it. Each
+     * task adds its partition to {@link #FINISHED} as it completes (local mode: one JVM).
      */
+    /** The tasks that note their finish into {@link #FINISHED}, by attempt id. */
+    private static final java.util.Set<Long> NOTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     static Dataset<Row> shuffledTaskOrder(Dataset<Row> data) {
         UDF1<Long, Boolean> delay = id -> {
+            org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+            if (task != null && NOTED.add(task.taskAttemptId())) { // one listener a task
+                task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) done ->
+                        FINISHED.add(done.partitionId()));
+            }
             if (id % 7 == 0) {
                 Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextInt(40));
             }
