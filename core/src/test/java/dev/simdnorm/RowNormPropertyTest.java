@@ -51,10 +51,10 @@ class RowNormPropertyTest {
 
     /**
      * Rewrites about half of the case's rows (each n·C run of H·W floats; the case's NHWC copy no longer matches) as
-     * rows spread beyond float's range (M2 ≥ 2²⁵⁴, where a deviation from the mean may overflow float): mean
-     * ±[1e36, 3.3e38], σ from the least that spreads so far (2¹²⁷/√size) to 8 times it, clamped to float's range, some
-     * with one value of the other sign at float's edge, whose deviation overflows float. Rows of one value cannot
-     * spread and are left as they are.
+     * rows spread toward float's range: mean ±[1e36, 3.3e38], σ from the least whose expected M2 reaches 2²⁵⁴ (where a
+     * deviation from the mean may overflow float; 2¹²⁷/√size) to 8 times it, clamped to float's range, so most but not
+     * all such rows of more than a few values pass 2²⁵⁴; some with one value of the other sign at float's edge, whose
+     * deviation overflows float. Rows of one value cannot spread and are left as they are.
      */
     static void spreadBeyondFloat(PlaneCase t, SplittableRandom r) {
         int size = t.spatial();

@@ -267,8 +267,14 @@ class RowNormTest {
                 float[] residual = new float[x.length];
                 float[] gamma = new float[size];
                 float[] beta = new float[size];
+                // Every fifth row spread beyond float's range (M2 about 2.25·2²⁵⁴), with a value whose deviation
+                // overflows float: written element by element, the row two after it summed in a pass of its own.
+                double wide = 1.5 * 0x1p127 / Math.sqrt(size);
                 for (int i = 0; i < x.length; i++) {
-                    x[i] = (float) (random.nextGaussian() * 3 + (i / size % 3 == 0 ? 1e4 : 1));
+                    x[i] = i / size % 5 == 3
+                            ? (i % size == 5 ? -3e38f : (float) Math.clamp(2e38 + wide * random.nextGaussian(),
+                                    -Float.MAX_VALUE, Float.MAX_VALUE))
+                            : (float) (random.nextGaussian() * 3 + (i / size % 3 == 0 ? 1e4 : 1));
                     residual[i] = (float) random.nextGaussian();
                 }
                 for (int j = 0; j < size; j++) {
@@ -319,7 +325,7 @@ class RowNormTest {
      * every deviation (3D/4, −9D/4) exact floats, and so is every sum of deviations from the row's first value (a
      * multiple of 3D); σ² = 27D²/16 (M2 = 27/16·2²⁵⁴ or more), so y = 1/√3 or −√3, ε being 2⁻²¹⁰ of σ² or less. Only
      * the scale's rounding and u = (x − μ)·s's round (y = fma(u, 1, 0) is u): 2u relative. Folded as
-     * {@code x·s − μ·s} (the form before), the roundings of s and μ·s, with |μ|·s = 36 to 1,143, put y up to 2u·|μ|·s
+     * {@code x·s − μ·s} (the form before), the roundings of s and μ·s, with |μ|·s = 36 to 1,182, put y up to 2u·|μ|·s
      * off. Row lengths on every path: RowMoments' double sums (1024), float blocks (4096) and several blocks a row
      * (2²¹); few rows (two passes) and 2¹⁸ floats or more (rows written while later rows are summed), in place too,
      * an ordinary row (the same pattern with D = 1, c = 1) between wide ones.
@@ -362,27 +368,33 @@ class RowNormTest {
     }
 
     /**
-     * A deviation that overflows float in a finite row: [a, a, −a] with a = 3e38 has mean a/3 and σ = a·√8/3, so
-     * y = [1/√2, 1/√2, −√2], though −a − a/3 ≈ −4e38 is beyond float; that element is mapped in double, rounded once.
-     * The map's center, the mean as a hi/lo float pair, is off the mean by at most u²·a/3, the scale by u relative;
-     * that element's u = (x − μ)·s rounds once, the others' x − μ_hi, its − μ_lo and u once each; y = fma(u, 1, 0) is
-     * u: 4u relative in all.
+     * A deviation that overflows float in a finite row, mapped in double: rows of 3, [a, a, −a] with a = 3e38, have
+     * mean a/3 and σ = a·√8/3, so y = [1/√2, 1/√2, −√2], though −a − a/3 ≈ −4e38 is beyond float; rows of 64, 48 a and
+     * 16 −a, mean a/2 and σ = a·√3/2, so y = 1/√3 and −√3 (−a − a/2 ≈ −4.5e38). The map's center, the mean as a hi/lo
+     * float pair, is off the mean by at most u²·|μ|, the scale by u relative; that element's u = (x − μ)·s rounds once
+     * (in double first, 2⁻²⁹ of that), the others' x − μ_hi, its − μ_lo and u once each; y = fma(u, 1, 0) is u: 4u
+     * relative in all, to first order. One row of each (two passes) and 4,096 rows of 64 (2¹⁸ floats: rows written
+     * while later rows are summed).
      */
     @Test
     void deviationBeyondFloatIsMappedInDouble() {
         float a = 3e38f;
-        for (int rows : new int[] {1, 70_000}) { // two passes; 2¹⁸ floats and more, rows written while summing
-            float[] x = new float[3 * rows];
-            for (int r = 0; r < rows; r++) {
-                x[3 * r] = a;
-                x[3 * r + 1] = a;
-                x[3 * r + 2] = -a;
-            }
-            float[] y = new float[x.length];
-            LayerNorm.builder(3).epsilon(1e-5f).build().apply(x, 0, y, 0, rows);
-            double[] want = {Math.sqrt(0.5), Math.sqrt(0.5), -Math.sqrt(2)};
-            for (int i = 0; i < x.length; i++) {
-                assertEquals(want[i % 3], y[i], 4 * 0x1p-24 * Math.abs(want[i % 3]), "y at " + i);
+        double[][] expected = {{Math.sqrt(0.5), Math.sqrt(0.5), -Math.sqrt(2)}, {1 / Math.sqrt(3), -Math.sqrt(3)}};
+        for (int size : new int[] {3, 64}) {
+            for (int rows : new int[] {1, 4096}) {
+                float[] x = new float[size * rows];
+                double[] want = new double[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    boolean negative = size == 3 ? i % 3 == 2 : i % 64 >= 48;
+                    x[i] = negative ? -a : a;
+                    want[i] = size == 3 ? expected[0][i % 3] : expected[1][negative ? 1 : 0];
+                }
+                float[] y = new float[x.length];
+                LayerNorm.builder(size).epsilon(1e-5f).build().apply(x, 0, y, 0, rows);
+                for (int i = 0; i < x.length; i++) {
+                    assertEquals(want[i], y[i], 4 * 0x1p-24 * Math.abs(want[i]),
+                            "y at " + i + " of " + rows + " rows of " + size);
+                }
             }
         }
     }
