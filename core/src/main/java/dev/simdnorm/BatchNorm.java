@@ -34,7 +34,9 @@ import java.lang.foreign.MemorySegment;
  * setter, never a mix. A thread that trains or sets a parameter sees its change in its next inference, unless
  * another thread has taken the lock since: inference never waits for it, so until that thread's operation ends it
  * reads the snapshot from before that operation, which may predate the first thread's change. {@link #train}, the
- * setters and the backward passes hold the layer's lock.
+ * setters and the backward passes hold the layer's lock, one at a time: one of them called on the thread that holds
+ * it (from a {@link Parallelism}'s executor that runs other work inside {@code execute}) throws
+ * {@code IllegalStateException} before it writes anything.
  *
  * <p><b>Failure.</b> Every argument is checked before anything is written: a call that throws for an argument leaves
  * the parameters, the running statistics and the output exactly as they were. An exception thrown by the work,
@@ -102,14 +104,15 @@ public final class BatchNorm extends BatchNormBackward {
      */
     public Moments train(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
         checkTraining(x, xOffset, y, yOffset, rows, parallelism);
-        lock.lock();
+        lockForChange();
         try {
             TrainingState t = trainingState();
             Engine.moments(x, xOffset, rows, channels, parallelism, t.mean, t.m2);
             Engine.normalize(x, xOffset, y, yOffset, rows, t.map(rows, gamma, beta, epsilon), relu,
                     parallelism);
+            Moments batch = t.moments(rows); // before the commit: nothing allocated after the state changes
             commit(t, rows);
-            return t.moments(rows);
+            return batch;
         } finally {
             lock.unlock();
         }
@@ -150,7 +153,7 @@ public final class BatchNorm extends BatchNormBackward {
                       double[] batchVariance, Parallelism parallelism) {
         checkTraining(x, xOffset, y, yOffset, rows, parallelism);
         checkBatchArrays(batchMean, batchVariance);
-        lock.lock();
+        lockForChange();
         try {
             TrainingState t = trainingState();
             Engine.moments(x, xOffset, rows, channels, parallelism, t.mean, t.m2);
@@ -196,14 +199,15 @@ public final class BatchNorm extends BatchNormBackward {
         checkTrainingRows(shape.valuesPerChannel());
         Check.notNull(parallelism, "parallelism");
         long count = shape.valuesPerChannel();
-        lock.lock();
+        lockForChange();
         try {
             TrainingState t = trainingState();
             Engine.moments(x, xOffset, shape, parallelism, t.mean, t.m2);
             Engine.normalize(x, xOffset, y, yOffset, shape, floats, t.map(count, gamma, beta, epsilon), relu,
                     parallelism);
+            Moments batch = t.moments(count); // before the commit: nothing allocated after the state changes
             commit(t, count);
-            return t.moments(count);
+            return batch;
         } finally {
             lock.unlock();
         }
@@ -230,9 +234,12 @@ public final class BatchNorm extends BatchNormBackward {
         Check.segmentsInOut(x, y, rows, channels);
         checkTrainingRows(rows);
         Check.notNull(parallelism, "parallelism");
-        lock.lock();
+        lockForChange();
         try {
-            return step(x, y, rows, parallelism).moments(rows);
+            TrainingState t = step(x, y, rows, parallelism);
+            Moments batch = t.moments(rows); // before the commit: nothing allocated after the state changes
+            commit(t, rows);
+            return batch;
         } finally {
             lock.unlock();
         }
@@ -272,9 +279,10 @@ public final class BatchNorm extends BatchNormBackward {
                 throw new IllegalArgumentException("y must not lie in batchMean or batchVariance");
             }
         }
-        lock.lock();
+        lockForChange();
         try {
             TrainingState t = step(x, y, rows, parallelism);
+            commit(t, rows);
             System.arraycopy(t.mean, 0, batchMean, 0, channels);
             System.arraycopy(t.variance, 0, batchVariance, 0, channels);
         } finally {
@@ -282,12 +290,11 @@ public final class BatchNorm extends BatchNormBackward {
         }
     }
 
-    /** A training step on segments, checked; the caller holds the lock. */
+    /** A training step on segments, checked, before its commit; the caller holds the lock. */
     private TrainingState step(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {
         TrainingState t = trainingState();
         Engine.moments(x, rows, channels, parallelism, t.mean, t.m2);
         Engine.normalize(x, y, rows, t.map(rows, gamma, beta, epsilon), relu, parallelism);
-        commit(t, rows);
         return t;
     }
 

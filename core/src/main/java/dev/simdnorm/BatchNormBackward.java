@@ -140,6 +140,14 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
         Check.length(batchMean, "batchMean", channels);
         Check.length(batchVariance, "batchVariance", channels);
+        checkBatch(batchMean, batchVariance);
+        Check.gradientsOut(dGamma, dBeta, channels, x, dy, dx);
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, batchMean, batchVariance, dGamma, dBeta,
+                parallelism);
+    }
+
+    /** A batch's statistics as train writes them: a variance finite and ≥ 0 or NaN, a mean within float's range. */
+    private void checkBatch(double[] batchMean, double[] batchVariance) {
         for (int c = 0; c < channels; c++) {
             // train writes a finite variance >= 0, or NaN for non-finite data; anything else is not a batch's
             if (batchVariance[c] < 0 || batchVariance[c] == Double.POSITIVE_INFINITY) {
@@ -148,16 +156,13 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
             }
         }
         Check.floatMeans(batchMean);
-        Check.gradientsOut(dGamma, dBeta, channels, x, dy, dx);
-        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, batchMean, batchVariance, dGamma, dBeta,
-                parallelism);
     }
 
     /** The training backward pass, for the statistics in {@code batch}, or else {@code mean} and {@code variance}. */
     private void backwardTraining(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                                   int rows, Moments batch, double[] mean, double[] variance, float[] dGamma,
                                   float[] dBeta, Parallelism parallelism) {
-        lock.lock();
+        lockForChange();
         try {
             TrainingState t = trainingState();
             if (batch != null) { // into the working arrays: the call allocates only the Gradients it returns
@@ -166,6 +171,14 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                 for (int c = 0; c < channels; c++) {
                     variance[c] = batch.varianceAsDouble(c);
                 }
+            } else {
+                // The caller's arrays, copied into the working arrays and checked again there: read once, so that a
+                // concurrent write after the entry's check cannot reach the map or the correction.
+                System.arraycopy(mean, 0, t.mean, 0, channels);
+                System.arraycopy(variance, 0, t.variance, 0, channels);
+                mean = t.mean;
+                variance = t.variance;
+                checkBatch(mean, variance);
             }
             AffineParams forward = t.map(mean, variance, rows, gamma, beta, epsilon);
             BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, relu, variance, gamma,
@@ -263,7 +276,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
 
     private void backwardFrozen(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                                 int rows, float[] dGamma, float[] dBeta, Parallelism parallelism) {
-        lock.lock();
+        lockForChange();
         try {
             TrainingState t = trainingState();
             for (int c = 0; c < channels; c++) {

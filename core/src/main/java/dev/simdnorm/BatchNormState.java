@@ -146,8 +146,31 @@ abstract sealed class BatchNormState permits BatchNormBackward {
     void changed() {
         stale = true;
         if (inferenceWaiting) {
-            inferenceWaiting = false;
-            refresh();
+            try {
+                refresh();
+                inferenceWaiting = false;
+            } catch (OutOfMemoryError | StackOverflowError e) {
+                // The state has changed, whole: the call must not throw now. The snapshot stays stale, and the next
+                // inference that finds the lock free, or the next change, refreshes it.
+            }
+        }
+    }
+
+    /**
+     * Takes the layer's lock for an operation that changes its state or uses its working arrays (training, the
+     * backward passes, the setters), refusing a call made on a thread that already holds it: only an executor of a
+     * {@link Parallelism} that runs other work inside {@code execute} can make one, and the operation under way is
+     * using the arrays and parameters that call would change.
+     *
+     * @throws IllegalStateException if this thread holds the lock already
+     */
+    final void lockForChange() {
+        lock.lock();
+        if (lock.getHoldCount() > 1) {
+            lock.unlock();
+            throw new IllegalStateException("a training step, backward pass or setter of this layer was called from "
+                    + "inside another operation of the same layer on the same thread (an executor that runs other "
+                    + "work inside execute): the layer takes them one at a time");
         }
     }
 
@@ -232,7 +255,7 @@ abstract sealed class BatchNormState permits BatchNormBackward {
         if (batchesTracked < 0) {
             throw new IllegalArgumentException("batchesTracked must be >= 0, got " + batchesTracked);
         }
-        lock.lock();
+        lockForChange();
         try {
             this.batchesTracked = batchesTracked;
         } finally {
@@ -339,7 +362,7 @@ abstract sealed class BatchNormState permits BatchNormBackward {
      * itself, so a caller changing it during the call changes nothing.
      */
     private void load(float[] copy, float[] into) {
-        lock.lock();
+        lockForChange();
         try {
             System.arraycopy(copy, 0, into, 0, channels);
             if (training != null) {

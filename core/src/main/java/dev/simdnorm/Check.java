@@ -74,10 +74,11 @@ final class Check {
         }
     }
 
-    /** The floats normalized together, {@code size}: at least 1. */
+    /** The floats normalized together, {@code size}: at least 1, and at most the JDK's largest array (γ, β). */
     static int size(int size) {
-        if (size <= 0) {
-            throw new IllegalArgumentException("size must be > 0, got " + size);
+        if (size <= 0 || size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("size must be in [1, " + (Integer.MAX_VALUE - 8)
+                    + "] (γ and β are arrays of size floats), got " + size);
         }
         return size;
     }
@@ -282,7 +283,9 @@ final class Check {
         }
         if (segment.maxByteAlignment() < Float.BYTES) {
             throw new IllegalArgumentException(name + " must be aligned to 4 bytes (a float32), its address "
-                    + segment.address() + " is aligned to " + segment.maxByteAlignment());
+                    + segment.address() + " is aligned to " + segment.maxByteAlignment()
+                    + (segment.isNative() ? "" : " (a segment over a byte[], short[] or char[] never is: wrap a "
+                    + "float[], or copy into a native segment)"));
         }
         if (rows < 0) {
             throw new IllegalArgumentException("rows must be >= 0, got " + rows);

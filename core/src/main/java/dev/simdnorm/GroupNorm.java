@@ -25,9 +25,11 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays are
  * per thread; NCHW images of more than 2²² floats on a segment not over a {@code float[]} are staged through an array
- * of their own each call). Arguments are checked before anything is written, and a call that throws changes nothing,
- * except that one spread over a {@link Parallelism} may leave some images of {@code y} written where a task throws (an
- * {@code OutOfMemoryError}, say) or its executor throws an {@code Error} (the rule of {@link BatchNorm}). NaN and ±Inf
+ * of their own, each image). Arguments are checked before anything is written, and a call that throws for an argument
+ * changes nothing. An error during the work may leave some images of {@code y} written (the rule of {@link
+ * BatchNorm}): a task of a {@link Parallelism} that throws (an {@code OutOfMemoryError}, say) or its executor throwing
+ * an {@code Error}, an {@code OutOfMemoryError} staging a large image, or a shared arena closed during a call on its
+ * segments. NaN and ±Inf
  * propagate into their group of their image.
  */
 public final class GroupNorm {

@@ -24,11 +24,12 @@ import java.util.Arrays;
  *
  * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays are
  * per thread; a call spread over threads allocates a few small objects per task, {@link Parallelism}; rows of more than
- * 2²² floats on a segment not over a {@code float[]} are staged through an array of their own each call). Arguments are
- * checked before anything is written, and a call that throws changes nothing, except that one spread over a {@link
- * Parallelism} may leave some rows of the outputs written where a task throws (an {@code OutOfMemoryError}, say) or its
- * executor throws an {@code Error} (the rule of {@link BatchNorm}). NaN and ±Inf in a row propagate into that row's
- * outputs.
+ * 2²² floats on a segment not over a {@code float[]} are staged through an array of their own, each row). Arguments are
+ * checked before anything is written, and a call that throws for an argument changes nothing. An error during the work
+ * may leave some rows of the outputs written (the rule of {@link BatchNorm}): a task of a {@link Parallelism} that
+ * throws (an {@code OutOfMemoryError}, say) or its executor throwing an {@code Error}, an {@code OutOfMemoryError}
+ * staging a long row, or a shared arena closed during a call on its segments. NaN and ±Inf in a row propagate into
+ * that row's outputs.
  */
 public final class LayerNorm {
 
@@ -55,7 +56,7 @@ public final class LayerNorm {
      *
      * @param size the floats normalized together, at least 1
      * @return a builder with ε = 1e-5, γ = 1 and β = 0
-     * @throws IllegalArgumentException if {@code size ≤ 0}
+     * @throws IllegalArgumentException if {@code size ≤ 0} or {@code size > 2³¹ − 9} (γ and β are arrays)
      */
     public static LayerNormBuilder builder(int size) {
         return new LayerNormBuilder(Check.size(size));

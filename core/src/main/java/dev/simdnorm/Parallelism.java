@@ -20,11 +20,17 @@ import java.util.function.IntConsumer;
  * there (docs/performance.md).
  *
  * <p>The calling thread always works too, and takes every slice no other thread has started, so a call completes even
- * if the executor is saturated, slow to start tasks, rejects them, or throws anything when asked to run one. An
- * exception thrown by the work, or anything but a {@link RuntimeException} thrown by {@code execute}, is rethrown to
- * the caller after every started slice has finished; no task of the library touches the call's arrays after the call
- * has returned or thrown. A parallel call allocates a few small objects per task and one pair of per-channel arrays
- * per slice; sequential calls allocate nothing. Instances are immutable and thread-safe.
+ * if the executor is saturated, slow to start tasks, rejects them, or throws anything when asked to run one; but
+ * {@code execute} must not block (a pool whose rejection handler waits for room in its queue, called from its own
+ * threads, can deadlock, as with any such pool). An exception thrown by the work, or anything but a {@link
+ * RuntimeException} thrown by {@code execute}, is rethrown to the caller after every started slice has finished; no
+ * task of the library touches the call's arrays after the call has returned or thrown. An executor that runs other
+ * work inside {@code execute} must not make that work train, set or run a backward pass on the {@link BatchNorm}
+ * whose call is handing it the task: such a call throws {@code IllegalStateException}. A parallel call allocates a few
+ * small objects per task and one pair of per-channel arrays per slice; sequential calls allocate nothing. The
+ * working arrays are per thread, made at a thread's first call: an executor that starts a new thread per task (or
+ * virtual threads) makes them again for each task (up to 2 MiB for a task staging segments). Instances are immutable
+ * and thread-safe.
  */
 public final class Parallelism {
 
@@ -123,9 +129,18 @@ public final class Parallelism {
                 break;
             }
         }
-        call.run();
-        awaitUninterruptibly(call.finished);
-        call.body = null;
+        try {
+            call.run();
+        } finally {
+            // Normally every index is claimed by now. If the caller's own run threw (a StackOverflowError in its
+            // bookkeeping, say), the indices no one has started end here, so that the wait below ends, and the
+            // started ones are awaited all the same: no task writes after the call.
+            for (int i; (i = call.next.getAndIncrement()) < call.tasks; ) {
+                call.finished.countDown();
+            }
+            awaitUninterruptibly(call.finished);
+            call.body = null;
+        }
         if (submitFailure != null) {
             sneakyThrow(submitFailure);
         }

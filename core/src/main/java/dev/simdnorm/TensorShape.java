@@ -24,14 +24,19 @@ public record TensorShape(TensorLayout layout, int n, int channels, int spatial)
      * Checks the dimensions.
      *
      * @throws NullPointerException     if {@code layout} is null
-     * @throws IllegalArgumentException if {@code n} or {@code spatial} is negative, or {@code channels} is not in
-     *                                  [1, 2²⁸]
+     * @throws IllegalArgumentException if {@code n} or {@code spatial} is negative, {@code channels} is not in
+     *                                  [1, 2²⁸], or N·C·H·W passes 2⁶³ − 1 (no memory holds it, and {@link #floats}
+     *                                  would not)
      */
     public TensorShape {
         Check.layout(layout);
         Check.nonNegative(n, "n");
         Check.channels(channels);
         Check.nonNegative(spatial, "spatial");
+        if (Math.multiplyHigh((long) n * channels, spatial) != 0 || (long) n * channels * spatial < 0) {
+            throw new IllegalArgumentException("N·C·H·W = " + n + "·" + channels + "·" + spatial
+                    + " passes 2^63 - 1 floats");
+        }
     }
 
     /**

@@ -554,6 +554,65 @@ class ReliabilityTest {
         assertEquals(0, bn.batchesTracked());
     }
 
+    /**
+     * An executor that runs other work inside {@code execute}, on the caller's thread, where that work trains, sets or
+     * runs a backward pass on the layer whose step is handing it the task: such a call is refused before it writes
+     * anything (it took the reentrant lock and reused the step's working arrays: the outer step's moments and running
+     * update were the inner's), the refusal is a RuntimeException from {@code execute}, so the outer step does the
+     * rest itself, and its results are a fresh layer's. Reads (the parameters, the inference map) may nest.
+     */
+    @Test
+    void aLayerCalledFromInsideItsOwnStepRefusesTheNestedChange() {
+        float[] x = data(ROWS * C, 8);
+        float[] other = data(ROWS * C, 9);
+        BatchNorm fresh = BatchNorm.builder(C).build();
+        float[] expectedY = new float[x.length];
+        Moments expected = fresh.train(x, 0, expectedY, 0, ROWS);
+        BatchNorm bn = BatchNorm.builder(C).build();
+        List<Throwable> refused = new ArrayList<>();
+        List<BatchNormParameters> read = new ArrayList<>();
+        Parallelism p = Parallelism.of(r -> {
+            read.add(bn.parameters());
+            for (Runnable nested : List.<Runnable>of(
+                    () -> bn.train(other, 0, new float[other.length], 0, ROWS),
+                    () -> bn.setGamma(filled(C, 2f)),
+                    () -> bn.setBatchesTracked(7),
+                    () -> bn.backward(other, 0, other, 0, new float[other.length], 0, ROWS, expected))) {
+                try {
+                    nested.run();
+                } catch (IllegalStateException e) {
+                    refused.add(e);
+                }
+            }
+            throw new RejectedExecutionException("after the nested calls");
+        }, 2);
+        float[] y = new float[x.length];
+        Moments batch = bn.train(x, 0, y, 0, ROWS, p);
+        assertTrue(read.size() >= 2, "the statistics and the normalize each handed the executor a task");
+        assertEquals(4 * read.size(), refused.size(), "each nested change refused, in every parallel call");
+        assertTrue(refused.get(0).getMessage().contains("inside another operation"), refused.get(0).getMessage());
+        ParallelismTest.assertSameBits(expected, batch, p);
+        assertArrayEquals(expectedY, y);
+        assertArrayEquals(fresh.runningMean(), bn.runningMean());
+        assertArrayEquals(fresh.runningVariance(), bn.runningVariance());
+        assertArrayEquals(filled(C, 1f), bn.gamma());
+        assertEquals(1, bn.batchesTracked());
+    }
+
+    @Test
+    void shapesAndSizesNoArrayOrMemoryHoldsAreRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TensorShape.nchw(Integer.MAX_VALUE, 1 << 28, 32)); // 2⁶⁴ floats: floats() wrapped to −2³³
+        assertTrue(e.getMessage().contains("N·C·H·W"), e.getMessage());
+        assertEquals((long) Integer.MAX_VALUE * (1 << 28) * 15, TensorShape.nchw(Integer.MAX_VALUE, 1 << 28, 15)
+                .floats(), "the largest spatial below 2⁶³ floats");
+        for (int size : new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE - 7}) {
+            e = assertThrows(IllegalArgumentException.class, () -> LayerNorm.builder(size)); // was OutOfMemoryError
+            assertTrue(e.getMessage().contains("size"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> RmsNorm.builder(size));
+        }
+    }
+
     @Test
     void channelLimitsAreCheckedUpFront() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -42,11 +42,13 @@ class TensorLayoutArgumentsTest {
         fails(IllegalArgumentException.class, "spatial must", () -> Moments.of(x, 0, new TensorShape(layout, 1, 3, 0)));
         fails(IndexOutOfBoundsException.class, "xOffset", () -> Moments.of(x, -1, new TensorShape(layout, 1, 3, 1)));
         fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 1, new TensorShape(layout, 2, 3, 2)));
-        // n·channels·spatial overflows int, and long: out of range, never wrapped into range.
+        // n·channels·spatial overflows int, or nearly long: out of range, never wrapped into range; beyond long, no
+        // shape is made.
         fails(IndexOutOfBoundsException.class, "x.length",
                 () -> Moments.of(x, 0, new TensorShape(layout, 65536, 65536, 65536)));
         fails(IndexOutOfBoundsException.class, "x.length",
-                () -> Moments.of(x, 0, new TensorShape(layout, MAX, 1 << 28, MAX)));
+                () -> Moments.of(x, 0, new TensorShape(layout, MAX, 1 << 28, 16)));
+        fails(IllegalArgumentException.class, "N·C·H·W", () -> new TensorShape(layout, MAX, 1 << 28, MAX));
         fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, 0, new TensorShape(layout, 2, 1, MAX)));
         fails(IndexOutOfBoundsException.class, "x.length", () -> Moments.of(x, MAX, new TensorShape(layout, 1, 1, 1)));
         fails(NullPointerException.class, "shape", () -> Moments.of(x, 0, (TensorShape) null));
@@ -106,7 +108,7 @@ class TensorLayoutArgumentsTest {
         fails(IndexOutOfBoundsException.class, "x.length",
                 () -> bn.train(x, 1, y, 0, new TensorShape(layout, 2, 3, 5)));
         fails(IndexOutOfBoundsException.class, "x.length",
-                () -> bn.train(x, 0, y, 0, new TensorShape(layout, MAX, 3, MAX)));
+                () -> bn.train(x, 0, y, 0, new TensorShape(layout, MAX, 3, MAX / 2)));
         fails(IllegalArgumentException.class, "n must", () -> bn.train(x, 0, y, 0, new TensorShape(layout, 0, 3, 5)));
         fails(IllegalArgumentException.class, "spatial must",
                 () -> bn.train(x, 0, y, 0, new TensorShape(layout, 2, 3, 0)));

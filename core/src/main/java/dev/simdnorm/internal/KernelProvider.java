@@ -325,7 +325,7 @@ public final class KernelProvider {
             return s;
         }
         if (!forced.isEmpty() && !forced.equals("vector")) {
-            LOG.log(Level.WARNING, "simdnorm: ignoring -D{0}={1}; expected scalar or vector", KERNELS_PROPERTY, forced);
+            log(Level.WARNING, "simdnorm: ignoring -D{0}={1}; expected scalar or vector", KERNELS_PROPERTY, forced);
         }
         String unreadable = VectorClasses.unreadableReason();
         if (unreadable != null) {
@@ -334,7 +334,7 @@ public final class KernelProvider {
         }
         String warmUp = System.getProperty(WARM_UP_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
         if (!warmUp.isEmpty() && !warmUp.equals("off")) {
-            LOG.log(Level.WARNING, "simdnorm: ignoring -D{0}={1}; expected off", WARM_UP_PROPERTY, warmUp);
+            log(Level.WARNING, "simdnorm: ignoring -D{0}={1}; expected off", WARM_UP_PROPERTY, warmUp);
         }
         if (warmUp.equals("off")) {
             chooseVector(s, forced, false);
@@ -343,7 +343,7 @@ public final class KernelProvider {
         Throwable failed = startThread(s, () -> warmUp(s));
         if (failed != null) {
             // No thread for the warm-up (a thread limit, "unable to create native thread"): as without one.
-            LOG.log(Level.WARNING, "simdnorm: the warm-up thread could not start (" + failed + "); no warm-up");
+            log(Level.WARNING, "simdnorm: the warm-up thread could not start (" + failed + "); no warm-up");
             chooseVector(s, forced, false);
         }
         return s;
@@ -395,9 +395,30 @@ public final class KernelProvider {
                 + "); the vector kernels without warm-up";
     }
 
+    /**
+     * Logs a message, never throwing: a log handler's exception must not fail the kernels' choice (in a class
+     * initializer, it would fail every later call with {@code NoClassDefFoundError}) or a caller's call.
+     */
+    private static void log(Level level, String message) {
+        try {
+            LOG.log(level, message);
+        } catch (RuntimeException e) {
+            // The message is lost; the library goes on.
+        }
+    }
+
+    /** {@link #log(Level, String)} of a {@link java.text.MessageFormat} pattern and its parameters. */
+    private static void log(Level level, String format, Object... params) {
+        try {
+            LOG.log(level, format, params);
+        } catch (RuntimeException e) {
+            // The message is lost; the library goes on.
+        }
+    }
+
     private static void warn(String warning) {
         if (warning != null) {
-            LOG.log(Level.WARNING, warning);
+            log(Level.WARNING, warning);
         }
     }
 
@@ -440,7 +461,7 @@ public final class KernelProvider {
             Kernel chosen = s.selection.kernel();
             for (Operation op; (op = next(s)) != null; ) {
                 if (!WarmUp.warm(op, vector, scalar, System.nanoTime() + WARM_UP_LIMIT_NANOS)) {
-                    LOG.log(Level.DEBUG, "simdnorm: {0} not found compiled in {1} s; switching anyway", op,
+                    log(Level.DEBUG, "simdnorm: {0} not found compiled in {1} s; switching anyway", op,
                             TimeUnit.NANOSECONDS.toSeconds(WARM_UP_LIMIT_NANOS));
                 }
                 s.use(op, chosen);
@@ -451,7 +472,7 @@ public final class KernelProvider {
                     }
                     s.notifyAll();
                 }
-                LOG.log(Level.DEBUG, "simdnorm: {0} runs the {1} kernel after {2} ms", op, chosen.name(),
+                log(Level.DEBUG, "simdnorm: {0} runs the {1} kernel after {2} ms", op, chosen.name(),
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.started));
             }
         } catch (RuntimeException | Error e) {
@@ -478,7 +499,7 @@ public final class KernelProvider {
             s.scalarWorkout = null;
             s.notifyAll();
         }
-        LOG.log(Level.WARNING, "simdnorm: the kernel warm-up failed (" + rootCause(e) + ")");
+        log(Level.WARNING, "simdnorm: the kernel warm-up failed (" + rootCause(e) + ")");
     }
 
     /**
@@ -554,7 +575,7 @@ public final class KernelProvider {
             s.selection = selection;
             s.notifyAll();
         }
-        LOG.log(Level.INFO, "simdnorm kernels: {0}; scalar until it is compiled", selection.reason());
+        log(Level.INFO, "simdnorm kernels: {0}; scalar until it is compiled", selection.reason());
         return workout;
     }
 
@@ -566,7 +587,7 @@ public final class KernelProvider {
             s.warmAfterNanos = 0;
             s.notifyAll();
         }
-        LOG.log(level, "simdnorm kernels: {0}", selection.reason());
+        log(level, "simdnorm kernels: {0}", selection.reason());
     }
 
     private static String fallbackReason(String unavailable, String forced) {
