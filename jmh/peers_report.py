@@ -24,8 +24,15 @@ must have simdnorm in it), and simdnorm's bandwidth as a fraction of System.arra
 rows use LayerNorm's copy: the same bytes).
 """
 import json
+import statistics
 import sys
 from collections import defaultdict
+
+
+def median(entry):
+    """The median of a row's measured iterations (JMH's score is their mean), as report.py takes it."""
+    raw = [v for fork in entry["primaryMetric"]["rawData"] for v in fork]
+    return statistics.median(raw) if raw else entry["primaryMetric"]["score"]
 
 SHAPES = ["1x14x14x256", "8x28x28x256", "32x56x56x64", "64x32x32x3"]
 NCHW = {"onnxruntime-nchw"}
@@ -49,9 +56,9 @@ def speed(files):
             p = b.get("params", {})
             op = b["benchmark"].rsplit(".", 1)[1]
             if op == "arraycopy":
-                copy.setdefault(p["shape"], b["primaryMetric"]["score"] * 1e3 / elements(p["shape"]))
+                copy.setdefault(p["shape"], median(b) * 1e3 / elements(p["shape"]))
                 continue
-            ns = b["primaryMetric"]["score"] * 1e3 / elements(p["shape"])
+            ns = median(b) * 1e3 / elements(p["shape"])
             key = (op, p["threads"], p["shape"])
             if p["framework"] == "simdnorm":
                 own[key] = ns
@@ -143,11 +150,11 @@ def family(files):
     copy = {}
     for f in files:
         runs = json.load(open(f))
-        own = {b["params"]["row"]: b["primaryMetric"]["score"] for b in runs
+        own = {b["params"]["row"]: median(b) for b in runs
                if b["params"].get("framework") == "simdnorm"}
         for b in runs:
             row = b["params"]["row"]
-            score = b["primaryMetric"]["score"]
+            score = median(b)
             if b["benchmark"].endswith("NormCeilingBenchmark.arraycopy"):
                 copy.setdefault(row, score)
             else:
@@ -194,10 +201,10 @@ def sweep(files):
             c, kib = int(p["channels"]), int(p["kib"])
             n = max(1, kib * 1024 // (4 * c)) * c
             if op == "arraycopy":
-                copy.setdefault((c, kib), b["primaryMetric"]["score"] * 1e3 / n)
+                copy.setdefault((c, kib), median(b) * 1e3 / n)
                 continue
             key = (op, p.get("threads", "1"), c, kib)
-            ns = b["primaryMetric"]["score"] * 1e3 / n
+            ns = median(b) * 1e3 / n
             if p["framework"] == "simdnorm":
                 own[key] = ns
             rows[key].setdefault(p["framework"], [ns, None])  # the first file's simdnorm is the one shown

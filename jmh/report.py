@@ -182,7 +182,7 @@ def targets(rows, shape_keys, sweep_keys):
 
 
 def latency_table(percentiles):
-    """p50 and p99 per row; arraycopy of the same bytes in the same fork is the machine's own p99 / p50."""
+    """p50 and p99 per row; arraycopy of the same bytes in the same run (its own fork) is the machine's p99 / p50."""
     out = ["| row | op | p50 µs | p99 µs | p99 / p50 | p99.9 µs | arraycopy p99 / p50 |", "|---|---|---|---|---|---|---|"]
     met = total = 0
     for (cls, row, op), p in sorted(percentiles.items(), key=lambda kv: (kv[0][2], latency_order(kv[0][1]))):

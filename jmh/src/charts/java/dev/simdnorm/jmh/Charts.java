@@ -54,6 +54,25 @@ public final class Charts {
         }
     }
 
+    /**
+     * The median of a row's measured iterations over its forks, as {@code jmh/report.py} takes it (JMH's own score is
+     * their mean, which one slow iteration moves).
+     */
+    static double median(JsonObject row) {
+        List<Double> values = new ArrayList<>();
+        for (JsonElement fork : row.getAsJsonObject("primaryMetric").getAsJsonArray("rawData")) {
+            for (JsonElement v : fork.getAsJsonArray()) {
+                values.add(v.getAsDouble());
+            }
+        }
+        if (values.isEmpty()) {
+            return row.getAsJsonObject("primaryMetric").get("score").getAsDouble();
+        }
+        values.sort(null);
+        int n = values.size();
+        return n % 2 == 1 ? values.get(n / 2) : (values.get(n / 2 - 1) + values.get(n / 2)) / 2;
+    }
+
     /** Score (µs/op) by "Class.method|channels|kib"; other parameters ignored. */
     private static Map<String, Double> scores(String file) throws Exception {
         Map<String, Double> scores = new HashMap<>();
@@ -70,7 +89,7 @@ public final class Charts {
                 }
                 String key = name[name.length - 2] + "." + name[name.length - 1] + "|" + p.get("channels")
                         .getAsString() + "|" + p.get("kib").getAsString();
-                scores.put(key, o.getAsJsonObject("primaryMetric").get("score").getAsDouble());
+                scores.put(key, median(o));
             }
         }
         return scores;

@@ -71,6 +71,10 @@ public final class ColdStart {
         long[] start = new long[4_000_000];
         long[] duration = new long[start.length];
         int calls = 0;
+        // Logging started before the first call, as in most applications by then: otherwise the scalar JVM's first
+        // call, which logs the forced choice on the caller's thread, would also time the logging system's start (tens
+        // of ms), which the vector JVM's warm-up thread does off the caller's path.
+        System.getLogger("dev.simdnorm.jmh.ColdStart").log(System.Logger.Level.INFO, "cold start: {0} {1}", op, shape);
         long t0 = System.nanoTime();
         long end = t0 + (long) (seconds * 1e9);
         Object sink = null;

@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  * Per-call latency of the public API in steady state ({@code Mode.SampleTime}: p50, p99), 10 s per row, on the
  * network shapes (NHWC) and the C sweep at 16 KiB and 256 KiB (rows written {@code 16KiB/C=3}). A JIT that compiled
  * a call two ways, or a vector boxed in one, shows as p99 far above p50. {@code arraycopy} of the same bytes, in the
- * same fork, is the machine's own p99 over p50: what a shared, preempted core adds to any call of that length.
+ * same run (a fork of its own, as JMH gives each method), is the machine's own p99 over p50: what a shared, preempted
+ * core adds to any call of that length. Each sample includes the timer's own cost (tens of ns), which raises p50 and
+ * lowers p99/p50 on sub-µs calls.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""The LayerNorm, RMSNorm and GroupNorm tables of docs/performance.md from JMH JSON results (-rf json).
+
+Every ratio is between rows of the same run, from medians of the measured iterations (JMH's score is their mean).
+
+  rows FILE   RowNormBenchmark: copy's time / each layer's and each ceiling's time; the residual form and its
+              ceiling against two copies. Targets: LayerNorm and RMSNorm >= 0.5x the copy in cache (16 KiB to 4 MiB)
+              and >= 0.85x at 256 MiB; the residual form >= 0.5x; a row below its target is "out of reach" where its
+              ceiling (the map pass alone: rowAffine, rowScale, residualAffine) is below the target too, else
+              "short". The decode row (4096 x 1) against <= 4x the copy's time.
+  groups FILE GroupNormBenchmark: GroupNorm's and InstanceNorm's time / the copy's; target <= 2.2x at >= 256 KiB.
+"""
+import json
+import statistics
+import sys
+
+
+def median(entry):
+    raw = [v for fork in entry["primaryMetric"]["rawData"] for v in fork]
+    return statistics.median(raw) if raw else entry["primaryMetric"]["score"]
+
+
+def size_of(kib_bytes):
+    k = kib_bytes / 1024
+    return f"{int(k)} KiB" if k < 1024 else f"{int(k / 1024)} MiB"
+
+
+def rows(path):
+    s = {}
+    for e in json.load(open(path)):
+        p = e["params"]
+        s[(int(p["size"]), int(p["kib"]), e["benchmark"].split(".")[-1])] = median(e)
+    counts = {k: [0, 0, 0] for k in ("LayerNorm", "RMSNorm", "residual form")}
+    short = {k: [] for k in counts}
+    print("| size | x | rows | LayerNorm: copy ÷ it | `rowAffine`: copy ÷ it | RMSNorm: copy ÷ it "
+          "| `rowScale`: copy ÷ it | residual form: 2 copies ÷ it | `residualAffine`: 2 copies ÷ it |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    decode = None
+    for size in (64, 768, 4096, 16384):
+        for kib in (16, 256, 4096, 262144):
+            if (size, kib, "arraycopy") not in s:
+                continue
+            copy = s[(size, kib, "arraycopy")]
+            r = lambda b, f=1: f * copy / s[(size, kib, b)]
+            ln, ra, rm, rs = r("layerNorm"), r("rowAffine"), r("rmsNorm"), r("rowScale")
+            res, resa = r("layerNormResidual", 2), r("residualAffine", 2)
+            x = size_of(max(kib * 1024, size * 4))
+            print(f"| {size} | {x} | {max(1, kib * 256 // size)} | {ln:.2f} | {ra:.2f} | {rm:.2f} | {rs:.2f} "
+                  f"| {res:.2f} | {resa:.2f} |")
+            for key, val, ceiling in (("LayerNorm", ln, ra), ("RMSNorm", rm, rs), ("residual form", res, resa)):
+                target = 0.5 if key == "residual form" or kib < 262144 else 0.85
+                if val >= target:
+                    counts[key][0] += 1
+                elif ceiling < target:
+                    counts[key][1] += 1
+                else:
+                    counts[key][2] += 1
+                    short[key].append(f"{size} at {x} ({val:.2f})")
+            if size == 4096 and kib == 16:
+                decode = (1 / ln, 1 / rm, 1 / ra, 1 / rs, copy)
+    print()
+    for key in counts:
+        print(f"{key}: {counts[key][0]} met, {counts[key][1]} out of reach, {counts[key][2]} short: "
+              + ", ".join(short[key]))
+    if decode:
+        print("decode row (4096 x 1) over the 16 KiB copy's time: LayerNorm %.2f, RMSNorm %.2f, rowAffine %.2f, "
+              "rowScale %.2f; the copy %.3f us" % decode)
+
+
+def groups(path):
+    s = {}
+    for e in json.load(open(path)):
+        p = e["params"]
+        s[(p["shape"], p["layout"], e["benchmark"].split(".")[-1])] = median(e)
+    sizes = {"1x14x14x256": "196 KiB", "8x28x28x256": "6.1 MiB", "32x56x56x64": "24.5 MiB", "64x32x32x3": "768 KiB"}
+    met, total, misses = 0, 0, []
+    print("| shape | groups | GroupNorm: its time ÷ copy's time | InstanceNorm: its time ÷ copy's time |")
+    print("|---|---|---|---|")
+    for shape in sizes:
+        for layout in ("NHWC", "NCHW"):
+            copy = s[(shape, layout, "arraycopy")]
+            g, i = s[(shape, layout, "groupNorm")] / copy, s[(shape, layout, "instanceNorm")] / copy
+            print(f"| {shape} {layout} ({sizes[shape]}) | {3 if shape == '64x32x32x3' else 32} | {g:.2f} | {i:.2f} |")
+            if shape != "1x14x14x256":
+                total += 1
+                if g <= 2.2:
+                    met += 1
+                else:
+                    misses.append(f"{shape} {layout} ({g:.2f})")
+    print()
+    print(f"GroupNorm <= 2.2x the copy's time at >= 256 KiB: {met}/{total}; missed: " + ", ".join(misses))
+
+
+if __name__ == "__main__":
+    {"rows": rows, "groups": groups}[sys.argv[1]](sys.argv[2])
