@@ -7,7 +7,10 @@ Every ratio is between rows of the same run, from medians of the measured iterat
               ceiling against two copies. Targets: LayerNorm and RMSNorm >= 0.5x the copy in cache (16 KiB to 4 MiB)
               and >= 0.85x at 256 MiB; the residual form >= 0.5x; a row below its target is "out of reach" where its
               ceiling (the map pass alone: rowAffine, rowScale, residualAffine) is below the target too, else
-              "short". The decode row (4096 x 1) against <= 4x the copy's time.
+              "short". The residual form's copy is residualCopy (x into y and the residual into h, measured) where
+              the run has it, else twice arraycopy. The decode row (4096 x 1) against <= 4x the copy's time.
+  residual FILE  RowNormBenchmark's residual rows alone (layerNormResidual, residualAffine, residualCopy,
+              arraycopy): the form and its ceiling against residualCopy, and residualCopy against two copies.
   groups FILE GroupNormBenchmark: GroupNorm's and InstanceNorm's time / the copy's; target <= 2.2x at >= 256 KiB.
 """
 import json
@@ -43,7 +46,9 @@ def rows(path):
             copy = s[(size, kib, "arraycopy")]
             r = lambda b, f=1: f * copy / s[(size, kib, b)]
             ln, ra, rm, rs = r("layerNorm"), r("rowAffine"), r("rmsNorm"), r("rowScale")
-            res, resa = r("layerNormResidual", 2), r("residualAffine", 2)
+            # The residual form against a measured copy of its four arrays where the run has one, else two copies.
+            pair = s.get((size, kib, "residualCopy"), 2 * copy)
+            res, resa = pair / s[(size, kib, "layerNormResidual")], pair / s[(size, kib, "residualAffine")]
             x = size_of(max(kib * 1024, size * 4))
             print(f"| {size} | {x} | {max(1, kib * 256 // size)} | {ln:.2f} | {ra:.2f} | {rm:.2f} | {rs:.2f} "
                   f"| {res:.2f} | {resa:.2f} |")
@@ -65,6 +70,36 @@ def rows(path):
     if decode:
         print("decode row (4096 x 1) over the 16 KiB copy's time: LayerNorm %.2f, RMSNorm %.2f, rowAffine %.2f, "
               "rowScale %.2f; the copy %.3f us" % decode)
+
+
+def residual(path):
+    """The residual form alone, against its measured copy (residualCopy) and against two copies of x into y."""
+    s = {}
+    for e in json.load(open(path)):
+        p = e["params"]
+        s[(int(p["size"]), int(p["kib"]), e["benchmark"].split(".")[-1])] = median(e)
+    met, out_of_reach, short = 0, 0, []
+    print("| size | x | rows | residual form: its copy ÷ it | `residualAffine`: its copy ÷ it "
+          "| its copy ÷ 2 copies of x | residual form: 2 copies ÷ it |")
+    print("|---|---|---|---|---|---|---|")
+    for size in (64, 768, 4096, 16384):
+        for kib in (16, 256, 4096, 262144):
+            if (size, kib, "residualCopy") not in s:
+                continue
+            pair, copy = s[(size, kib, "residualCopy")], s[(size, kib, "arraycopy")]
+            res, resa = pair / s[(size, kib, "layerNormResidual")], pair / s[(size, kib, "residualAffine")]
+            x = size_of(max(kib * 1024, size * 4))
+            print(f"| {size} | {x} | {max(1, kib * 256 // size)} | {res:.2f} | {resa:.2f} | {pair / (2 * copy):.2f} "
+                  f"| {2 * copy / s[(size, kib, 'layerNormResidual')]:.2f} |")
+            if res >= 0.5:
+                met += 1
+            elif resa < 0.5:
+                out_of_reach += 1
+            else:
+                short.append(f"{size} at {x} ({res:.2f})")
+    print()
+    print(f"residual form >= 0.5x its copy: {met} met, {out_of_reach} out of reach, {len(short)} short: "
+          + ", ".join(short))
 
 
 def groups(path):
@@ -92,4 +127,4 @@ def groups(path):
 
 
 if __name__ == "__main__":
-    {"rows": rows, "groups": groups}[sys.argv[1]](sys.argv[2])
+    {"rows": rows, "residual": residual, "groups": groups}[sys.argv[1]](sys.argv[2])

@@ -126,6 +126,18 @@ public class RowNormBenchmark {
         return y;
     }
 
+    /**
+     * A copy of the residual form's bytes, the target's denominator: x into y and the residual into h, the four arrays
+     * the form touches (in cache, four arrays overflow L1 or L2 where one copy's two do not, so this is slower than
+     * twice {@link #arraycopy}).
+     */
+    @Benchmark
+    public float[] residualCopy() {
+        System.arraycopy(x, 0, y, 0, x.length);
+        System.arraycopy(residual, 0, h, 0, x.length);
+        return h;
+    }
+
     @Benchmark
     public float[] arraycopy() {
         System.arraycopy(x, 0, y, 0, x.length);
