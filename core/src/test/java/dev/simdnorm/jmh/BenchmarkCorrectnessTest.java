@@ -211,6 +211,9 @@ class BenchmarkCorrectnessTest {
             assertArrayEquals(expected, b.layerNormResidual().clone(), "layerNormResidual, size " + size);
             assertArrayEquals(sum, b.h, "the residual form's h, size " + size);
             assertArrayEquals(b.x, b.arraycopy().clone(), "arraycopy, size " + size);
+            Arrays.fill(b.y, Float.NaN);
+            assertArrayEquals(b.residual, b.residualCopy().clone(), "residualCopy's h, size " + size);
+            assertArrayEquals(b.x, b.y, "residualCopy's y, size " + size);
             for (int i = 0; i < expected.length; i++) { // one FMA per value: the same bits as Math.fma
                 expected[i] = Math.fma(b.x[i], b.gamma[i % size], b.beta[i % size]);
             }
