@@ -12,7 +12,7 @@ import java.util.function.Supplier;
  *
  * <p>{@code PublicOverKernel <row>}, a row being a network shape ({@code 8x28x28x256}, NHWC) or a sweep row
  * ({@code 16KiB/C=100}): after the warm-up, seven rounds, each timing every call for about 40 ms (at least three
- * calls) in turn, the order of public and kernel swapped every round; prints one JSON line per operation with the
+ * calls; those under 10 µs sixteen per clock reading) in turn, the order of public and kernel swapped every round; prints one JSON line per operation with the
  * medians over the rounds of each call's time and of the ratios: {@code inference} over {@code normalize},
  * {@code Moments.of} over {@code statistics} and over {@code statisticsReturned} (the kernel writing new arrays, as a
  * returned result must), {@code train} over {@code trainStep} and {@code trainStepReturned}.
@@ -72,23 +72,25 @@ public final class PublicOverKernel extends Api {
     }
 
     /**
-     * Nanoseconds per call over a window of about {@link #WINDOW_NANOS}, at least sixteen calls. The clock is read
-     * once per sixteen calls, so its own cost (tens of ns) stays out of sub-µs calls' times; until 2026-12-06 it was
-     * read after every call, which added the same few tens of ns to public call and kernel and pulled their ratio
-     * toward 1 on the 16 KiB rows.
+     * Nanoseconds per call over a window of about {@link #WINDOW_NANOS}, at least three calls. Calls under 10 µs are
+     * timed sixteen at a time, so that the clock's own cost (tens of ns) stays out of sub-µs calls' times; until
+     * 2026-12-06 it was read after every call, which added the same few tens of ns to public call and kernel and pulled
+     * their ratio toward 1 on the 16 KiB rows.
      */
     private static double time(Supplier<?> call) {
-        long start = System.nanoTime();
+        long first = System.nanoTime();
+        Object sink = call.get();
+        long now = System.nanoTime();
+        int batch = now - first < 10_000 ? 16 : 1;
+        long start = now;
         long calls = 0;
-        Object sink = null;
-        long now;
         do {
-            for (int i = 0; i < 16; i++) {
+            for (int i = 0; i < batch; i++) {
                 sink = call.get();
             }
-            calls += 16;
+            calls += batch;
             now = System.nanoTime();
-        } while (now - start < WINDOW_NANOS);
+        } while (now - start < WINDOW_NANOS || calls < 3);
         if (sink == null) {
             throw new IllegalStateException("no result");
         }
