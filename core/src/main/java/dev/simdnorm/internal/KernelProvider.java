@@ -6,6 +6,8 @@ import java.lang.System.Logger.Level;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
+import static dev.simdnorm.internal.ProviderLog.log;
+
 /**
  * Chooses the kernel once per JVM, Lucene-style, and decides what each call runs until that kernel is compiled.
  *
@@ -57,7 +59,6 @@ public final class KernelProvider {
     static final long IDLE_EXIT_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final String THREAD_NAME = "simdnorm-warm-up";
 
-    private static final System.Logger LOG = System.getLogger("dev.simdnorm");
     private static final Operation[] OPERATIONS = Operation.values();
 
     /** The kernel chosen and why. {@code vectorBits} is 0 for the scalar kernel. */
@@ -393,27 +394,6 @@ public final class KernelProvider {
         s.notifyAll();
         return "simdnorm: the warm-up thread could not start again (" + failed
                 + "); the vector kernels without warm-up";
-    }
-
-    /**
-     * Logs a message, never throwing: a log handler's exception must not fail the kernels' choice (in a class
-     * initializer, it would fail every later call with {@code NoClassDefFoundError}) or a caller's call.
-     */
-    private static void log(Level level, String message) {
-        try {
-            LOG.log(level, message);
-        } catch (RuntimeException e) {
-            // The message is lost; the library goes on.
-        }
-    }
-
-    /** {@link #log(Level, String)} of a {@link java.text.MessageFormat} pattern and its parameters. */
-    private static void log(Level level, String format, Object... params) {
-        try {
-            LOG.log(level, format, params);
-        } catch (RuntimeException e) {
-            // The message is lost; the library goes on.
-        }
     }
 
     private static void warn(String warning) {
