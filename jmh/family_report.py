@@ -14,13 +14,9 @@ Every ratio is between rows of the same run, from medians of the measured iterat
   groups FILE GroupNormBenchmark: GroupNorm's and InstanceNorm's time / the copy's; target <= 2.2x at >= 256 KiB.
 """
 import json
-import statistics
 import sys
 
-
-def median(entry):
-    raw = [v for fork in entry["primaryMetric"]["rawData"] for v in fork]
-    return statistics.median(raw) if raw else entry["primaryMetric"]["score"]
+from report import median  # the median of a row's measured iterations, as report.py takes it
 
 
 def size_of(kib_bytes):

@@ -24,15 +24,10 @@ must have simdnorm in it), and simdnorm's bandwidth as a fraction of System.arra
 rows use LayerNorm's copy: the same bytes).
 """
 import json
-import statistics
 import sys
 from collections import defaultdict
 
-
-def median(entry):
-    """The median of a row's measured iterations (JMH's score is their mean), as report.py takes it."""
-    raw = [v for fork in entry["primaryMetric"]["rawData"] for v in fork]
-    return statistics.median(raw) if raw else entry["primaryMetric"]["score"]
+from report import median  # the median of a row's measured iterations, as report.py takes it
 
 SHAPES = ["1x14x14x256", "8x28x28x256", "32x56x56x64", "64x32x32x3"]
 NCHW = {"onnxruntime-nchw"}
