@@ -189,7 +189,7 @@ final class RowNormalization {
             statistics(rms, k, in, inStart + from, n, size, epsilon, s, p, meanOut, invStdDevOut, firstRow + r0);
             if (rms) {
                 k.scaleRows(in, inStart + from, y, yOffset + from, n, size, p.scale(), gamma);
-            } else if (!anyWide(s.wide, n)) {
+            } else if (!anyWide(p.wide(), n)) {
                 k.normalizeRows(in, inStart + from, y, yOffset + from, n, size, p);
             } else {
                 for (int r = 0; r < n; r++) {
@@ -250,20 +250,19 @@ final class RowNormalization {
             }
             int nextRow = inStart + ahead * size;
             int slot = ahead % chunk;
-            if (!rms && s.wide[map]) {
+            if (!rms && p.wide()[map]) {
                 // Row r element by element, then row r + LAG's statistics in a pass of their own (the same bits).
                 alone(false, k, in, at, y, out, size, gamma, s, p, map);
                 statistics(false, k, in, nextRow, 1, size, epsilon, s, s.next, meanOut, invStdDevOut,
                         firstRow + ahead);
                 copyMap(s.next, 0, p, slot);
-                s.wide[slot] = s.nextWide[0];
             } else if (rms) {
                 double q = k.scaleRowAndSumNext(in, at, y, out, size, p.scale()[map], gamma, nextRow);
                 p.scale()[slot] = rmsScale(q, size, epsilon);
             } else if (size <= RowMoments.LONGEST) {
                 k.normalizeRowAndSumNext(in, at, y, out, size, p, map, nextRow, s.sums);
                 RowMoments.fold(in, nextRow, size, s.sums[0], s.sums[1], s.mean, s.m2, 0);
-                map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead, s.wide);
+                map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead);
             } else {
                 // The float blocks of the two-pass path, step by step: center, sums (in the loop that writes row r),
                 // fold.
@@ -272,7 +271,7 @@ final class RowNormalization {
                 k.normalizeRowAndSumNextBlock(in, at, y, out, size, p, map, nextRow, center, s.blockSums);
                 PlaneStatistics.foldRun(d, in, nextRow, size, center, s.blockSums[0], s.blockSums[1], s.mean, s.m2,
                         0);
-                map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead, s.wide);
+                map(p, slot, s.mean[0], s.m2[0], size, epsilon, meanOut, invStdDevOut, firstRow + ahead);
             }
         }
     }
@@ -283,7 +282,7 @@ final class RowNormalization {
      */
     private static void alone(boolean rms, Kernel k, float[] in, int at, float[] y, int out, int size, float[] gamma,
                               Scratch s, RowParams p, int map) {
-        if (!rms && s.wide[map]) {
+        if (!rms && p.wide()[map]) {
             wideRow(in, at, y, out, size, p, map);
             return;
         }
@@ -303,6 +302,7 @@ final class RowNormalization {
         q.centerLow()[to] = p.centerLow()[from];
         q.scale()[to] = p.scale()[from];
         q.offset()[to] = p.offset()[from];
+        q.wide()[to] = p.wide()[from];
     }
 
     /**
@@ -320,10 +320,7 @@ final class RowNormalization {
         float[] gamma = p.gamma();
         float[] beta = p.beta();
         for (int j = 0; j < size; j++) {
-            float x = in[at + j];
-            float u = AffineParams.deviationOverflows(x, hi, lo) ? (float) ((((double) x - hi) - lo) * scale + offset)
-                    : Math.fma((x - hi) - lo, scale, offset);
-            y[out + j] = Math.fma(u, gamma[j], beta[j]);
+            y[out + j] = Math.fma(AffineParams.output(in[at + j], hi, lo, scale, offset), gamma[j], beta[j]);
         }
     }
 
@@ -352,16 +349,15 @@ final class RowNormalization {
         for (int r = 0; r < n; r++) {
             inverse[r] = inverse(s.m2[r], size, epsilon);
         }
-        boolean[] wide = p == s.next ? s.nextWide : s.wide;
         for (int r = 0; r < n; r++) {
-            record(p, r, s.mean[r], s.m2[r], inverse[r], meanOut, invStdDevOut, firstOut + r, wide);
+            record(p, r, s.mean[r], s.m2[r], inverse[r], meanOut, invStdDevOut, firstOut + r);
         }
     }
 
     /** Row r's LayerNorm map from its mean and M2 into {@code p}, and its mean and 1/√(σ² + ε) where asked. */
     private static void map(RowParams p, int r, double mu, double m2, int size, float epsilon, float[] meanOut,
-                            float[] invStdDevOut, int out, boolean[] wide) {
-        record(p, r, mu, m2, inverse(m2, size, epsilon), meanOut, invStdDevOut, out, wide);
+                            float[] invStdDevOut, int out) {
+        record(p, r, mu, m2, inverse(m2, size, epsilon), meanOut, invStdDevOut, out);
     }
 
     /** 1/√(σ² + ε) of a row whose M2 over {@code size} values is {@code m2}, in double. */
@@ -369,14 +365,10 @@ final class RowNormalization {
         return 1 / Math.sqrt(m2 / size + epsilon);
     }
 
-    /**
-     * Row r's map from its mean, M2 and 1/√(σ² + ε) into {@code p}, whether it spreads beyond float's range into
-     * {@code wide}; the mean and 1/√(σ² + ε) where asked.
-     */
+    /** Row r's map from its mean, M2 and 1/√(σ² + ε) into {@code p}; the mean and 1/√(σ² + ε) where asked. */
     private static void record(RowParams p, int r, double mu, double m2, double inverse, float[] meanOut,
-                               float[] invStdDevOut, int out, boolean[] wide) {
+                               float[] invStdDevOut, int out) {
         center(p, r, mu, m2, inverse);
-        wide[r] = m2 >= 0x1p254 && Double.isFinite(m2);
         if (meanOut != null) {
             meanOut[out] = (float) mu;
             invStdDevOut[out] = (float) inverse;
@@ -390,7 +382,8 @@ final class RowNormalization {
 
     /**
      * Row r's map: centered at its mean as a hi/lo float pair, also where the row spreads beyond float's range
-     * ({@code |x − μ| ≤ √M2 ≥ 2¹²⁷}, so a deviation may overflow float): such rows are written by {@link #wideRow}.
+     * ({@code |x − μ| ≤ √M2 ≥ 2¹²⁷}, so a deviation may overflow float): such rows are marked
+     * {@link RowParams#wide()} and written by {@link #wideRow}.
      * Folding them into {@code x·s − μ·s} instead put y up to {@code 2·|μ|·s·2⁻²⁴} off (design log, 2026-12-06).
      */
     private static void center(RowParams p, int r, double mu, double m2, double inverse) {
@@ -400,6 +393,7 @@ final class RowNormalization {
         p.center()[r] = hi;
         p.centerLow()[r] = Float.isFinite(rest) ? rest : 0f; // hi already carries a non-finite mean
         p.offset()[r] = 0f;
+        p.wide()[r] = m2 >= 0x1p254 && Double.isFinite(m2);
     }
 
     /** A thread's working arrays. */
@@ -411,10 +405,7 @@ final class RowNormalization {
         final double[] sums = new double[2];
         final float[] blockSums = new float[2];
         final RowParams single = new RowParams();
-        /** Per row of {@link #params}: whether it spreads beyond float's range ({@link #wideRow}). */
-        final boolean[] wide = new boolean[RowParams.CHUNK_ROWS];
-        /** One row's map taken apart from {@link #params} (the pipeline's next row after a wide row), and its flag. */
+        /** One row's map taken apart from {@link #params}: the pipeline's next row after a wide row. */
         final RowParams next = new RowParams();
-        final boolean[] nextWide = new boolean[1];
     }
 }

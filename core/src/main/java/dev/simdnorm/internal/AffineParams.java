@@ -102,10 +102,24 @@ public final class AffineParams {
      * (|x − μ| ≤ 2¹²⁹ is far inside double's range).
      */
     public float output(float x, int c) {
-        float hi = center[c];
-        float lo = centerLow[c];
-        return deviationOverflows(x, hi, lo) ? (float) ((((double) x - hi) - lo) * scale[c] + shift[c])
-                : Math.fma((x - hi) - lo, scale[c], shift[c]);
+        return output(x, center[c], centerLow[c], scale[c], shift[c]);
+    }
+
+    /**
+     * The map of one element, {@code fma((x − hi) − lo, scale, shift)}, in double and rounded once where that
+     * deviation overflows float: {@link #output(float, int)}, and a row normalization's rows spread beyond float's
+     * range.
+     *
+     * @param x     the element
+     * @param hi    the center's high part
+     * @param lo    the center's low part
+     * @param scale the scale
+     * @param shift the shift, added after the scale
+     * @return the element's output, before any activation
+     */
+    public static float output(float x, float hi, float lo, float scale, float shift) {
+        return deviationOverflows(x, hi, lo) ? (float) ((((double) x - hi) - lo) * scale + shift)
+                : Math.fma((x - hi) - lo, scale, shift);
     }
 
     /** Whether {@link #findWideCenters} found a center from which a finite x's deviation may overflow float. */

@@ -18,6 +18,7 @@ public final class RowParams {
     private final float[] centerLow = new float[CHUNK_ROWS];
     private final float[] scale = new float[CHUNK_ROWS];
     private final float[] offset = new float[CHUNK_ROWS];
+    private final boolean[] wide = new boolean[CHUNK_ROWS];
     private float[] gamma;
     private float[] beta;
 
@@ -68,6 +69,17 @@ public final class RowParams {
      */
     public float[] offset() {
         return offset;
+    }
+
+    /**
+     * Whether row r spreads beyond float's range, so that a deviation from its center may overflow float: the engine
+     * writes such a row element by element ({@link AffineParams#output(float, float, float, float, float)}); the
+     * kernels do not read this.
+     *
+     * @return per row, length {@link #CHUNK_ROWS}
+     */
+    public boolean[] wide() {
+        return wide;
     }
 
     /**
