@@ -216,9 +216,7 @@ public final class RowStatistics {
             kernel.sumReduced(x, base, period, periods, tail, channels,
                     kernel.layOut(center, 0, channels, period, laidOut), r, q, sumR, sumQ);
             if (!kernel.centered(sumR, sumQ, channels, nb)) {
-                for (int c = 0; c < channels; c++) {
-                    center[c] = LanePeriod.center(center[c], sumR[c], nb);
-                }
+                LanePeriod.centers(center, sumR, channels, nb);
                 kernel.sumReduced(x, base, period, periods, tail, channels,
                         kernel.layOut(center, 0, channels, period, laidOut), r, q, sumR, sumQ);
             }
@@ -252,9 +250,7 @@ public final class RowStatistics {
         // quotients (from x directly, its offset could alias center and the loop stayed scalar: 0.5 ns a channel, a
         // fifth of a 16 KiB call at C = 1000; about a quarter of that now).
         System.arraycopy(x, base, center, 0, channels);
-        for (int c = 0; c < channels; c++) {
-            center[c] = LanePeriod.center(center[c], s.sumR[c], sample);
-        }
+        LanePeriod.centers(center, s.sumR, channels, sample);
     }
 
     /** Whether every channel's float sums are within float's range, checked once per block. */
