@@ -85,6 +85,13 @@ public final class GradientSums {
                     (nb % rowsPerPeriod) * channels, forward, relu, g, vg);
             LanePeriod.reduce(g, period, channels, blockG);
             LanePeriod.reduce(vg, period, channels, blockVG);
+            if (allFinite(blockG, blockVG, channels)) {
+                for (int c = 0; c < channels; c++) {
+                    sumDy[c] += blockG[c];
+                    sumDeviationDy[c] += blockVG[c];
+                }
+                continue;
+            }
             for (int c = 0; c < channels; c++) {
                 float bg = blockG[c];
                 float bvg = blockVG[c];
@@ -100,6 +107,19 @@ public final class GradientSums {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the first {@code channels} sums of both blocks are finite: {@code a − a} is 0 for a finite a and NaN
+     * otherwise, so the total is 0 only if all are. No call a channel: C2 left {@code Float.isFinite} out of line in
+     * the backward pass's large compilation, 11 % of a 16 KiB backward at C = 256 (perf, cpu-clock samples).
+     */
+    private static boolean allFinite(float[] a, float[] b, int channels) {
+        float zero = 0f;
+        for (int c = 0; c < channels; c++) {
+            zero += (a[c] - a[c]) + (b[c] - b[c]);
+        }
+        return zero == 0f;
     }
 
     /**
