@@ -84,13 +84,6 @@ class GradientSumOverflowTest {
         });
     }
     /**
-     * dx of a training step whose values spread to float's limits: ±3e38 (μ = −1e38, σ ≈ 2.8e38). The deviation
-     * 3e38 − μ = 4e38 overflows float, and the deviation coefficient −k·Σvg/(n·(σ² + ε)) ≈ −6e-48 is below float's
-     * smallest value: the kernels gave NaN (∞·0) at the first value and dropped the deviation term, a third of dx, at
-     * the others. Taken in double with double coefficients and rounded once, dx errs by a rounding of itself and of
-     * k·g (the forward's float scale) and by the sums' double roundings, far below 4 units of each term.
-     */
-    /**
      * dx where a coefficient, not dx, lies beyond float: an upstream gradient of 1.1e37 on a constant channel
      * (k ≈ 31.6, so {@code −k·Σg/n ≈ −3.5e38}; dx is 0 up to k₀'s rounding) and gradients of ±1e37 on values ±0.01
      * ({@code −k·Σvg/(n·(σ² + ε)) ≈ −2.7e39}; dx ≈ ∓2.7e38). The kernels took the coefficients as ±Inf: dx −Inf, and
@@ -133,6 +126,13 @@ class GradientSumOverflowTest {
         }
     }
 
+    /**
+     * dx of a training step whose values spread to float's limits: ±3e38 (μ = −1e38, σ ≈ 2.8e38). The deviation
+     * 3e38 − μ = 4e38 overflows float, and the deviation coefficient −k·Σvg/(n·(σ² + ε)) ≈ −6e-48 is below float's
+     * smallest value: the kernels gave NaN (∞·0) at the first value and dropped the deviation term, a third of dx, at
+     * the others. Taken in double with double coefficients and rounded once, dx errs by a rounding of itself and of
+     * k·g (the forward's float scale) and by the sums' double roundings, far below 4 units of each term.
+     */
     @Test
     void dxIsRightWhereDeviationsOrTheirCoefficientLeaveFloat() {
         float[] x = {3e38f, -3e38f, -3e38f};

@@ -246,9 +246,8 @@ public final class RowStatistics {
         // Laid out from x itself: a copy of the first row into center, read back at once, stalled on small C.
         kernel.sumReduced(x, base, period, sample >> periodShift, (sample & (rowsPerPeriod - 1)) * channels,
                 channels, kernel.layOut(x, base, channels, period, s.laidOut), s.r, s.q, s.sumR, null);
-        // The first row copied, then the centers in place: every access at the same index, so C2 vectorizes the
-        // quotients (from x directly, its offset could alias center and the loop stayed scalar: 0.5 ns a channel, a
-        // fifth of a 16 KiB call at C = 1000; about a quarter of that now).
+        // The first row copied, then the centers in place, one call a block (LanePeriod.centers: a call a channel,
+        // once C2 left LanePeriod.center out of line here, was 39 % of a 16 KiB call at C = 1000).
         System.arraycopy(x, base, center, 0, channels);
         LanePeriod.centers(center, s.sumR, channels, sample);
     }
