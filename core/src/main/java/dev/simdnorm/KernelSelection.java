@@ -46,7 +46,8 @@ public record KernelSelection(String name, int vectorBits, String reason) {
      * Waits until every operation runs the chosen kernels: at once for the scalar kernels, after the warm-up for the
      * vector kernels. Starts the warm-up if nothing has used the library yet. An operation that the warm-up does not
      * find compiled within 30 s (a JIT that is slow on a loaded machine, or one that does not compile the Vector API
-     * at all) switches to the vector kernels anyway. Interrupted, it returns false with the interrupt status set.
+     * at all) switches to the vector kernels anyway; there are seven operations, so on such a JVM the whole warm-up
+     * can take several times that. Interrupted, it returns false with the interrupt status set.
      *
      * @param timeout how long to wait at most
      * @return whether every operation runs the chosen kernels
@@ -60,7 +61,8 @@ public record KernelSelection(String name, int vectorBits, String reason) {
     /**
      * Whether every operation runs the chosen kernels now.
      *
-     * @return true once the warm-up is over, or at once for the scalar kernels
+     * @return true once every operation is switched (the warm-up thread switches those called so far, and all of
+     *         them after {@link #warmUp}), or at once for the scalar kernels
      */
     public static boolean warm() {
         return KernelProvider.warm();

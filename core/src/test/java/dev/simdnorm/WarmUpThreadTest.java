@@ -4,22 +4,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
-import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.List;
 
 /**
  * The warm-up thread ends when its work is done and starts again for an operation first called later, and it never
  * holds the caller's context class loader: a container that unloads an application must not find it running (or
  * pinning the application's loader). A fresh JVM, since the provider's state is per JVM and the tests before have
  * warmed it: the probe steps through the thread's life and exits with 0 only where every step held. Once per build, on
- * the vector kernels with their warm-up as users get them.
+ * the vector kernels with their warm-up as users get them. A second probe interrupts the thread in its start delay:
+ * it must still make the choice, warm what was asked for and end.
  */
 @EnabledIfSystemProperty(named = "simdnorm.expect.kernel", matches = "vector")
 @DisabledIfSystemProperty(named = "simdnorm.vector.bits", matches = ".+")
@@ -51,6 +45,31 @@ class WarmUpThreadTest {
                     System.out.println("step: " + what);
                 }
                 public static void main(String[] args) throws Exception {
+                    if (args.length > 0) {
+                        interrupted();
+                    } else {
+                        lifeCycle();
+                    }
+                }
+                // Interrupted in its start delay (a container stopping an application's threads as it starts),
+                // the thread still makes the choice, which callers wait for, and warms what was asked for, then
+                // ends: no hang, and no operation left on the scalar kernels with no thread to switch it.
+                static void interrupted() throws Exception {
+                    float[] x = new float[64 * 16];
+                    for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
+                    float[] y = new float[x.length];
+                    BatchNorm bn = BatchNorm.builder(16).build();
+                    bn.inference(x, 0, y, 0, 64); // the first use: the thread starts, in its 250 ms delay
+                    Thread t = warmUpThread().orElseThrow(() -> new AssertionError("no warm-up thread"));
+                    t.interrupt();
+                    await("normalize switches", () -> {
+                        bn.inference(x, 0, y, 0, 64);
+                        return KernelProvider.normalizing() == KernelProvider.kernel();
+                    });
+                    await("the interrupted thread ends", () -> !t.isAlive());
+                    check(KernelSelection.active().name().equals("vector"), "the vector kernels chosen");
+                }
+                static void lifeCycle() throws Exception {
                     ClassLoader application = new URLClassLoader(new URL[0], Probe.class.getClassLoader());
                     Thread.currentThread().setContextClassLoader(application);
                     check(KernelSelection.active().name().equals("vector"), "vector kernels chosen");
@@ -84,18 +103,12 @@ class WarmUpThreadTest {
             """;
 
     @Test
+    void anInterruptedThreadStillChoosesAndWarmsWhatWasAskedFor() throws IOException, InterruptedException {
+        ProbeJvm.assertSucceeds(PROBE, List.of(), "interrupted");
+    }
+
+    @Test
     void endsWhenDoneAndStartsAgainWhenNeeded() throws IOException, InterruptedException {
-        Path dir = Files.createTempDirectory("simdnorm-warm-up-thread");
-        Path source = Files.writeString(dir.resolve("Probe.java"), PROBE);
-        Path log = dir.resolve("probe.log");
-        String path = String.join(File.pathSeparator, System.getProperty("jdk.module.path", ""),
-                System.getProperty("java.class.path", ""));
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process process = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-cp", path,
-                source.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        assertTrue(process.waitFor(10, TimeUnit.MINUTES), "the probe JVM did not end");
-        String out = Files.readString(log, StandardCharsets.UTF_8);
-        // The source launcher exits with 0 only where main returned: every step checked held.
-        assertEquals(0, process.exitValue(), "the probe failed:\n" + out);
+        ProbeJvm.assertSucceeds(PROBE, List.of());
     }
 }

@@ -54,12 +54,16 @@ public final class KernelProvider {
      * than the gap between a program's first calls of its operations (a training loop's first backward, say), short
      * enough that a container unloading an application soon after finds no thread of ours. Operations are asked for
      * at most once each, so the thread starts again at most once per operation (and once for {@link #awaitWarm}).
-     * Interrupted while it waits, the thread ends at once (a container stopping an application's threads).
+     * Interrupted (a container stopping an application's threads), in its start delay or while it waits, the thread
+     * ends as soon as the operations asked for are warm, the choice made.
      */
     static final long IDLE_EXIT_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final String THREAD_NAME = "simdnorm-warm-up";
 
     private static final Operation[] OPERATIONS = Operation.values();
+    /** The choice recorded first when the choice or the warm-up fails, before its reason is put in words. */
+    private static final Selection FAILED = new Selection(ScalarKernel.INSTANCE, 0,
+            "scalar: the vector kernel failed (see the warning logged)");
 
     /** The kernel chosen and why. {@code vectorBits} is 0 for the scalar kernel. */
     public record Selection(Kernel kernel, int vectorBits, String reason) {
@@ -319,11 +323,23 @@ public final class KernelProvider {
 
     private static State start() {
         State s = new State();
+        try {
+            choose(s);
+        } catch (Throwable e) {
+            // Out of a class initializer, an error would fail every later call with NoClassDefFoundError: the scalar
+            // kernel instead (a stack overflow or OutOfMemoryError in the first caller's call, a failing logger).
+            failed(s, e, "the kernels' choice failed");
+        }
+        return s;
+    }
+
+    /** The choice, or the warm-up thread that makes it. */
+    private static void choose(State s) {
         String forced = System.getProperty(KERNELS_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
         s.forced = forced;
         if (forced.equals("scalar")) {
             decide(s, scalar("scalar: forced by -D" + KERNELS_PROPERTY + "=scalar"), Level.INFO);
-            return s;
+            return;
         }
         if (!forced.isEmpty() && !forced.equals("vector")) {
             log(Level.WARNING, "simdnorm: ignoring -D{0}={1}; expected scalar or vector", KERNELS_PROPERTY, forced);
@@ -331,7 +347,7 @@ public final class KernelProvider {
         String unreadable = VectorClasses.unreadableReason();
         if (unreadable != null) {
             decide(s, scalar(fallbackReason(unreadable, forced)), Level.WARNING);
-            return s;
+            return;
         }
         String warmUp = System.getProperty(WARM_UP_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
         if (!warmUp.isEmpty() && !warmUp.equals("off")) {
@@ -339,7 +355,7 @@ public final class KernelProvider {
         }
         if (warmUp.equals("off")) {
             chooseVector(s, forced, false);
-            return s;
+            return;
         }
         Throwable failed = startThread(s, () -> warmUp(s));
         if (failed != null) {
@@ -347,7 +363,6 @@ public final class KernelProvider {
             log(Level.WARNING, "simdnorm: the warm-up thread could not start (" + failed + "); no warm-up");
             chooseVector(s, forced, false);
         }
-        return s;
     }
 
     /**
@@ -362,11 +377,11 @@ public final class KernelProvider {
                 Thread t = Thread.ofPlatform().daemon().name(THREAD_NAME).inheritInheritableThreadLocals(false)
                         .unstarted(work);
                 t.setContextClassLoader(KernelProvider.class.getClassLoader());
-                s.running = true;
                 t.start();
+                s.running = true; // the thread takes this lock before it reads the flag
                 return null;
-            } catch (RuntimeException | OutOfMemoryError e) {
-                s.running = false;
+            } catch (Throwable e) {
+                // A thread limit, "unable to create native thread", a stack overflow in a deep first call.
                 return e;
             }
         }
@@ -405,12 +420,18 @@ public final class KernelProvider {
     /** The first warm-up thread: waits out the start delay, chooses, then warms each operation calls ask for. */
     private static void warmUp(State s) {
         try {
+            boolean interrupted = false;
             synchronized (s) {
-                while (!s.urged && System.nanoTime() - s.started < START_DELAY_NANOS) {
-                    waitOn(s, START_DELAY_NANOS - (System.nanoTime() - s.started));
+                while (!interrupted && !s.urged && System.nanoTime() - s.started < START_DELAY_NANOS) {
+                    interrupted = !waitOn(s, START_DELAY_NANOS - (System.nanoTime() - s.started));
                 }
             }
             KernelWorkout vector = chooseVector(s, s.forced, true);
+            if (interrupted) {
+                // Kept for next(): this thread warms what calls asked for and ends at its first idle moment. Not
+                // before the choice, which callers wait for and no other thread makes.
+                Thread.currentThread().interrupt();
+            }
             if (vector == null) {
                 synchronized (s) {
                     s.running = false;
@@ -423,7 +444,7 @@ public final class KernelProvider {
                 s.scalarWorkout = scalar;
             }
         } catch (RuntimeException | Error e) {
-            failed(s, e);
+            failed(s, e, "the vector kernel failed in its warm-up");
             return;
         }
         warmOperations(s);
@@ -456,7 +477,7 @@ public final class KernelProvider {
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.started));
             }
         } catch (RuntimeException | Error e) {
-            failed(s, e);
+            failed(s, e, "the vector kernel failed in its warm-up");
         }
     }
 
@@ -464,11 +485,11 @@ public final class KernelProvider {
      * Ends a warm-up that threw. It is only about speed: never leave a caller waiting, and say why it ended. Whatever
      * failed may fail in a caller's call too, so every operation goes (back) to the scalar kernel, with the same bits.
      */
-    private static void failed(State s, Throwable e) {
-        // The state first: a log handler that throws must not leave the thread recorded running, or callers waiting.
+    private static void failed(State s, Throwable e, String what) {
+        // The state first, with a reason made in advance: building the detailed one (or logging it) may throw too, an
+        // OutOfMemoryError say, and must not leave the thread recorded running, or callers waiting for a choice.
         synchronized (s) {
-            s.selection = scalar(fallbackReason("the vector kernel failed in its warm-up (" + rootCause(e) + ")",
-                    s.forced));
+            s.selection = FAILED;
             for (Operation op : OPERATIONS) {
                 s.use(op, ScalarKernel.INSTANCE);
                 s.warm[op.ordinal()] = true;
@@ -479,7 +500,16 @@ public final class KernelProvider {
             s.scalarWorkout = null;
             s.notifyAll();
         }
-        log(Level.WARNING, "simdnorm: the kernel warm-up failed (" + rootCause(e) + ")");
+        try {
+            String reason = what + " (" + rootCause(e) + ")";
+            Selection detailed = scalar(fallbackReason(reason, s.forced));
+            synchronized (s) {
+                s.selection = detailed; // the same kernel, a fuller reason
+            }
+            log(Level.WARNING, "simdnorm: " + reason);
+        } catch (RuntimeException | Error again) {
+            // FAILED's reason stays.
+        }
     }
 
     /**
@@ -491,6 +521,8 @@ public final class KernelProvider {
     private static Operation next(State s) {
         synchronized (s) {
             long idleSince = System.nanoTime();
+            // Interrupted in the start delay (warmUp) or in a wait below: kept set, as next() runs once per operation.
+            boolean interrupted = Thread.currentThread().isInterrupted();
             while (true) {
                 for (int i = 0; i < s.askedCount; i++) {
                     if (!s.warm[s.asked[i].ordinal()]) {
@@ -506,11 +538,14 @@ public final class KernelProvider {
                     return ended(s);
                 }
                 long left = IDLE_EXIT_NANOS - (System.nanoTime() - idleSince);
-                if (left <= 0) {
+                if (left <= 0 || interrupted) {
                     return ended(s);
                 }
+                // Interrupted (a container stopping leftover threads): end once what was asked for is warm; ending
+                // at once could leave an operation asked for as the wait ended without a thread to warm it.
                 if (!waitOn(s, left)) {
-                    return ended(s); // interrupted (a container stopping leftover threads): end now
+                    interrupted = true;
+                    Thread.currentThread().interrupt();
                 }
             }
         }
