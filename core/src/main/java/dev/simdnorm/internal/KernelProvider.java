@@ -78,102 +78,9 @@ public final class KernelProvider {
     private KernelProvider() {
     }
 
-    /** What calls run now, per operation, what they asked for, and the choice once it is made. */
-    private static final class State {
-        final long started = System.nanoTime();
-        volatile Kernel normalizing = ScalarKernel.INSTANCE;
-        volatile Kernel statistics = ScalarKernel.INSTANCE;
-        volatile Kernel normalizingNchw = ScalarKernel.INSTANCE;
-        volatile Kernel statisticsNchw = ScalarKernel.INSTANCE;
-        volatile Kernel gradients = ScalarKernel.INSTANCE;
-        volatile Kernel rows = ScalarKernel.INSTANCE;
-        volatile Kernel statisticsInDouble = ScalarKernel.INSTANCE;
-        /** Operations in the order calls first asked for them; guarded by this. */
-        final Operation[] asked = new Operation[OPERATIONS.length];
-        int askedCount;
-        /** Bit {@code op.ordinal()} once {@link #asked} holds op: read without the lock on every scalar call. */
-        volatile int askedMask;
-        final boolean[] warm = new boolean[OPERATIONS.length];
-        /** Set by {@link #awaitWarm} and {@link #selection}: start now, and (for the former) warm every operation. */
-        boolean urged;
-        boolean everything;
-        /** Null until decided; guarded by this, and volatile for the reads of {@link #selection}. */
-        volatile Selection selection;
-        long warmAfterNanos = -1;
-        /** Whether a warm-up thread is alive, or about to start; guarded by this. */
-        boolean running;
-        /** The workouts, once the vector kernel is chosen with a warm-up, for the threads after the first; guarded. */
-        KernelWorkout vectorWorkout;
-        KernelWorkout scalarWorkout;
-        /** What {@code -Dsimdnorm.kernels} asked for, for the reasons logged. */
-        String forced = "";
-
-        Kernel active(Operation op) {
-            return switch (op) {
-                case NORMALIZE -> normalizing;
-                case STATISTICS -> statistics;
-                case NORMALIZE_NCHW -> normalizingNchw;
-                case STATISTICS_NCHW -> statisticsNchw;
-                case GRADIENTS -> gradients;
-                case ROWS -> rows;
-                case STATISTICS_IN_DOUBLE -> statisticsInDouble;
-            };
-        }
-
-        void use(Operation op, Kernel kernel) {
-            switch (op) {
-                case NORMALIZE -> normalizing = kernel;
-                case STATISTICS -> statistics = kernel;
-                case NORMALIZE_NCHW -> normalizingNchw = kernel;
-                case STATISTICS_NCHW -> statisticsNchw = kernel;
-                case GRADIENTS -> gradients = kernel;
-                case ROWS -> rows = kernel;
-                case STATISTICS_IN_DOUBLE -> statisticsInDouble = kernel;
-            }
-        }
-
-        /** Records that calls asked for {@code op}, once; starts a warm-up thread again where the last one ended. */
-        void ask(Operation op) {
-            String warning = null;
-            synchronized (this) {
-                for (int i = 0; i < askedCount; i++) {
-                    if (asked[i] == op) {
-                        return;
-                    }
-                }
-                asked[askedCount++] = op;
-                askedMask |= 1 << op.ordinal();
-                notifyAll();
-                if (!warm[op.ordinal()]) {
-                    warning = resume(this);
-                }
-            }
-            warn(warning); // outside the lock, which every caller's first call of an operation takes
-        }
-
-        /** Every operation not yet warm runs {@code kernel} from now on, without warm-up (guarded by this). */
-        void switchCold(Kernel kernel) {
-            for (Operation op : OPERATIONS) {
-                if (!warm[op.ordinal()]) {
-                    use(op, kernel);
-                    warm[op.ordinal()] = true;
-                }
-            }
-        }
-
-        synchronized boolean allWarm() {
-            for (boolean w : warm) {
-                if (!w) {
-                    return false;
-                }
-            }
-            return true;
-        }
-    }
-
     /** Started at the first use of the library in this JVM. */
     private static final class Started {
-        static final State STATE = start();
+        static final ProviderState STATE = start();
     }
 
     /** The kernel that NHWC normalize calls run now. */
@@ -222,7 +129,7 @@ public final class KernelProvider {
 
     /** What {@code op}'s calls run now; while that is the scalar kernel, lets the warm-up know op is wanted. */
     private static Kernel current(Operation op) {
-        State s = Started.STATE;
+        ProviderState s = Started.STATE;
         Kernel k = s.active(op);
         if (k == ScalarKernel.INSTANCE) {
             asked(s, op);
@@ -231,7 +138,7 @@ public final class KernelProvider {
     }
 
     /** While an operation runs the scalar kernel: lets the warm-up know it is wanted (cheap once recorded). */
-    private static void asked(State s, Operation op) {
+    private static void asked(ProviderState s, Operation op) {
         if ((s.askedMask & (1 << op.ordinal())) == 0) {
             s.ask(op);
         }
@@ -239,7 +146,7 @@ public final class KernelProvider {
 
     /** The kernel chosen for this JVM and why; waits for the choice, which loads the vector classes (~0.1 s). */
     public static Selection selection() {
-        State s = Started.STATE;
+        ProviderState s = Started.STATE;
         boolean interrupted = false;
         try {
             synchronized (s) {
@@ -274,7 +181,7 @@ public final class KernelProvider {
      * @return whether every operation does
      */
     public static boolean awaitWarm(long timeoutNanos) {
-        State s = Started.STATE;
+        ProviderState s = Started.STATE;
         long deadline = System.nanoTime() + Math.min(timeoutNanos, Long.MAX_VALUE / 4);
         String warning;
         synchronized (s) {
@@ -301,7 +208,7 @@ public final class KernelProvider {
 
     /** How long the warm-up took from the first use of the library, or −1 while it runs. */
     public static long warmUpNanos() {
-        State s = Started.STATE;
+        ProviderState s = Started.STATE;
         synchronized (s) {
             return s.warmAfterNanos;
         }
@@ -312,7 +219,7 @@ public final class KernelProvider {
      *
      * @return false if interrupted; the interrupt is then consumed, and the caller decides what to keep of it
      */
-    private static boolean waitOn(State s, long nanos) {
+    private static boolean waitOn(ProviderState s, long nanos) {
         try {
             TimeUnit.NANOSECONDS.timedWait(s, nanos);
             return true;
@@ -321,8 +228,8 @@ public final class KernelProvider {
         }
     }
 
-    private static State start() {
-        State s = new State();
+    private static ProviderState start() {
+        ProviderState s = new ProviderState();
         try {
             choose(s);
         } catch (Throwable e) {
@@ -334,7 +241,7 @@ public final class KernelProvider {
     }
 
     /** The choice, or the warm-up thread that makes it. */
-    private static void choose(State s) {
+    private static void choose(ProviderState s) {
         String forced = System.getProperty(KERNELS_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
         s.forced = forced;
         if (forced.equals("scalar")) {
@@ -371,7 +278,7 @@ public final class KernelProvider {
      *
      * @return null, or why no thread could start (a thread limit, "unable to create native thread")
      */
-    private static Throwable startThread(State s, Runnable work) {
+    private static Throwable startThread(ProviderState s, Runnable work) {
         synchronized (s) {
             try {
                 Thread t = Thread.ofPlatform().daemon().name(THREAD_NAME).inheritInheritableThreadLocals(false)
@@ -394,7 +301,7 @@ public final class KernelProvider {
      *
      * @return null, or a warning for the caller to log once it has left the lock
      */
-    private static String resume(State s) {
+    static String resume(ProviderState s) {
         if (s.running || s.vectorWorkout == null || s.allWarm()) {
             return null;
         }
@@ -418,7 +325,7 @@ public final class KernelProvider {
     }
 
     /** The first warm-up thread: waits out the start delay, chooses, then warms each operation calls ask for. */
-    private static void warmUp(State s) {
+    private static void warmUp(ProviderState s) {
         try {
             boolean interrupted = false;
             synchronized (s) {
@@ -451,7 +358,7 @@ public final class KernelProvider {
     }
 
     /** A warm-up thread's work once the vector kernel is chosen: warms each operation asked for, then ends. */
-    private static void warmOperations(State s) {
+    private static void warmOperations(ProviderState s) {
         try {
             KernelWorkout vector;
             KernelWorkout scalar;
@@ -485,7 +392,7 @@ public final class KernelProvider {
      * Ends a warm-up that threw. It is only about speed: never leave a caller waiting, and say why it ended. Whatever
      * failed may fail in a caller's call too, so every operation goes (back) to the scalar kernel, with the same bits.
      */
-    private static void failed(State s, Throwable e, String what) {
+    private static void failed(ProviderState s, Throwable e, String what) {
         // The state first, with a reason made in advance: building the detailed one (or logging it) may throw too, an
         // OutOfMemoryError say, and must not leave the thread recorded running, or callers waiting for a choice.
         synchronized (s) {
@@ -518,7 +425,7 @@ public final class KernelProvider {
      * {@link #IDLE_EXIT_NANOS}. The thread is recorded ended in the same lock, so an operation asked for after
      * that starts another ({@link #resume}).
      */
-    private static Operation next(State s) {
+    private static Operation next(ProviderState s) {
         synchronized (s) {
             long idleSince = System.nanoTime();
             // Interrupted in the start delay (warmUp) or in a wait below: kept set, as next() runs once per operation.
@@ -552,7 +459,7 @@ public final class KernelProvider {
     }
 
     /** Records the thread ended (guarded by s); once every operation is warm, none will start again: no workouts. */
-    private static Operation ended(State s) {
+    private static Operation ended(ProviderState s) {
         s.running = false;
         if (s.allWarm()) {
             s.vectorWorkout = null;
@@ -565,7 +472,7 @@ public final class KernelProvider {
      * Loads the vector kernel if C2 is on and records the choice: with a warm-up, returns the vector kernel's workout;
      * without, switches every operation at once. Returns null when the choice is the scalar kernel.
      */
-    private static KernelWorkout chooseVector(State s, String forced, boolean warmUp) {
+    private static KernelWorkout chooseVector(ProviderState s, String forced, boolean warmUp) {
         String c2 = CompilerCheck.c2OffReason();
         if (c2 != null) {
             decide(s, scalar(fallbackReason(c2 + "; the Vector API is only fast when C2 compiles it", forced)),
@@ -595,7 +502,7 @@ public final class KernelProvider {
     }
 
     /** Records a choice that needs no warm-up: every operation runs it from now on. */
-    private static void decide(State s, Selection selection, Level level) {
+    private static void decide(ProviderState s, Selection selection, Level level) {
         synchronized (s) {
             s.switchCold(selection.kernel()); // nothing is warm before the choice
             s.selection = selection;
