@@ -78,7 +78,7 @@ final class Check {
     static int size(int size) {
         if (size <= 0 || size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("size must be in [1, " + (Integer.MAX_VALUE - 8)
-                    + "] (γ and β are arrays of size floats), got " + size);
+                    + "] (γ, and LayerNorm's β, are arrays of size floats), got " + size);
         }
         return size;
     }

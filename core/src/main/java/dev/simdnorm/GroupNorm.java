@@ -122,6 +122,7 @@ public final class GroupNorm {
      * @param y       output, the same shape; may be {@code x} at the same offset
      * @param yOffset index of the first output float
      * @param shape   the tensor's layout and dimensions; its channels must be this layer's
+     * @throws NullPointerException     also if {@code shape} is null
      * @throws IllegalArgumentException also if {@code shape} has other channels
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape) {
@@ -235,11 +236,14 @@ public final class GroupNorm {
         }
         Check.nonNegative(spatial, "spatial");
         long image = (long) channels * spatial;
-        if (image > MAX_STAGED_IMAGE) {
+        if (n > 0 && image > MAX_STAGED_IMAGE) {
             throw new IllegalArgumentException("an NCHW image on a segment is staged through a heap array: channels "
                     + channels + " × spatial " + spatial + " must be <= " + MAX_STAGED_IMAGE + " floats");
         }
-        Check.imageSegmentsInOut(x, y, n, (int) image);
+        Check.imageSegmentsInOut(x, y, n, (int) Math.min(image, MAX_STAGED_IMAGE));
+        if (n == 0) {
+            return; // no image to stage, whatever its size: as the array and NHWC overloads
+        }
         engine.applyNchw(x, y, n, spatial, parallelism);
     }
 

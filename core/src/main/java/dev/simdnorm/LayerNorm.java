@@ -240,8 +240,9 @@ public final class LayerNorm {
      * As {@link #apply(float[], int, float[], int, int)}, on memory segments: {@code rows} rows of {@code size}
      * float32 values each, in the platform's byte order (native memory, a mapped file, or a heap segment over a
      * {@code float[]}, {@code int[]}, {@code long[]} or {@code double[]}; one over a {@code byte[]} is not aligned to
-     * 4 bytes). A segment over a {@code float[]} is read as that array; any other is staged through a per-thread heap
-     * buffer a run of rows at a time. The same bits as the array overload on the same values.
+     * 4 bytes). Where every segment of the call is a writable one over a {@code float[]}, they are read as those
+     * arrays; otherwise each is staged through a per-thread heap buffer a run of rows at a time. The same bits as the
+     * array overload on the same values.
      *
      * @param x    input, at least {@code rows·size} floats
      * @param y    output, at least {@code rows·size} floats; may be {@code x} (the same bytes)

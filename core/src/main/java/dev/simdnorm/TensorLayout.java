@@ -2,7 +2,7 @@ package dev.simdnorm;
 
 /**
  * How a four-dimensional float tensor of N images, C channels and H·W positions lies in a flat array. The API never
- * guesses it: the overloads that take a layout name it, and the ones that do not are NHWC.
+ * guesses it: the overloads that take a layout name it, and the ones that do not are NHWC. Constants: thread-safe.
  */
 public enum TensorLayout {
     /**

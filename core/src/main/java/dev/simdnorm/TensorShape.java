@@ -10,8 +10,8 @@ package dev.simdnorm;
  * TensorShape.nchw(8, 64, 28 * 28)    // x[(n·C + c)·H·W + s]: PyTorch's and ONNX's
  * }</pre>
  *
- * <p>The overloads that take a shape check its channels against the layer's or map's. Immutable; hold one per layer
- * of a model to call without allocating.
+ * <p>The overloads that take a shape check its channels against the layer's or map's. Immutable and thread-safe;
+ * hold one per layer of a model to call without allocating.
  *
  * @param layout   how the tensor lies in memory
  * @param n        N, ≥ 0

@@ -259,7 +259,7 @@ class GroupNormTest {
         assertThrows(IllegalArgumentException.class, () -> gn.apply(xs, ys.asReadOnly(), 2, 2));
         assertThrows(IndexOutOfBoundsException.class, () -> gn.apply(xs, ys, Long.MAX_VALUE, 2));
         assertThrows(NullPointerException.class, () -> gn.apply(xs, ys, 2, 2, null));
-        // A null segment is named first, whatever else is wrong (as the array overloads do).
+        // A null segment is named before n or spatial here (the array overloads check n first).
         assertThrows(NullPointerException.class, () -> gn.apply(null, ys, -1, 2));
         assertThrows(NullPointerException.class, () -> gn.apply(xs, null, 2, -1));
         assertArrayEquals(NormalizePropertyTest.poisoned(16), y, "a call that threw wrote y");
