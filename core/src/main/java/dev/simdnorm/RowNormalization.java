@@ -53,7 +53,24 @@ final class RowNormalization {
      */
     private static final long PIPELINED_FLOATS = 1 << 18;
 
+    /**
+     * Rows shorter than this are {@link #pipelined} only from {@link #PIPELINED_SHORT_FLOATS} floats: their per-row
+     * steps (a kernel call, the fold, the map) cost more than the overlap saves while the data sit in L3. A probe of
+     * rows of 64 and 128 floats (design log, 2026-12-06, later): the two passes 1.2–1.7× as fast at 1–4 MiB, about
+     * the same at 8 MiB, the pipeline faster from 16 MiB (RMSNorm) or 64 MiB (LayerNorm); rows of 256 the same either
+     * way.
+     */
+    private static final int SHORT_ROWS_BELOW = 256;
+
+    /** See {@link #SHORT_ROWS_BELOW}: 8 MiB. */
+    private static final long PIPELINED_SHORT_FLOATS = 1 << 21;
+
     private RowNormalization() {
+    }
+
+    /** Whether a call over {@code floats} floats in rows of {@code size} is large enough to be pipelined. */
+    private static boolean large(long floats, int size) {
+        return floats >= (size < SHORT_ROWS_BELOW ? PIPELINED_SHORT_FLOATS : PIPELINED_FLOATS);
     }
 
     /**
@@ -103,10 +120,10 @@ final class RowNormalization {
             long perTask = Math.max(perRun, Math.ceilDiv(rows, Integer.MAX_VALUE));
             p.forEach((int) Math.ceilDiv(rows, perTask), floats, t -> stagedRows(rms, x, residual, y, h,
                     t * perTask, Math.min(rows, (t + 1) * perTask), perRun, size, gamma, beta, epsilon,
-                    floats >= PIPELINED_FLOATS));
+                    large(floats, size)));
             return;
         }
-        stagedRows(rms, x, residual, y, h, 0, rows, perRun, size, gamma, beta, epsilon, floats >= PIPELINED_FLOATS);
+        stagedRows(rms, x, residual, y, h, 0, rows, perRun, size, gamma, beta, epsilon, large(floats, size));
     }
 
     /** Rows [from, to) of segments, {@code perRun} at a time through this thread's slice buffers, on this thread. */
@@ -140,7 +157,7 @@ final class RowNormalization {
         long floats = (long) rows * size;
         if (!parallelism.spreads(floats)) {
             normalize(rms, x, xOffset, residual, residualOffset, h, hOffset, y, yOffset, rows, size, gamma, beta,
-                    epsilon, meanOut, invStdDevOut, 0, floats >= PIPELINED_FLOATS);
+                    epsilon, meanOut, invStdDevOut, 0, large(floats, size));
             return;
         }
         int perTask = Math.max(1, Slices.SLICE_FLOATS / size);
@@ -149,7 +166,7 @@ final class RowNormalization {
             int at = first * size;
             normalize(rms, x, xOffset + at, residual, residualOffset + at, h, hOffset + at, y, yOffset + at,
                     Math.min(perTask, rows - first), size, gamma, beta, epsilon, meanOut, invStdDevOut, first,
-                    floats >= PIPELINED_FLOATS);
+                    large(floats, size));
         });
     }
 
@@ -161,7 +178,7 @@ final class RowNormalization {
      * @param meanOut      per row, or null; LayerNorm only
      * @param invStdDevOut per row, or null (with {@code meanOut})
      * @param firstRow     the index in {@code meanOut} and {@code invStdDevOut} of the first row
-     * @param large        whether the whole call covers at least {@link #PIPELINED_FLOATS} floats
+     * @param large        whether the whole call is large enough to be pipelined ({@link #large})
      */
     private static void normalize(boolean rms, float[] x, int xOffset, float[] residual, int residualOffset,
                                   float[] h, int hOffset, float[] y, int yOffset, int rows, int size, float[] gamma,

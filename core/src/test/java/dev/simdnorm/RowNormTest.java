@@ -250,16 +250,16 @@ class RowNormTest {
     }
 
     /**
-     * Calls of at least 2¹⁸ floats in rows of ≥ 64 (2¹⁴ floats in more than two rows of ≥ 512) write each row while
-     * they sum the row two ahead, and form the residual sums 64 rows at a time ahead of that; one row at a time, a
-     * call takes two plain passes. Each row takes the same operations either way, so the bits must agree, with and
+     * Calls of at least 2¹⁸ floats in rows of ≥ 256, or 2²¹ in rows of 64 to 255 (2¹⁴ floats in more than two rows of
+     * ≥ 512) write each row while they sum the row two ahead, and form the residual sums 64 rows at a time ahead of
+     * that; one row at a time, a call takes two plain passes. Each row takes the same operations either way, so the bits must agree, with and
      * without the residual.
      */
     @Test
     void pipelinedCallsEqualRowByRow() {
         SplittableRandom random = new SplittableRandom(31);
         for (int size : new int[] {64, 100, 512, 768, 2048, 4096}) {
-            int least = Math.ceilDiv(1 << 18, size);
+            int least = Math.ceilDiv(size < 256 ? 1 << 21 : 1 << 18, size);
             int leastLong = Math.ceilDiv(1 << 14, size); // rows of ≥ 512 from 2¹⁴ floats, more than two rows
             for (int rows : new int[] {1, 2, 3, leastLong, leastLong + 1, least, least + 1, least + 2, least + 63,
                     least + 65, least + 130}) {
