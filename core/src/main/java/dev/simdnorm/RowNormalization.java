@@ -49,7 +49,8 @@ final class RowNormalization {
     /**
      * Calls over at least this many floats (1 MiB, about the L2 of one core) are {@link #pipelined}: in cache the two
      * passes one after the other were faster for short rows (per-row calls cost more than they save), beyond it the
-     * pipeline; long rows from {@link #PIPELINED_LONG_FLOATS}.
+     * pipeline; long rows from {@link #PIPELINED_LONG_FLOATS}, rows shorter than {@link #SHORT_ROWS_BELOW} from
+     * {@link #PIPELINED_SHORT_FLOATS}.
      */
     private static final long PIPELINED_FLOATS = 1 << 18;
 
