@@ -318,7 +318,8 @@ public final class KernelProvider {
                 + "); the vector kernels without warm-up";
     }
 
-    private static void warn(String warning) {
+    /** Logs {@code warning} as a warning, if not null (outside {@link ProviderState}'s lock). */
+    static void warn(String warning) {
         if (warning != null) {
             log(Level.WARNING, warning);
         }

@@ -79,9 +79,7 @@ final class ProviderState {
                 warning = KernelProvider.resume(this);
             }
         }
-        if (warning != null) { // logged outside the lock, which every caller's first call of an operation takes
-            ProviderLog.log(System.Logger.Level.WARNING, warning);
-        }
+        KernelProvider.warn(warning); // outside the lock, which every caller's first call of an operation takes
     }
 
     /** Every operation not yet warm runs {@code kernel} from now on, without warm-up (guarded by this). */
