@@ -326,9 +326,11 @@ final class VectorDoubleStatistics {
         for (int off = 0; off < tail; off += LANES) {
             VectorMask<Double> md = DOUBLES.indexInRange(off, tail);
             VectorMask<Float> mf = FLOATS.indexInRange(off, Math.min(tail, off + LANES));
-            // Lanes past the tail keep 0 and add +0: the sums there are never −0, so they keep every bit.
+            // Lanes past the tail keep 0 and add +0: the sums there are never −0, so they keep every bit. Masked
+            // arithmetic as lanewise here, not sub(v, m): see VectorStatistics.sumTail.
             DoubleVector d = ((DoubleVector) FloatVector.fromArray(FLOATS, x, t + off, mf)
-                    .convertShape(F2D, DOUBLES, 0)).sub(DoubleVector.fromArray(DOUBLES, center, off), md);
+                    .convertShape(F2D, DOUBLES, 0))
+                    .lanewise(VectorOperators.SUB, DoubleVector.fromArray(DOUBLES, center, off), md);
             DoubleVector.fromArray(DOUBLES, outR, off).add(d).intoArray(outR, off);
             d.fma(d, DoubleVector.fromArray(DOUBLES, outQ, off)).intoArray(outQ, off);
         }
@@ -400,7 +402,7 @@ final class VectorDoubleStatistics {
             for (int k = 0, i = start + off; k < runs; k++, i += stride) {
                 DoubleVector d = ((DoubleVector) FloatVector.fromArray(FLOATS, x, i, mf)
                         .convertShape(F2D, DOUBLES, 0)).sub(c);
-                r = r.add(d, md);
+                r = r.lanewise(VectorOperators.ADD, d, md); // not add(d, md): see VectorStatistics.sumTail
                 q = q.blend(d.fma(d, q), md);
             }
             r.intoArray(outR, off);

@@ -50,16 +50,17 @@ final class VectorGradients implements GradientSums.BlockSums {
         for (int off = 0; off < tail; off += LANES) {
             VectorMask<Float> m = FLOATS.indexInRange(off, tail);
             // Masked lanes: x and dy load 0 and the masked subtractions keep 0, so v = g = 0 there; the masked add and
-            // blend leave those positions' sums as they are.
+            // blend leave those positions' sums as they are. Masked arithmetic as lanewise, not sub(v, m) or add(v, m):
+            // see VectorStatistics.sumTail.
             FloatVector d = FloatVector.fromArray(FLOATS, x, xt + off, m)
-                    .sub(FloatVector.fromArray(FLOATS, f.center(), off), m);
-            d = d.sub(FloatVector.fromArray(FLOATS, f.centerLow(), off), m);
+                    .lanewise(VectorOperators.SUB, FloatVector.fromArray(FLOATS, f.center(), off), m);
+            d = d.lanewise(VectorOperators.SUB, FloatVector.fromArray(FLOATS, f.centerLow(), off), m);
             FloatVector g = FloatVector.fromArray(FLOATS, dy, dt + off, m);
             if (relu) {
                 g = g.blend(0f, d.fma(FloatVector.fromArray(FLOATS, f.scale(), off),
                         FloatVector.fromArray(FLOATS, f.shift(), off)).compare(VectorOperators.LE, 0f));
             }
-            FloatVector.fromArray(FLOATS, sumG, off).add(g, m).intoArray(sumG, off);
+            FloatVector.fromArray(FLOATS, sumG, off).lanewise(VectorOperators.ADD, g, m).intoArray(sumG, off);
             FloatVector w = FloatVector.fromArray(FLOATS, sumVG, off);
             w.blend(d.fma(g, w), m).intoArray(sumVG, off);
         }

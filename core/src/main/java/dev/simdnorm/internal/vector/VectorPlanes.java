@@ -5,6 +5,7 @@ import dev.simdnorm.internal.PlaneStatistics;
 import dev.simdnorm.internal.RowParams;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -76,26 +77,27 @@ final class VectorPlanes {
         }
         int tail = length - full * WIDTH;
         if (tail != 0) {
+            // Masked adds as lanewise, not add(d, m): see VectorStatistics.sumTail.
             VectorMask<Float> m0 = FLOATS.indexInRange(0, tail);
             FloatVector d0 = FloatVector.fromArray(FLOATS, x, i, m0).sub(c);
-            r0 = r0.add(d0, m0);
+            r0 = r0.lanewise(VectorOperators.ADD, d0, m0);
             q0 = q0.blend(d0.fma(d0, q0), m0);
             if (tail > LANES) { // vectors past the tail would add nothing: skip them
                 VectorMask<Float> m1 = FLOATS.indexInRange(LANES, tail);
                 FloatVector d1 = FloatVector.fromArray(FLOATS, x, i + LANES, m1).sub(c);
-                r1 = r1.add(d1, m1);
+                r1 = r1.lanewise(VectorOperators.ADD, d1, m1);
                 q1 = q1.blend(d1.fma(d1, q1), m1);
             }
             if (tail > 2 * LANES) {
                 VectorMask<Float> m2 = FLOATS.indexInRange(2 * LANES, tail);
                 FloatVector d2 = FloatVector.fromArray(FLOATS, x, i + 2 * LANES, m2).sub(c);
-                r2 = r2.add(d2, m2);
+                r2 = r2.lanewise(VectorOperators.ADD, d2, m2);
                 q2 = q2.blend(d2.fma(d2, q2), m2);
             }
             if (tail > 3 * LANES) {
                 VectorMask<Float> m3 = FLOATS.indexInRange(3 * LANES, tail);
                 FloatVector d3 = FloatVector.fromArray(FLOATS, x, i + 3 * LANES, m3).sub(c);
-                r3 = r3.add(d3, m3);
+                r3 = r3.lanewise(VectorOperators.ADD, d3, m3);
                 q3 = q3.blend(d3.fma(d3, q3), m3);
             }
         }
@@ -281,7 +283,7 @@ final class VectorPlanes {
             FloatVector q = FloatVector.fromArray(FLOATS, outQ, off);
             for (int k = 0, i = start + off; k < runs; k++, i += stride) {
                 FloatVector d = FloatVector.fromArray(FLOATS, x, i, m).sub(c);
-                r = r.add(d, m);
+                r = r.lanewise(VectorOperators.ADD, d, m); // not add(d, m): see VectorStatistics.sumTail
                 q = q.blend(d.fma(d, q), m);
             }
             r.intoArray(outR, off);

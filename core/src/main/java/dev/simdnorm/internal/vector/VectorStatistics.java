@@ -333,8 +333,12 @@ final class VectorStatistics implements RowStatistics.Deviations {
     private static void sumTail(float[] x, int t, int tail, float[] center, float[] outR, float[] outQ) {
         for (int off = 0; off < tail; off += LANES) {
             VectorMask<Float> m = FLOATS.indexInRange(off, tail);
+            // lanewise(SUB, v, m), not sub(v, m): the JDK's sub(v, m) calls lanewise through its own type profile,
+            // shared by every caller and seldom warm; C2 found it empty in 1 of ~10 JVMs, left the call virtual and
+            // the vectors boxed, several times slower for good (docs/performance.md#masked-arithmetic-in-the-tails).
+            // Called here, lanewise is profiled at this call site.
             FloatVector d = FloatVector.fromArray(FLOATS, x, t + off, m)
-                    .sub(FloatVector.fromArray(FLOATS, center, off), m);
+                    .lanewise(VectorOperators.SUB, FloatVector.fromArray(FLOATS, center, off), m);
             FloatVector.fromArray(FLOATS, outR, off).add(d).intoArray(outR, off);
             d.fma(d, FloatVector.fromArray(FLOATS, outQ, off)).intoArray(outQ, off);
         }
