@@ -20,7 +20,7 @@ import java.time.Duration;
  * after 1.7–3.8 s, every kernel after 4–7 s, depending on the day; longer while the caller's own work competes for
  * the cores (README, "Cold start and warm-up"). {@link #warmUp(Duration)} waits for that, for servers that warm up
  * before taking traffic; {@code -Dsimdnorm.warmup=off} runs the vector kernels from the first call instead. The thread
- * ({@code simdnorm-warm-up}, a daemon) ends once every operation is decided, or once those called so far are and
+ * ({@code simdnorm-warm-up}, a daemon) ends once every operation is switched, or once those called so far are and
  * no other is called within 2 s; the first call of another operation starts it again. So a container that unloads
  * an application finds no thread of simdnorm left running soon after its last first call.
  *
@@ -45,15 +45,12 @@ public record KernelSelection(String name, int vectorBits, String reason) {
     /**
      * Waits until every operation runs the chosen kernels: at once for the scalar kernels, after the warm-up for the
      * vector kernels. Starts the warm-up if nothing has used the library yet. An operation that the warm-up does not
-     * find compiled within 30 s (a JIT that is slow on a loaded machine, or one that compiled the vector code into a
-     * slow form) is decided on its last round of the warm-up's calls: the vector kernels if they were then at most
-     * about twice as slow as the scalar ones on the warm-up's small buffers, where compiled vector code is about as
-     * fast; otherwise that operation keeps the scalar kernels (the same bits), with one line logged. There are seven
-     * operations, so on such a JVM the whole warm-up can take several times 30 s. Interrupted, it returns false with
-     * the interrupt status set.
+     * find compiled within 30 s (a JIT that is slow on a loaded machine, or one that does not compile the Vector API
+     * at all) switches to the vector kernels anyway; there are seven operations, so on such a JVM the whole warm-up
+     * can take several times that. Interrupted, it returns false with the interrupt status set.
      *
      * @param timeout how long to wait at most
-     * @return whether every operation is decided: runs the chosen kernels, or keeps the scalar ones as above
+     * @return whether every operation runs the chosen kernels
      * @throws NullPointerException if {@code timeout} is null
      */
     public static boolean warmUp(Duration timeout) {
@@ -62,10 +59,9 @@ public record KernelSelection(String name, int vectorBits, String reason) {
     }
 
     /**
-     * Whether every operation runs the kernels it keeps now: the chosen ones, or the scalar ones where the warm-up
-     * kept them ({@link #warmUp}).
+     * Whether every operation runs the chosen kernels now.
      *
-     * @return true once every operation is decided (the warm-up thread decides those called so far, and all of
+     * @return true once every operation is switched (the warm-up thread switches those called so far, and all of
      *         them after {@link #warmUp}), or at once for the scalar kernels
      */
     public static boolean warm() {

@@ -19,8 +19,7 @@ import static dev.simdnorm.internal.ProviderLog.log;
  * interpreter and C1 do not intrinsify the Vector API), and compiling it takes seconds of a compiler thread. So calls
  * run the scalar kernel, which compiles within a few hundred milliseconds and gives the same bits, while a daemon
  * thread, {@code simdnorm-warm-up}, loads the vector kernel and runs its {@link KernelWorkout} on private buffers,
- * one {@link Operation} at a time, each switching to the vector kernel once {@link WarmUp} finds it compiled (or
- * keeping the scalar kernel where, after 30 s, the vector one still ran slower than the test allows). The
+ * one {@link Operation} at a time, each switching to the vector kernel once {@link WarmUp} finds it compiled. The
  * thread waits {@link #START_DELAY_NANOS} after the first call before it starts, so that it does not compete with the
  * compilation of the caller's own first calls; it warms only the operations calls have asked for, in the order they
  * were first asked for (all of them when {@link #awaitWarm} is called). NHWC and NCHW are separate operations: C2's
@@ -48,10 +47,7 @@ public final class KernelProvider {
 
     /** How long the warm-up waits after the first call: the scalar kernel's own compilation is over by then. */
     static final long START_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-    /**
-     * After this long on one operation the warm-up decides on its last round's totals: the vector kernel if it
-     * passed, the scalar one kept otherwise ({@link WarmUp.Verdict}).
-     */
+    /** After this long on one operation the warm-up switches it anyway. */
     private static final long WARM_UP_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(30);
     /**
      * How long the warm-up thread waits for another operation once those asked for are warm, before it ends: longer
@@ -373,19 +369,11 @@ public final class KernelProvider {
             }
             Kernel chosen = s.selection.kernel();
             for (Operation op; (op = next(s)) != null; ) {
-                WarmUp.Verdict verdict = WarmUp.warm(op, vector, scalar, System.nanoTime() + WARM_UP_LIMIT_NANOS);
-                long limit = TimeUnit.NANOSECONDS.toSeconds(WARM_UP_LIMIT_NANOS);
-                if (verdict == WarmUp.Verdict.SLOWER) {
-                    // The same bits either way; the scalar kernel is the faster here, so it stays.
-                    log(Level.INFO, "simdnorm: {0} keeps the scalar kernel: after {1} s its vector code still ran "
-                            + "slower than the warm-up allows", op, limit);
-                } else {
-                    if (verdict == WarmUp.Verdict.PASSED_IN_TOTAL) {
-                        log(Level.DEBUG, "simdnorm: {0} not found compiled call by call in {1} s; switching, as "
-                                + "its last round passed in total", op, limit);
-                    }
-                    s.use(op, chosen);
+                if (!WarmUp.warm(op, vector, scalar, System.nanoTime() + WARM_UP_LIMIT_NANOS)) {
+                    log(Level.DEBUG, "simdnorm: {0} not found compiled in {1} s; switching anyway", op,
+                            TimeUnit.NANOSECONDS.toSeconds(WARM_UP_LIMIT_NANOS));
                 }
+                s.use(op, chosen);
                 synchronized (s) {
                     s.warm[op.ordinal()] = true;
                     if (s.allWarm()) {
