@@ -77,14 +77,8 @@ final class VectorGradients implements GradientSums.BlockSums {
         FloatVector l1 = FloatVector.fromArray(FLOATS, low, off + LANES);
         FloatVector l2 = FloatVector.fromArray(FLOATS, low, off + 2 * LANES);
         FloatVector l3 = FloatVector.fromArray(FLOATS, low, off + 3 * LANES);
-        FloatVector s0 = FloatVector.fromArray(FLOATS, f.scale(), off);
-        FloatVector s1 = FloatVector.fromArray(FLOATS, f.scale(), off + LANES);
-        FloatVector s2 = FloatVector.fromArray(FLOATS, f.scale(), off + 2 * LANES);
-        FloatVector s3 = FloatVector.fromArray(FLOATS, f.scale(), off + 3 * LANES);
-        FloatVector b0 = FloatVector.fromArray(FLOATS, f.shift(), off);
-        FloatVector b1 = FloatVector.fromArray(FLOATS, f.shift(), off + LANES);
-        FloatVector b2 = FloatVector.fromArray(FLOATS, f.shift(), off + 2 * LANES);
-        FloatVector b3 = FloatVector.fromArray(FLOATS, f.shift(), off + 3 * LANES);
+        float[] scale = f.scale();
+        float[] shift = f.shift();
         FloatVector g0 = FloatVector.zero(FLOATS);
         FloatVector g1 = FloatVector.zero(FLOATS);
         FloatVector g2 = FloatVector.zero(FLOATS);
@@ -107,10 +101,16 @@ final class VectorGradients implements GradientSums.BlockSums {
             FloatVector d2 = FloatVector.fromArray(FLOATS, dy, k + 2 * LANES);
             FloatVector d3 = FloatVector.fromArray(FLOATS, dy, k + 3 * LANES);
             if (relu) {
-                d0 = d0.blend(0f, v0.fma(s0, b0).compare(VectorOperators.LE, 0f));
-                d1 = d1.blend(0f, v1.fma(s1, b1).compare(VectorOperators.LE, 0f));
-                d2 = d2.blend(0f, v2.fma(s2, b2).compare(VectorOperators.LE, 0f));
-                d3 = d3.blend(0f, v3.fma(s3, b3).compare(VectorOperators.LE, 0f));
+                // The map's scale and shift loaded here, not held in registers across the loop: the loop without
+                // ReLU then has registers to spare whatever C2's profile of this branch (see corrected4).
+                d0 = d0.blend(0f, v0.fma(FloatVector.fromArray(FLOATS, scale, off),
+                        FloatVector.fromArray(FLOATS, shift, off)).compare(VectorOperators.LE, 0f));
+                d1 = d1.blend(0f, v1.fma(FloatVector.fromArray(FLOATS, scale, off + LANES),
+                        FloatVector.fromArray(FLOATS, shift, off + LANES)).compare(VectorOperators.LE, 0f));
+                d2 = d2.blend(0f, v2.fma(FloatVector.fromArray(FLOATS, scale, off + 2 * LANES),
+                        FloatVector.fromArray(FLOATS, shift, off + 2 * LANES)).compare(VectorOperators.LE, 0f));
+                d3 = d3.blend(0f, v3.fma(FloatVector.fromArray(FLOATS, scale, off + 3 * LANES),
+                        FloatVector.fromArray(FLOATS, shift, off + 3 * LANES)).compare(VectorOperators.LE, 0f));
             }
             g0 = g0.add(d0);
             g1 = g1.add(d1);
@@ -223,10 +223,7 @@ final class VectorGradients implements GradientSums.BlockSums {
         FloatVector s1 = FloatVector.fromArray(FLOATS, f.scale(), off + LANES);
         FloatVector s2 = FloatVector.fromArray(FLOATS, f.scale(), off + 2 * LANES);
         FloatVector s3 = FloatVector.fromArray(FLOATS, f.scale(), off + 3 * LANES);
-        FloatVector b0 = FloatVector.fromArray(FLOATS, f.shift(), off);
-        FloatVector b1 = FloatVector.fromArray(FLOATS, f.shift(), off + LANES);
-        FloatVector b2 = FloatVector.fromArray(FLOATS, f.shift(), off + 2 * LANES);
-        FloatVector b3 = FloatVector.fromArray(FLOATS, f.shift(), off + 3 * LANES);
+        float[] shift = f.shift();
         FloatVector e0 = FloatVector.fromArray(FLOATS, k.deviationScale(), off);
         FloatVector e1 = FloatVector.fromArray(FLOATS, k.deviationScale(), off + LANES);
         FloatVector e2 = FloatVector.fromArray(FLOATS, k.deviationScale(), off + 2 * LANES);
@@ -249,10 +246,18 @@ final class VectorGradients implements GradientSums.BlockSums {
             FloatVector g2 = FloatVector.fromArray(FLOATS, dy, dyo + i + 2 * LANES);
             FloatVector g3 = FloatVector.fromArray(FLOATS, dy, dyo + i + 3 * LANES);
             if (relu) {
-                g0 = g0.blend(0f, v0.fma(s0, b0).compare(VectorOperators.LE, 0f));
-                g1 = g1.blend(0f, v1.fma(s1, b1).compare(VectorOperators.LE, 0f));
-                g2 = g2.blend(0f, v2.fma(s2, b2).compare(VectorOperators.LE, 0f));
-                g3 = g3.blend(0f, v3.fma(s3, b3).compare(VectorOperators.LE, 0f));
+                // The shift loaded here, not held in registers across the loop: 24 parameter vectors and 8 of the
+                // step's fill AVX-512's 32 registers, and where the workout had made this branch warm (half its calls)
+                // C2 kept all four shifts live in the loop without ReLU too, which spilled (by the timings): a step
+                // on 1x14x14x256 took 1.25x as long in about half the JVMs (design log, 2026-12-06).
+                g0 = g0.blend(0f, v0.fma(s0, FloatVector.fromArray(FLOATS, shift, off))
+                        .compare(VectorOperators.LE, 0f));
+                g1 = g1.blend(0f, v1.fma(s1, FloatVector.fromArray(FLOATS, shift, off + LANES))
+                        .compare(VectorOperators.LE, 0f));
+                g2 = g2.blend(0f, v2.fma(s2, FloatVector.fromArray(FLOATS, shift, off + 2 * LANES))
+                        .compare(VectorOperators.LE, 0f));
+                g3 = g3.blend(0f, v3.fma(s3, FloatVector.fromArray(FLOATS, shift, off + 3 * LANES))
+                        .compare(VectorOperators.LE, 0f));
             }
             g0.fma(s0, v0.fma(e0, o0)).intoArray(dx, dxo + i);
             g1.fma(s1, v1.fma(e1, o1)).intoArray(dx, dxo + i + LANES);
