@@ -1,0 +1,103 @@
+package dev.simdnorm.jmh;
+
+import dev.simdnorm.Activation;
+import dev.simdnorm.BatchNorm;
+import dev.simdnorm.KernelSelection;
+import dev.simdnorm.Moments;
+import dev.simdnorm.TensorShape;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One public call's steady speed in several fresh JVMs: does it depend on the JVM? A JVM whose C2 compiled a kernel
+ * from another profile, or into a slower form, stays slower for its whole life, so a fork of JMH, a plain loop or a
+ * user's service may each land in either mode; one JVM's average cannot show that. Each child JVM waits for
+ * {@link KernelSelection#warmUp}, makes 1 s of untimed calls and prints the mean of the next 2 s; the parent prints
+ * them in order, their median and the slowest over the fastest.
+ *
+ * <pre>java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar dev.simdnorm.jmh.FreshJvmModes
+ *     backward 1x14x14x256 10        (op: train, inference, moments, backward, backwardRelu; NHWC)</pre>
+ *
+ * Not a benchmark of the tables: a plain loop, for spotting modes (docs/performance.md, "Backward").
+ */
+public final class FreshJvmModes {
+
+    private FreshJvmModes() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 3 && args[0].equals("child")) {
+            System.out.println(String.format(Locale.ROOT, "%.3f", child(args[1], Shape.parse(args[2]))));
+            return;
+        }
+        if (args.length != 3) {
+            throw new IllegalArgumentException("usage: FreshJvmModes OP NxHxWxC JVMS");
+        }
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String classPath = System.getProperty("java.class.path");
+        List<Double> means = new ArrayList<>();
+        for (int i = 0; i < Integer.parseInt(args[2]); i++) {
+            Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-cp", classPath,
+                    FreshJvmModes.class.getName(), "child", args[0], args[1])
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("child JVM failed: " + out);
+            }
+            means.add(Double.parseDouble(out));
+            System.out.println(out);
+        }
+        double[] sorted = means.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        System.out.printf(Locale.ROOT, "%s %s: %d JVMs, µs a call: median %.3f, slowest / fastest %.2f%n", args[0],
+                args[1], sorted.length, sorted[sorted.length / 2], sorted[sorted.length - 1] / sorted[0]);
+    }
+
+    /** The mean time of one call, µs, in this JVM after the warm-up and 1 s of calls. */
+    private static double child(String op, Shape shape) {
+        float[] x = shape.data(1);
+        float[] gap = new float[512]; // y away from x's 4 KiB alias, as the benchmarks place it
+        float[] y = new float[x.length];
+        float[] dx = new float[x.length];
+        BatchNorm layer = BatchNorm.builder(shape.c())
+                .activation(op.endsWith("Relu") ? Activation.RELU : Activation.NONE).build();
+        TensorShape tensor = TensorShape.nhwc(shape.n(), shape.spatial(), shape.c());
+        Moments batch = Moments.of(x, 0, tensor);
+        if (!KernelSelection.warmUp(Duration.ofSeconds(120))) {
+            throw new IllegalStateException("not warm after 120 s");
+        }
+        Object sink = null;
+        double mean = 0;
+        for (int phase = 0; phase < 2; phase++) {
+            long t0 = System.nanoTime();
+            long end = t0 + (phase == 0 ? 1_000_000_000L : 2_000_000_000L);
+            long calls = 0;
+            long now;
+            do {
+                for (int i = 0; i < 16; i++) {
+                    sink = switch (op) {
+                        case "train" -> layer.train(x, 0, y, 0, tensor);
+                        case "inference" -> {
+                            layer.inference(x, 0, y, 0, tensor);
+                            yield y;
+                        }
+                        case "moments" -> Moments.of(x, 0, tensor);
+                        case "backward", "backwardRelu" -> layer.backward(x, 0, y, 0, dx, 0, shape.rows(), batch);
+                        default -> throw new IllegalArgumentException(op);
+                    };
+                }
+                calls += 16;
+                now = System.nanoTime();
+            } while (now < end);
+            mean = (now - t0) / 1e3 / calls;
+        }
+        if (sink == null || gap.length == 0) {
+            throw new AssertionError(Arrays.toString(gap));
+        }
+        return mean;
+    }
+}
