@@ -21,7 +21,8 @@ import java.util.Locale;
  * them in order, their median and the slowest over the fastest.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar dev.simdnorm.jmh.FreshJvmModes
- *     backward 1x14x14x256 10        (op: train, inference, moments, backward, backwardRelu; NHWC)</pre>
+ *     backward 1x14x14x256 10 [JVM options for the children, e.g. -Dsimdnorm.warmup=off]
+ *     (op: train, inference, moments, backward, backwardRelu; NHWC)</pre>
  *
  * Not a benchmark of the tables: a plain loop, for spotting modes (docs/performance.md, "Backward").
  */
@@ -35,33 +36,42 @@ public final class FreshJvmModes {
             System.out.println(String.format(Locale.ROOT, "%.3f", child(args[1], Shape.parse(args[2]))));
             return;
         }
-        if (args.length != 3) {
-            throw new IllegalArgumentException("usage: FreshJvmModes OP NxHxWxC JVMS");
+        if (args.length < 3) {
+            throw new IllegalArgumentException("usage: FreshJvmModes OP NxHxWxC JVMS [JVM options]");
         }
-        String java = ProcessHandle.current().info().command().orElse("java");
-        String classPath = System.getProperty("java.class.path");
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--add-modules", "jdk.incubator.vector"));
+        command.addAll(Arrays.asList(args).subList(3, args.length));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), FreshJvmModes.class.getName(), "child",
+                args[0], args[1]));
         List<Double> means = new ArrayList<>();
         for (int i = 0; i < Integer.parseInt(args[2]); i++) {
-            Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-cp", classPath,
-                    FreshJvmModes.class.getName(), "child", args[0], args[1])
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            // The child's log lines would interleave with the means; a failing child is rerun alone to see why.
+            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
             if (p.waitFor() != 0) {
-                throw new IllegalStateException("child JVM failed: " + out);
+                throw new IllegalStateException("child JVM failed; run it alone to see why: " + command);
             }
             means.add(Double.parseDouble(out));
             System.out.println(out);
         }
         double[] sorted = means.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int m = sorted.length / 2;
+        double median = sorted.length % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
         System.out.printf(Locale.ROOT, "%s %s: %d JVMs, µs a call: median %.3f, slowest / fastest %.2f%n", args[0],
-                args[1], sorted.length, sorted[sorted.length / 2], sorted[sorted.length - 1] / sorted[0]);
+                args[1], sorted.length, median, sorted[sorted.length - 1] / sorted[0]);
     }
 
     /** The mean time of one call, µs, in this JVM after the warm-up and 1 s of calls. */
     private static double child(String op, Shape shape) {
+        // Each array 2 KiB past the one before, not 16 bytes (its header) past a 4 KiB multiple, the slow placement
+        // of the copy-like loops; as Workload.placedApart does for the benchmarks' x and y.
         float[] x = shape.data(1);
-        float[] gap = new float[512]; // y away from x's 4 KiB alias, as the benchmarks place it
+        float[] gap = new float[512];
         float[] y = new float[x.length];
+        float[] gap2 = new float[512];
+        float[] dy = shape.data(2);
+        float[] gap3 = new float[512];
         float[] dx = new float[x.length];
         BatchNorm layer = BatchNorm.builder(shape.c())
                 .activation(op.endsWith("Relu") ? Activation.RELU : Activation.NONE).build();
@@ -86,7 +96,7 @@ public final class FreshJvmModes {
                             yield y;
                         }
                         case "moments" -> Moments.of(x, 0, tensor);
-                        case "backward", "backwardRelu" -> layer.backward(x, 0, y, 0, dx, 0, shape.rows(), batch);
+                        case "backward", "backwardRelu" -> layer.backward(x, 0, dy, 0, dx, 0, shape.rows(), batch);
                         default -> throw new IllegalArgumentException(op);
                     };
                 }
@@ -95,8 +105,8 @@ public final class FreshJvmModes {
             } while (now < end);
             mean = (now - t0) / 1e3 / calls;
         }
-        if (sink == null || gap.length == 0) {
-            throw new AssertionError(Arrays.toString(gap));
+        if (sink == null || gap.length + gap2.length + gap3.length == 0) {
+            throw new AssertionError("unreachable");
         }
         return mean;
     }
