@@ -32,6 +32,8 @@ final class TrainingState {
     /** The training correction's coefficients in double, before their rounding into {@link #correction}. */
     final double[] deviationScale;
     final double[] offset;
+    /** The backward pass's √(σ² + ε) per channel. */
+    final double[] root;
     final GradientParams correction;
 
     TrainingState(int channels) {
@@ -46,6 +48,7 @@ final class TrainingState {
         sumVG = new double[channels];
         deviationScale = new double[channels];
         offset = new double[channels];
+        root = new double[channels];
         correction = new GradientParams(channels);
     }
 
