@@ -39,8 +39,8 @@ final class BatchNormGradient {
         double[] sumVG = work.sumVG;
         Engine.gradientSums(x, xOffset, dy, dyOffset, rows, forward, relu, parallelism, sumG, sumVG);
         GradientParams correction = training ? work.correction : null;
-        // The coefficients in loops of plain array arithmetic, which C2 vectorizes (a root and four quotients a
-        // channel took 9 ns a channel as one loop with a call in it); each value is the same expression as before.
+        // The coefficients in loops of plain array arithmetic, which C2 can vectorize (as one loop with a call in it,
+        // a root and four quotients a channel took about 9 ns a channel); each value is the same expression.
         double[] root = work.root;
         double[] k1 = work.deviationScale;
         double[] k2 = work.offset;
