@@ -3,7 +3,9 @@ package dev.simdnorm.jmh;
 import dev.simdnorm.Activation;
 import dev.simdnorm.BatchNorm;
 import dev.simdnorm.KernelSelection;
+import dev.simdnorm.LayerNorm;
 import dev.simdnorm.Moments;
+import dev.simdnorm.RmsNorm;
 import dev.simdnorm.TensorShape;
 
 import java.nio.charset.StandardCharsets;
@@ -22,7 +24,8 @@ import java.util.Locale;
  *
  * <pre>java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar dev.simdnorm.jmh.FreshJvmModes
  *     backward 1x14x14x256 10 [JVM options for the children, e.g. -Dsimdnorm.warmup=off]
- *     (op: train, inference, moments, backward, backwardRelu; NHWC)</pre>
+ *     (op: train, inference, moments, backward, backwardRelu; NHWC;
+ *      or layerNorm, rmsNorm, layerNormResidual, rmsNormResidual: N·H·W rows of C floats, e.g. 1x1x1x4096)</pre>
  *
  * Not a benchmark of the tables: a plain loop, for spotting modes (docs/performance.md, "Backward").
  */
@@ -76,6 +79,12 @@ public final class FreshJvmModes {
         BatchNorm layer = BatchNorm.builder(shape.c())
                 .activation(op.endsWith("Relu") ? Activation.RELU : Activation.NONE).build();
         TensorShape tensor = TensorShape.nhwc(shape.n(), shape.spatial(), shape.c());
+        // The row norms: rows of C floats, γ and β from the data's generator (values within about ±9); dy serves as
+        // the residual, dx as h.
+        float[] gamma = Arrays.copyOf(shape.data(3), shape.c());
+        float[] beta = Arrays.copyOf(shape.data(4), shape.c());
+        LayerNorm layerNorm = LayerNorm.builder(shape.c()).gamma(gamma).beta(beta).build();
+        RmsNorm rmsNorm = RmsNorm.builder(shape.c()).gamma(gamma).build();
         Moments batch = Moments.of(x, 0, tensor);
         if (!KernelSelection.warmUp(Duration.ofSeconds(120))) {
             throw new IllegalStateException("not warm after 120 s");
@@ -97,6 +106,22 @@ public final class FreshJvmModes {
                         }
                         case "moments" -> Moments.of(x, 0, tensor);
                         case "backward", "backwardRelu" -> layer.backward(x, 0, dy, 0, dx, 0, shape.rows(), batch);
+                        case "layerNorm" -> {
+                            layerNorm.apply(x, 0, y, 0, shape.rows());
+                            yield y;
+                        }
+                        case "rmsNorm" -> {
+                            rmsNorm.apply(x, 0, y, 0, shape.rows());
+                            yield y;
+                        }
+                        case "layerNormResidual" -> {
+                            layerNorm.apply(x, 0, dy, 0, y, 0, dx, 0, shape.rows());
+                            yield y;
+                        }
+                        case "rmsNormResidual" -> {
+                            rmsNorm.apply(x, 0, dy, 0, y, 0, dx, 0, shape.rows());
+                            yield y;
+                        }
                         default -> throw new IllegalArgumentException(op);
                     };
                 }
