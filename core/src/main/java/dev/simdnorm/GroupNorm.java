@@ -21,15 +21,19 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>The statistics are those of {@link BatchNorm} (blocks summed around a center, merged in double), so images far
  * from zero keep their accuracy, and the map is its centered training map. Vector and scalar kernels give the same
- * bits, and so does every {@link Parallelism}.
+ * bits, and so does every {@link Parallelism}. One limit at float's edge, as BatchNorm's: the map's scale is
+ * {@code γ[c]/√(σ² + ε)} rounded to float, so where that falls below float's normal range (about 1.2e-38: a tiny γ
+ * with σ near float's largest values) it keeps fewer bits, and below 2⁻¹⁵⁰ it is 0, that channel's y then β, even
+ * where the exact y is a normal float (LayerNorm and RMSNorm multiply by γ after the scale).
  *
  * <p>Immutable and thread-safe; {@link #apply} allocates nothing after a thread's first call (its working arrays are
  * per thread; NCHW images of more than 2²² floats on a segment not over a {@code float[]} are staged through an array
- * of their own, each image). Arguments are checked before anything is written, and a call that throws for an argument
- * changes nothing. An error during the work may leave some images of {@code y} written (the rule of {@link
- * BatchNorm}): a task of a {@link Parallelism} that throws (an {@code OutOfMemoryError}, say) or its executor throwing
- * an {@code Error}, an {@code OutOfMemoryError} staging a large image, or a shared arena closed during a call on its
- * segments. NaN and ±Inf
+ * of their own, each image); a call spread over threads allocates a few small objects per task and, where it cuts an
+ * image into slices, their statistics (2·C doubles a slice). Arguments are checked before anything is written, and a
+ * call that throws for an argument changes nothing. An error during the work may leave some images of {@code y}
+ * written (the rule of {@link BatchNorm}): a task of a {@link Parallelism} that throws (an {@code OutOfMemoryError},
+ * say) or its executor throwing an {@code Error}, an {@code OutOfMemoryError} staging a large image, or a shared arena
+ * closed during a call on its segments. NaN and ±Inf
  * propagate into their group of their image.
  */
 public final class GroupNorm {
@@ -219,7 +223,8 @@ public final class GroupNorm {
      * @throws IndexOutOfBoundsException if the tensor does not fit in a segment
      * @throws IllegalArgumentException  if {@code n} or {@code spatial} is negative, a segment is not aligned to 4
      *                                   bytes, {@code y} is read-only, x and y partially overlap, in NHWC if C exceeds
-     *                                   16384, and in NCHW if channels·spatial exceeds 2³¹ − 9 (an array's limit)
+     *                                   16384, and in NCHW if n > 0 and channels·spatial exceeds 2³¹ − 9 (an
+     *                                   array's limit)
      */
     public void apply(MemorySegment x, MemorySegment y, TensorLayout layout, long n, int spatial,
                       Parallelism parallelism) {
