@@ -22,7 +22,9 @@ import java.util.Arrays;
  *
  * <p>Where a finite x lies so far from a center (of at least about 1e31, of the opposite sign) that {@code x − center}
  * overflows float, that element is computed in double and rounded once, so a finite true output stays finite; such a
- * call runs without the vector kernels. Other elements keep the centered map's bits.
+ * call runs without the vector kernels. Other elements keep the centered map's bits. The scale itself is a float:
+ * where {@code γ/√(σ² + ε)} falls below float's normal range (about 1.2e-38: a tiny γ over a variance near float's
+ * largest values) it keeps fewer bits, and below 2⁻¹⁵⁰ it is 0, that channel's output then the shift.
  *
  * <p>Instances are immutable and safe to call from many threads at once; {@link #apply} on arrays allocates nothing
  * when sequential (a call spread over a {@link Parallelism} allocates a few objects per task, and a thread's first
