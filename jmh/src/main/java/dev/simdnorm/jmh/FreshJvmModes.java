@@ -24,7 +24,7 @@ import java.util.Locale;
  *
  * <pre>java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar dev.simdnorm.jmh.FreshJvmModes
  *     backward 1x14x14x256 10 [JVM options for the children, e.g. -Dsimdnorm.warmup=off]
- *     (op: train, inference, moments, backward, backwardRelu; NHWC;
+ *     (op: train, inference, moments, backward, backwardRelu; NHWC; trainNchw, inferenceNchw, momentsNchw;
  *      or layerNorm, rmsNorm, layerNormResidual, rmsNormResidual: N·H·W rows of C floats, e.g. 1x1x1x4096)</pre>
  *
  * Not a benchmark of the tables: a plain loop, for spotting modes (docs/performance.md, "Backward").
@@ -79,6 +79,7 @@ public final class FreshJvmModes {
         BatchNorm layer = BatchNorm.builder(shape.c())
                 .activation(op.endsWith("Relu") ? Activation.RELU : Activation.NONE).build();
         TensorShape tensor = TensorShape.nhwc(shape.n(), shape.spatial(), shape.c());
+        TensorShape planes = TensorShape.nchw(shape.n(), shape.c(), shape.spatial()); // the same floats, as NCHW
         // The row norms: rows of C floats, γ and β from the data's generator (values within about ±9); dy serves as
         // the residual, dx as h.
         float[] gamma = Arrays.copyOf(shape.data(3), shape.c());
@@ -105,6 +106,12 @@ public final class FreshJvmModes {
                             yield y;
                         }
                         case "moments" -> Moments.of(x, 0, tensor);
+                        case "trainNchw" -> layer.train(x, 0, y, 0, planes);
+                        case "inferenceNchw" -> {
+                            layer.inference(x, 0, y, 0, planes);
+                            yield y;
+                        }
+                        case "momentsNchw" -> Moments.of(x, 0, planes);
                         case "backward", "backwardRelu" -> layer.backward(x, 0, dy, 0, dx, 0, shape.rows(), batch);
                         case "layerNorm" -> {
                             layerNorm.apply(x, 0, y, 0, shape.rows());
