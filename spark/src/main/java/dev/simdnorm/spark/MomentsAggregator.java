@@ -22,10 +22,11 @@ import dev.simdnorm.Moments;
  * }</pre>
  *
  * <p>The result is a {@link ChannelStatistics} struct ({@code count}, {@code mean}, {@code variance},
- * {@code moments}); for a group with no values (only nulls), a count of 0 and null arrays. Null inputs are skipped, as SQL's aggregates do; a malformed
- * value (a length not a multiple of C, a null element, NaN or ±Inf) fails the query with a
- * {@link MalformedTensorException} naming the input partition and the record's index among that group's records in
- * the partition (not among all the partition's records).
+ * {@code moments}); for a group with no values (only nulls), a count of 0 and null arrays. Null inputs are skipped,
+ * as SQL's aggregates do; a malformed value (a length not a multiple of C, a null element, NaN or ±Inf) fails the
+ * query with a {@link MalformedTensorException} naming the input partition and the record's index among that group's
+ * records in the partition (not among all the partition's records; under Spark's sort-based fallback, below, among
+ * the group's records that reached the buffer in use, which restarts at 0 after the fallback).
  *
  * <p><b>Determinism.</b> The buffer keeps one partial per input partition and merges them in partition order at the
  * end, in the same tree as {@link SparkMoments}, so the order in which Spark merges buffers does not change the
