@@ -143,6 +143,28 @@ class MomentsAggregatorTest {
     }
 
     @Test
+    void aMalformedRecordAfterTheSortBasedFallbackIsCountedInItsNewBuffer() {
+        // The documented limit of the record index (MomentsAggregator's Javadoc): with a fallback threshold of 1,
+        // Spark leaves hash aggregation after the first record and gives the group's later records a new buffer,
+        // whose count starts at 0; so the malformed third record of the group is record 1 there, where hash
+        // aggregation (as nullElementsAreNeverZeros) counts it 2.
+        SparkSession spark = LocalSpark.session(2);
+        StructType schema = new StructType().add("label", DataTypes.IntegerType)
+                .add("x", DataTypes.createArrayType(DataTypes.FloatType, true));
+        Dataset<Row> data = spark.createDataFrame(List.of(RowFactory.create(0, new Float[] {1f, 2f, 3f}),
+                RowFactory.create(0, new Float[] {4f, 5f, 6f}), RowFactory.create(0, new Float[] {1f, 2f})), schema)
+                .coalesce(1);
+        spark.conf().set("spark.sql.objectHashAggregate.sortBased.fallbackThreshold", "1");
+        try {
+            Exception e = assertThrows(Exception.class, () -> data.groupBy("label")
+                    .agg(MomentsAggregator.ofArrays(C).toUdaf().apply(data.col("x"))).collectAsList());
+            assertEquals(1, findCause(e).record(), "counted from the fallback's new buffer");
+        } finally {
+            spark.conf().unset("spark.sql.objectHashAggregate.sortBased.fallbackThreshold");
+        }
+    }
+
+    @Test
     void statisticsBeanRoundTrips() {
         Moments m = Moments.ofSums(5, new double[] {1.5, -2}, new double[] {0.25, 3});
         ChannelStatistics s = ChannelStatistics.of(m);
