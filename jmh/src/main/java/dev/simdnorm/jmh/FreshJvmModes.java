@@ -82,8 +82,9 @@ public final class FreshJvmModes {
         TensorShape planes = TensorShape.nchw(shape.n(), shape.c(), shape.spatial()); // the same floats, as NCHW
         // The row norms: rows of C floats, γ and β from the data's generator (values within about ±9); dy serves as
         // the residual, dx as h.
-        float[] gamma = Arrays.copyOf(shape.data(3), shape.c());
-        float[] beta = Arrays.copyOf(shape.data(4), shape.c());
+        Shape oneRow = new Shape(1, 1, 1, shape.c()); // C values, not a tensor's worth in every probe's heap
+        float[] gamma = oneRow.data(3);
+        float[] beta = oneRow.data(4);
         LayerNorm layerNorm = LayerNorm.builder(shape.c()).gamma(gamma).beta(beta).build();
         RmsNorm rmsNorm = RmsNorm.builder(shape.c()).gamma(gamma).build();
         Moments batch = Moments.of(x, 0, tensor);
