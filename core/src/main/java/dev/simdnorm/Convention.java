@@ -57,8 +57,9 @@ public enum Convention {
      * PyTorch {@code BatchNorm2d}: momentum m is the weight of the new batch, the running variance is updated with
      * the unbiased variance, ε 1e-5. A training batch of one value per channel is an error, as in PyTorch. With
      * {@link BatchNormBuilder#cumulativeAverage()} (PyTorch's {@code momentum=None}) the factor of the k-th batch is
-     * 1/k. Update in float, as its CPU kernel: {@code fl(fl(m·B) + fl((1−m)·R))} for the mean and
-     * {@code fl(fma(m, σ̂², fl((1−m)·R)))} for the variance, with m cast to float and 1−m a float subtraction.
+     * 1/k. Update as its CPU kernel: {@code fl(fl(m·B) + fl((1−m)·R))} for the mean in float, and for the variance
+     * {@code m·σ̂²} in double (exact) plus {@code fl((1−m)·R)}, summed in double and stored to float (two roundings,
+     * as ATen's {@code batch_norm_cpu_update_stats_template}), with m cast to float and 1−m a float subtraction.
      */
     PYTORCH(1e-5f, 0.1f, true),
 

@@ -137,8 +137,8 @@ public final class Moments {
      * Computes the moments of {@code rows} rows of {@code channels} floats at the start of {@code x}: a float32
      * tensor in native byte order, on or off the heap, of any size, also above 2³¹ floats. The result is the same, bit
      * for bit, as {@link #of(float[], int, int, int)} on the same values, for every parallelism. Each slice of about
-     * 1 MiB (up to 4 MiB in double with many channels) is staged through a heap buffer for the kernels: a copy that
-     * stays in cache.
+     * 1 MiB (C KiB above 1,024 channels; in double, up to 4 MiB above 256 channels) is staged through a per-thread
+     * heap buffer for the kernels: a copy that stays in cache.
      *
      * @param x           the tensor, NHWC, channels innermost; aligned to 4 bytes; use {@code asSlice} for an offset
      * @param rows        N·H·W, at least 1

@@ -23,11 +23,11 @@ import dev.simdnorm.Precision;
  * innermost, so a 32×32×3 image is 3,072 floats and 1,024 rows of 3 channels.
  *
  * <p><b>Precision and order.</b> Each partition reduces its records in order, in batches of about 256 KiB, with
- * {@link Precision#DOUBLE} (deviations summed in double: variance within 1e-12 relative of the exact one, mean
- * within 1e-12·(|μ| + σ)); the partitions' moments come back to the driver in partition order and are merged there
- * in a fixed balanced tree (Chan, Golub and LeVeque's pairwise formula). So the result depends only on the partitions
- * and the order of the records in each: the same bits whatever the number of executors or threads, the order in which
- * tasks finish, or retries. Those are fixed for a cached Dataset, for one created from a local collection or an RDD,
+ * {@link Precision#DOUBLE} (deviations summed in double: a batch's variance within 1.2e-13 relative of the exact
+ * one, its mean within 7e-14·(|μ| + σ)); the partitions' moments come back to the driver in partition order and are
+ * merged there in a fixed balanced tree (Chan, Golub and LeVeque's pairwise formula). So the result depends only on
+ * the partitions and the order of the records in each: the same bits whatever the number of executors or threads, the
+ * order in which tasks finish, or retries. Those are fixed for a cached Dataset, for one created from a local collection or an RDD,
  * and for files read with fixed split settings ({@code spark.sql.files.maxPartitionBytes} and
  * {@code spark.sql.files.minPartitionNum}: by default Spark splits files by the cluster's cores). After a shuffle
  * (a repartition, join or groupBy) the order of the records in a partition follows the order the shuffle's blocks
@@ -37,7 +37,7 @@ import dev.simdnorm.Precision;
  * <p><b>Accuracy of the merges.</b> Each merge of two partials adds about 2⁻⁵²·(|μ|/σ)/√n to the variance's relative
  * error, n being the values per channel of the smaller partial: the partials' means are doubles, rounded at
  * 2⁻⁵³·|μ|. With batches of 2¹⁶/C rows that is about 1e-14 per merge for |μ|/σ ≈ 1e4 (2.1e-14 measured on 20,000
- * images, docs/spark.md), far below the 1e-12 of {@link Precision#DOUBLE}; partitions of a few rows of data far from
+ * images, docs/spark.md), below the 1.2e-13 of {@link Precision#DOUBLE}; partitions of a few rows of data far from
  * zero can reach 1e-11.
  *
  * <p><b>Malformed records.</b> A null value is skipped, as SQL's aggregates skip nulls; {@link Moments#count()} says
