@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 import java.util.Arrays;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,9 +14,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Clear exceptions that name the argument, and nothing mutated. */
 class BadInputTest {
 
+    /**
+     * The call throws {@code type} with a message that names {@code mentions} as a whole name: not inside another
+     * word, so "x" is not found in "dx", "Index" or "0x1p3", nor "y" in "array", nor "x.length" in "dx.length".
+     */
     static <T extends Throwable> void fails(Class<T> type, String mentions, Executable call) {
         T e = assertThrows(type, call);
-        assertTrue(e.getMessage() != null && e.getMessage().contains(mentions),
+        Pattern name = Pattern.compile("(?<![A-Za-z0-9_])" + Pattern.quote(mentions) + "(?![A-Za-z0-9_])");
+        assertTrue(e.getMessage() != null && name.matcher(e.getMessage()).find(),
                 "message should name '" + mentions + "': " + e.getMessage());
     }
 

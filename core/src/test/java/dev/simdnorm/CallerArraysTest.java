@@ -84,11 +84,17 @@ class CallerArraysTest {
         BatchNorm bn = BatchNorm.builder(3).build();
         float[] x = new float[30];
         double[] three = new double[3];
-        assertThrows(NullPointerException.class, () -> bn.train(x, 0, x, 0, 10, null, three));
-        assertThrows(IllegalArgumentException.class, () -> bn.train(x, 0, x, 0, 10, new double[2], three));
+        // One violation per call, each named, so that a missing check cannot hide behind another.
+        BadInputTest.fails(NullPointerException.class, "batchMean",
+                () -> bn.train(x, 0, x, 0, 10, null, three));
+        BadInputTest.fails(IllegalArgumentException.class, "batchMean.length",
+                () -> bn.train(x, 0, x, 0, 10, new double[2], three));
+        BadInputTest.fails(IllegalArgumentException.class, "batchMean and batchVariance",
+                () -> bn.train(x, 0, x, 0, 10, three, three));
         float[] g = new float[3];
-        assertThrows(IllegalArgumentException.class,
-                () -> bn.backward(x, 0, x, 0, x, 0, 10, three, three, g, g));
+        double[] otherThree = new double[3];
+        BadInputTest.fails(IllegalArgumentException.class, "dGamma and dBeta must be distinct arrays",
+                () -> bn.backward(x, 0, x, 0, x, 0, 10, three, otherThree, g, g));
         float[] dy = new float[30];
         float[] dx = new float[30];
         for (double bad : new double[] {-1, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY}) {

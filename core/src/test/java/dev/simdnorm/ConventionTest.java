@@ -93,6 +93,8 @@ class ConventionTest {
                 BatchNorm bn = BatchNorm.builder(1).convention(Convention.PYTORCH).momentum(m)
                         .runningVariance(new float[] {r}).build();
                 float v = bn.train(new float[] {0f, 2 * s}, 0, new float[2], 0, 2).sampleVariance(0);
+                // The oracle below takes v from the library: first check it, 2s² exactly (mean s, two deviations ±s).
+                assertEquals(2.0 * s * s, v, "sample variance of {0, 2s}, s = " + s);
                 float aten = (float) ((double) m * (double) v + (double) (old * r));
                 assertEquals(aten, bn.runningVariance()[0], "m " + m + ", r " + r + ", v " + v);
                 cases++;

@@ -104,12 +104,13 @@ class RowNormPropertyTest {
                 double mu = s.mean()[r];
                 double variance = s.variance(r);
                 double scale = 1 / Math.sqrt(variance + a.epsilon());
-                // The scale's error: half the variance's relative error through the root, the double steps, and
-                // the float rounding (to a subnormal float, an absolute 2⁻¹⁵⁰, for rows of enormous spread).
-                double scaleRel = 0.5 * s.varianceTolerance(r) / (variance + a.epsilon()) + 2 * Oracle.U
-                        + Float.MIN_VALUE / scale;
-                double meanTolerance = s.meanTolerance(r);
-                MomentsPropertyTest.assertWithin(mu, mean[r], meanTolerance + Oracle.U * Math.abs(mu), "row mean", r);
+                // The scale's error: half the variance's relative error through the root, the double steps (m2/size,
+                // + ε, the root and the quotient, each 2⁻⁵³: DOUBLE_SLACK), and the one float rounding (to a subnormal
+                // float, an absolute 2⁻¹⁵⁰, for rows of enormous spread).
+                double scaleRel = 0.5 * s.varianceTolerance(r) / (variance + a.epsilon()) + Oracle.U
+                        + Oracle.DOUBLE_SLACK + Float.MIN_VALUE / scale;
+                // The row's mean, in double, rounded once to float: meanTolerance counts that rounding (u·|μ|).
+                MomentsPropertyTest.assertWithin(mu, mean[r], s.meanTolerance(r), "row mean", r);
                 MomentsPropertyTest.assertWithin(scale, invStdDev[r], scale * scaleRel, "row invStdDev", r);
                 for (int j = 0; j < size; j++) {
                     double x = t.x()[t.offset() + r * size + j];
