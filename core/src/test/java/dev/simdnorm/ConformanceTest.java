@@ -147,12 +147,7 @@ class ConformanceTest {
                 double var = o.variance(c);
                 double scale = gamma[c] / Math.sqrt(var + eps);
                 double exact = Oracle.normalize(x[i], o.mean()[c], var, gamma[c], beta[c], eps);
-                // As in BatchNormPropertyTest: the hi/lo center's error (the double mean's own, no float rounding
-                // of μ) and u·|x − μ| on the center; u and half the variance's relative error on the scale.
-                double mu = o.mean()[c];
-                double centerErr = o.centerTolerance(c) + Oracle.U * Math.abs(x[i] - mu);
-                double ours = Oracle.affineTolerance(x[i], mu, scale, exact, centerErr,
-                        Oracle.U + 0.5 * o.varianceTolerance(c) / (var + eps));
+                double ours = o.trainingMapTolerance(c, x[i], scale, exact, eps);
                 within(fileY[i], y[i], dev[0] * Math.max(Math.abs(fileY[i]), 1) + ours, where + " training y[" + i + "]");
             }
         }

@@ -61,6 +61,20 @@ final class Oracle {
         double varianceTolerance(int c) {
             return m2Error[c] / n + U * variance(c) + DOUBLE_SLACK * m2Error[c] / U / n + 4 * Float.MIN_VALUE;
         }
+
+        /**
+         * Bound on |y − exact| for the centered training map of channel c at x, {@code exact} its value from these
+         * statistics and {@code scale} = γ/√(σ² + ε): on the center, the hi/lo pair's error ({@link #centerTolerance})
+         * and u·|x − μ| for the second subtraction; on the scale, one float rounding (or 2⁻¹⁵⁰ absolute where it is
+         * subnormal) and half the variance's relative error through the root.
+         */
+        double trainingMapTolerance(int c, double x, double scale, double exact, double epsilon) {
+            double mu = mean[c];
+            double centerErr = centerTolerance(c) + U * Math.abs(x - mu);
+            double scaleRel = U + Float.MIN_VALUE / Math.abs(scale)
+                    + 0.5 * varianceTolerance(c) / (variance(c) + epsilon);
+            return affineTolerance(x, mu, scale, exact, centerErr, scaleRel);
+        }
     }
 
     static Stats moments(float[] x, int offset, int rows, int channels) {

@@ -380,12 +380,8 @@ class ReliabilityTest {
                 double var = exact.variance(ch);
                 double s = 1 / Math.sqrt(var + 1e-3f);
                 double expected = (x[i] - mu) * s;
-                // Centre error: the hi/lo center's (the double mean's own error) plus u·|x − μ| for the second
-                // subtraction; scale error: u, or 2⁻¹⁵⁰ absolute where s is a subnormal float (3.3e-39 for ±3.4e38),
-                // plus half the variance's relative error (BatchNormPropertyTest).
-                double centerErr = exact.centerTolerance(ch) + Oracle.U * Math.abs(x[i] - mu);
-                double scaleRel = Oracle.U + Float.MIN_VALUE / s + 0.5 * exact.varianceTolerance(ch) / (var + 1e-3f);
-                double bound = Oracle.affineTolerance(x[i], mu, s, expected, centerErr, scaleRel);
+                // The centered map's bound (s is a subnormal float for ±3.4e38: 3.3e-39, rounded at 2⁻¹⁵⁰).
+                double bound = exact.trainingMapTolerance(ch, x[i], s, expected, 1e-3f);
                 assertTrue(Float.isFinite(y[i]), "±" + m + ": y[" + i + "] = " + y[i]);
                 assertTrue(Math.abs(y[i] - expected) <= bound, "±" + m + ": y[" + i + "] = " + y[i] + ", exact "
                         + expected);
