@@ -469,42 +469,30 @@ class ReliabilityTest {
     @Test
     void theVarianceIsNeverNegative() {
         Property.check("merged variances are never negative", ch -> {
-            int parts = ch.between(1, 6);
-            double[][] p = new double[parts][];
-            for (int i = 0; i < parts; i++) {
+            List<Moments> parts = new ArrayList<>();
+            for (int i = ch.between(1, 6); i > 0; i--) {
                 if (ch.oneIn(2)) { // moments as given: count, mean, M2
-                    p[i] = new double[] {ch.between(1, 1_000_000),
-                            ch.between(-1_000_000, 1_000_000) * Math.scalb(1.0, ch.between(-60, 60)),
-                            ch.oneIn(3) ? 0 : ch.between(0, 1_000_000) * Math.scalb(1.0, ch.between(-60, 60))};
-                } else { // data: a value far from zero and its neighbours within a few ulps
+                    parts.add(Moments.ofSums(ch.between(1, 1_000_000),
+                            new double[] {ch.between(-1_000_000, 1_000_000) * Math.scalb(1.0, ch.between(-60, 60))},
+                            new double[] {ch.oneIn(3) ? 0
+                                    : ch.between(0, 1_000_000) * Math.scalb(1.0, ch.between(-60, 60))}));
+                } else { // computed from data: a value far from zero and its neighbours within a few ulps
                     float center = ch.between(1, 1 << 23) * Math.scalb(1f, ch.between(-40, 80));
-                    p[i] = new double[1 + ch.between(1, 300)];
-                    p[i][0] = Double.NaN; // marks a part of data
-                    for (int j = 1; j < p[i].length; j++) {
-                        p[i][j] = center + ch.between(-3, 3) * Math.ulp(center); // a float
+                    float[] x = new float[ch.between(1, 300)];
+                    for (int j = 0; j < x.length; j++) {
+                        x[j] = center + ch.between(-3, 3) * Math.ulp(center);
                     }
+                    parts.add(Moments.of(x, 0, x.length, 1));
                 }
             }
-            return p;
-        }, p -> {
-            Moments m = moments(p[0]);
-            for (int i = 1; i < p.length; i++) {
-                m = m.merge(moments(p[i]));
+            return parts;
+        }, parts -> {
+            Moments m = parts.get(0);
+            for (int i = 1; i < parts.size(); i++) {
+                m = m.merge(parts.get(i));
             }
             assertTrue(m.varianceAsDouble(0) >= 0 && m.variance(0) >= 0, "variance " + m.varianceAsDouble(0));
         });
-    }
-
-    /** A part's moments: given (count, mean, M2), or computed by {@link Moments#of} from data marked by a NaN. */
-    private static Moments moments(double[] part) {
-        if (!Double.isNaN(part[0])) {
-            return Moments.ofSums((long) part[0], new double[] {part[1]}, new double[] {part[2]});
-        }
-        float[] x = new float[part.length - 1];
-        for (int j = 0; j < x.length; j++) {
-            x[j] = (float) part[j + 1];
-        }
-        return Moments.of(x, 0, x.length, 1);
     }
 
     /** D4: ofSums rejects means and M2 that are not finite, naming the argument. */
