@@ -227,6 +227,39 @@ class BenchmarkCorrectnessTest {
     }
 
     @Test
+    void decodeRowBenchmarkPartsMakeTheCall() {
+        DecodeRowBenchmark b = new DecodeRowBenchmark();
+        b.setup();
+        float[] rms = b.rmsNorm().clone();
+        Arrays.fill(b.y, Float.NaN);
+        // The call's two passes taken by hand: the same kernels, the same scale expression, so the same bits.
+        assertArrayEquals(rms, b.rmsNormKernels().clone(), "rmsNormKernels against rmsNorm");
+        Arrays.fill(b.y, Float.NaN);
+        assertArrayEquals(rms, b.scaleRows().clone(), "scaleRows with the scale just computed");
+        double squares = 0;
+        for (float v : b.x) {
+            squares += (double) v * v;
+        }
+        // 4,096 squares exact in double, added in double in either order: each sum within 4,095 roundings of the
+        // exact one (Higham, eq. 4.4; the terms are positive), so the two within twice that.
+        assertEquals(squares, b.sumSquares()[0], 2 * 4095 * 0x1p-53 * squares, "sumSquares");
+        // LayerNorm's own mean and 1/√(σ² + ε) of the row come from these statistics: rounded to float, the same bits.
+        float[] mean = new float[1];
+        float[] inverse = new float[1];
+        float[] ln = new float[b.x.length];
+        b.layerNorm.apply(b.x, 0, ln, 0, 1, mean, inverse);
+        b.layerNormStatistics();
+        assertEquals(mean[0], (float) b.sums[0], "layerNormStatistics' mean");
+        assertEquals(inverse[0], (float) (1 / Math.sqrt(b.m2[0] / b.x.length + 1e-5f)), "layerNormStatistics' M2");
+        assertArrayEquals(ln, b.layerNorm().clone(), "layerNorm");
+        for (int i = 0; i < ln.length; i++) {
+            ln[i] = Math.fma(b.x[i], b.gamma[i], b.beta[i]);
+        }
+        assertArrayEquals(ln, b.rowAffine().clone(), "rowAffine");
+        assertArrayEquals(b.x, b.arraycopy().clone(), "arraycopy");
+    }
+
+    @Test
     void groupNormBenchmarksNormalizeEveryImage() {
         for (TensorLayout layout : TensorLayout.values()) {
             GroupNormBenchmark b = new GroupNormBenchmark();
