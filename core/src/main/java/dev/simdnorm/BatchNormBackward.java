@@ -107,9 +107,10 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param dBeta         out: dβ, length C, another array than x, dy and dx
      * @throws NullPointerException      if an array is null
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
-     * @throws IllegalArgumentException  if an array's length is not C, a batch variance is negative or +Inf, a finite
-     *                                   batch mean is beyond float's range, dγ or dβ is one of x, dy, dx or the
-     *                                   other, or {@code dx} partially overlaps {@code x} or {@code dy}
+     * @throws IllegalArgumentException  if {@code rows < 1} (no batch {@link BatchNorm#train} takes), an array's
+     *                                   length is not C, a batch variance is negative or +Inf, a finite batch mean is
+     *                                   beyond float's range, dγ or dβ is one of x, dy, dx or the other, or
+     *                                   {@code dx} partially overlaps {@code x} or {@code dy}
      */
     public void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                          double[] batchMean, double[] batchVariance, float[] dGamma, float[] dBeta) {
@@ -138,6 +139,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                          double[] batchMean, double[] batchVariance, float[] dGamma, float[] dBeta,
                          Parallelism parallelism) {
         checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
+        // The statistics of no rows are no batch's: the correction terms would be 0/0, dγ and dβ written as 0.
+        Check.positiveRows(rows);
         Check.length(batchMean, "batchMean", channels);
         Check.length(batchVariance, "batchVariance", channels);
         checkBatch(batchMean, batchVariance);

@@ -238,6 +238,13 @@ class BadInputTest {
         fails(IllegalArgumentException.class, "m2[2] in bytes", () -> Moments.fromBytes(bytes));
         fails(IllegalArgumentException.class, "mean[0]", () -> bn.backward(x, 0, dy, 0, dx, 0, 10,
                 new double[] {1e39, 0, 0}, new double[] {1, 1, 1}, new float[3], new float[3]));
+        // No rows: no batch train takes (it rejects rows < 1), so no batch statistics; dγ and dβ stay unwritten.
+        float[] dGamma = {7f, 7f, 7f};
+        float[] dBeta = {7f, 7f, 7f};
+        fails(IllegalArgumentException.class, "rows", () -> bn.backward(x, 0, dy, 0, dx, 0, 0,
+                new double[] {0, 0, 0}, new double[] {1, 1, 1}, dGamma, dBeta));
+        assertArrayEquals(new float[] {7f, 7f, 7f}, dGamma, "dγ after a failed call");
+        assertArrayEquals(new float[] {7f, 7f, 7f}, dBeta, "dβ after a failed call");
 
         fails(NullPointerException.class, "x", () -> bn.backwardInference(null, 0, dy, 0, dx, 0, 10));
         fails(NullPointerException.class, "dy", () -> bn.backwardInference(x, 0, null, 0, dx, 0, 10));
