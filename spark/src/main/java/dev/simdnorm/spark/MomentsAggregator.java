@@ -2,6 +2,8 @@ package dev.simdnorm.spark;
 
 import java.io.Serial;
 
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoder;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.catalyst.JavaTypeInference;
@@ -19,7 +21,16 @@ import dev.simdnorm.Moments;
  * <pre>{@code
  * spark.udf().register("channel_moments", MomentsAggregator.ofArrays(3).toUdaf());
  * spark.sql("SELECT label, channel_moments(image) AS stats FROM images GROUP BY label");
+ * df.groupBy("label").agg(MomentsAggregator.ofArrays(3).apply(df, "image"));   // the column's type checked first
  * }</pre>
+ *
+ * <p><b>The column's type.</b> Spark casts a user-defined aggregate's argument to its input type without a word
+ * (its {@code ScalaAggregator} takes implicit casts): given an {@code array<double>} (MLlib's {@code vector_to_array},
+ * say), {@code array<int>} or {@code array<decimal>} column, {@link #ofArrays} receives the values rounded to float
+ * (and a double beyond float's range as ±Inf, which fails as a non-finite value the data do not hold); given a
+ * {@code string}, {@link #ofLittleEndianFloats} reads its UTF-8 bytes as floats. {@link #apply(Dataset, String)}
+ * checks the column, as {@link SparkMoments#of} does, and rejects those; from SQL, cast the argument yourself, or
+ * make sure it is {@code array<float>} or {@code binary}.
  *
  * <p>The result is a {@link ChannelStatistics} struct ({@code count}, {@code mean}, {@code variance},
  * {@code moments}); for a group with no values (only nulls), a count of 0 and null arrays. Null inputs are skipped,
@@ -35,7 +46,10 @@ import dev.simdnorm.Moments;
  * task meets more groups than {@code spark.sql.objectHashAggregate.sortBased.fallbackThreshold} (128 by default),
  * Spark falls back to sort-based aggregation, which can split a partition's group into partials merged in the order
  * Spark gives them: the result is then as accurate, and repeatable for the same plan and data, but its last bits may
- * differ from {@link SparkMoments}'.
+ * differ from {@link SparkMoments}'. So does any plan that splits a partition's group over several buffers, such as a
+ * query with a {@code DISTINCT} aggregate beside this one (Spark groups the first step by the distinct column too),
+ * whose partials of one partition meet in hash and shuffle order: then the last bits may also change from run to
+ * run.
  *
  * <p>Immutable and serializable; one instance may be registered and used by many queries at once.
  *
@@ -51,6 +65,8 @@ public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, C
     private final int channels;
     /** How Spark hands the input column to {@link #reduce}. */
     private final Encoder<IN> inputEncoder;
+    /** Whether the input is {@code binary} (little-endian float32) rather than {@code array<float>}. */
+    private final boolean binary;
 
     /**
      * {@code array<float>} as {@code Float[]}: Spark's encoder of primitive {@code float[]} copies the array's raw
@@ -59,9 +75,10 @@ public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, C
     private static final Encoder<Float[]> BOXED_FLOATS =
             ExpressionEncoder.apply(JavaTypeInference.encoderFor(Float[].class));
 
-    private MomentsAggregator(int channels, Encoder<IN> inputEncoder) {
+    private MomentsAggregator(int channels, Encoder<IN> inputEncoder, boolean binary) {
         this.channels = TensorColumn.checkChannels(channels);
         this.inputEncoder = inputEncoder;
+        this.binary = binary;
     }
 
     /**
@@ -74,7 +91,7 @@ public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, C
      * @throws IllegalArgumentException if {@code channels} is not in [1, 134,217,726] (what Moments.toBytes holds)
      */
     public static MomentsAggregator<Float[]> ofArrays(int channels) {
-        return new MomentsAggregator<>(channels, BOXED_FLOATS);
+        return new MomentsAggregator<>(channels, BOXED_FLOATS, false);
     }
 
     /**
@@ -85,7 +102,7 @@ public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, C
      * @throws IllegalArgumentException if {@code channels} is not in [1, 134,217,726] (what Moments.toBytes holds)
      */
     public static MomentsAggregator<byte[]> ofLittleEndianFloats(int channels) {
-        return new MomentsAggregator<>(channels, Encoders.BINARY());
+        return new MomentsAggregator<>(channels, Encoders.BINARY(), true);
     }
 
     /**
@@ -96,6 +113,32 @@ public final class MomentsAggregator<IN> extends Aggregator<IN, MomentsBuffer, C
      */
     public UserDefinedFunction toUdaf() {
         return functions.udaf(this, inputEncoder);
+    }
+
+    /**
+     * This aggregator over the column {@code column} of {@code data}, for {@code data.groupBy(...).agg(...)}, its type
+     * checked first: {@code array<float>} for {@link #ofArrays}, {@code binary} for {@link #ofLittleEndianFloats}. The
+     * name is found as Spark finds it ({@code spark.sql.caseSensitive}), and the column taken by that name.
+     *
+     * @param data   the Dataset whose column it is
+     * @param column the column's name
+     * @return the aggregate column, as {@code toUdaf().apply(data.col(column))} where the type is right
+     * @throws NullPointerException     if {@code data} or {@code column} is null
+     * @throws IllegalArgumentException if there is no such column, if its name is ambiguous, or if its type is not
+     *                                  this aggregator's input type (Spark would cast it: the class comment)
+     */
+    public Column apply(Dataset<?> data, String column) {
+        if (data == null) {
+            throw new NullPointerException("data must not be null");
+        }
+        TensorColumn tensors = TensorColumn.of(data.schema(), column, channels,
+                TensorColumn.caseSensitive(data.sparkSession()));
+        if (tensors.binary != binary) {
+            throw new IllegalArgumentException(tensors.source() + " is " + (tensors.binary ? "binary" : "array<float>")
+                    + ": aggregate it with MomentsAggregator." + (tensors.binary ? "ofLittleEndianFloats" : "ofArrays")
+                    + "(" + channels + ")");
+        }
+        return toUdaf().apply(data.col(SparkMoments.quoted(tensors.name)));
     }
 
     /**

@@ -27,9 +27,11 @@ import dev.simdnorm.Precision;
  * one, its mean within 7e-14·(|μ| + σ)); the partitions' moments come back to the driver in partition order and are
  * merged there in a fixed balanced tree (Chan, Golub and LeVeque's pairwise formula). So the result depends only on
  * the partitions and the order of the records in each: the same bits whatever the number of executors or threads, the
- * order in which tasks finish, or retries. Those are fixed for a cached Dataset, for one created from a local collection or an RDD,
- * and for files read with fixed split settings ({@code spark.sql.files.maxPartitionBytes} and
- * {@code spark.sql.files.minPartitionNum}: by default Spark splits files by the cluster's cores). After a shuffle
+ * order in which tasks finish, or retries. Those are fixed for a cached Dataset, for one made from an RDD with its
+ * partitions given ({@code parallelize(rows, n)}), and for files read with fixed split settings
+ * ({@code spark.sql.files.maxPartitionBytes} and {@code spark.sql.files.minPartitionNum}: by default Spark splits
+ * files by the cluster's cores). A Dataset made from a local collection is split by the default parallelism (the
+ * cluster's cores), and a filter on it splits it again, so its bits can differ on another cluster. After a shuffle
  * (a repartition, join or groupBy) the order of the records in a partition follows the order the shuffle's blocks
  * arrived in, and the last bits may change from run to run; cache the shuffled Dataset, or sort within partitions,
  * to fix it.

@@ -81,11 +81,12 @@ final class TensorColumn implements Serializable {
     }
 
     /**
-     * The index of the field {@code name} in {@code schema}, or −1: the field of that exact name, or else, where Spark
-     * compares names without case (its default), the one field whose name equals it ignoring case.
+     * The index of the field {@code name} in {@code schema}, or −1: the field of that exact name where Spark compares
+     * names with their case, else (its default) the one field whose name equals it ignoring case, an exact match
+     * included: with fields {@code x} and {@code X}, Spark's resolution calls {@code x} ambiguous, and so does this.
      *
-     * @throws IllegalArgumentException if several fields have that exact name (after a join, say), or several equal
-     *                                  it ignoring case and none exactly: ambiguous, as Spark's own resolution says
+     * @throws IllegalArgumentException if several fields have that exact name (after a join, say), or, without case,
+     *                                  several equal it ignoring case: ambiguous, as Spark's own resolution says
      */
     static int fieldIndex(StructType schema, String name, boolean caseSensitive) {
         String[] names = schema.fieldNames();
@@ -94,7 +95,7 @@ final class TensorColumn implements Serializable {
             throw new IllegalArgumentException("column \"" + name + "\" is ambiguous: the schema has several columns of"
                     + " that name");
         }
-        if (exact >= 0 || caseSensitive) {
+        if (caseSensitive) {
             return exact;
         }
         int found = -1;

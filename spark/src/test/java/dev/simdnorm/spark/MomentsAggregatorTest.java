@@ -53,6 +53,48 @@ class MomentsAggregatorTest {
         }
     }
 
+    /**
+     * Spark casts a user-defined aggregate's argument to its input type without a word: the premise, shown with the
+     * unchecked UDAF (an array<double> column aggregated as floats, a string's bytes read as floats, no error); then
+     * {@code apply(data, column)}, which checks the column's type and refuses both.
+     */
+    @Test
+    void applyRefusesTheColumnsSparkWouldCast() {
+        SparkSession spark = LocalSpark.session(2);
+        Dataset<Row> data = LocalSpark.dataset(spark, Tensors.records(24, 30, C, 1e4, 1), 3);
+        long values = SparkMoments.of(data, "x", C).count();
+        // "abcd" three times: 12 bytes, one row of three finite floats (about 1.7e22) a record.
+        Dataset<Row> other = data.withColumn("d", data.col("x").cast("array<double>"))
+                .withColumn("s", functions.lit("abcdabcdabcd"));
+        Row doubles = other.agg(MomentsAggregator.ofArrays(C).toUdaf().apply(other.col("d"))).first();
+        assertEquals(values, doubles.getStruct(0).<Long>getAs("count"), "the doubles, cast to float");
+        Row text = other.agg(MomentsAggregator.ofLittleEndianFloats(C).toUdaf().apply(other.col("s"))).first();
+        assertEquals(30L, text.getStruct(0).<Long>getAs("count"), "the string's bytes, read as floats");
+
+        refused("array<float> or binary", () -> MomentsAggregator.ofArrays(C).apply(other, "d"));
+        refused("array<float> or binary", () -> MomentsAggregator.ofLittleEndianFloats(C).apply(other, "s"));
+        refused("ofLittleEndianFloats(3)", () -> MomentsAggregator.ofArrays(C).apply(other, "bytes"));
+        refused("ofArrays(3)", () -> MomentsAggregator.ofLittleEndianFloats(C).apply(other, "x"));
+        refused("no column", () -> MomentsAggregator.ofArrays(C).apply(other, "missing"));
+        assertThrows(NullPointerException.class, () -> MomentsAggregator.ofArrays(C).apply(null, "x"));
+        assertThrows(NullPointerException.class, () -> MomentsAggregator.ofArrays(C).apply(other, null));
+
+        // Where the type is right: the UDAF on that column, the name found as Spark finds it (without case).
+        for (String name : new String[] {"x", "X"}) {
+            Row checked = data.groupBy("label").agg(MomentsAggregator.ofArrays(C).apply(data, name).as("s"))
+                    .filter("label = 1").first();
+            Moments expected = SparkMoments.of(data.filter("label = 1"), "x", C);
+            assertArrayEquals(expected.toBytes(), (byte[]) checked.getStruct(1).getAs("moments"), name);
+        }
+        Row binary = data.agg(MomentsAggregator.ofLittleEndianFloats(C).apply(data, "bytes")).first();
+        assertArrayEquals(SparkMoments.of(data, "x", C).toBytes(), (byte[]) binary.getStruct(0).getAs("moments"));
+    }
+
+    private static void refused(String part, org.junit.jupiter.api.function.Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(part), e.getMessage());
+    }
+
     @Test
     void sameBitsInAnyTaskOrder() {
         SparkSession spark = LocalSpark.session(4);

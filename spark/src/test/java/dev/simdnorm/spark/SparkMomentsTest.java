@@ -255,6 +255,21 @@ class SparkMomentsTest {
     }
 
     /**
+     * Columns {@code x} and {@code X}: without case (Spark's default) the name {@code x} matches both, and Spark's own
+     * resolution calls it ambiguous; so must the check, not take the exact match and leave Spark to throw its own
+     * exception later (or, in {@code SparkBatchNorm}, quietly take one of them).
+     */
+    @Test
+    void aNameOfColumnsDifferingInCaseIsAmbiguous() {
+        SparkSession spark = LocalSpark.session(2);
+        Dataset<Row> data = LocalSpark.dataset(spark, Tensors.records(26, 4, C, 5, 1), 2);
+        Dataset<Row> both = data.select(data.col("x"), data.col("x").as("X"));
+        assertThrows(org.apache.spark.sql.AnalysisException.class, () -> both.col("x"), "Spark's own resolution");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SparkMoments.of(both, "x", C));
+        assertTrue(e.getMessage().contains("ambiguous"), e.getMessage());
+    }
+
+    /**
      * The dataset with each partition's first record delayed by a random 0–40 ms, so that tasks finish in a random
      * order. The delay sits in the tensor column's own expression, so the projection to that column keeps it. Each
      * task adds its partition to {@link #FINISHED} as it completes (local mode: one JVM).
