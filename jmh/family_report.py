@@ -4,11 +4,11 @@
 Every ratio is between rows of the same run, from medians of the measured iterations (JMH's score is their mean).
 
   rows FILE   RowNormBenchmark: copy's time / each layer's and each ceiling's time; the residual form and its
-              ceiling against two copies. Targets: LayerNorm and RMSNorm >= 0.5x the copy in cache (16 KiB to 4 MiB)
-              and >= 0.85x at 256 MiB; the residual form >= 0.5x; a row below its target is "out of reach" where its
-              ceiling (the map pass alone: rowAffine, rowScale, residualAffine) is below the target too, else
-              "short". The residual form's copy is residualCopy (x into y and the residual into h, measured) where
-              the run has it, else twice arraycopy. The decode row (4096 x 1) against <= 4x the copy's time.
+              ceiling against its copy (residualCopy: x into y and the residual into h, measured) where the run has
+              it, else twice arraycopy. Targets: LayerNorm and RMSNorm >= 0.5x the copy in cache (16 KiB to 4 MiB)
+              and >= 0.85x at 256 MiB; the residual form >= 0.5x; a row below its target is "out of reach" where
+              its ceiling (the map pass alone: rowAffine, rowScale, residualAffine) is below the target too, else
+              "short". The decode row (4096 x 1) against <= 4x the copy's time.
   residual FILE  RowNormBenchmark's residual rows alone (layerNormResidual, residualAffine, residualCopy,
               arraycopy): the form and its ceiling against residualCopy, and residualCopy against two copies.
   groups FILE GroupNormBenchmark: GroupNorm's and InstanceNorm's time / the copy's; target <= 2.2x at >= 256 KiB.

@@ -334,7 +334,7 @@ def main():
     if sweep_keys:
         print(public_table(rows, "ApiSweepBenchmark", "SweepCeilingBenchmark", sweep_keys, "working set / C"))
         print()
-    if shape_keys or sweep_keys:
+    if has("ShapeCeilingBenchmark") or has("SweepCeilingBenchmark"):  # a main run: the targets need its ceilings
         print(targets(rows, target_shapes, target_sweep))
         print()
     if shape_keys:

@@ -50,12 +50,15 @@ public final class FamilyCharts {
         System.setProperty("java.awt.headless", "true");
         Path out = Path.of(args[0]);
         Files.createDirectories(out);
-        rowNorm(scores(args[1], "size", "kib"), out.resolve("rownorm"));
-        groupNorm(scores(args[2], "shape", "layout"), out.resolve("groupnorm"));
+        rowNorm(scores(args[1], "RowNormBenchmark", "size", "kib"), out.resolve("rownorm"));
+        groupNorm(scores(args[2], "GroupNormBenchmark", "shape", "layout"), out.resolve("groupnorm"));
     }
 
-    /** Score by "method|first|second" of two parameters; rows without both are skipped. */
-    private static Map<String, Double> scores(String file, String first, String second) throws Exception {
+    /**
+     * Score by "method|first|second" of two parameters, of benchmark class {@code cls} only (the scalar classes have
+     * the same methods and parameters); rows without both parameters are skipped.
+     */
+    private static Map<String, Double> scores(String file, String cls, String first, String second) throws Exception {
         Map<String, Double> scores = new HashMap<>();
         try (Reader r = new FileReader(file)) {
             for (JsonElement e : JsonParser.parseReader(r).getAsJsonArray()) {
@@ -65,6 +68,9 @@ public final class FamilyCharts {
                     continue;
                 }
                 String[] name = o.get("benchmark").getAsString().split("\\.");
+                if (!name[name.length - 2].equals(cls)) {
+                    continue;
+                }
                 scores.put(name[name.length - 1] + "|" + p.get(first).getAsString() + "|"
                         + p.get(second).getAsString(), Charts.median(o)); // the median, as report.py
             }

@@ -103,7 +103,7 @@ class MomentsAggregatorTest {
         byte[] expected = SparkMoments.of(data.filter("label = 1"), "x", C).toBytes();
         List<List<Integer>> orders = new ArrayList<>();
         for (int run = 0; run < 3; run++) {
-            SparkMomentsTest.FINISHED.clear();
+            SparkMomentsTest.resetFinished(); // another test's session may have noted the same attempt ids
             Row r = data.groupBy("label").agg(MomentsAggregator.ofArrays(C).toUdaf().apply(data.col("x")).as("s"))
                     .filter("label = 1").first();
             orders.add(List.copyOf(SparkMomentsTest.FINISHED));

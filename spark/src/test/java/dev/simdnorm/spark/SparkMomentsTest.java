@@ -277,6 +277,12 @@ class SparkMomentsTest {
     /** The tasks that note their finish into {@link #FINISHED}, by attempt id. */
     private static final java.util.Set<Long> NOTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    /** Forgets the finished partitions and the noted tasks: attempt ids start again in each session's context. */
+    static void resetFinished() {
+        FINISHED.clear();
+        NOTED.clear();
+    }
+
     static Dataset<Row> shuffledTaskOrder(Dataset<Row> data) {
         UDF1<Long, Boolean> delay = id -> {
             org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
