@@ -29,11 +29,17 @@ def of_class(path, cls):
     return [e for e in json.load(open(path)) if e["benchmark"].split(".")[-2] == cls]
 
 
-def rows(path):
+def row_scores(path):
+    """RowNormBenchmark's medians by (size, kib, method)."""
     s = {}
     for e in of_class(path, "RowNormBenchmark"):
         p = e["params"]
         s[(int(p["size"]), int(p["kib"]), e["benchmark"].split(".")[-1])] = median(e)
+    return s
+
+
+def rows(path):
+    s = row_scores(path)
     counts = {k: [0, 0, 0] for k in ("LayerNorm", "RMSNorm", "residual form")}
     short = {k: [] for k in counts}
     pair_name = "its copy" if any(k[2] == "residualCopy" for k in s) else "2 copies"
@@ -79,10 +85,7 @@ def rows(path):
 
 def residual(path):
     """The residual form alone, against its measured copy (residualCopy) and against two copies of x into y."""
-    s = {}
-    for e in of_class(path, "RowNormBenchmark"):
-        p = e["params"]
-        s[(int(p["size"]), int(p["kib"]), e["benchmark"].split(".")[-1])] = median(e)
+    s = row_scores(path)
     met, out_of_reach, short = 0, 0, []
     print("| size | x | rows | residual form: its copy ÷ it | `residualAffine`: its copy ÷ it "
           "| its copy ÷ 2 copies of x | residual form: 2 copies ÷ it |")

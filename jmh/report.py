@@ -89,10 +89,6 @@ def shape_floats(row):
     return n * h * w * c
 
 
-def kb(row):
-    return shape_floats(row) * 4 / 1024
-
-
 def public_table(rows, api, ceiling, keys, label):
     g = lambda cls, k, op: rows.get((cls, k, op))
     c0 = lambda k: k.split(" ")[0]
