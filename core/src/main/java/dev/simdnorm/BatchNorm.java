@@ -45,11 +45,12 @@ import java.lang.foreign.MemorySegment;
  * layer's state is then unchanged, but the output may be partly written. NaN and ±Inf in the data propagate per IEEE
  * into that channel's outputs, batch moments and (in training) running statistics. The setters accept finite values
  * only, so running statistics made non-finite by such data are repaired by loading finite ones. Finite data whose
- * batch variance exceeds float range (a standard deviation above about 1.8e19) train with finite outputs and exact
- * batch moments in double, but the running variance, a float, becomes +Inf, and inference then gives β: load finite
- * statistics to go on. Inference on finite x whose deviation from a running mean overflows float (x and a mean of at
- * least about 1e31 of opposite signs near float's limits) gives the true output, computed for those elements in
- * double (such a call runs without the vector kernels), not ±Inf.
+ * batch variance exceeds float range (a standard deviation above about 1.8e19; under a convention whose running
+ * update takes the unbiased variance, that variance, a factor n/(n − 1) larger: from about 1.3e19 at n = 2) train
+ * with finite outputs and exact batch moments in double, but the running variance, a float, becomes +Inf, and
+ * inference then gives β: load finite statistics to go on. Inference on finite x whose deviation from a running
+ * mean overflows float (x and a mean of at least about 1e31 of opposite signs near float's limits) gives the true
+ * output, computed for those elements in double (such a call runs without the vector kernels), not ±Inf.
  */
 public final class BatchNorm extends BatchNormBackward {
 

@@ -66,12 +66,13 @@ final class BatchNormGradient {
         boolean inDouble = false;
         if (training || relu) { // a frozen pass reads the deviations only for the ReLU mask
             for (int c = 0; c < channels; c++) {
-                inDouble |= InputGradientInDouble.needed(forward, c, training ? k1[c] : 0, training ? k2[c] : 0);
+                inDouble |= InputGradientInDouble.needed(forward, c, training ? k1[c] : 0, training ? k2[c] : 0,
+                        rows * variance[c]);
             }
         }
         if (inDouble) {
             InputGradientInDouble.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction,
-                    work.deviationScale, work.offset, relu);
+                    work.deviationScale, work.offset, variance, relu);
             return;
         }
         Engine.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction, relu, parallelism);

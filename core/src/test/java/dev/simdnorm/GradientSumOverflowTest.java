@@ -103,6 +103,27 @@ class GradientSumOverflowTest {
         }
     }
 
+    /**
+     * dx where both coefficients fit in float but the correction {@code v·k₁ + k₂} does not: x = 1, 0, −1 and dy
+     * ±2.5e38 (k ≈ 1.22, k₁ ≈ −3.06e38, k₂ ≈ −1.02e38, so v·k₁ + k₂ ≈ −4.1e38 at the first value, whose dx is
+     * −1.02e38), and the same coefficients from ordinary sums with γ = 1e10 and dy ±2.5e28. The kernels rounded the
+     * correction to −Inf before adding g·k: dx −Inf. The bound is the one above.
+     */
+    @Test
+    void dxIsRightWhereTheCorrectionLeavesFloat() {
+        float[] x = {1f, 0f, -1f};
+        float[][] cases = {{1f, 2.5e38f, 2.5e38f, -2.5e38f}, {1e10f, 2.5e28f, 2.5e28f, -2.5e28f}};
+        for (float[] c : cases) {
+            float gamma = c[0];
+            float[] dy = {c[1], c[2], c[3]};
+            BatchNorm bn = BatchNorm.builder(1).gamma(new float[] {gamma}).build();
+            Moments batch = bn.train(x, 0, new float[3], 0, 3);
+            float[] dx = new float[3];
+            bn.backward(x, 0, dy, 0, dx, 0, 3, batch);
+            assertExact(x, dy, dx, batch, gamma, bn.epsilon());
+        }
+    }
+
     /** dx against the formula in double, within two roundings of it and of k·g and four of every term. */
     private static void assertExact(float[] x, float[] dy, float[] dx, Moments batch, float gamma, float epsilon) {
         int n = x.length;
