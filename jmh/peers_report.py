@@ -161,7 +161,8 @@ def family(files):
 
     def key(row):
         op, a, b = row.split(":")
-        return {"layer": 0, "rms": 1, "group": 2}[op], int(a) if op != "group" else 0, int(b) if op != "group" else 0, a
+        return ({"layer": 0, "rms": 1, "group": 2, "skip-layer": 3, "skip-rms": 4}[op],
+                int(a) if op != "group" else 0, int(b) if op != "group" else 0, a)
 
     for row in sorted(times, key=key):
         t = times[row]
@@ -177,7 +178,9 @@ def family(files):
             label = "GroupNorm %s, %s groups" % (a, b)
         else:
             rows = max(1, int(b) * 1024 // (4 * int(a)))
-            label = "%s, size %s, %d rows (%s)" % ("LayerNorm" if op == "layer" else "RMSNorm", a, rows,
+            name = {"layer": "LayerNorm", "rms": "RMSNorm", "skip-layer": "LayerNorm + residual",
+                    "skip-rms": "RMSNorm + residual"}[op]
+            label = "%s, size %s, %d rows (%s)" % (name, a, rows,
                                                    "%d MiB" % (int(b) // 1024) if int(b) >= 1024 else "%s KiB" % b)
         print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (label, cell("simdnorm"), cell("onnxruntime"),
               cell("pytorch"), cell("tensorflow"), cell("nd4j"), ratio, bandwidth))

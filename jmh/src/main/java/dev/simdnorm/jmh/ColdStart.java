@@ -258,7 +258,8 @@ public final class ColdStart {
                 StandardCharsets.US_ASCII))) {
             for (String line; (line = in.readLine()) != null; ) {
                 int space = line.indexOf(' ');
-                rows.add(new long[] {Long.parseLong(line.substring(0, space)), Long.parseLong(line.substring(space + 1))});
+                rows.add(new long[] {Long.parseLong(line.substring(0, space)),
+                    Long.parseLong(line.substring(space + 1))});
             }
         }
         if (p.waitFor() != 0) {

@@ -16,7 +16,8 @@ final class Kernels {
             case "vector" -> {
                 Kernel k = KernelProvider.kernel();
                 if (!k.name().equals("vector")) {
-                    throw new IllegalStateException("vector kernel unavailable: " + KernelProvider.selection().reason());
+                    throw new IllegalStateException("vector kernel unavailable: "
+                            + KernelProvider.selection().reason());
                 }
                 yield k;
             }

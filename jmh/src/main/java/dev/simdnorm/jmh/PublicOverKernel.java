@@ -12,7 +12,8 @@ import java.util.function.Supplier;
  *
  * <p>{@code PublicOverKernel <row>}, a row being a network shape ({@code 8x28x28x256}, NHWC) or a sweep row
  * ({@code 16KiB/C=100}): after the warm-up, seven rounds, each timing every call for about 40 ms (at least three
- * calls; those under 10 µs sixteen per clock reading) in turn, the order of public and kernel swapped every round; prints one JSON line per operation with the
+ * calls; those under 10 µs sixteen per clock reading) in turn, the order of public and kernel swapped every round;
+ * prints one JSON line per operation with the
  * medians over the rounds of each call's time and of the ratios: {@code inference} over {@code normalize},
  * {@code Moments.of} over {@code statistics} and over {@code statisticsReturned} (the kernel writing new arrays, as a
  * returned result must), {@code train} over {@code trainStep} and {@code trainStepReturned}.

@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * rows of {@code size} floats filling {@code kib} KiB of x (at least one row; size 4096 at 16 KiB is one decode step
  * of an LLM). The residual form reads x and the residual and writes y and h: twice a copy's bytes. Ceilings:
  * {@code rowAffine} for LayerNorm's normalize pass, {@code rowScale} for RMSNorm's, {@code residualAffine} for the
- * residual form's add and normalize passes (each without statistics, which any of them also needs). The scalar kernels in {@link RowNormScalarBenchmark}.
+ * residual form's add and normalize passes (each without statistics, which any of them also needs). The scalar
+ * kernels in {@link RowNormScalarBenchmark}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

@@ -72,7 +72,8 @@ class Workload {
 
     /**
      * A copy of x allocated 2 KiB (plus a header) past x's end, so y does not start 16 bytes past x modulo 4 KiB, as a
-     * plain {@code x.clone()} does whenever x's length is a multiple of 4 KiB (16 and 256 KiB, 1x14x14x256, 64x32x32x3).
+     * plain {@code x.clone()} does whenever x's length is a multiple of 4 KiB (16 and 256 KiB, 1x14x14x256,
+     * 64x32x32x3).
      * There a copy's loads wait on its stores (4 KiB aliasing) and {@code System.arraycopy} takes 1.6–1.8× its usual
      * time at 16 KiB (jmh/probes/PlacementProbe.java). Arrays over half a G1 region start at a region's start and are
      * not moved by this; their placement (x and y at the same offset modulo 4 KiB) is not a slow one.

@@ -57,38 +57,59 @@ final class OnnxModel {
 
     /**
      * A one-node normalization model: LayerNormalization (opset 17) or RMSNormalization (opset 23) over the last
-     * axis, or GroupNormalization (opset 21, per-channel scale and bias) on NCHW data. Inputs X, scale and, but for
-     * RMSNormalization, B; output Y.
+     * axis, GroupNormalization (opset 21, per-channel scale and bias) on NCHW data, or the contrib operators
+     * SkipLayerNormalization and SkipSimplifiedLayerNormalization (domain com.microsoft) on [1, rows, size]. Inputs
+     * X, scale and, but for the RMS forms, B (the skip forms: X, skip, gamma, beta); output Y (the skip forms also H,
+     * their {@code input_skip_bias_sum}).
      *
-     * @param dims       X's dimensions: [rows, size], or [N, C, H·W] for GroupNormalization
+     * @param dims       X's dimensions: [rows, size], [1, rows, size] for the skip forms, or [N, C, H·W] for
+     *                   GroupNormalization
      * @param parameters the length of scale and B
      * @param groups     GroupNormalization's num_groups (ignored by the others)
      */
     static byte[] normalization(NormPeer.Op op, long[] dims, long parameters, float epsilon, int groups) {
         Message graph = new Message();
-        String[] inputs = op == NormPeer.Op.RMS_NORM ? new String[]{"X", "scale"} : new String[]{"X", "scale", "B"};
+        String[] inputs = switch (op) {
+            case RMS_NORM -> new String[]{"X", "scale"};
+            case LAYER_NORM, GROUP_NORM -> new String[]{"X", "scale", "B"};
+            case SKIP_LAYER_NORM -> new String[]{"X", "skip", "gamma", "beta"};
+            case SKIP_RMS_NORM -> new String[]{"X", "skip", "gamma"};
+        };
+        // The skip forms' outputs: output, mean and inv_std_var (left out, as empty names), input_skip_bias_sum.
+        String[] outputs = op.skip() ? new String[]{"Y", "", "", "H"} : new String[]{"Y"};
         int opset = switch (op) {
-            case LAYER_NORM -> 17;
+            case LAYER_NORM, SKIP_LAYER_NORM, SKIP_RMS_NORM -> 17;
             case RMS_NORM -> 23;
             case GROUP_NORM -> 21;
         };
         Message node = switch (op) {
-            case LAYER_NORM -> node("LayerNormalization", inputs, new String[]{"Y"}, intAttr("axis", -1),
+            case LAYER_NORM -> node("LayerNormalization", inputs, outputs, intAttr("axis", -1),
                     floatAttr("epsilon", epsilon));
-            case RMS_NORM -> node("RMSNormalization", inputs, new String[]{"Y"}, intAttr("axis", -1),
+            case RMS_NORM -> node("RMSNormalization", inputs, outputs, intAttr("axis", -1),
                     floatAttr("epsilon", epsilon));
-            case GROUP_NORM -> node("GroupNormalization", inputs, new String[]{"Y"}, intAttr("num_groups", groups),
+            case GROUP_NORM -> node("GroupNormalization", inputs, outputs, intAttr("num_groups", groups),
                     floatAttr("epsilon", epsilon));
+            case SKIP_LAYER_NORM -> node("SkipLayerNormalization", inputs, outputs, floatAttr("epsilon", epsilon))
+                    .string(7, "com.microsoft");
+            case SKIP_RMS_NORM -> node("SkipSimplifiedLayerNormalization", inputs, outputs,
+                    floatAttr("epsilon", epsilon)).string(7, "com.microsoft");
         };
         graph.message(1, node);
         graph.string(2, "norm");
-        graph.message(11, valueInfo("X", dims));
-        for (int i = 1; i < inputs.length; i++) {
-            graph.message(11, valueInfo(inputs[i], new long[]{parameters}));
+        for (int i = 0; i < inputs.length; i++) {
+            boolean parameter = op.skip() ? i >= 2 : i >= 1;
+            graph.message(11, valueInfo(inputs[i], parameter ? new long[]{parameters} : dims));
         }
         graph.message(12, valueInfo("Y", dims));
-        Message opsetId = new Message().string(1, "").varint(2, opset);
-        return new Message().varint(1, 11).string(2, "simdnorm").message(7, graph).message(8, opsetId).bytes();
+        if (op.skip()) {
+            graph.message(12, valueInfo("H", dims));
+        }
+        Message model = new Message().varint(1, 11).string(2, "simdnorm").message(7, graph)
+                .message(8, new Message().string(1, "").varint(2, opset));
+        if (op.skip()) {
+            model.message(8, new Message().string(1, "com.microsoft").varint(2, 1));
+        }
+        return model.bytes();
     }
 
     private static Message node(String op, String[] inputs, String[] outputs, Message... attributes) {

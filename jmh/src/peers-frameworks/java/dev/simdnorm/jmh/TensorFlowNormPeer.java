@@ -40,7 +40,7 @@ final class TensorFlowNormPeer implements NormPeer {
 
     @Override
     public boolean supports(Op op) {
-        return true;
+        return !op.skip(); // no fused residual form, and composing one is not the operator
     }
 
     @Override
@@ -96,6 +96,9 @@ final class TensorFlowNormPeer implements NormPeer {
 
     @Override
     public void close() {
+        if (graph == null) {
+            return; // never loaded: an operator it lacks
+        }
         for (TFloat32 t : tensors) {
             t.close();
         }

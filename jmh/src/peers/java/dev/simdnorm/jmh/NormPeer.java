@@ -7,8 +7,18 @@ package dev.simdnorm.jmh;
  */
 interface NormPeer extends AutoCloseable {
 
-    /** The operators compared. */
-    enum Op { LAYER_NORM, RMS_NORM, GROUP_NORM }
+    /**
+     * The operators compared; the skip forms are the fused residual step, {@code h = x + residual} then LayerNorm or
+     * RMSNorm of h, writing y and h (ONNX Runtime's SkipLayerNormalization and SkipSimplifiedLayerNormalization).
+     */
+    enum Op {
+        LAYER_NORM, RMS_NORM, GROUP_NORM, SKIP_LAYER_NORM, SKIP_RMS_NORM;
+
+        /** Whether this is a skip form, whose x holds the input rows and then the residual's. */
+        boolean skip() {
+            return this == SKIP_LAYER_NORM || this == SKIP_RMS_NORM;
+        }
+    }
 
     /**
      * One row of the tables: LayerNorm or RMSNorm over {@code rows} rows of {@code size} floats, or GroupNorm over
@@ -18,15 +28,22 @@ interface NormPeer extends AutoCloseable {
 
         /**
          * Parses {@code layer:SIZE:KIB} and {@code rms:SIZE:KIB} (rows of SIZE floats filling KIB KiB of x, at least
-         * one row, as {@code RowNormBenchmark}) and {@code group:NxHxWxC:G}.
+         * one row, as {@code RowNormBenchmark}), the same with {@code skip-layer} and {@code skip-rms} (KIB of x, and
+         * as much of the residual), and {@code group:NxHxWxC:G}.
          */
         static Case parse(String s) {
             String[] p = s.split(":");
             return switch (p[0]) {
-                case "layer", "rms" -> {
+                case "layer", "rms", "skip-layer", "skip-rms" -> {
                     int size = Integer.parseInt(p[1]);
                     int rows = Math.max(1, Integer.parseInt(p[2]) * 1024 / (4 * size));
-                    yield new Case(p[0].equals("layer") ? Op.LAYER_NORM : Op.RMS_NORM, rows, size, 0, 0, 0, 0);
+                    Op op = switch (p[0]) {
+                        case "layer" -> Op.LAYER_NORM;
+                        case "rms" -> Op.RMS_NORM;
+                        case "skip-layer" -> Op.SKIP_LAYER_NORM;
+                        default -> Op.SKIP_RMS_NORM;
+                    };
+                    yield new Case(op, rows, size, 0, 0, 0, 0);
                 }
                 case "group" -> {
                     Shape shape = Shape.parse(p[1]);
@@ -36,9 +53,9 @@ interface NormPeer extends AutoCloseable {
             };
         }
 
-        /** The floats of x. */
+        /** The floats of x: for the skip forms, the input rows and then the residual's. */
         int floats() {
-            return op == Op.GROUP_NORM ? n * channels * spatial : rows * size;
+            return op == Op.GROUP_NORM ? n * channels * spatial : op.skip() ? 2 * rows * size : rows * size;
         }
 
         /** γ's and β's length: the normalized size, or the channels. */
@@ -53,13 +70,13 @@ interface NormPeer extends AutoCloseable {
     /** Whether the framework has this operator as one op (the others are not timed, and not composed here). */
     boolean supports(Op op);
 
-    /** Loads x (NCHW for GroupNorm) and the parameters (β ignored by RMSNorm). */
+    /** Loads x (NCHW for GroupNorm) and the parameters (β ignored by RMSNorm and its skip form). */
     void load(Case c, float[] x, float[] gamma, float[] beta, float epsilon) throws Exception;
 
     /** Runs the op on the loaded x. */
     void run() throws Exception;
 
-    /** The last y, in x's layout. */
+    /** The last y, in x's layout (for the skip forms, y alone, without h). */
     float[] y() throws Exception;
 
     @Override

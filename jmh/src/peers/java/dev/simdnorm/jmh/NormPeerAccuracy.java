@@ -32,6 +32,10 @@ public final class NormPeerAccuracy {
             new Row("RMSNorm 1×2²⁰, N(0, 1)", new NormPeer.Case(NormPeer.Op.RMS_NORM, 1, 1 << 20, 0, 0, 0, 0), 0, 1),
             new Row("RMSNorm 16×4096, mean 1e4, sd 1", new NormPeer.Case(NormPeer.Op.RMS_NORM, 16, 4096, 0, 0, 0, 0),
                     1e4, 1),
+            new Row("LayerNorm + residual 16×4096, x and residual mean 1e4, sd 1",
+                    new NormPeer.Case(NormPeer.Op.SKIP_LAYER_NORM, 16, 4096, 0, 0, 0, 0), 1e4, 1),
+            new Row("RMSNorm + residual 16×4096, x and residual mean 1e4, sd 1",
+                    new NormPeer.Case(NormPeer.Op.SKIP_RMS_NORM, 16, 4096, 0, 0, 0, 0), 1e4, 1),
             new Row("GroupNorm 2x16x16x64 NCHW, 32 groups, N(2, 1)", new NormPeer.Case(NormPeer.Op.GROUP_NORM, 0, 0,
                     2, 64, 256, 32), 2, 1),
             new Row("GroupNorm 2x16x16x64 NCHW, 32 groups, mean 1e4, sd 1", new NormPeer.Case(NormPeer.Op.GROUP_NORM,
@@ -83,7 +87,8 @@ public final class NormPeerAccuracy {
                 }
                 String absolute = nan > 0 ? String.format("NaN in %d of %d", nan, y.length)
                         : String.format("%.2e", abs);
-                String relative = row.c().op() == NormPeer.Op.RMS_NORM && nan == 0
+                NormPeer.Op op = row.c().op();
+                String relative = (op == NormPeer.Op.RMS_NORM || op == NormPeer.Op.SKIP_RMS_NORM) && nan == 0
                         ? String.format("%.1f", rel / 0x1p-24) : "–";
                 out.append(String.format("| %s | %s | %s | %s |%n", row.label(), peer.name(), absolute, relative));
                 peer.close();
@@ -101,8 +106,20 @@ public final class NormPeerAccuracy {
         return x;
     }
 
-    /** y of the operator's definition, in double from the float inputs. */
+    /**
+     * y of the operator's definition, in double from the float inputs; for a skip form, of h = x + residual rounded
+     * to float, as the operator writes h and every framework rounds it.
+     */
     static double[] oracle(NormPeer.Case c, float[] x, float[] gamma, float[] beta, double epsilon) {
+        if (c.op().skip()) {
+            int n = c.rows() * c.size();
+            float[] h = new float[n];
+            for (int i = 0; i < n; i++) {
+                h[i] = x[i] + x[n + i];
+            }
+            NormPeer.Op op = c.op() == NormPeer.Op.SKIP_LAYER_NORM ? NormPeer.Op.LAYER_NORM : NormPeer.Op.RMS_NORM;
+            return oracle(new NormPeer.Case(op, c.rows(), c.size(), 0, 0, 0, 0), h, gamma, beta, epsilon);
+        }
         double[] y = new double[x.length];
         if (c.op() == NormPeer.Op.GROUP_NORM) {
             int run = c.channels() / c.groups() * c.spatial();

@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * LayerNorm, RMSNorm and GroupNorm: simdnorm's public API and the peers' operators on the same data, one thread, op
  * only (x and the parameters already in each framework's memory). The rows of {@code RowNormBenchmark} (size × KiB
- * of x) and the network shapes with 32 groups (64x32x32x3 with 3), NCHW. A framework without the operator fails
+ * of x), the network shapes with 32 groups (64x32x32x3 with 3), NCHW, and the residual forms on those rows (x of
+ * the KiB given, and as much of the residual). A framework without the operator fails
  * its setup, and its rows are absent; the ceiling, {@code System.arraycopy} of the same bytes, is
  * {@link NormCeilingBenchmark} in the same run.
  */
@@ -42,7 +43,15 @@ public class NormPeerBenchmark {
         "rms:768:16", "rms:768:256", "rms:768:4096", "rms:768:262144",
         "rms:4096:16", "rms:4096:256", "rms:4096:4096", "rms:4096:262144",
         "rms:16384:16", "rms:16384:256", "rms:16384:4096", "rms:16384:262144",
-        "group:1x14x14x256:32", "group:8x28x28x256:32", "group:32x56x56x64:32", "group:64x32x32x3:3"})
+        "group:1x14x14x256:32", "group:8x28x28x256:32", "group:32x56x56x64:32", "group:64x32x32x3:3",
+        "skip-layer:64:16", "skip-layer:64:256", "skip-layer:64:4096", "skip-layer:64:262144",
+        "skip-layer:768:16", "skip-layer:768:256", "skip-layer:768:4096", "skip-layer:768:262144",
+        "skip-layer:4096:16", "skip-layer:4096:256", "skip-layer:4096:4096", "skip-layer:4096:262144",
+        "skip-layer:16384:16", "skip-layer:16384:256", "skip-layer:16384:4096", "skip-layer:16384:262144",
+        "skip-rms:64:16", "skip-rms:64:256", "skip-rms:64:4096", "skip-rms:64:262144",
+        "skip-rms:768:16", "skip-rms:768:256", "skip-rms:768:4096", "skip-rms:768:262144",
+        "skip-rms:4096:16", "skip-rms:4096:256", "skip-rms:4096:4096", "skip-rms:4096:262144",
+        "skip-rms:16384:16", "skip-rms:16384:256", "skip-rms:16384:4096", "skip-rms:16384:262144"})
     public String row;
 
     private NormPeer peer;
