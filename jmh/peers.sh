@@ -41,11 +41,11 @@ bench() {
 }
 
 for t in 1 2; do
-    bench -Ppeers shapes-$t.json "PeerBenchmark|ShapeCeilingBenchmark.arraycopy -p threads=$t $shapes $timing" \
+    bench -Ppeers shapes-$t.json "jmh.PeerBenchmark|ShapeCeilingBenchmark.arraycopy -p threads=$t $shapes $timing" \
         "-p framework=simdnorm,tensorflow,tensorflow-tf1,pytorch,onnxruntime-nhwc,onnxruntime-nchw"
-    TF_ENABLE_ONEDNN_OPTS=0 bench -Ppeers shapes-onednn-off-$t.json "PeerBenchmark -p threads=$t $shapes $timing" \
+    TF_ENABLE_ONEDNN_OPTS=0 bench -Ppeers shapes-onednn-off-$t.json "jmh.PeerBenchmark -p threads=$t $shapes $timing" \
         "-p framework=simdnorm,tensorflow-onednn-off,tensorflow-tf1-onednn-off"
-    OMP_NUM_THREADS=$t bench -Pnd4j shapes-nd4j-$t.json "PeerBenchmark -p threads=$t $shapes $timing" \
+    OMP_NUM_THREADS=$t bench -Pnd4j shapes-nd4j-$t.json "jmh.PeerBenchmark -p threads=$t $shapes $timing" \
         "-p framework=simdnorm,nd4j"
 done
 
