@@ -26,7 +26,9 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * those of the step (call this before loading new ones). NaN and ±Inf propagate per IEEE into their channel's
      * gradients; dγ and dβ are rounded to float once, so sums beyond float's range give ±Inf. The backward passes take
      * NHWC rows only: the moments of a step trained on an NCHW {@link TensorShape} have the same form, and are not
-     * told apart.
+     * told apart. The moments must be those {@link BatchNorm#train} computed for x: the pass bounds each deviation
+     * by √(n·σ²) to decide where float cannot carry dx's correction term, and moments of other data void that bound
+     * (dx may then be ±Inf where the formula's value is finite).
      *
      * @param x        the step's input, NHWC, as passed to {@link BatchNorm#train}
      * @param xOffset  index of the first input float

@@ -41,7 +41,8 @@ final class InputGradientInDouble {
 
     /**
      * Whether {@code |v·k₁ + k₂|}, with |v| ≤ √(n·σ²), may reach float's overflow threshold. The margin 2⁻²⁰ covers
-     * the float roundings of v, k₁ and k₂ in the kernels (each a few 2⁻²⁴ relative).
+     * the float roundings of v, k₁ and k₂ in the kernels (each a few 2⁻²⁴ relative) and the error of M2 itself, far
+     * below it unless a single outlier among half a million near-equal values carries the whole variance.
      */
     private static boolean correctionMayOverflow(double deviationScale, double offset, double deviations) {
         double bound = Math.abs(deviationScale) * Math.sqrt(deviations) * (1 + 0x1p-20) + Math.abs(offset);
