@@ -66,6 +66,13 @@ final class RowNormalization {
     /** See {@link #SHORT_ROWS_BELOW}: 8 MiB. */
     private static final long PIPELINED_SHORT_FLOATS = 1 << 21;
 
+    /**
+     * Rows at most this long have their residual sums formed {@link #LAG} + 1 rows ahead in {@link #pipelined}, not
+     * 64: so LayerNorm's residual form on rows of 64 floats ran 1.33–1.35× as fast at 256 MiB and 1.27× at 16 MiB,
+     * where rows of 96 to 192 floats ran 0.89–1.0× as fast at 256 MiB (design log, 2026-12-07).
+     */
+    private static final int SUMS_NEAR_UP_TO = 64;
+
     private RowNormalization() {
     }
 
@@ -234,8 +241,8 @@ final class RowNormalization {
      * with nothing written, then written, with nothing read, and a thread keeps fewer misses in flight than a copy
      * does. A lag of two rows rather than one keeps each
      * row's fold and square root off the path to the next row. The residual sums are formed ahead of the rows summed,
-     * at most 64 rows and 64 KiB at a time (more than {@link #LAG} rows). Each row takes the operations of the
-     * two-pass path, so the bits are the same.
+     * at most 64 rows and 64 KiB at a time (more than {@link #LAG} rows; {@link #LAG} + 1 rows of at most
+     * {@link #SUMS_NEAR_UP_TO} floats). Each row takes the operations of the two-pass path, so the bits are the same.
      */
     private static void pipelined(boolean rms, Kernel k, float[] x, int xOffset, float[] residual, int residualOffset,
                                   float[] in, int inStart, float[] y, int yOffset, int rows, int size, float[] gamma,
@@ -243,7 +250,7 @@ final class RowNormalization {
                                   int firstRow) {
         int chunk = RowParams.CHUNK_ROWS;
         // Residual sums formed at most 64 KiB ahead are read back from L2 (64 rows of 4,096 floats are 1 MiB).
-        int group = Math.clamp(TWO_PASS_FLOATS / size, LAG + 1, chunk);
+        int group = size <= SUMS_NEAR_UP_TO ? LAG + 1 : Math.clamp(TWO_PASS_FLOATS / size, LAG + 1, chunk);
         int added = 0; // rows whose residual sum is formed
         int first = Math.min(LAG, rows);
         if (residual != null) {

@@ -252,8 +252,8 @@ class RowNormTest {
     /**
      * Calls of at least 2¹⁸ floats in rows of ≥ 256, or 2²¹ in rows of 64 to 255 (2¹⁴ floats in more than two rows of
      * ≥ 512) write each row while they sum the row two ahead, and form the residual sums 64 rows at a time ahead of
-     * that; one row at a time, a call takes two plain passes. Each row takes the same operations either way, so the bits must agree, with and
-     * without the residual.
+     * that (three rows at a time in rows of 64); one row at a time, a call takes two plain passes. Each row takes
+     * the same operations either way, so the bits must agree, with and without the residual.
      */
     @Test
     void pipelinedCallsEqualRowByRow() {
