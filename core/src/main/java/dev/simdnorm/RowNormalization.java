@@ -67,9 +67,9 @@ final class RowNormalization {
     private static final long PIPELINED_SHORT_FLOATS = 1 << 21;
 
     /**
-     * Rows at most this long have their residual sums formed {@link #LAG} + 1 rows ahead in {@link #pipelined}, not
-     * 64: so LayerNorm's residual form on rows of 64 floats ran 1.33–1.35× as fast at 256 MiB and 1.27× at 16 MiB,
-     * where rows of 96 to 192 floats ran 0.89–1.0× as fast at 256 MiB (design log, 2026-12-07).
+     * Rows at most this long have their residual sums formed in groups of {@link #LAG} + 1 rows in
+     * {@link #pipelined}, not 64: so LayerNorm's residual form on rows of 64 floats ran 1.12–1.35× as fast at 256 MiB
+     * and 1.27× at 16 MiB, where rows of 96 to 192 floats ran 0.89–1.0× as fast at 256 MiB (design log, 2026-12-07).
      */
     private static final int SUMS_NEAR_UP_TO = 64;
 
