@@ -3,6 +3,7 @@ package dev.simdnorm.jmh;
 import dev.simdnorm.Moments;
 import dev.simdnorm.TensorLayout;
 import dev.simdnorm.TensorShape;
+import dev.simdnorm.internal.ScalarKernel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -13,6 +14,7 @@ import java.util.Arrays;
 import static dev.simdnorm.prop.SameMoments.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -137,6 +139,43 @@ class BenchmarkCorrectnessTest {
             Ceilings.vectorCopy(x, copy, length);
             assertArrayEquals(x, copy, "vectorCopy of " + length);
         }
+    }
+
+    /**
+     * The ReLU ceiling's plain map writes every output with the scalar map's operations, and its max variant gives the
+     * kernels' ReLU of each (shifts of 0.05, far from the −0 case, where max and ReLU agree), on mixed signs.
+     */
+    @Test
+    void plainMapCeilingMapsEveryElement() {
+        int period = 64;
+        int periods = 37;
+        float[] x = new float[period * periods];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i * 7919 % 1001 - 500) / 64f;
+        }
+        double[] q = new double[4 * period];
+        for (int c = 0; c < period; c++) {
+            q[c] = 0.01 * c;
+            q[period + c] = 1e-9 * c;
+            q[2 * period + c] = 1 + 0.001 * c;
+            q[3 * period + c] = 0.05;
+        }
+        float[] plain = new float[x.length];
+        float[] max = new float[x.length];
+        Arrays.fill(plain, Float.NaN);
+        Arrays.fill(max, Float.NaN);
+        Ceilings.plainMap(x, plain, periods, period, q, false);
+        Ceilings.plainMap(x, max, periods, period, q, true);
+        int negative = 0;
+        for (int i = 0; i < x.length; i++) {
+            int c = i % period;
+            float t = Math.fma((x[i] - (float) q[c]) - (float) q[period + c], (float) q[2 * period + c],
+                    (float) q[3 * period + c]);
+            assertEquals(t, plain[i], "plain map at " + i);
+            assertEquals(ScalarKernel.relu(t), max[i], "plain map with max at " + i);
+            negative += t < 0 ? 1 : 0;
+        }
+        assertTrue(negative > x.length / 4 && negative < 3 * x.length / 4, "mixed signs: " + negative);
     }
 
     @Test

@@ -118,6 +118,35 @@ final class Ceilings {
     }
 
     /**
+     * The scalar kernels' map where x and y share an index, as a plain loop (the shape of
+     * {@code ScalarKernel.periods}): periods of {@code period} floats, the center, its low part, the scale and the
+     * shift read from one {@code double[]} laid out over the period (C2 vectorizes it), with {@code max(t, +0)} on
+     * each output where {@code max}. Two loops, as in the kernel. What plain Java can reach for the fallback's ReLU:
+     * C2 compiles {@code Math.max} to a sequence of blends (its NaN and −0 rules), a branch to a branch.
+     */
+    static void plainMap(float[] x, float[] y, int periods, int period, double[] q, boolean max) {
+        if (max) {
+            plainMapWithMax(x, y, periods, period, q);
+            return;
+        }
+        for (int r = 0, i = 0; r < periods; r++, i += period) {
+            for (int c = 0; c < period; c++) {
+                float v = (x[i + c] - (float) q[c]) - (float) q[period + c];
+                y[i + c] = Math.fma(v, (float) q[2 * period + c], (float) q[3 * period + c]);
+            }
+        }
+    }
+
+    private static void plainMapWithMax(float[] x, float[] y, int periods, int period, double[] q) {
+        for (int r = 0, i = 0; r < periods; r++, i += period) {
+            for (int c = 0; c < period; c++) {
+                float v = (x[i + c] - (float) q[c]) - (float) q[period + c];
+                y[i + c] = Math.max(Math.fma(v, (float) q[2 * period + c], (float) q[3 * period + c]), 0f);
+            }
+        }
+    }
+
+    /**
      * {@code y = x·γ + β} along rows of {@code size} floats, γ and β per position: the streams any LayerNorm's
      * normalize pass reads and writes (x, γ, β in; y out), with none of its arithmetic or its statistics.
      */

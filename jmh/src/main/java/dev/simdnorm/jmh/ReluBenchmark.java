@@ -42,6 +42,8 @@ public class ReluBenchmark {
     float[] x;
     float[] y;
     BatchNorm layer;
+    /** {@link #plainMap}'s center, low part, scale and shift over one period of C floats, in double. */
+    double[] q;
 
     @Setup
     public void setup() {
@@ -52,6 +54,12 @@ public class ReluBenchmark {
             x[i] = (float) random.nextGaussian();
         }
         layer = BatchNorm.builder(CHANNELS).activation(Activation.valueOf(activation)).build();
+        q = new double[4 * CHANNELS];
+        for (int c = 0; c < CHANNELS; c++) {
+            q[c] = 0.01 * c;
+            q[2 * CHANNELS + c] = 1 + 0.001 * c;
+            q[3 * CHANNELS + c] = 0.05;
+        }
         if (!KernelSelection.warmUp(Duration.ofSeconds(60))) {
             throw new IllegalStateException("the kernels did not warm up in 60 s");
         }
@@ -66,5 +74,16 @@ public class ReluBenchmark {
     @Benchmark
     public Moments train() {
         return layer.train(x, 0, y, 0, ROWS);
+    }
+
+    /**
+     * A ceiling for the scalar kernels' ReLU: their map as a plain loop ({@link Ceilings#plainMap}), with
+     * {@code max(t, +0)} where {@code activation} is RELU; its two rows' ratio is the least the fallback's fused ReLU
+     * costs in plain Java. The same loop in either fork (it does not call the library).
+     */
+    @Benchmark
+    public float[] plainMap() {
+        Ceilings.plainMap(x, y, ROWS, CHANNELS, q, activation.equals("RELU"));
+        return y;
     }
 }
