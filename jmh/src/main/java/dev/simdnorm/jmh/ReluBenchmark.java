@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The fused ReLU's cost: {@code inference} and {@code train} with and without it, on mixed-sign data (half the
- * outputs negative, where a branch on the sign would mispredict about every other element), 8x28x28x64 NHWC. The
- * scalar kernels in {@link ReluScalarBenchmark}.
+ * outputs negative, where a branch on the sign would mispredict about every other element), 8x28x28x64 NHWC, and
+ * what Java's {@code max} costs a plain map ({@link #plainMap}). The scalar kernels in {@link ReluScalarBenchmark}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
