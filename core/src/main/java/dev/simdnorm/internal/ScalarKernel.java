@@ -25,7 +25,15 @@ public final class ScalarKernel implements Kernel {
     /** Below this |shift|, a map's output may round to −0 (see {@link #maxIsRelu}). */
     private static final float SMALLEST_SAFE_SHIFT = 0x1p-100f;
 
-    /** {@link #parametersInDouble}'s array, grown to the longest period this thread has seen. */
+    /**
+     * Floats per run of {@link #mapAtOneIndex}'s inner loop, at least: C2 wraps its vectorized loop body in a loop that
+     * aligns and one that finishes, which on runs of one 64-float period took 1.7x the time of runs of 256 or 512
+     * floats (JMH, 256 KiB, C = 64). Two periods of 256 floats took up to 1.1x the time of one, so a period of 256
+     * floats or more is a run by itself.
+     */
+    private static final int RUN = 256;
+
+    /** {@link #parametersInDouble}'s array, grown to the longest run this thread has seen. */
     private static final ThreadLocal<double[]> PARAMETERS_IN_DOUBLE = ThreadLocal.withInitial(() -> new double[256]);
 
     /** {@link #deviations}' center and sums in double, grown to the longest period this thread has seen. */
@@ -185,13 +193,15 @@ public final class ScalarKernel implements Kernel {
     }
 
     /**
-     * The map where x and y start at the same index, in a loop C2 vectorizes: whole walked periods (at least 64 floats,
-     * the parameters laid out over them, so one long inner loop whatever C), then the rows left, fewer than a period's,
-     * by {@link #map(float[], int, float[], int, int, AffineParams, boolean)}. Its parameters are read from doubles, as
-     * a float parameter array could be y itself but a double array cannot, and x and y share one index, which rules
-     * out a dependence between them across iterations (JDK 25 has no run-time aliasing checks). Each parameter is a
-     * float widened exactly and narrowed back, so the same float operations and bits. With {@code max},
-     * {@code max(t, +0)} on each output ({@link #relu} where {@link #maxIsRelu}), fused in the same loop.
+     * The map where x and y start at the same index, in a loop C2 vectorizes: runs of whole walked periods, the
+     * parameters laid out over a run, so one long inner loop whatever C; then the periods left, fewer than a run's;
+     * then the rows left, fewer than a period's, by
+     * {@link #map(float[], int, float[], int, int, AffineParams, boolean)}.
+     * Its parameters are read from doubles, as a float parameter array could be y itself but a double array cannot,
+     * and x and y share one index, which rules out a dependence between them across iterations (JDK 25 has no run-time
+     * aliasing checks). Each parameter is a float widened exactly and narrowed back, so the same float operations and
+     * bits. With {@code max}, {@code max(t, +0)} on each output ({@link #relu} where {@link #maxIsRelu}), fused in the
+     * same loop.
      */
     private static void mapAtOneIndex(float[] x, float[] y, int offset, int rows, AffineParams p, boolean max) {
         int channels = p.channels();
@@ -199,24 +209,43 @@ public final class ScalarKernel implements Kernel {
         int rowsPerPeriod = period / channels;
         int periods = rows / rowsPerPeriod;
         if (periods > 0) {
-            double[] q = parametersInDouble(p, period);
+            int periodsPerRun = periodsPerRun(period, periods);
+            int run = periodsPerRun * period;
+            double[] q = parametersInDouble(p, period, run);
+            int runs = periods / periodsPerRun;
+            int rest = offset + runs * run;
+            int periodsLeft = periods - runs * periodsPerRun;
             if (max) {
-                periodsWithMax(x, y, offset, periods, period, q);
+                periodsWithMax(x, y, offset, runs, run, run, q);
+                periodsWithMax(x, y, rest, periodsLeft, period, run, q);
             } else {
-                periods(x, y, offset, periods, period, q);
+                periods(x, y, offset, runs, run, run, q);
+                periods(x, y, rest, periodsLeft, period, run, q);
             }
         }
         int rest = offset + periods * period;
         map(x, rest, y, rest, rows - periods * rowsPerPeriod, p, max);
     }
 
-    /** {@code count} periods of {@code period} floats from {@code offset}, x and y at the same index. */
-    private static void periods(float[] x, float[] y, int offset, int count, int period, double[] q) {
-        int low = period;
-        int scale = 2 * period;
-        int shift = 3 * period;
-        for (int r = 0, i = offset; r < count; r++, i += period) {
-            for (int c = 0; c < period; c++) {
+    /**
+     * Walked periods per run of {@link #mapAtOneIndex}: enough for {@link #RUN} floats, but no more than a 32nd of
+     * the call's periods, so that laying out the parameters stays a small part of a short call.
+     */
+    private static int periodsPerRun(int period, int periods) {
+        int wanted = (RUN + period - 1) / period;
+        return Math.max(1, Math.min(wanted, periods / 32));
+    }
+
+    /**
+     * {@code count} runs of {@code length} floats from {@code offset}, x and y at the same index; the parameters at
+     * {@code stride} from one another in {@code q}.
+     */
+    private static void periods(float[] x, float[] y, int offset, int count, int length, int stride, double[] q) {
+        int low = stride;
+        int scale = 2 * stride;
+        int shift = 3 * stride;
+        for (int r = 0, i = offset; r < count; r++, i += length) {
+            for (int c = 0; c < length; c++) {
                 float v = (x[i + c] - (float) q[c]) - (float) q[low + c];
                 y[i + c] = Math.fma(v, (float) q[scale + c], (float) q[shift + c]);
             }
@@ -228,12 +257,13 @@ public final class ScalarKernel implements Kernel {
      * for a pass of {@code max} after each block. A loop of its own: one loop with a flag for the max measured
      * 1.23-1.33x.
      */
-    private static void periodsWithMax(float[] x, float[] y, int offset, int count, int period, double[] q) {
-        int low = period;
-        int scale = 2 * period;
-        int shift = 3 * period;
-        for (int r = 0, i = offset; r < count; r++, i += period) {
-            for (int c = 0; c < period; c++) {
+    private static void periodsWithMax(float[] x, float[] y, int offset, int count, int length, int stride,
+                                       double[] q) {
+        int low = stride;
+        int scale = 2 * stride;
+        int shift = 3 * stride;
+        for (int r = 0, i = offset; r < count; r++, i += length) {
+            for (int c = 0; c < length; c++) {
                 float v = (x[i + c] - (float) q[c]) - (float) q[low + c];
                 y[i + c] = Math.max(Math.fma(v, (float) q[scale + c], (float) q[shift + c]), 0f);
             }
@@ -241,10 +271,10 @@ public final class ScalarKernel implements Kernel {
     }
 
     /**
-     * This thread's copy of the map's center, low part, scale and shift as laid out over {@code length} positions, in
-     * that order, widened to double.
+     * This thread's copy of the map's center, low part, scale and shift, each laid out over {@code length} positions
+     * (the walked period of {@code period} floats repeated) and widened to double, in that order.
      */
-    private static double[] parametersInDouble(AffineParams p, int length) {
+    private static double[] parametersInDouble(AffineParams p, int period, int length) {
         double[] q = PARAMETERS_IN_DOUBLE.get();
         if (q.length < 4 * length) {
             q = new double[4 * length];
@@ -254,11 +284,16 @@ public final class ScalarKernel implements Kernel {
         float[] low = p.centerLow();
         float[] scale = p.scale();
         float[] shift = p.shift();
-        for (int c = 0; c < length; c++) {
+        for (int c = 0; c < period; c++) {
             q[c] = center[c];
             q[length + c] = low[c];
             q[2 * length + c] = scale[c];
             q[3 * length + c] = shift[c];
+        }
+        for (int s = 0; s < 4 * length; s += length) {
+            for (int done = period; done < length; done *= 2) { // doubling copies, each of what is already laid out
+                System.arraycopy(q, s, q, s + done, Math.min(done, length - done));
+            }
         }
         return q;
     }

@@ -119,10 +119,10 @@ final class Ceilings {
 
     /**
      * The scalar kernels' map where x and y share an index, as a plain loop (the shape of
-     * {@code ScalarKernel.periods}): periods of {@code period} floats, the center, its low part, the scale and the
-     * shift read from one {@code double[]} laid out over the period, with {@code max(t, +0)} on each output where
-     * {@code max}. Two loops, as in the kernel. What plain Java can reach for the fallback's ReLU: C2 compiles
-     * {@code Math.max} to a sequence of blends (its NaN and −0 rules) and {@code t < 0 ? 0 : t} to a branch.
+     * {@code ScalarKernel.periods}): runs of {@code period} floats (whole periods of the channels), the center, its low
+     * part, the scale and the shift read from one {@code double[]} laid out over a run, with {@code max(t, +0)} on each
+     * output where {@code max}. Two loops, as in the kernel. What plain Java can reach for the fallback's ReLU: C2
+     * compiles {@code Math.max} to a sequence of blends (its NaN and −0 rules) and {@code t < 0 ? 0 : t} to a branch.
      */
     static void plainMap(float[] x, float[] y, int periods, int period, double[] q, boolean max) {
         if (max) {

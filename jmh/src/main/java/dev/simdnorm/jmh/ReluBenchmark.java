@@ -42,7 +42,10 @@ public class ReluBenchmark {
     float[] x;
     float[] y;
     BatchNorm layer;
-    /** {@link #plainMap}'s center, low part, scale and shift over one period of C floats, in double. */
+    /** Floats per run of {@link #plainMap}'s inner loop: four periods, as the scalar kernels' runs at C = 64. */
+    static final int RUN = 4 * CHANNELS;
+
+    /** {@link #plainMap}'s center, low part, scale and shift over a run, in double. */
     double[] q;
 
     @Setup
@@ -54,11 +57,11 @@ public class ReluBenchmark {
             x[i] = (float) random.nextGaussian();
         }
         layer = BatchNorm.builder(CHANNELS).activation(Activation.valueOf(activation)).build();
-        q = new double[4 * CHANNELS];
-        for (int c = 0; c < CHANNELS; c++) {
-            q[c] = 0.01 * c;
-            q[2 * CHANNELS + c] = 1 + 0.001 * c;
-            q[3 * CHANNELS + c] = 0.05;
+        q = new double[4 * RUN];
+        for (int j = 0; j < RUN; j++) {
+            q[j] = 0.01 * (j % CHANNELS);
+            q[2 * RUN + j] = 1 + 0.001 * (j % CHANNELS);
+            q[3 * RUN + j] = 0.05;
         }
         if (!KernelSelection.warmUp(Duration.ofSeconds(60))) {
             throw new IllegalStateException("the kernels did not warm up in 60 s");
@@ -83,7 +86,7 @@ public class ReluBenchmark {
      */
     @Benchmark
     public float[] plainMap() {
-        Ceilings.plainMap(x, y, ROWS, CHANNELS, q, activation.equals("RELU"));
+        Ceilings.plainMap(x, y, ROWS * CHANNELS / RUN, RUN, q, activation.equals("RELU"));
         return y;
     }
 }
