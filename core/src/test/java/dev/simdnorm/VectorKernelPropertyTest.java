@@ -180,6 +180,49 @@ class VectorKernelPropertyTest {
     }
 
     @Test
+    void scalarMapInRunsMatchesItsFormulaBitForBit() {
+        // The scalar map at one index walks runs of several periods, then the periods left, then the rows left, each
+        // reading the parameters laid out over a run: every element must still get its own channel's parameters. 331
+        // periods (a prime) leave periods over for runs of 2, 3 and 8 periods, and a period's rows but one are left.
+        SplittableRandom random = new SplittableRandom(11);
+        for (int c : new int[] {1, 3, 16, 17, 64, 100, 300}) {
+            float[] center = new float[c];
+            float[] low = new float[c];
+            float[] scale = new float[c];
+            float[] shift = new float[c];
+            for (int i = 0; i < c; i++) {
+                center[i] = (float) random.nextGaussian();
+                low[i] = (float) (random.nextGaussian() * 1e-8);
+                scale[i] = (float) (0.5 + random.nextDouble());
+                shift[i] = (float) random.nextGaussian(); // |β| ≥ 2^−100: the max is the ReLU, fused in the runs
+            }
+            AffineParams p = KernelMaps.affine(c, center, low, scale, shift);
+            int rowsPerPeriod = p.period() / c;
+            int rows = 331 * rowsPerPeriod + rowsPerPeriod - 1;
+            int offset = 5;
+            float[] x = new float[offset + rows * c];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (random.nextGaussian() * 2);
+            }
+            for (boolean relu : new boolean[] {false, true}) {
+                float[] y = new float[x.length];
+                float[] inPlace = x.clone();
+                ScalarKernel.INSTANCE.normalize(x, offset, y, offset, rows, p, relu);
+                ScalarKernel.INSTANCE.normalize(inPlace, offset, inPlace, offset, rows, p, relu);
+                for (int i = 0; i < rows * c; i++) {
+                    int ch = i % c;
+                    float t = Math.fma((x[offset + i] - center[ch]) - low[ch], scale[ch], shift[ch]);
+                    float expected = relu ? ScalarKernel.relu(t) : t;
+                    String where = "C = " + c + ", relu " + relu + ", element " + i;
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(y[offset + i]), where);
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(inPlace[offset + i]),
+                            "in place, " + where);
+                }
+            }
+        }
+    }
+
+    @Test
     void normalizeWithoutLowPartKeepsEveryBit() {
         // The vector walks of long periods skip subtracting a low part of +0 (AffineParams.lowPart() false); the
         // scalar kernel always subtracts it. They must still agree on every bit, signed zeros included: x = c gives

@@ -27,14 +27,20 @@ public final class ScalarKernel implements Kernel {
 
     /**
      * Floats per run of {@link #mapAtOneIndex}'s inner loop, at least: C2 wraps its vectorized loop body in a loop that
-     * aligns and one that finishes, which on runs of one 64-float period took 1.7x the time of runs of 256 or 512
-     * floats (JMH, 256 KiB, C = 64). Two periods of 256 floats took up to 1.1x the time of one, so a period of 256
-     * floats or more is a run by itself.
+     * aligns and one that finishes, and on runs of one 64-float period the call took 1.7x the time it takes on runs of
+     * 512 floats (JMH, 256 KiB, C = 64; docs/performance.md, "The fused ReLU").
      */
-    private static final int RUN = 256;
+    private static final int RUN = 512;
+
+    /**
+     * Periods at least this long are a run by themselves: two periods of 256 floats a run were not faster than one
+     * (JMH, C = 256), and the wrapping loops are a small part of so long a loop.
+     */
+    private static final int LONG_PERIOD = 256;
 
     /** {@link #parametersInDouble}'s array, grown to the longest run this thread has seen. */
-    private static final ThreadLocal<double[]> PARAMETERS_IN_DOUBLE = ThreadLocal.withInitial(() -> new double[256]);
+    private static final ThreadLocal<double[]> PARAMETERS_IN_DOUBLE =
+            ThreadLocal.withInitial(() -> new double[4 * RUN]);
 
     /** {@link #deviations}' center and sums in double, grown to the longest period this thread has seen. */
     private static final ThreadLocal<double[][]> DEVIATION_SUMS =
@@ -228,11 +234,12 @@ public final class ScalarKernel implements Kernel {
     }
 
     /**
-     * Walked periods per run of {@link #mapAtOneIndex}: enough for {@link #RUN} floats, but no more than a 32nd of
-     * the call's periods, so that laying out the parameters stays a small part of a short call.
+     * Walked periods per run of {@link #mapAtOneIndex}: enough for {@link #RUN} floats, one where the period is
+     * {@link #LONG_PERIOD} or longer, and no more than a 32nd of the call's periods, so that laying out the parameters
+     * stays a small part of a short call.
      */
     private static int periodsPerRun(int period, int periods) {
-        int wanted = (RUN + period - 1) / period;
+        int wanted = period >= LONG_PERIOD ? 1 : (RUN + period - 1) / period;
         return Math.max(1, Math.min(wanted, periods / 32));
     }
 

@@ -42,8 +42,8 @@ public class ReluBenchmark {
     float[] x;
     float[] y;
     BatchNorm layer;
-    /** Floats per run of {@link #plainMap}'s inner loop: four periods, as the scalar kernels' runs at C = 64. */
-    static final int RUN = 4 * CHANNELS;
+    /** Floats per run of {@link #plainMap}'s inner loop: eight periods, as the scalar kernels' runs at C = 64. */
+    static final int RUN = 8 * CHANNELS;
 
     /** {@link #plainMap}'s center, low part, scale and shift over a run, in double. */
     double[] q;
