@@ -292,6 +292,10 @@ class RowNormPropertyTest {
             vector.normalizeRows(inPlace, t.offset(), inPlace, t.offset(), rows, size, p);
             NchwPropertyTest.assertSameBits(Arrays.copyOfRange(ys, a.yOffset(), a.yOffset() + rows * size), inPlace,
                     t.offset(), "normalizeRows in place");
+            float[] scalarInPlace = t.x().clone(); // x and y at one index: the scalar loop C2 vectorizes
+            ScalarKernel.INSTANCE.normalizeRows(scalarInPlace, t.offset(), scalarInPlace, t.offset(), rows, size, p);
+            NchwPropertyTest.assertSameBits(Arrays.copyOfRange(ys, a.yOffset(), a.yOffset() + rows * size),
+                    scalarInPlace, t.offset(), "scalar normalizeRows in place");
             float[] zs = NormalizePropertyTest.poisoned(a.yOffset() + rows * size + 2);
             float[] zv = NormalizePropertyTest.poisoned(a.yOffset() + rows * size + 2);
             ScalarKernel.INSTANCE.scaleRows(t.x(), t.offset(), zs, a.yOffset(), rows, size, a.scale(), a.gamma());
@@ -301,6 +305,11 @@ class RowNormPropertyTest {
             vector.scaleRows(scaledInPlace, t.offset(), scaledInPlace, t.offset(), rows, size, a.scale(), a.gamma());
             NchwPropertyTest.assertSameBits(Arrays.copyOfRange(zs, a.yOffset(), a.yOffset() + rows * size),
                     scaledInPlace, t.offset(), "scaleRows in place");
+            float[] scalarScaled = t.x().clone();
+            ScalarKernel.INSTANCE.scaleRows(scalarScaled, t.offset(), scalarScaled, t.offset(), rows, size, a.scale(),
+                    a.gamma());
+            NchwPropertyTest.assertSameBits(Arrays.copyOfRange(zs, a.yOffset(), a.yOffset() + rows * size),
+                    scalarScaled, t.offset(), "scalar scaleRows in place");
             if (rows >= 2) { // two rows at once, at this size and at a whole number of 32 floats (the fast path)
                 fusedEqualsTwoCalls(vector, t.x(), t.offset(), size, a.scale()[0], p, a.yOffset());
                 if (size > 64) { // and at a whole number of 64 floats (the float blocks' fast path)

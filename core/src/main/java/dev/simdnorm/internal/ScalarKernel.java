@@ -42,6 +42,15 @@ public final class ScalarKernel implements Kernel {
     private static final ThreadLocal<double[]> PARAMETERS_IN_DOUBLE =
             ThreadLocal.withInitial(() -> new double[4 * RUN]);
 
+    /**
+     * Rows at least, where x and y start at the same index, for which the row maps read γ and β widened to double
+     * ({@link #positionsInDouble}).
+     */
+    private static final int WIDENED_ROWS = 4;
+
+    /** {@link #positionsInDouble}'s array, grown to twice the longest row this thread has seen. */
+    private static final ThreadLocal<double[]> POSITIONS_IN_DOUBLE = ThreadLocal.withInitial(() -> new double[0]);
+
     /** {@link #deviations}' center and sums in double, grown to the longest period this thread has seen. */
     private static final ThreadLocal<double[][]> DEVIATION_SUMS =
             ThreadLocal.withInitial(() -> new double[][] {new double[256], new double[256], new double[256]});
@@ -525,9 +534,56 @@ public final class ScalarKernel implements Kernel {
 
     @Override
     public void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams p) {
+        if (xOffset == yOffset && rows >= WIDENED_ROWS) {
+            normalizeRowsAtOneIndex(x, y, xOffset, rows, size, p);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             normalizeRow(x, xOffset + r * size, y, yOffset + r * size, size, p, r);
         }
+    }
+
+    /**
+     * {@link #normalizeRow} over rows where x and y start at the same index, γ and β read from doubles: a loop C2
+     * vectorizes, as {@link #mapAtOneIndex}; the same float operations, so the same bits.
+     */
+    private static void normalizeRowsAtOneIndex(float[] x, float[] y, int offset, int rows, int size, RowParams p) {
+        double[] w = positionsInDouble(p.gamma(), p.beta(), size);
+        float[] centers = p.center();
+        float[] lows = p.centerLow();
+        float[] scales = p.scale();
+        float[] offsets = p.offset();
+        for (int r = 0, i = offset; r < rows; r++, i += size) {
+            float center = centers[r];
+            float low = lows[r];
+            float scale = scales[r];
+            float shift = offsets[r];
+            for (int j = 0; j < size; j++) {
+                float u = Math.fma((x[i + j] - center) - low, scale, shift);
+                y[i + j] = Math.fma(u, (float) w[j], (float) w[size + j]);
+            }
+        }
+    }
+
+    /**
+     * This thread's copy of γ and (unless null) β, widened to double: γ at 0, β at {@code size}. A copy a call: the
+     * callers take it only for {@link #WIDENED_ROWS} rows or more, so it is at most a few percent of the call.
+     */
+    private static double[] positionsInDouble(float[] gamma, float[] beta, int size) {
+        double[] w = POSITIONS_IN_DOUBLE.get();
+        if (w.length < 2 * size) {
+            w = new double[2 * size];
+            POSITIONS_IN_DOUBLE.set(w);
+        }
+        for (int j = 0; j < size; j++) {
+            w[j] = gamma[j];
+        }
+        if (beta != null) {
+            for (int j = 0; j < size; j++) {
+                w[size + j] = beta[j];
+            }
+        }
+        return w;
     }
 
     /** One row with the map of row {@code r} of {@code p}. */
@@ -545,6 +601,16 @@ public final class ScalarKernel implements Kernel {
     @Override
     public void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
                           float[] gamma) {
+        if (xOffset == yOffset && rows >= WIDENED_ROWS) {
+            double[] g = positionsInDouble(gamma, null, size);
+            for (int r = 0, i = xOffset; r < rows; r++, i += size) {
+                float s = scale[r];
+                for (int j = 0; j < size; j++) { // vectorized by C2, as normalizeRowsAtOneIndex
+                    y[i + j] = (x[i + j] * s) * (float) g[j];
+                }
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             scaleRow(x, xOffset + r * size, y, yOffset + r * size, size, scale[r], gamma);
         }
