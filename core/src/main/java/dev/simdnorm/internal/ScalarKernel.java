@@ -566,8 +566,9 @@ public final class ScalarKernel implements Kernel {
     }
 
     /**
-     * This thread's copy of γ and (unless null) β, widened to double: γ at 0, β at {@code size}. A copy a call: the
-     * callers take it only for {@link #WIDENED_ROWS} rows or more, so it is at most a few percent of the call.
+     * This thread's copy of γ and (unless null) β, widened to double: γ at 0, β at {@code size}. A copy a call, of
+     * 2·size floats against the map's rows·size: taken from {@link #WIDENED_ROWS} rows on, where five rows of 768
+     * floats already ran 1.30-1.46x as fast as the scalar loop (JMH, 16 KiB; docs/performance.md).
      */
     private static double[] positionsInDouble(float[] gamma, float[] beta, int size) {
         double[] w = POSITIONS_IN_DOUBLE.get();
