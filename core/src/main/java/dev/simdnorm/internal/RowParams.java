@@ -21,6 +21,9 @@ public final class RowParams {
     private final boolean[] wide = new boolean[CHUNK_ROWS];
     private float[] gamma;
     private float[] beta;
+    /** γ then β widened to double, for the scalar kernels ({@link #positionsInDouble}); valid for one positions(). */
+    private double[] widened = new double[0];
+    private int widenedSize = -1;
 
     /**
      * Sets the per-position parameters of the rows that follow.
@@ -32,7 +35,31 @@ public final class RowParams {
     public RowParams positions(float[] gamma, float[] beta) {
         this.gamma = gamma;
         this.beta = beta;
+        widenedSize = -1;
         return this;
+    }
+
+    /**
+     * γ (at 0) and β (at {@code size}) widened to double, made on the first request after {@link #positions} and kept
+     * for the rows that follow: the scalar kernels read them so that C2 vectorizes their row maps.
+     *
+     * @param size floats per row
+     * @return at least 2·size doubles
+     */
+    public double[] positionsInDouble(int size) {
+        if (widenedSize != size) {
+            if (widened.length < 2 * size) {
+                widened = new double[2 * size];
+            }
+            for (int j = 0; j < size; j++) {
+                widened[j] = gamma[j];
+            }
+            for (int j = 0; j < size; j++) {
+                widened[size + j] = beta[j];
+            }
+            widenedSize = size;
+        }
+        return widened;
     }
 
     /**

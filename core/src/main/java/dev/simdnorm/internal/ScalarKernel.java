@@ -535,7 +535,7 @@ public final class ScalarKernel implements Kernel {
     @Override
     public void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams p) {
         if (xOffset == yOffset && rows >= WIDENED_ROWS) {
-            normalizeRowsAtOneIndex(x, y, xOffset, rows, size, p);
+            normalizeRowsAtOneIndex(x, y, xOffset, 0, rows, size, p);
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -547,13 +547,14 @@ public final class ScalarKernel implements Kernel {
      * {@link #normalizeRow} over rows where x and y start at the same index, γ and β read from doubles: a loop C2
      * vectorizes, as {@link #mapAtOneIndex}; the same float operations, so the same bits.
      */
-    private static void normalizeRowsAtOneIndex(float[] x, float[] y, int offset, int rows, int size, RowParams p) {
-        double[] w = positionsInDouble(p.gamma(), p.beta(), size);
+    private static void normalizeRowsAtOneIndex(float[] x, float[] y, int offset, int first, int rows, int size,
+                                                RowParams p) {
+        double[] w = p.positionsInDouble(size);
         float[] centers = p.center();
         float[] lows = p.centerLow();
         float[] scales = p.scale();
         float[] offsets = p.offset();
-        for (int r = 0, i = offset; r < rows; r++, i += size) {
+        for (int r = first, i = offset; r < first + rows; r++, i += size) {
             float center = centers[r];
             float low = lows[r];
             float scale = scales[r];
@@ -589,6 +590,10 @@ public final class ScalarKernel implements Kernel {
 
     /** One row with the map of row {@code r} of {@code p}. */
     private static void normalizeRow(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams p, int r) {
+        if (xOffset == yOffset) { // γ and β widened once per call (RowParams), then reused by each row
+            normalizeRowsAtOneIndex(x, y, xOffset, r, 1, size, p);
+            return;
+        }
         float center = p.center()[r];
         float low = p.centerLow()[r];
         float scale = p.scale()[r];
