@@ -195,6 +195,7 @@ final class RowNormalization {
         Kernel k = KernelProvider.rows();
         Scratch s = SCRATCH.get();
         RowParams p = s.params.positions(gamma, beta);
+        s.single.positions(gamma, beta); // once a call: the scalar kernels widen γ and β on the first row alone
         float[] in = residual == null ? x : h != null ? h : y; // what is normalized: x, or the sum where it is kept
         int inStart = residual == null ? xOffset : h != null ? hOffset : yOffset;
         boolean longRows = size >= PIPELINED_LONG_ROWS_FROM && rows > LAG
@@ -311,7 +312,7 @@ final class RowNormalization {
             wideRow(in, at, y, out, size, p, map);
             return;
         }
-        RowParams one = s.single.positions(p.gamma(), p.beta());
+        RowParams one = s.single; // its positions set by normalize, for the whole call
         if (rms) {
             one.scale()[0] = p.scale()[map];
             k.scaleRows(in, at, y, out, 1, size, one.scale(), gamma);

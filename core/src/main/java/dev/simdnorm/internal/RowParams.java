@@ -5,7 +5,8 @@ package dev.simdnorm.internal;
  * position j, {@code y = fma(fma((x − center[r]) − centerLow[r], scale[r], offset[r]), gamma[j], beta[j])}.
  *
  * <p>The per-row arrays are working arrays, refilled for each chunk by the thread that owns them; γ and β are the
- * layer's, read only. The center is the row mean as a hi/lo float pair (so the output does not inherit the mean's
+ * layer's, read only (and, for the scalar kernels, widened to double once per {@link #positions}, so they must not
+ * change in between). A thread's own: never shared between threads during a call. The center is the row mean as a hi/lo float pair (so the output does not inherit the mean's
  * float rounding) and the engine's offset is 0 (the kernels take any); the engine writes a row whose deviations
  * could overflow float element by element instead. RMSNorm has center, offset and β all 0.
  */
@@ -13,6 +14,9 @@ public final class RowParams {
 
     /** Rows per chunk: the statistics of a chunk are taken before any of its rows is written. */
     public static final int CHUNK_ROWS = 64;
+
+    /** The longest rows whose γ and β are widened ({@link #positionsInDouble}): 256 KiB of doubles at most. */
+    public static final int WIDENED_MAX = 1 << 14;
 
     private final float[] center = new float[CHUNK_ROWS];
     private final float[] centerLow = new float[CHUNK_ROWS];
@@ -40,10 +44,11 @@ public final class RowParams {
     }
 
     /**
-     * γ (at 0) and β (at {@code size}) widened to double, made on the first request after {@link #positions} and kept
-     * for the rows that follow: the scalar kernels read them so that C2 vectorizes their row maps.
+     * γ (at 0) and β (at {@code size}; left as it was where β is null) widened to double, made on the first request
+     * after {@link #positions} (or for another size) and kept for the rows that follow: the scalar kernels read them
+     * so that C2 vectorizes their row maps. γ and β must not change between {@link #positions} and the last row.
      *
-     * @param size floats per row
+     * @param size floats per row, at most {@link #WIDENED_MAX}
      * @return at least 2·size doubles
      */
     public double[] positionsInDouble(int size) {
@@ -54,8 +59,10 @@ public final class RowParams {
             for (int j = 0; j < size; j++) {
                 widened[j] = gamma[j];
             }
-            for (int j = 0; j < size; j++) {
-                widened[size + j] = beta[j];
+            if (beta != null) { // RMSNorm's positions have none
+                for (int j = 0; j < size; j++) {
+                    widened[size + j] = beta[j];
+                }
             }
             widenedSize = size;
         }

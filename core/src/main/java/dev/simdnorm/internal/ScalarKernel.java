@@ -43,13 +43,13 @@ public final class ScalarKernel implements Kernel {
             ThreadLocal.withInitial(() -> new double[4 * RUN]);
 
     /**
-     * Rows at least, where x and y start at the same index, for which the row maps read γ and β widened to double
-     * ({@link #positionsInDouble}).
+     * Rows at least, where x and y start at the same index, for which RMSNorm's map reads γ widened to double
+     * ({@link #gammaInDouble}, a copy a call; LayerNorm's are widened once per call in {@link RowParams}).
      */
     private static final int WIDENED_ROWS = 4;
 
-    /** {@link #positionsInDouble}'s array, grown to twice the longest row this thread has seen. */
-    private static final ThreadLocal<double[]> POSITIONS_IN_DOUBLE = ThreadLocal.withInitial(() -> new double[0]);
+    /** {@link #gammaInDouble}'s array, grown to the longest row this thread has seen. */
+    private static final ThreadLocal<double[]> GAMMA_IN_DOUBLE = ThreadLocal.withInitial(() -> new double[0]);
 
     /** {@link #deviations}' center and sums in double, grown to the longest period this thread has seen. */
     private static final ThreadLocal<double[][]> DEVIATION_SUMS =
@@ -534,7 +534,7 @@ public final class ScalarKernel implements Kernel {
 
     @Override
     public void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams p) {
-        if (xOffset == yOffset && rows >= WIDENED_ROWS) {
+        if (xOffset == yOffset && size <= RowParams.WIDENED_MAX) {
             normalizeRowsAtOneIndex(x, y, xOffset, 0, rows, size, p);
             return;
         }
@@ -567,30 +567,25 @@ public final class ScalarKernel implements Kernel {
     }
 
     /**
-     * This thread's copy of γ and (unless null) β, widened to double: γ at 0, β at {@code size}. A copy a call, of
-     * 2·size floats against the map's rows·size: taken from {@link #WIDENED_ROWS} rows on, where five rows of 768
-     * floats already ran 1.30-1.46x as fast as the scalar loop (JMH, 16 KiB; docs/performance.md).
+     * This thread's copy of RMSNorm's γ widened to double. A copy a call, of size floats against the map's rows·size:
+     * taken from {@link #WIDENED_ROWS} rows on, where five rows of 768 floats already ran 1.30-1.46x as fast as the
+     * scalar loop (JMH, 16 KiB; docs/performance.md).
      */
-    private static double[] positionsInDouble(float[] gamma, float[] beta, int size) {
-        double[] w = POSITIONS_IN_DOUBLE.get();
-        if (w.length < 2 * size) {
-            w = new double[2 * size];
-            POSITIONS_IN_DOUBLE.set(w);
+    private static double[] gammaInDouble(float[] gamma, int size) {
+        double[] w = GAMMA_IN_DOUBLE.get();
+        if (w.length < size) {
+            w = new double[size];
+            GAMMA_IN_DOUBLE.set(w);
         }
         for (int j = 0; j < size; j++) {
             w[j] = gamma[j];
-        }
-        if (beta != null) {
-            for (int j = 0; j < size; j++) {
-                w[size + j] = beta[j];
-            }
         }
         return w;
     }
 
     /** One row with the map of row {@code r} of {@code p}. */
     private static void normalizeRow(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams p, int r) {
-        if (xOffset == yOffset) { // γ and β widened once per call (RowParams), then reused by each row
+        if (xOffset == yOffset && size <= RowParams.WIDENED_MAX) { // γ and β widened once per call (RowParams)
             normalizeRowsAtOneIndex(x, y, xOffset, r, 1, size, p);
             return;
         }
@@ -608,7 +603,7 @@ public final class ScalarKernel implements Kernel {
     public void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
                           float[] gamma) {
         if (xOffset == yOffset && rows >= WIDENED_ROWS) {
-            double[] g = positionsInDouble(gamma, null, size);
+            double[] g = gammaInDouble(gamma, size);
             for (int r = 0, i = xOffset; r < rows; r++, i += size) {
                 float s = scale[r];
                 for (int j = 0; j < size; j++) { // vectorized by C2, as normalizeRowsAtOneIndex
