@@ -6,9 +6,10 @@ package dev.simdnorm.internal;
  *
  * <p>The per-row arrays are working arrays, refilled for each chunk by the thread that owns them; γ and β are the
  * layer's, read only (and, for the scalar kernels, widened to double once per {@link #positions}, so they must not
- * change in between). A thread's own: never shared between threads during a call. The center is the row mean as a hi/lo float pair (so the output does not inherit the mean's
- * float rounding) and the engine's offset is 0 (the kernels take any); the engine writes a row whose deviations
- * could overflow float element by element instead. RMSNorm has center, offset and β all 0.
+ * change in between). A thread's own: never shared between threads during a call. The center is the row mean as a
+ * hi/lo float pair (so the output does not inherit the mean's float rounding) and the engine's offset is 0 (the
+ * kernels take any); the engine writes a row whose deviations could overflow float element by element instead.
+ * RMSNorm has center, offset and β all 0.
  */
 public final class RowParams {
 
