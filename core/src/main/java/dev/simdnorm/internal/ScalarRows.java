@@ -1,0 +1,134 @@
+package dev.simdnorm.internal;
+
+/**
+ * {@link ScalarKernel}'s rows along their length (LayerNorm, RMSNorm): the maps, in a loop C2 vectorizes where x and y
+ * start at the same index (γ and β then read from doubles, which cannot be y), and the rows' sums, one value at a
+ * time. The same float operations either way, so the same bits as the vector kernel.
+ */
+final class ScalarRows {
+
+    /**
+     * Rows at least, where x and y start at the same index, for which RMSNorm's map reads γ widened to double
+     * ({@link #gammaInDouble}, a copy a call; LayerNorm's are widened once per call in {@link RowParams}).
+     */
+    private static final int WIDENED_ROWS = 4;
+
+    /** {@link #gammaInDouble}'s array, grown to the longest row this thread has seen. */
+    private static final ThreadLocal<double[]> GAMMA_IN_DOUBLE = ThreadLocal.withInitial(() -> new double[0]);
+
+    private ScalarRows() {
+    }
+
+    /** {@link Kernel#normalizeRows}. */
+    static void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams p) {
+        if (xOffset == yOffset && size <= RowParams.WIDENED_MAX) {
+            normalizeRowsAtOneIndex(x, y, xOffset, 0, rows, size, p);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            normalizeRow(x, xOffset + r * size, y, yOffset + r * size, size, p, r);
+        }
+    }
+
+    /**
+     * {@link #normalizeRow} over rows where x and y start at the same index, γ and β read from doubles: a loop C2
+     * vectorizes, as the BatchNorm map at one index; the same float operations, so the same bits.
+     */
+    private static void normalizeRowsAtOneIndex(float[] x, float[] y, int offset, int first, int rows, int size,
+                                                RowParams p) {
+        double[] w = p.positionsInDouble(size);
+        float[] centers = p.center();
+        float[] lows = p.centerLow();
+        float[] scales = p.scale();
+        float[] offsets = p.offset();
+        for (int r = first, i = offset; r < first + rows; r++, i += size) {
+            float center = centers[r];
+            float low = lows[r];
+            float scale = scales[r];
+            float shift = offsets[r];
+            for (int j = 0; j < size; j++) {
+                float u = Math.fma((x[i + j] - center) - low, scale, shift);
+                y[i + j] = Math.fma(u, (float) w[j], (float) w[size + j]);
+            }
+        }
+    }
+
+    /** {@link Kernel#scaleRows}. */
+    static void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
+                          float[] gamma) {
+        if (xOffset == yOffset && rows >= WIDENED_ROWS) {
+            double[] g = gammaInDouble(gamma, size);
+            for (int r = 0, i = xOffset; r < rows; r++, i += size) {
+                float s = scale[r];
+                for (int j = 0; j < size; j++) { // vectorized by C2, as normalizeRowsAtOneIndex
+                    y[i + j] = (x[i + j] * s) * (float) g[j];
+                }
+            }
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            scaleRow(x, xOffset + r * size, y, yOffset + r * size, size, scale[r], gamma);
+        }
+    }
+
+    /**
+     * This thread's copy of RMSNorm's γ widened to double. A copy a call, of size floats against the map's rows·size:
+     * taken from {@link #WIDENED_ROWS} rows on, where five rows of 768 floats already ran 1.30-1.46x as fast as the
+     * scalar loop (JMH, 16 KiB; docs/performance.md).
+     */
+    private static double[] gammaInDouble(float[] gamma, int size) {
+        double[] w = GAMMA_IN_DOUBLE.get();
+        if (w.length < size) {
+            w = new double[size];
+            GAMMA_IN_DOUBLE.set(w);
+        }
+        for (int j = 0; j < size; j++) {
+            w[j] = gamma[j];
+        }
+        return w;
+    }
+
+    /** One row with the map of row {@code r} of {@code p}. */
+    static void normalizeRow(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams p, int r) {
+        if (xOffset == yOffset && size <= RowParams.WIDENED_MAX) { // γ and β widened once per call (RowParams)
+            normalizeRowsAtOneIndex(x, y, xOffset, r, 1, size, p);
+            return;
+        }
+        float center = p.center()[r];
+        float low = p.centerLow()[r];
+        float scale = p.scale()[r];
+        float offset = p.offset()[r];
+        for (int j = 0; j < size; j++) {
+            float u = Math.fma((x[xOffset + j] - center) - low, scale, offset);
+            y[yOffset + j] = Math.fma(u, p.gamma()[j], p.beta()[j]);
+        }
+    }
+
+    /** One row of RMSNorm's map, {@code (x · scale) · γ}. */
+    static void scaleRow(float[] x, int xOffset, float[] y, int yOffset, int size, float scale, float[] gamma) {
+        for (int j = 0; j < size; j++) {
+            y[yOffset + j] = (x[xOffset + j] * scale) * gamma[j];
+        }
+    }
+
+    /** {@link RowMoments.Deviations}, one value at a time. */
+    static void rowDeviations(float[] x, int base, int length, double center, double[] r, double[] q) {
+        java.util.Arrays.fill(r, 0.0);
+        java.util.Arrays.fill(q, 0.0);
+        for (int j = 0; j < length; j++) {
+            double d = x[base + j] - center;
+            int p = j % RowMoments.WIDTH;
+            r[p] += d;
+            q[p] = Math.fma(d, d, q[p]);
+        }
+    }
+
+    /** {@link RowSquares.Squares}, one value at a time. */
+    static void squares(float[] x, int base, int length, double[] acc) {
+        java.util.Arrays.fill(acc, 0.0);
+        for (int j = 0; j < length; j++) {
+            double d = x[base + j];
+            acc[j % RowSquares.WIDTH] = Math.fma(d, d, acc[j % RowSquares.WIDTH]);
+        }
+    }
+}
