@@ -56,7 +56,7 @@ final class ScalarRows {
     /** {@link Kernel#scaleRows}. */
     static void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
                           float[] gamma) {
-        if (xOffset == yOffset && rows >= WIDENED_ROWS) {
+        if (xOffset == yOffset && rows >= WIDENED_ROWS && size <= RowParams.WIDENED_MAX) { // bounded as LayerNorm's
             double[] g = gammaInDouble(gamma, size);
             for (int r = 0, i = xOffset; r < rows; r++, i += size) {
                 float s = scale[r];
