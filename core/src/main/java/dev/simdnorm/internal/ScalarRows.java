@@ -2,8 +2,8 @@ package dev.simdnorm.internal;
 
 /**
  * {@link ScalarKernel}'s rows along their length (LayerNorm, RMSNorm): the maps, in a loop C2 vectorizes where x and y
- * start at the same index (γ and β then read from doubles, which cannot be y), and the rows' sums, one value at a
- * time. The same float operations either way, so the same bits as the vector kernel.
+ * start at the same index (γ and β then read from doubles, which cannot be y), and the rows' sums, in blocks whose
+ * loop C2 vectorizes. The same float and double operations either way, so the same bits as the vector kernel.
  */
 final class ScalarRows {
 
@@ -111,24 +111,44 @@ final class ScalarRows {
         }
     }
 
-    /** {@link RowMoments.Deviations}, one value at a time. */
+    /**
+     * {@link RowMoments.Deviations}: the row in blocks of {@link RowMoments#WIDTH}, accumulator p taking position p of
+     * each block, so that C2 vectorizes the block's loop (its accumulators independent, an index shared with x); each
+     * accumulator gets the same values in the same order as one value at a time, so the same bits.
+     */
     static void rowDeviations(float[] x, int base, int length, double center, double[] r, double[] q) {
         java.util.Arrays.fill(r, 0.0);
         java.util.Arrays.fill(q, 0.0);
-        for (int j = 0; j < length; j++) {
-            double d = x[base + j] - center;
-            int p = j % RowMoments.WIDTH;
+        int end = base + length;
+        int b = base;
+        for (; end - b >= RowMoments.WIDTH; b += RowMoments.WIDTH) {
+            for (int p = 0; p < RowMoments.WIDTH; p++) {
+                double d = x[b + p] - center;
+                r[p] += d;
+                q[p] = Math.fma(d, d, q[p]);
+            }
+        }
+        for (int p = 0; p < end - b; p++) {
+            double d = x[b + p] - center;
             r[p] += d;
             q[p] = Math.fma(d, d, q[p]);
         }
     }
 
-    /** {@link RowSquares.Squares}, one value at a time. */
+    /** {@link RowSquares.Squares}, in blocks as {@link #rowDeviations}. */
     static void squares(float[] x, int base, int length, double[] acc) {
         java.util.Arrays.fill(acc, 0.0);
-        for (int j = 0; j < length; j++) {
-            double d = x[base + j];
-            acc[j % RowSquares.WIDTH] = Math.fma(d, d, acc[j % RowSquares.WIDTH]);
+        int end = base + length;
+        int b = base;
+        for (; end - b >= RowSquares.WIDTH; b += RowSquares.WIDTH) {
+            for (int p = 0; p < RowSquares.WIDTH; p++) {
+                double d = x[b + p];
+                acc[p] = Math.fma(d, d, acc[p]);
+            }
+        }
+        for (int p = 0; p < end - b; p++) {
+            double d = x[b + p];
+            acc[p] = Math.fma(d, d, acc[p]);
         }
     }
 }
