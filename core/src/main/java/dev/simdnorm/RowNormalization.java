@@ -214,7 +214,7 @@ final class RowNormalization {
             }
             statistics(rms, k, in, inStart + from, n, size, epsilon, s, p, meanOut, invStdDevOut, firstRow + r0);
             if (rms) {
-                k.scaleRows(in, inStart + from, y, yOffset + from, n, size, p.scale(), gamma);
+                k.scaleRows(in, inStart + from, y, yOffset + from, n, size, p);
             } else if (!anyWide(p.wide(), n)) {
                 k.normalizeRows(in, inStart + from, y, yOffset + from, n, size, p);
             } else {
@@ -283,7 +283,7 @@ final class RowNormalization {
                         firstRow + ahead);
                 copyMap(s.next, 0, p, slot);
             } else if (rms) {
-                double q = k.scaleRowAndSumNext(in, at, y, out, size, p.scale()[map], gamma, nextRow);
+                double q = k.scaleRowAndSumNext(in, at, y, out, size, p, map, nextRow);
                 p.scale()[slot] = rmsScale(q, size, epsilon);
             } else if (size <= RowMoments.LONGEST) {
                 k.normalizeRowAndSumNext(in, at, y, out, size, p, map, nextRow, s.sums);
@@ -315,7 +315,7 @@ final class RowNormalization {
         RowParams one = s.single; // its positions set by normalize, for the whole call
         if (rms) {
             one.scale()[0] = p.scale()[map];
-            k.scaleRows(in, at, y, out, 1, size, one.scale(), gamma);
+            k.scaleRows(in, at, y, out, 1, size, one);
         } else {
             copyMap(p, map, one, 0);
             k.normalizeRows(in, at, y, out, 1, size, one);

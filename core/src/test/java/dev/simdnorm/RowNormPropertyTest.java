@@ -298,25 +298,24 @@ class RowNormPropertyTest {
                     scalarInPlace, t.offset(), "scalar normalizeRows in place");
             float[] zs = NormalizePropertyTest.poisoned(a.yOffset() + rows * size + 2);
             float[] zv = NormalizePropertyTest.poisoned(a.yOffset() + rows * size + 2);
-            ScalarKernel.INSTANCE.scaleRows(t.x(), t.offset(), zs, a.yOffset(), rows, size, a.scale(), a.gamma());
-            vector.scaleRows(t.x(), t.offset(), zv, a.yOffset(), rows, size, a.scale(), a.gamma());
+            ScalarKernel.INSTANCE.scaleRows(t.x(), t.offset(), zs, a.yOffset(), rows, size, p);
+            vector.scaleRows(t.x(), t.offset(), zv, a.yOffset(), rows, size, p);
             NchwPropertyTest.assertSameBits(zs, zv, 0, "scaleRows, vector against scalar");
             float[] scaledInPlace = t.x().clone();
-            vector.scaleRows(scaledInPlace, t.offset(), scaledInPlace, t.offset(), rows, size, a.scale(), a.gamma());
+            vector.scaleRows(scaledInPlace, t.offset(), scaledInPlace, t.offset(), rows, size, p);
             NchwPropertyTest.assertSameBits(Arrays.copyOfRange(zs, a.yOffset(), a.yOffset() + rows * size),
                     scaledInPlace, t.offset(), "scaleRows in place");
             float[] scalarScaled = t.x().clone();
-            ScalarKernel.INSTANCE.scaleRows(scalarScaled, t.offset(), scalarScaled, t.offset(), rows, size, a.scale(),
-                    a.gamma());
+            ScalarKernel.INSTANCE.scaleRows(scalarScaled, t.offset(), scalarScaled, t.offset(), rows, size, p);
             NchwPropertyTest.assertSameBits(Arrays.copyOfRange(zs, a.yOffset(), a.yOffset() + rows * size),
                     scalarScaled, t.offset(), "scalar scaleRows in place");
             if (rows >= 2) { // two rows at once, at this size and at a whole number of 32 floats (the fast path)
-                fusedEqualsTwoCalls(vector, t.x(), t.offset(), size, a.scale()[0], p, a.yOffset());
+                fusedEqualsTwoCalls(vector, t.x(), t.offset(), size, p, a.yOffset());
                 if (size > 64) { // and at a whole number of 64 floats (the float blocks' fast path)
-                    fusedEqualsTwoCalls(vector, t.x(), t.offset(), size - size % 64, a.scale()[0], p, a.yOffset());
+                    fusedEqualsTwoCalls(vector, t.x(), t.offset(), size - size % 64, p, a.yOffset());
                 }
                 if (size > 32) {
-                    fusedEqualsTwoCalls(vector, t.x(), t.offset(), size - size % 32, a.scale()[0], p, a.yOffset());
+                    fusedEqualsTwoCalls(vector, t.x(), t.offset(), size - size % 32, p, a.yOffset());
                 }
             }
             double[] ss = new double[rows];
@@ -343,15 +342,18 @@ class RowNormPropertyTest {
     }
 
     /**
-     * The kernels' two-row hooks ({@code scaleRowAndSumNext}, {@code normalizeRowAndSumNext}) on rows 0 and 1 of
-     * {@code size} floats: vector equal to scalar, and both equal to the two single-pass calls.
+     * The kernels' two-row hooks ({@code scaleRowAndSumNext} with row 1's scale, {@code normalizeRowAndSumNext}) on
+     * rows 0 and 1 of {@code size} floats: vector equal to scalar, and both equal to the two single-pass calls, into
+     * y and, for RMSNorm's, in place (x and y at one index: the scalar loop C2 vectorizes).
      */
-    private static void fusedEqualsTwoCalls(Kernel vector, float[] x, int offset, int size, float scale, RowParams p,
+    private static void fusedEqualsTwoCalls(Kernel vector, float[] x, int offset, int size, RowParams p,
                                             int yOffset) {
         Kernel scalar = ScalarKernel.INSTANCE;
         int next = offset + size;
         float[] expected = NormalizePropertyTest.poisoned(yOffset + size + 2);
-        scalar.scaleRows(x, offset, expected, yOffset, 1, size, new float[] {scale}, p.gamma());
+        RowParams second = new RowParams().positions(p.gamma(), p.beta()); // row 1's scale: the hooks take any row
+        second.scale()[0] = p.scale()[1];
+        scalar.scaleRows(x, offset, expected, yOffset, 1, size, second);
         double[] squares = new double[2];
         scalar.sumSquares(x, offset, 2, size, squares);
         double[] mean = new double[2];
@@ -360,10 +362,16 @@ class RowNormPropertyTest {
         for (Kernel k : new Kernel[] {scalar, vector}) {
             String what = k.name() + ", size " + size;
             float[] y = NormalizePropertyTest.poisoned(yOffset + size + 2);
-            double q = k.scaleRowAndSumNext(x, offset, y, yOffset, size, scale, p.gamma(), next);
+            double q = k.scaleRowAndSumNext(x, offset, y, yOffset, size, p, 1, next);
             NchwPropertyTest.assertSameBits(expected, y, 0, "scaleRowAndSumNext against scaleRows, " + what);
             assertEquals(Double.doubleToLongBits(squares[1]), Double.doubleToLongBits(q),
                     "scaleRowAndSumNext's sum against sumSquares, " + what);
+            float[] inPlace = x.clone();
+            q = k.scaleRowAndSumNext(inPlace, offset, inPlace, offset, size, p, 1, next);
+            NchwPropertyTest.assertSameBits(Arrays.copyOfRange(expected, yOffset, yOffset + size), inPlace, offset,
+                    "scaleRowAndSumNext in place against scaleRows, " + what);
+            assertEquals(Double.doubleToLongBits(squares[1]), Double.doubleToLongBits(q),
+                    "scaleRowAndSumNext's sum in place against sumSquares, " + what);
         }
         scalar.normalizeRows(x, offset, expected, yOffset, 1, size, p);
         for (Kernel k : new Kernel[] {scalar, vector}) {

@@ -120,20 +120,22 @@ public interface Kernel {
     void normalizeRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams params);
 
     /**
-     * RMSNorm's map of {@code rows} rows of {@code size} floats: {@code y = (x · scale[r]) · gamma[j]}, each product
-     * rounded to float. No β stream: RMSNorm has none, and a fourth row-length array no longer fits in L1 beside x, γ
-     * and y for a decode row of 4,096 floats. {@code x} and {@code y} may be the same range; they never partially
-     * overlap. At most {@link RowParams#CHUNK_ROWS} rows.
+     * RMSNorm's map of {@code rows} rows of {@code size} floats, with the scales and γ of {@link RowParams}:
+     * {@code y = (x · scale[r]) · gamma[j]}, each product rounded to float (its other arrays unused). No β stream:
+     * RMSNorm has none, and a fourth row-length array no longer fits in L1 beside x, γ and y for a decode row of
+     * 4,096 floats. {@code x} and {@code y} may be the same range; they never partially overlap. At most
+     * {@link RowParams#CHUNK_ROWS} rows.
      */
-    void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale, float[] gamma);
+    void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams params);
 
     /**
-     * RMSNorm's two passes over two rows at once: {@link #scaleRows} of the row at {@code xOffset} with
-     * {@code scale}, and the sum of squares of the row at {@code nextOffset} by {@link RowSquares}, returned. The
-     * same bits as the two calls; in one loop, so that a long row's squares stream in from memory while the
-     * previous row is written, as a copy's read and write overlap. The rows must not overlap, nor y the next row.
+     * RMSNorm's two passes over two rows at once: {@link #scaleRows} of the row at {@code xOffset} with the scale of
+     * row {@code row} of {@code params}, and the sum of squares of the row at {@code nextOffset} by
+     * {@link RowSquares}, returned. The same bits as the two calls; in one loop, so that a long row's squares stream
+     * in from memory while the previous row is written, as a copy's read and write overlap. The rows must not
+     * overlap, nor y the next row.
      */
-    double scaleRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, float scale, float[] gamma,
+    double scaleRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams params, int row,
                               int nextOffset);
 
     /**

@@ -143,9 +143,8 @@ public class KernelWorkout {
             fill(random, p.centerLow(), rows);
             fill(random, p.scale(), rows);
             add(Operation.ROWS, () -> kernel.normalizeRows(x, 0, y, 0, rows, size, p));
-            add(Operation.ROWS, () -> kernel.scaleRows(x, 0, y, 0, rows, size, p.scale(), p.gamma()));
-            add(Operation.ROWS, () -> mean[0] = kernel.scaleRowAndSumNext(x, 0, y, 0, size, 1.5f, p.gamma(),
-                    size));
+            add(Operation.ROWS, () -> kernel.scaleRows(x, 0, y, 0, rows, size, p));
+            add(Operation.ROWS, () -> mean[0] = kernel.scaleRowAndSumNext(x, 0, y, 0, size, p, 1, size));
             add(Operation.ROWS, () -> kernel.normalizeRowAndSumNext(x, 0, y, 0, size, p, 1, size, m2));
             add(Operation.ROWS, () -> kernel.sumSquares(x, 0, rows, size, mean));
             add(Operation.ROWS, () -> kernel.rowMoments(x, 0, rows, size, mean, m2));

@@ -529,15 +529,14 @@ public final class ScalarKernel implements Kernel {
     }
 
     @Override
-    public void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
-                          float[] gamma) {
-        ScalarRows.scaleRows(x, xOffset, y, yOffset, rows, size, scale, gamma);
+    public void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams params) {
+        ScalarRows.scaleRows(x, xOffset, y, yOffset, rows, size, params, 0);
     }
 
     @Override
-    public double scaleRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, float scale,
-                                     float[] gamma, int nextOffset) {
-        ScalarRows.scaleRow(x, xOffset, y, yOffset, size, scale, gamma);
+    public double scaleRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams params,
+                                     int row, int nextOffset) {
+        ScalarRows.scaleRows(x, xOffset, y, yOffset, 1, size, params, row);
         return RowSquares.total(ScalarRows::squares, x, nextOffset, size);
     }
 

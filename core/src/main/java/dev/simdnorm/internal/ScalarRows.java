@@ -7,15 +7,6 @@ package dev.simdnorm.internal;
  */
 final class ScalarRows {
 
-    /**
-     * Rows at least, where x and y start at the same index, for which RMSNorm's map reads γ widened to double
-     * ({@link #gammaInDouble}, a copy a call; LayerNorm's are widened once per call in {@link RowParams}).
-     */
-    private static final int WIDENED_ROWS = 4;
-
-    /** {@link #gammaInDouble}'s array, grown to the longest row this thread has seen. */
-    private static final ThreadLocal<double[]> GAMMA_IN_DOUBLE = ThreadLocal.withInitial(() -> new double[0]);
-
     private ScalarRows() {
     }
 
@@ -53,39 +44,27 @@ final class ScalarRows {
         }
     }
 
-    /** {@link Kernel#scaleRows}. */
-    static void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
-                          float[] gamma) {
-        if (xOffset == yOffset && rows >= WIDENED_ROWS && size <= RowParams.WIDENED_MAX) { // bounded as LayerNorm's
-            double[] g = gammaInDouble(gamma, size);
-            for (int r = 0, i = xOffset; r < rows; r++, i += size) {
+    /**
+     * {@link Kernel#scaleRows} of {@code rows} rows with the scales of {@code p} from row {@code first}: where x and y
+     * start at the same index, γ read widened from {@code p} (once per {@link RowParams#positions}), a loop C2
+     * vectorizes, as {@link #normalizeRowsAtOneIndex}; the same float operations, so the same bits.
+     */
+    static void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams p,
+                          int first) {
+        float[] scale = p.scale();
+        if (xOffset == yOffset && size <= RowParams.WIDENED_MAX) {
+            double[] g = p.positionsInDouble(size);
+            for (int r = first, i = xOffset; r < first + rows; r++, i += size) {
                 float s = scale[r];
-                for (int j = 0; j < size; j++) { // vectorized by C2, as normalizeRowsAtOneIndex
+                for (int j = 0; j < size; j++) {
                     y[i + j] = (x[i + j] * s) * (float) g[j];
                 }
             }
             return;
         }
         for (int r = 0; r < rows; r++) {
-            scaleRow(x, xOffset + r * size, y, yOffset + r * size, size, scale[r], gamma);
+            scaleRow(x, xOffset + r * size, y, yOffset + r * size, size, scale[first + r], p.gamma());
         }
-    }
-
-    /**
-     * This thread's copy of RMSNorm's γ widened to double. A copy a call, of size floats against the map's rows·size:
-     * taken from {@link #WIDENED_ROWS} rows on, where five rows of 768 floats already ran 1.30-1.46x as fast as the
-     * scalar loop (JMH, 16 KiB; docs/performance.md).
-     */
-    private static double[] gammaInDouble(float[] gamma, int size) {
-        double[] w = GAMMA_IN_DOUBLE.get();
-        if (w.length < size) {
-            w = new double[size];
-            GAMMA_IN_DOUBLE.set(w);
-        }
-        for (int j = 0; j < size; j++) {
-            w[j] = gamma[j];
-        }
-        return w;
     }
 
     /** One row with the map of row {@code r} of {@code p}. */

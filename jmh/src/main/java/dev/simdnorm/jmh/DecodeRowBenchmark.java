@@ -5,6 +5,7 @@ import dev.simdnorm.LayerNorm;
 import dev.simdnorm.RmsNorm;
 import dev.simdnorm.internal.Kernel;
 import dev.simdnorm.internal.KernelProvider;
+import dev.simdnorm.internal.RowParams;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -46,7 +47,8 @@ public class DecodeRowBenchmark {
     float[] beta = new float[SIZE];
     double[] sums = new double[1];
     double[] m2 = new double[1];
-    float[] scale = new float[1];
+    /** RMSNorm's map of the row: its scale, γ. */
+    RowParams scaled;
     LayerNorm layerNorm;
     RmsNorm rmsNorm;
     Kernel kernel;
@@ -65,7 +67,8 @@ public class DecodeRowBenchmark {
             throw new IllegalStateException("the kernels did not warm up in 60 s");
         }
         kernel = KernelProvider.rows();
-        rmsNormKernels(); // scale[0] the call's, so that scaleRows alone times the call's map
+        scaled = new RowParams().positions(gamma, null);
+        rmsNormKernels(); // the call's scale, so that scaleRows alone times the call's map
     }
 
     @Benchmark
@@ -78,8 +81,8 @@ public class DecodeRowBenchmark {
     @Benchmark
     public float[] rmsNormKernels() {
         kernel.sumSquares(x, 0, 1, SIZE, sums);
-        scale[0] = (float) (1 / Math.sqrt(sums[0] / SIZE + EPSILON));
-        kernel.scaleRows(x, 0, y, 0, 1, SIZE, scale, gamma);
+        scaled.scale()[0] = (float) (1 / Math.sqrt(sums[0] / SIZE + EPSILON));
+        kernel.scaleRows(x, 0, y, 0, 1, SIZE, scaled);
         return y;
     }
 
@@ -91,7 +94,7 @@ public class DecodeRowBenchmark {
 
     @Benchmark
     public float[] scaleRows() {
-        kernel.scaleRows(x, 0, y, 0, 1, SIZE, scale, gamma);
+        kernel.scaleRows(x, 0, y, 0, 1, SIZE, scaled);
         return y;
     }
 

@@ -119,15 +119,15 @@ public final class VectorKernel implements Kernel, KernelProvider.VectorWidth {
     }
 
     @Override
-    public void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
-                          float[] gamma) {
-        VectorRows.scale(x, xOffset, y, yOffset, rows, size, scale, gamma);
+    public void scaleRows(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams params) {
+        VectorRows.scale(x, xOffset, y, yOffset, rows, size, params.scale(), params.gamma());
     }
 
     @Override
-    public double scaleRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, float scale,
-                                     float[] gamma, int nextOffset) {
-        return VectorRows.scaleAndSumNext(x, xOffset, y, yOffset, size, scale, gamma, nextOffset);
+    public double scaleRowAndSumNext(float[] x, int xOffset, float[] y, int yOffset, int size, RowParams params,
+                                     int row, int nextOffset) {
+        return VectorRows.scaleAndSumNext(x, xOffset, y, yOffset, size, params.scale()[row], params.gamma(),
+                nextOffset);
     }
 
     @Override
