@@ -195,7 +195,7 @@ final class RowNormalization {
         Kernel k = KernelProvider.rows();
         Scratch s = SCRATCH.get();
         RowParams p = s.params.positions(gamma, beta);
-        s.single.positions(gamma, beta); // once a call: the scalar kernels widen γ and β on the first row alone
+        s.single.positionsOf(p); // reading p's widened γ and β (scalar kernels): widened once a call
         float[] in = residual == null ? x : h != null ? h : y; // what is normalized: x, or the sum where it is kept
         int inStart = residual == null ? xOffset : h != null ? hOffset : yOffset;
         boolean longRows = size >= PIPELINED_LONG_ROWS_FROM && rows > LAG

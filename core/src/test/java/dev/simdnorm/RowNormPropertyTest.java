@@ -342,6 +342,55 @@ class RowNormPropertyTest {
     }
 
     /**
+     * The scalar maps with x and y at one index read γ and β widened by {@link RowParams}: after a second
+     * {@code positions} with new γ and β of the same size they must read the new ones, and parameters set by
+     * {@code positionsOf} their source's. Against the maps at two indices, which read γ and β as floats.
+     */
+    @Test
+    void widenedPositionsFollowEachPositionsCall() {
+        Kernel scalar = ScalarKernel.INSTANCE;
+        int rows = 3;
+        int size = 37;
+        SplittableRandom random = new SplittableRandom(7);
+        float[] x = new float[rows * size + 1];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        RowParams own = new RowParams();
+        RowParams shared = new RowParams();
+        for (int round = 0; round < 3; round++) {
+            float[] gamma = new float[size];
+            float[] beta = new float[size];
+            for (int j = 0; j < size; j++) {
+                gamma[j] = (float) (1 + random.nextGaussian());
+                beta[j] = (float) random.nextGaussian();
+            }
+            own.positions(gamma, round == 2 ? null : beta); // RMSNorm's positions have no β
+            shared.positionsOf(own);
+            for (RowParams q : new RowParams[] {own, shared}) {
+                for (int r = 0; r < rows; r++) {
+                    q.center()[r] = (float) random.nextGaussian();
+                    q.scale()[r] = (float) (1 + random.nextDouble());
+                }
+                String what = (q == own ? "own" : "shared") + " positions, round " + round;
+                float[] expected = new float[x.length];
+                float[] inPlace = x.clone();
+                if (round < 2) {
+                    scalar.normalizeRows(x, 0, expected, 1, rows, size, q);
+                    scalar.normalizeRows(inPlace, 0, inPlace, 0, rows, size, q);
+                    NchwPropertyTest.assertSameBits(Arrays.copyOfRange(expected, 1, 1 + rows * size), inPlace, 0,
+                            "normalizeRows in place, " + what);
+                }
+                scalar.scaleRows(x, 0, expected, 1, rows, size, q);
+                inPlace = x.clone();
+                scalar.scaleRows(inPlace, 0, inPlace, 0, rows, size, q);
+                NchwPropertyTest.assertSameBits(Arrays.copyOfRange(expected, 1, 1 + rows * size), inPlace, 0,
+                        "scaleRows in place, " + what);
+            }
+        }
+    }
+
+    /**
      * The kernels' two-row hooks ({@code scaleRowAndSumNext} with row 1's scale, {@code normalizeRowAndSumNext}) on
      * rows 0 and 1 of {@code size} floats: vector equal to scalar, and both equal to the two single-pass calls, into
      * y and, for RMSNorm's, in place (x and y at one index: the scalar loop C2 vectorizes).

@@ -29,6 +29,8 @@ public final class RowParams {
     /** γ then β widened to double, for the scalar kernels ({@link #positionsInDouble}); valid for one positions(). */
     private double[] widened = new double[0];
     private int widenedSize = -1;
+    /** Whose widened copy this reads ({@link #positionsOf}); null where it keeps its own. */
+    private RowParams source;
 
     /**
      * Sets the per-position parameters of the rows that follow.
@@ -41,6 +43,20 @@ public final class RowParams {
         this.gamma = gamma;
         this.beta = beta;
         widenedSize = -1;
+        source = null;
+        return this;
+    }
+
+    /**
+     * Sets the per-position parameters to those of {@code source}, whose widened copy ({@link #positionsInDouble})
+     * these then read: a second set of per-row arrays for the same call widens γ and β once.
+     *
+     * @param source the call's parameters, set by {@link #positions}
+     * @return this
+     */
+    public RowParams positionsOf(RowParams source) {
+        positions(source.gamma, source.beta);
+        this.source = source;
         return this;
     }
 
@@ -50,12 +66,16 @@ public final class RowParams {
      * so that C2 vectorizes their row maps. γ and β must not change between {@link #positions} and the last row.
      *
      * @param size floats per row, at most {@link #WIDENED_MAX}
-     * @return at least 2·size doubles
+     * @return at least 2·size doubles (size where β is null)
      */
     public double[] positionsInDouble(int size) {
+        if (source != null) {
+            return source.positionsInDouble(size);
+        }
         if (widenedSize != size) {
-            if (widened.length < 2 * size) {
-                widened = new double[2 * size];
+            int length = beta == null ? size : 2 * size;
+            if (widened.length < length) {
+                widened = new double[length];
             }
             for (int j = 0; j < size; j++) {
                 widened[j] = gamma[j];

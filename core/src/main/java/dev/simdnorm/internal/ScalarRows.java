@@ -99,8 +99,9 @@ final class ScalarRows {
         java.util.Arrays.fill(r, 0.0);
         java.util.Arrays.fill(q, 0.0);
         int end = base + length;
+        int full = base + length - length % RowMoments.WIDTH; // base + length ≤ x.length: no overflow
         int b = base;
-        for (; end - b >= RowMoments.WIDTH; b += RowMoments.WIDTH) {
+        for (; b < full; b += RowMoments.WIDTH) {
             for (int p = 0; p < RowMoments.WIDTH; p++) {
                 double d = x[b + p] - center;
                 r[p] += d;
@@ -118,8 +119,9 @@ final class ScalarRows {
     static void squares(float[] x, int base, int length, double[] acc) {
         java.util.Arrays.fill(acc, 0.0);
         int end = base + length;
+        int full = base + length - length % RowSquares.WIDTH; // base + length ≤ x.length: no overflow
         int b = base;
-        for (; end - b >= RowSquares.WIDTH; b += RowSquares.WIDTH) {
+        for (; b < full; b += RowSquares.WIDTH) {
             for (int p = 0; p < RowSquares.WIDTH; p++) {
                 double d = x[b + p];
                 acc[p] = Math.fma(d, d, acc[p]);

@@ -82,7 +82,7 @@ public class DecodeRowBenchmark {
     public float[] rmsNormKernels() {
         kernel.sumSquares(x, 0, 1, SIZE, sums);
         scaled.scale()[0] = (float) (1 / Math.sqrt(sums[0] / SIZE + EPSILON));
-        kernel.scaleRows(x, 0, y, 0, 1, SIZE, scaled);
+        kernel.scaleRows(x, 0, y, 0, 1, SIZE, scaled.positions(gamma, null)); // as a call: widened anew (scalar)
         return y;
     }
 
@@ -94,7 +94,7 @@ public class DecodeRowBenchmark {
 
     @Benchmark
     public float[] scaleRows() {
-        kernel.scaleRows(x, 0, y, 0, 1, SIZE, scaled);
+        kernel.scaleRows(x, 0, y, 0, 1, SIZE, scaled.positions(gamma, null));
         return y;
     }
 
