@@ -224,6 +224,23 @@ class RowNormPropertyTest {
                             }
                         }
                     }
+                    // x, the residual, y and h at four offsets: the kernels' add at different indices.
+                    for (boolean layer : new boolean[] {true, false}) {
+                        float[] xs = new float[length + 1];
+                        float[] rs = new float[length + 2];
+                        float[] y = new float[length + 3];
+                        float[] h = new float[length + 4];
+                        System.arraycopy(x, 0, xs, 1, length);
+                        System.arraycopy(residual, 0, rs, 2, length);
+                        if (layer) {
+                            ln.apply(xs, 1, rs, 2, y, 3, h, 4, rows);
+                        } else {
+                            rms.apply(xs, 1, rs, 2, y, 3, h, 4, rows);
+                        }
+                        String what = (layer ? "LayerNorm" : "RMSNorm") + " at four offsets";
+                        NchwPropertyTest.assertSameBits(layer ? lnExpected : rmsExpected, y, 3, what);
+                        NchwPropertyTest.assertSameBits(sum, h, 4, what + ": h");
+                    }
                 });
     }
 

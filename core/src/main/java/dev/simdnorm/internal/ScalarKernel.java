@@ -571,8 +571,19 @@ public final class ScalarKernel implements Kernel {
         RowSquares.sums(ScalarRows::squares, x, offset, rows, size, sums);
     }
 
+    /**
+     * {@inheritDoc} Where the three start at the same index, a loop C2 vectorizes whatever arrays they are (at one
+     * index no store reaches a later load); at different indices the plain loop, 1.1-2x slower in JMH (C2 cannot know
+     * that out never partially overlaps a or b).
+     */
     @Override
     public void add(float[] a, int aOffset, float[] b, int bOffset, float[] out, int outOffset, int length) {
+        if (aOffset == outOffset && bOffset == outOffset) {
+            for (int i = outOffset; i < outOffset + length; i++) {
+                out[i] = a[i] + b[i];
+            }
+            return;
+        }
         for (int i = 0; i < length; i++) {
             out[outOffset + i] = a[aOffset + i] + b[bOffset + i];
         }
