@@ -9,7 +9,9 @@ package dev.simdnorm.internal;
  * mixed sign a branch mispredicts about every other element (docs/design-log.md). Where no output can be −0, the
  * forward ReLU is instead {@code max(t, +0)}, which C2 vectorizes: the same bits, at a fraction of the bit-level
  * ReLU's cost. It is fused into the map where the map's own loop is vectorized (x and y at the same index,
- * {@link #mapAtOneIndex}), and otherwise a separate pass over each block of y while it is in L1.
+ * {@link #mapAtOneIndex}), and otherwise a separate pass over each block of y while it is in L1. The backward's
+ * gradient sums take the mask as a product by 0 or 1, which C2 vectorizes, and fall back to the bits where that could
+ * differ ({@link ScalarGradients#sums}).
  */
 public final class ScalarKernel implements Kernel {
 
@@ -461,64 +463,17 @@ public final class ScalarKernel implements Kernel {
 
     // ---------------------------------------------------------------------------------------------- backward
 
-    /** The forward map's centered input {@code (x − center[c]) − centerLow[c]}. */
-    private static float centered(float x, int c, AffineParams p) {
-        return (x - p.center()[c]) - p.centerLow()[c];
-    }
-
-    /**
-     * The gradient that reaches the affine map: {@code dy}, or with ReLU 0 where the forward output
-     * {@code fma(v, scale, shift)} is ≤ 0.
-     */
-    private static float masked(float dy, float v, int c, AffineParams p, boolean relu) {
-        return relu ? reluGradient(dy, Math.fma(v, p.scale()[c], p.shift()[c])) : dy;
-    }
-
     @Override
     public void gradientSums(float[] x, int xOffset, float[] dy, int dyOffset, int rows, AffineParams forward,
                              boolean relu, double[] sumDy, double[] sumDeviationDy) {
-        GradientSums.sums(ScalarKernel::gradientBlock, x, xOffset, dy, dyOffset, rows, forward, relu, sumDy,
+        GradientSums.sums(ScalarGradients::sums, x, xOffset, dy, dyOffset, rows, forward, relu, sumDy,
                 sumDeviationDy);
-    }
-
-    /** {@link GradientSums.BlockSums}, one position at a time. */
-    private static void gradientBlock(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int tail,
-                                      AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
-        java.util.Arrays.fill(sumG, 0f);
-        java.util.Arrays.fill(sumVG, 0f);
-        for (int j = 0; j < periods; j++) {
-            accumulate(x, xBase + j * period, dy, dyBase + j * period, period, f, relu, sumG, sumVG);
-        }
-        accumulate(x, xBase + periods * period, dy, dyBase + periods * period, tail, f, relu, sumG, sumVG);
-    }
-
-    /** Adds positions {@code [0, count)} of one period to their accumulators (a period starts at channel 0). */
-    private static void accumulate(float[] x, int xi, float[] dy, int di, int count, AffineParams f, boolean relu,
-                                   float[] sumG, float[] sumVG) {
-        int channels = f.channels();
-        for (int p = 0, c = 0; p < count; p++) {
-            float v = centered(x[xi + p], c, f);
-            float g = masked(dy[di + p], v, c, f, relu);
-            sumG[p] += g;
-            sumVG[p] = Math.fma(v, g, sumVG[p]);
-            c = c + 1 == channels ? 0 : c + 1;
-        }
     }
 
     @Override
     public void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                               AffineParams f, GradientParams correction, boolean relu) {
-        int channels = f.channels();
-        float[] scale = f.scale();
-        boolean readX = relu || correction != null;
-        for (int r = 0, i = xOffset, j = dyOffset, o = dxOffset; r < rows; r++) {
-            for (int c = 0; c < channels; c++, i++, j++, o++) {
-                float v = readX ? centered(x[i], c, f) : 0f;
-                float g = masked(dy[j], v, c, f, relu);
-                dx[o] = correction == null ? g * scale[c]
-                        : Math.fma(g, scale[c], Math.fma(v, correction.deviationScale()[c], correction.offset()[c]));
-            }
-        }
+        ScalarGradients.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, f, correction, relu);
     }
 
     // ------------------------------------------------------------ rows along their length: LayerNorm, RMSNorm

@@ -1,0 +1,318 @@
+package dev.simdnorm.internal;
+
+/**
+ * {@link ScalarKernel}'s backward pass: the gradient sums of {@link GradientSums} and the input gradient. The same
+ * float operations as the vector kernel's lanes, so the same bits.
+ */
+final class ScalarGradients {
+
+    /** A thread's working arrays for {@link #sums}, grown to the longest period it has seen. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(256));
+
+    /** The forward map's center (hi, lo), scale and shift laid out over the period, and the two sums in double. */
+    private static final class Scratch {
+        final float[] hi;
+        final float[] lo;
+        final float[] scale;
+        final float[] shift;
+        final double[] g;
+        final double[] vg;
+
+        Scratch(int period) {
+            hi = new float[period];
+            lo = new float[period];
+            scale = new float[period];
+            shift = new float[period];
+            g = new double[period];
+            vg = new double[period];
+        }
+    }
+
+    private ScalarGradients() {
+    }
+
+    /**
+     * {@link GradientSums.BlockSums}. The float sums are kept in doubles (each stored value a float, so exactly), so
+     * no store of the loop can change x, dy or the forward map's parameters (laid out over the period, at the
+     * position's index), and C2 vectorizes it, as the statistics' {@code deviations}. Parameters read from doubles
+     * instead left the ReLU loop scalar (a probe: 3.8 ns a value against 0.8, too many conversions to unroll).
+     *
+     * <p>With ReLU, the gradient is {@code g = dy·m}, {@code m = min(1, max(0, f·2¹⁴⁹))} of the forward output f: m is
+     * 1 for any f &gt; 0 (the least subnormal times 2¹⁴⁹ is 1) and +0 for f ≤ 0, in arithmetic C2 vectorizes where it
+     * does not vectorize the bit operations of {@link ScalarKernel#reluGradient}'s mask. Where the mask gives +0, a
+     * finite dy gives ±0 here; added to a sum, a zero of either sign gives the same sum unless the sum is itself zero,
+     * and a sum that becomes nonzero forgets which zero it was. So only a sum that ends at zero can differ: such
+     * positions, and those whose sums are not finite (a masked infinite or NaN dy, or a NaN f, gives NaN here), are
+     * summed again one value at a time with the mask ({@link #exactPosition}). A channel whose ReLU outputs are all
+     * ≤ 0 in a block ends there at zero, and is summed twice.
+     */
+    static void sums(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int tail,
+                     AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
+        Scratch w = SCRATCH.get();
+        if (w.g.length < period) {
+            w = new Scratch(period);
+            SCRATCH.set(w);
+        }
+        float[] hi = w.hi;
+        float[] lo = w.lo;
+        float[] scale = w.scale;
+        float[] shift = w.shift;
+        double[] g = w.g;
+        double[] vg = w.vg;
+        int channels = f.channels();
+        for (int p = 0, c = 0; p < period; p++) {
+            hi[p] = f.center()[c];
+            lo[p] = f.centerLow()[c];
+            scale[p] = f.scale()[c];
+            shift[p] = f.shift()[c];
+            g[p] = 0.0;
+            vg[p] = 0.0;
+            c = c + 1 == channels ? 0 : c + 1;
+        }
+        int end = periods * period;
+        for (int j = 0; j < end; j += period) {
+            if (relu) {
+                maskedRun(x, xBase + j, dy, dyBase + j, period, hi, lo, scale, shift, g, vg);
+            } else {
+                run(x, xBase + j, dy, dyBase + j, period, hi, lo, g, vg);
+            }
+        }
+        if (relu) {
+            maskedRun(x, xBase + end, dy, dyBase + end, tail, hi, lo, scale, shift, g, vg);
+        } else {
+            run(x, xBase + end, dy, dyBase + end, tail, hi, lo, g, vg);
+        }
+        for (int p = 0; p < period; p++) {
+            sumG[p] = (float) g[p];
+            sumVG[p] = (float) vg[p];
+        }
+        if (relu) {
+            for (int p = 0; p < period; p++) {
+                if (vg[p] == 0.0 || !Double.isFinite(g[p]) || !Double.isFinite(vg[p])) {
+                    exactPosition(x, xBase, dy, dyBase, period, periods, tail, f, p, sumG, sumVG);
+                }
+            }
+        }
+        java.util.Arrays.fill(sumG, period, sumG.length, 0f); // as before: the padding past the period reads as 0
+        java.util.Arrays.fill(sumVG, period, sumVG.length, 0f);
+    }
+
+    /** Adds positions {@code [0, count)} of one period to the sums, without ReLU. */
+    private static void run(float[] x, int xi, float[] dy, int di, int count, float[] hi, float[] lo, double[] g,
+                            double[] vg) {
+        for (int p = 0; p < count; p++) {
+            float v = (x[xi + p] - hi[p]) - lo[p];
+            float d = dy[di + p];
+            g[p] = (float) g[p] + d;
+            vg[p] = Math.fma(v, d, (float) vg[p]);
+        }
+    }
+
+    /** Adds positions {@code [0, count)} of one period to the sums, the gradient masked by ReLU as {@link #sums}. */
+    private static void maskedRun(float[] x, int xi, float[] dy, int di, int count, float[] hi, float[] lo,
+                                  float[] scale, float[] shift, double[] g, double[] vg) {
+        for (int p = 0; p < count; p++) {
+            float v = (x[xi + p] - hi[p]) - lo[p];
+            float forward = Math.fma(v, scale[p], shift[p]);
+            float d = dy[di + p] * Math.min(1f, Math.max(0f, forward * 0x1p100f * 0x1p49f));
+            g[p] = (float) g[p] + d;
+            vg[p] = Math.fma(v, d, (float) vg[p]);
+        }
+    }
+
+    /**
+     * Position p's two sums over the block, one value at a time with {@link ScalarKernel#reluGradient}'s mask, as
+     * {@link #exactSums} sums it: into {@code sumG[p]} and {@code sumVG[p]}.
+     */
+    private static void exactPosition(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int tail,
+                                      AffineParams f, int p, float[] sumG, float[] sumVG) {
+        int c = p % f.channels();
+        float sg = 0f;
+        float svg = 0f;
+        int count = p < tail ? periods + 1 : periods;
+        for (int j = 0, at = p; j < count; j++, at += period) {
+            float v = centered(x[xBase + at], c, f);
+            float g = masked(dy[dyBase + at], v, c, f, true);
+            sg += g;
+            svg = Math.fma(v, g, svg);
+        }
+        sumG[p] = sg;
+        sumVG[p] = svg;
+    }
+
+    /**
+     * {@link GradientSums.BlockSums}, one position at a time, with {@link ScalarKernel#reluGradient}'s mask: the
+     * reference {@link #sums} is tested against.
+     */
+    static void exactSums(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int tail,
+                          AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
+        java.util.Arrays.fill(sumG, 0f);
+        java.util.Arrays.fill(sumVG, 0f);
+        for (int j = 0; j < periods; j++) {
+            accumulate(x, xBase + j * period, dy, dyBase + j * period, period, f, relu, sumG, sumVG);
+        }
+        accumulate(x, xBase + periods * period, dy, dyBase + periods * period, tail, f, relu, sumG, sumVG);
+    }
+
+    /** Adds positions {@code [0, count)} of one period to their accumulators (a period starts at channel 0). */
+    private static void accumulate(float[] x, int xi, float[] dy, int di, int count, AffineParams f, boolean relu,
+                                   float[] sumG, float[] sumVG) {
+        int channels = f.channels();
+        for (int p = 0, c = 0; p < count; p++) {
+            float v = centered(x[xi + p], c, f);
+            float g = masked(dy[di + p], v, c, f, relu);
+            sumG[p] += g;
+            sumVG[p] = Math.fma(v, g, sumVG[p]);
+            c = c + 1 == channels ? 0 : c + 1;
+        }
+    }
+
+    /**
+     * {@link Kernel#inputGradient}. Where x, dy and dx start at the same index, rows in runs of at least {@link #RUN}
+     * floats with the parameters laid out over the run in doubles, loops C2 vectorizes (as the map's
+     * {@code mapAtOneIndex}); the ReLU mask as in {@link #sums}, through dx: a run with any dx not finite is written
+     * again one value at a time from x and dy, which ReLU's runs therefore take only where dx is neither. Elsewhere,
+     * and for the rows after the last run, one value at a time.
+     */
+    static void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                              AffineParams f, GradientParams correction, boolean relu) {
+        int channels = f.channels();
+        int rowsPerRun = (RUN + channels - 1) / channels;
+        int runs = rows / rowsPerRun;
+        if (xOffset == dyOffset && dyOffset == dxOffset && runs >= 2 && (!relu || dx != x && dx != dy)) {
+            int length = rowsPerRun * channels;
+            double[][] q = laidOut(f, correction, length);
+            for (int k = 0, i = xOffset; k < runs; k++, i += length) {
+                if (!relu) {
+                    run(x, dy, dx, i, length, q, correction != null);
+                } else if (!maskedRun(x, dy, dx, i, length, q, correction != null)) {
+                    exactInputGradient(x, i, dy, i, dx, i, rowsPerRun, f, correction, true);
+                }
+            }
+            int at = runs * length;
+            exactInputGradient(x, xOffset + at, dy, dyOffset + at, dx, dxOffset + at, rows - runs * rowsPerRun, f,
+                    correction, relu);
+            return;
+        }
+        exactInputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, f, correction, relu);
+    }
+
+    /** Floats a run of {@link #inputGradient} takes at least (whole rows), as the map's runs. */
+    private static final int RUN = 512;
+
+    /** A thread's parameters laid out over a run: the center (hi, lo), scale, shift, deviation scale and offset. */
+    private static final ThreadLocal<double[][]> RUN_PARAMETERS = ThreadLocal.withInitial(() -> new double[6][RUN]);
+
+    /** The forward map's and the correction's per-channel parameters laid out over {@code length} floats. */
+    private static double[][] laidOut(AffineParams f, GradientParams correction, int length) {
+        double[][] q = RUN_PARAMETERS.get();
+        if (q[0].length < length) {
+            q = new double[6][length];
+            RUN_PARAMETERS.set(q);
+        }
+        int channels = f.channels();
+        for (int p = 0, c = 0; p < length; p++) {
+            q[0][p] = f.center()[c];
+            q[1][p] = f.centerLow()[c];
+            q[2][p] = f.scale()[c];
+            q[3][p] = f.shift()[c];
+            if (correction != null) {
+                q[4][p] = correction.deviationScale()[c];
+                q[5][p] = correction.offset()[c];
+            }
+            c = c + 1 == channels ? 0 : c + 1;
+        }
+        return q;
+    }
+
+    /** One run without ReLU: each value read before it is written, at one index, so dx may be x or dy. */
+    private static void run(float[] x, float[] dy, float[] dx, int i, int length, double[][] q, boolean corrected) {
+        double[] hi = q[0];
+        double[] lo = q[1];
+        double[] scale = q[2];
+        double[] e = q[4];
+        double[] o = q[5];
+        if (!corrected) {
+            for (int p = 0; p < length; p++) {
+                dx[i + p] = dy[i + p] * (float) scale[p];
+            }
+            return;
+        }
+        for (int p = 0; p < length; p++) {
+            float v = (x[i + p] - (float) hi[p]) - (float) lo[p];
+            dx[i + p] = Math.fma(dy[i + p], (float) scale[p], Math.fma(v, (float) e[p], (float) o[p]));
+        }
+    }
+
+    /**
+     * One run with ReLU, the gradient {@code g = dy·m + (m − 1)·(−0)}, m as in {@link #sums}: dy for m = 1 (dy + −0
+     * is dy, −0 included), +0 for m = 0 and a finite dy, the mask's bits; otherwise NaN. With the correction, g is
+     * first written to dx and the map applied in a second loop: one loop of both left C2 too large a body to
+     * vectorize (a probe: 3.9 ns a value, as without vectorization, against about 0.8 for each half).
+     *
+     * @return whether every dx of the run is finite, so that each g was the mask's
+     */
+    private static boolean maskedRun(float[] x, float[] dy, float[] dx, int i, int length, double[][] q,
+                                     boolean corrected) {
+        double[] hi = q[0];
+        double[] lo = q[1];
+        double[] scale = q[2];
+        double[] shift = q[3];
+        double[] e = q[4];
+        double[] o = q[5];
+        if (!corrected) {
+            for (int p = 0; p < length; p++) {
+                dx[i + p] = gradient(x[i + p], dy[i + p], hi[p], lo[p], scale[p], shift[p]) * (float) scale[p];
+            }
+        } else {
+            for (int p = 0; p < length; p++) {
+                dx[i + p] = gradient(x[i + p], dy[i + p], hi[p], lo[p], scale[p], shift[p]);
+            }
+            for (int p = 0; p < length; p++) {
+                float v = (x[i + p] - (float) hi[p]) - (float) lo[p];
+                dx[i + p] = Math.fma(dx[i + p], (float) scale[p], Math.fma(v, (float) e[p], (float) o[p]));
+            }
+        }
+        float worst = 0f;
+        for (int p = 0; p < length; p++) {
+            worst = Math.max(worst, Math.abs(dx[i + p]));
+        }
+        return worst < Float.POSITIVE_INFINITY;
+    }
+
+    /** The masked gradient of {@link #maskedRun} at one position. */
+    private static float gradient(float x, float dy, double hi, double lo, double scale, double shift) {
+        float v = (x - (float) hi) - (float) lo;
+        float m = Math.min(1f, Math.max(0f, Math.fma(v, (float) scale, (float) shift) * 0x1p100f * 0x1p49f));
+        return dy * m + (m - 1f) * -0f;
+    }
+
+    /** {@link Kernel#inputGradient}, one value at a time, with {@link ScalarKernel#reluGradient}'s mask. */
+    static void exactInputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
+                                   AffineParams f, GradientParams correction, boolean relu) {
+        int channels = f.channels();
+        float[] scale = f.scale();
+        boolean readX = relu || correction != null;
+        for (int r = 0, i = xOffset, j = dyOffset, o = dxOffset; r < rows; r++) {
+            for (int c = 0; c < channels; c++, i++, j++, o++) {
+                float v = readX ? centered(x[i], c, f) : 0f;
+                float g = masked(dy[j], v, c, f, relu);
+                dx[o] = correction == null ? g * scale[c]
+                        : Math.fma(g, scale[c], Math.fma(v, correction.deviationScale()[c], correction.offset()[c]));
+            }
+        }
+    }
+
+    /** The forward map's centered input {@code (x − center[c]) − centerLow[c]}. */
+    private static float centered(float x, int c, AffineParams p) {
+        return (x - p.center()[c]) - p.centerLow()[c];
+    }
+
+    /**
+     * The gradient that reaches the affine map: {@code dy}, or with ReLU 0 where the forward output
+     * {@code fma(v, scale, shift)} is ≤ 0.
+     */
+    private static float masked(float dy, float v, int c, AffineParams p, boolean relu) {
+        return relu ? ScalarKernel.reluGradient(dy, Math.fma(v, p.scale()[c], p.shift()[c])) : dy;
+    }
+}
