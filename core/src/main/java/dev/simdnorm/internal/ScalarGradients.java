@@ -28,6 +28,12 @@ final class ScalarGradients {
         }
     }
 
+    /**
+     * The longest period or run whose parameters are laid out (a thread's arrays at most 2 MiB for the sums, 3 MiB for
+     * the runs); longer ones, of more than 65,536 channels, take the one-value-at-a-time loops.
+     */
+    private static final int LAID_OUT_MAX = 1 << 16;
+
     private ScalarGradients() {
     }
 
@@ -48,6 +54,10 @@ final class ScalarGradients {
      */
     static void sums(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int tail,
                      AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
+        if (period > LAID_OUT_MAX) {
+            exactSums(x, xBase, dy, dyBase, period, periods, tail, f, relu, sumG, sumVG);
+            return;
+        }
         Scratch w = SCRATCH.get();
         if (w.g.length < period) {
             w = new Scratch(period);
@@ -179,7 +189,8 @@ final class ScalarGradients {
         int channels = f.channels();
         int rowsPerRun = (RUN + channels - 1) / channels;
         int runs = rows / rowsPerRun;
-        if (xOffset == dyOffset && dyOffset == dxOffset && runs >= 2 && (!relu || dx != x && dx != dy)) {
+        if (xOffset == dyOffset && dyOffset == dxOffset && runs >= 2 && (!relu || dx != x && dx != dy)
+                && rowsPerRun * channels <= LAID_OUT_MAX) {
             int length = rowsPerRun * channels;
             double[][] q = laidOut(f, correction, length);
             for (int k = 0, i = xOffset; k < runs; k++, i += length) {

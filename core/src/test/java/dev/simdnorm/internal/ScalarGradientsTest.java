@@ -9,9 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * The scalar backward's loops that C2 vectorizes (the ReLU mask as a product, runs over parameters laid out in
  * doubles) against its one-value-at-a-time loops with the bit mask, bit for bit: on Gaussian data, on data with
- * special values in x and dy (infinities and NaN, which make runs fall back to the bit mask), and on forward outputs
- * set to the mask's finite boundaries (±0, ± the least subnormal, ± the least normal), at the same offset with dx
- * apart, on dy and on x, and past the last whole run.
+ * special values in x and dy (infinities and NaN, which make runs fall back to the bit mask), on forward outputs set
+ * to the mask's finite boundaries (±0, ± the least subnormal, ± the least normal), with one infinite dy in the
+ * second run alone, and with every output ≤ 0 and half of dy zero; at the same offset with dx apart, on dy and on x
+ * (where ReLU's calls take the one-value-at-a-time loop whole), and past the last whole run.
  */
 class ScalarGradientsTest {
 
@@ -27,7 +28,7 @@ class ScalarGradientsTest {
         SplittableRandom r = new SplittableRandom(11);
         for (int channels : new int[] {1, 3, 17, 64, 700}) {
             int rows = 2 * ((512 + channels - 1) / channels) + 3; // two runs, then three rows one value at a time
-            for (int kind = 0; kind < 3; kind++) {
+            for (int kind = 0; kind < 5; kind++) {
                 AffineParams f = new AffineParams(channels);
                 GradientParams k = new GradientParams(channels);
                 for (int c = 0; c < channels; c++) {
@@ -35,7 +36,8 @@ class ScalarGradientsTest {
                     f.center()[c] = identity ? 0f : (float) r.nextGaussian();
                     f.centerLow()[c] = identity ? 0f : (float) (1e-8 * r.nextGaussian());
                     f.scale()[c] = identity ? 1f : (float) (0.5 + r.nextDouble());
-                    f.shift()[c] = identity ? 0f : (float) r.nextGaussian();
+                    // kind 2: −0, so that x = −0 gives a forward output of −0; kind 4: every output ≤ 0 (silenced)
+                    f.shift()[c] = identity ? -0f : kind == 4 ? -1e30f : (float) r.nextGaussian();
                     k.deviationScale()[c] = (float) r.nextGaussian();
                     k.offset()[c] = (float) r.nextGaussian();
                 }
@@ -49,6 +51,12 @@ class ScalarGradientsTest {
                     if (kind == 1 && r.nextInt(50) == 0) {
                         x[i] = SPECIAL[r.nextInt(SPECIAL.length)];
                     }
+                }
+                if (kind == 3) { // one infinite dy, in the second run only: runs kept and a run written again
+                    dy[(512 + channels - 1) / channels * channels + r.nextInt(channels)] = Float.POSITIVE_INFINITY;
+                }
+                if (kind == 4) { // silenced channels and a zero dy: sums that end at zero, tails included
+                    java.util.Arrays.fill(dy, 0, dy.length / 2, 0f);
                 }
                 String data = "C = " + channels + ", data " + kind;
                 for (boolean relu : new boolean[] {false, true}) {
