@@ -17,6 +17,10 @@ final class ScalarGradients {
         final float[] shift;
         final double[] g;
         final double[] vg;
+        /** The positions {@link #sums} sums again ({@link #exactPositions}). */
+        final int[] again;
+        /** The channel of each of {@link #again}'s positions. */
+        final int[] channelOf;
 
         Scratch(int period) {
             hi = new float[period];
@@ -25,6 +29,8 @@ final class ScalarGradients {
             shift = new float[period];
             g = new double[period];
             vg = new double[period];
+            again = new int[period];
+            channelOf = new int[period];
         }
     }
 
@@ -49,8 +55,9 @@ final class ScalarGradients {
      * finite dy gives ±0 here; added to a sum, a zero of either sign gives the same sum unless the sum is itself zero,
      * and a sum that becomes nonzero forgets which zero it was. So only a sum that ends at zero can differ: such
      * positions, and those whose sums are not finite (a masked infinite or NaN dy, or a NaN f, gives NaN here), are
-     * summed again one value at a time with the mask ({@link #exactPosition}). A channel whose ReLU outputs are all
-     * ≤ 0 in a block ends there at zero, and is summed twice.
+     * summed again one value at a time with the mask ({@link #exactPositions}; a block whose every position needs it,
+     * by {@link #exactSums}). A channel whose ReLU outputs are all ≤ 0 in a block ends there at zero, and is summed
+     * twice.
      */
     static void sums(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int tail,
                      AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
@@ -97,10 +104,21 @@ final class ScalarGradients {
             sumVG[p] = (float) vg[p];
         }
         if (relu) {
-            for (int p = 0; p < period; p++) {
+            int[] again = w.again;
+            int[] channelOf = w.channelOf;
+            int count = 0;
+            for (int p = 0, c = 0; p < period; p++) {
                 if (vg[p] == 0.0 || !Double.isFinite(g[p]) || !Double.isFinite(vg[p])) {
-                    exactPosition(x, xBase, dy, dyBase, period, periods, tail, f, p, sumG, sumVG);
+                    again[count] = p;
+                    channelOf[count++] = c;
                 }
+                c = c + 1 == channels ? 0 : c + 1;
+            }
+            if (count == period) { // every position (ReLU silenced the block): the plain loop, no list
+                exactSums(x, xBase, dy, dyBase, period, periods, tail, f, true, sumG, sumVG);
+            } else if (count > 0) {
+                exactPositions(x, xBase, dy, dyBase, period, periods, tail, f, again, channelOf, count, sumG,
+                        sumVG);
             }
         }
         java.util.Arrays.fill(sumG, period, sumG.length, 0f); // as before: the padding past the period reads as 0
@@ -131,23 +149,30 @@ final class ScalarGradients {
     }
 
     /**
-     * Position p's two sums over the block, one value at a time with {@link ScalarKernel#reluGradient}'s mask, as
-     * {@link #exactSums} sums it: into {@code sumG[p]} and {@code sumVG[p]}.
+     * The two sums over the block of the {@code count} positions listed in {@code positions} (increasing, their
+     * channels in {@code channelOf}), one value
+     * at a time with {@link ScalarKernel#reluGradient}'s mask, each position's values in the order {@link #exactSums}
+     * adds them: into {@code sumG} and {@code sumVG}. Period by period, so that the block is read in memory order
+     * whatever the number of positions (a channel that ReLU silences for the block has all its positions here).
      */
-    private static void exactPosition(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int tail,
-                                      AffineParams f, int p, float[] sumG, float[] sumVG) {
-        int c = p % f.channels();
-        float sg = 0f;
-        float svg = 0f;
-        int count = p < tail ? periods + 1 : periods;
-        for (int j = 0, at = p; j < count; j++, at += period) {
-            float v = centered(x[xBase + at], c, f);
-            float g = masked(dy[dyBase + at], v, c, f, true);
-            sg += g;
-            svg = Math.fma(v, g, svg);
+    private static void exactPositions(float[] x, int xBase, float[] dy, int dyBase, int period, int periods,
+                                       int tail, AffineParams f, int[] positions, int[] channelOf, int count,
+                                       float[] sumG, float[] sumVG) {
+        for (int k = 0; k < count; k++) {
+            sumG[positions[k]] = 0f;
+            sumVG[positions[k]] = 0f;
         }
-        sumG[p] = sg;
-        sumVG[p] = svg;
+        for (int j = 0, base = 0; j <= periods; j++, base += period) {
+            int last = j < periods ? period : tail; // the last period: its first tail positions
+            for (int k = 0; k < count && positions[k] < last; k++) {
+                int p = positions[k];
+                int c = channelOf[k];
+                float v = centered(x[xBase + base + p], c, f);
+                float g = masked(dy[dyBase + base + p], v, c, f, true);
+                sumG[p] += g;
+                sumVG[p] = Math.fma(v, g, sumVG[p]);
+            }
+        }
     }
 
     /**
