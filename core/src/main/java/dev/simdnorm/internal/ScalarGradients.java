@@ -40,6 +40,12 @@ final class ScalarGradients {
      */
     private static final int LAID_OUT_MAX = 1 << 16;
 
+    /** Floats a run of {@link #inputGradient} takes at least (whole rows), as the map's runs. */
+    private static final int RUN = 512;
+
+    /** A thread's parameters laid out over a run: the center (hi, lo), scale, shift, deviation scale and offset. */
+    private static final ThreadLocal<double[][]> RUN_PARAMETERS = ThreadLocal.withInitial(() -> new double[6][RUN]);
+
     private ScalarGradients() {
     }
 
@@ -89,15 +95,15 @@ final class ScalarGradients {
         int end = periods * period;
         for (int j = 0; j < end; j += period) {
             if (relu) {
-                maskedRun(x, xBase + j, dy, dyBase + j, period, hi, lo, scale, shift, g, vg);
+                maskedSumsRun(x, xBase + j, dy, dyBase + j, period, hi, lo, scale, shift, g, vg);
             } else {
-                run(x, xBase + j, dy, dyBase + j, period, hi, lo, g, vg);
+                sumsRun(x, xBase + j, dy, dyBase + j, period, hi, lo, g, vg);
             }
         }
         if (relu) {
-            maskedRun(x, xBase + end, dy, dyBase + end, tail, hi, lo, scale, shift, g, vg);
+            maskedSumsRun(x, xBase + end, dy, dyBase + end, tail, hi, lo, scale, shift, g, vg);
         } else {
-            run(x, xBase + end, dy, dyBase + end, tail, hi, lo, g, vg);
+            sumsRun(x, xBase + end, dy, dyBase + end, tail, hi, lo, g, vg);
         }
         for (int p = 0; p < period; p++) {
             sumG[p] = (float) g[p];
@@ -126,8 +132,8 @@ final class ScalarGradients {
     }
 
     /** Adds positions {@code [0, count)} of one period to the sums, without ReLU. */
-    private static void run(float[] x, int xi, float[] dy, int di, int count, float[] hi, float[] lo, double[] g,
-                            double[] vg) {
+    private static void sumsRun(float[] x, int xi, float[] dy, int di, int count, float[] hi, float[] lo,
+                                double[] g, double[] vg) {
         for (int p = 0; p < count; p++) {
             float v = (x[xi + p] - hi[p]) - lo[p];
             float d = dy[di + p];
@@ -136,13 +142,13 @@ final class ScalarGradients {
         }
     }
 
-    /** Adds positions {@code [0, count)} of one period to the sums, the gradient masked by ReLU as {@link #sums}. */
-    private static void maskedRun(float[] x, int xi, float[] dy, int di, int count, float[] hi, float[] lo,
-                                  float[] scale, float[] shift, double[] g, double[] vg) {
+    /** Adds positions {@code [0, count)} of one period to the sums, the gradient masked by {@link #reluMask}. */
+    private static void maskedSumsRun(float[] x, int xi, float[] dy, int di, int count, float[] hi, float[] lo,
+                                      float[] scale, float[] shift, double[] g, double[] vg) {
         for (int p = 0; p < count; p++) {
             float v = (x[xi + p] - hi[p]) - lo[p];
             float forward = Math.fma(v, scale[p], shift[p]);
-            float d = dy[di + p] * Math.min(1f, Math.max(0f, forward * 0x1p100f * 0x1p49f));
+            float d = dy[di + p] * reluMask(forward);
             g[p] = (float) g[p] + d;
             vg[p] = Math.fma(v, d, (float) vg[p]);
         }
@@ -150,9 +156,8 @@ final class ScalarGradients {
 
     /**
      * The two sums over the block of the {@code count} positions listed in {@code positions} (increasing, their
-     * channels in {@code channelOf}), one value
-     * at a time with {@link ScalarKernel#reluGradient}'s mask, each position's values in the order {@link #exactSums}
-     * adds them: into {@code sumG} and {@code sumVG}. Period by period, so that the block is read in memory order
+     * channels in {@code channelOf}), one value at a time with {@link ScalarKernel#reluGradient}'s mask, each
+     * position's values in the order {@link #exactSums} adds them: into {@code sumG} and {@code sumVG}. Period by period, so that the block is read in memory order
      * whatever the number of positions (a channel that ReLU silences for the block has all its positions here).
      */
     private static void exactPositions(float[] x, int xBase, float[] dy, int dyBase, int period, int periods,
@@ -220,8 +225,8 @@ final class ScalarGradients {
             double[][] q = laidOut(f, correction, length);
             for (int k = 0, i = xOffset; k < runs; k++, i += length) {
                 if (!relu) {
-                    run(x, dy, dx, i, length, q, correction != null);
-                } else if (!maskedRun(x, dy, dx, i, length, q, correction != null)) {
+                    gradientRun(x, dy, dx, i, length, q, correction != null);
+                } else if (!maskedGradientRun(x, dy, dx, i, length, q, correction != null)) {
                     exactInputGradient(x, i, dy, i, dx, i, rowsPerRun, f, correction, true);
                 }
             }
@@ -232,12 +237,6 @@ final class ScalarGradients {
         }
         exactInputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, f, correction, relu);
     }
-
-    /** Floats a run of {@link #inputGradient} takes at least (whole rows), as the map's runs. */
-    private static final int RUN = 512;
-
-    /** A thread's parameters laid out over a run: the center (hi, lo), scale, shift, deviation scale and offset. */
-    private static final ThreadLocal<double[][]> RUN_PARAMETERS = ThreadLocal.withInitial(() -> new double[6][RUN]);
 
     /** The forward map's and the correction's per-channel parameters laid out over {@code length} floats. */
     private static double[][] laidOut(AffineParams f, GradientParams correction, int length) {
@@ -262,7 +261,8 @@ final class ScalarGradients {
     }
 
     /** One run without ReLU: each value read before it is written, at one index, so dx may be x or dy. */
-    private static void run(float[] x, float[] dy, float[] dx, int i, int length, double[][] q, boolean corrected) {
+    private static void gradientRun(float[] x, float[] dy, float[] dx, int i, int length, double[][] q,
+                                    boolean corrected) {
         double[] hi = q[0];
         double[] lo = q[1];
         double[] scale = q[2];
@@ -281,15 +281,15 @@ final class ScalarGradients {
     }
 
     /**
-     * One run with ReLU, the gradient {@code g = dy·m + (m − 1)·(−0)}, m as in {@link #sums}: dy for m = 1 (dy + −0
+     * One run with ReLU, the gradient {@code g = dy·m + (m − 1)·(−0)}, m {@link #reluMask}: dy for m = 1 (dy + −0
      * is dy, −0 included), +0 for m = 0 and a finite dy, the mask's bits; otherwise NaN. With the correction, g is
      * first written to dx and the map applied in a second loop: one loop of both left C2 too large a body to
      * vectorize (a probe: 3.9 ns a value, as without vectorization, against about 0.8 for each half).
      *
      * @return whether every dx of the run is finite, so that each g was the mask's
      */
-    private static boolean maskedRun(float[] x, float[] dy, float[] dx, int i, int length, double[][] q,
-                                     boolean corrected) {
+    private static boolean maskedGradientRun(float[] x, float[] dy, float[] dx, int i, int length, double[][] q,
+                                             boolean corrected) {
         double[] hi = q[0];
         double[] lo = q[1];
         double[] scale = q[2];
@@ -316,11 +316,19 @@ final class ScalarGradients {
         return worst < Float.POSITIVE_INFINITY;
     }
 
-    /** The masked gradient of {@link #maskedRun} at one position. */
+    /** The masked gradient of {@link #maskedGradientRun} at one position. */
     private static float gradient(float x, float dy, double hi, double lo, double scale, double shift) {
         float v = (x - (float) hi) - (float) lo;
-        float m = Math.min(1f, Math.max(0f, Math.fma(v, (float) scale, (float) shift) * 0x1p100f * 0x1p49f));
+        float m = reluMask(Math.fma(v, (float) scale, (float) shift));
         return dy * m + (m - 1f) * -0f;
+    }
+
+    /**
+     * ReLU's mask of a forward output f in arithmetic C2 vectorizes: 1 for f &gt; 0 (the least subnormal times
+     * 2¹⁴⁹ is 1, larger values clamp), +0 for f ≤ 0, −0 and −∞ included, NaN for a NaN f ({@link #sums}).
+     */
+    private static float reluMask(float forward) {
+        return Math.min(1f, Math.max(0f, forward * 0x1p100f * 0x1p49f));
     }
 
     /** {@link Kernel#inputGradient}, one value at a time, with {@link ScalarKernel#reluGradient}'s mask. */

@@ -99,7 +99,7 @@ final class ScalarRows {
         java.util.Arrays.fill(r, 0.0);
         java.util.Arrays.fill(q, 0.0);
         int end = base + length;
-        int full = base + length - length % RowMoments.WIDTH; // base + length ≤ x.length: no overflow
+        int full = end - length % RowMoments.WIDTH; // end ≤ x.length: no overflow
         int b = base;
         for (; b < full; b += RowMoments.WIDTH) {
             for (int p = 0; p < RowMoments.WIDTH; p++) {
@@ -119,7 +119,7 @@ final class ScalarRows {
     static void squares(float[] x, int base, int length, double[] acc) {
         java.util.Arrays.fill(acc, 0.0);
         int end = base + length;
-        int full = base + length - length % RowSquares.WIDTH; // base + length ≤ x.length: no overflow
+        int full = end - length % RowSquares.WIDTH; // end ≤ x.length: no overflow
         int b = base;
         for (; b < full; b += RowSquares.WIDTH) {
             for (int p = 0; p < RowSquares.WIDTH; p++) {
