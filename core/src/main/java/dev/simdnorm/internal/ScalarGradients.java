@@ -208,7 +208,8 @@ final class ScalarGradients {
     }
 
     /**
-     * {@link Kernel#inputGradient}. Where x, dy and dx start at the same index, rows in runs of at least {@link #RUN}
+     * {@link Kernel#inputGradient}. Where x, dy and dx start at the same index (dy and dx, where x is not read: no
+     * ReLU and no correction, the frozen backward's gradient {@code dy·scale}), rows in runs of at least {@link #RUN}
      * floats with the parameters laid out over the run in doubles, loops C2 vectorizes (as the map's
      * {@code mapAtOneIndex}); the ReLU mask as in {@link #sums}: a run with any masked gradient not finite is written
      * again one value at a time from x and dy, which ReLU's runs therefore take only where dx is neither. Elsewhere,
@@ -219,11 +220,12 @@ final class ScalarGradients {
         int channels = f.channels();
         int rowsPerRun = (RUN + channels - 1) / channels;
         int runs = rows / rowsPerRun;
-        if (xOffset == dyOffset && dyOffset == dxOffset && runs >= 2 && (!relu || dx != x && dx != dy)
+        boolean xRead = relu || correction != null;
+        if ((xOffset == dyOffset || !xRead) && dyOffset == dxOffset && runs >= 2 && (!relu || dx != x && dx != dy)
                 && rowsPerRun * channels <= LAID_OUT_MAX) {
             int length = rowsPerRun * channels;
             double[][] q = laidOut(f, correction, length);
-            for (int k = 0, i = xOffset; k < runs; k++, i += length) {
+            for (int k = 0, i = dyOffset; k < runs; k++, i += length) { // x's offset where x is read
                 if (!relu) {
                     gradientRun(x, dy, dx, i, length, q, correction != null);
                 } else if (!maskedGradientRun(x, dy, dx, i, length, q, correction != null)) {

@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * special values in x and dy (infinities and NaN, which make runs fall back to the bit mask), on forward outputs set
  * to the mask's finite boundaries (±0, ± the least subnormal, ± the least normal), with one infinite dy in the
  * second run alone, and with every output ≤ 0 and half of dy zero; at the same offset with dx apart, on dy and on x
- * (where ReLU's calls take the one-value-at-a-time loop whole), and past the last whole run.
+ * (where ReLU's calls take the one-value-at-a-time loop whole), with x at another offset where it is not read, and past
+ * the last whole run.
  */
 class ScalarGradientsTest {
 
@@ -63,16 +64,20 @@ class ScalarGradientsTest {
                     for (GradientParams correction : new GradientParams[] {null, k}) {
                         for (int alias = 0; alias < 3; alias++) {
                             int at = r.nextInt(3);
+                            // x at another offset where the call does not read it (no ReLU, no correction): the
+                            // runs then need dy's and dx's offsets alone to be equal
+                            int xAt = !relu && correction == null && alias != 2 ? (at + 1 + r.nextInt(2)) % 3 : at;
                             float[] xe = x.clone();
                             float[] de = dy.clone();
                             float[] ee = alias == 0 ? new float[n + 2] : alias == 1 ? de : xe;
-                            ScalarGradients.exactInputGradient(xe, at, de, at, ee, at, rows - 1, f, correction, relu);
+                            ScalarGradients.exactInputGradient(xe, xAt, de, at, ee, at, rows - 1, f, correction, relu);
                             float[] xa = x.clone();
                             float[] da = dy.clone();
                             float[] ea = alias == 0 ? new float[n + 2] : alias == 1 ? da : xa;
-                            ScalarGradients.inputGradient(xa, at, da, at, ea, at, rows - 1, f, correction, relu);
+                            ScalarGradients.inputGradient(xa, xAt, da, at, ea, at, rows - 1, f, correction, relu);
                             String what = data + ", ReLU " + relu + ", corrected " + (correction != null)
-                                    + ", dx " + (alias == 0 ? "apart" : alias == 1 ? "on dy" : "on x");
+                                    + ", dx " + (alias == 0 ? "apart" : alias == 1 ? "on dy" : "on x")
+                                    + ", offsets x " + xAt + ", dy and dx " + at;
                             assertSameBits(ee, ea, "dx, " + what);
                         }
                     }
