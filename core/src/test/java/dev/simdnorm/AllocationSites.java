@@ -74,7 +74,11 @@ final class AllocationSites {
             bytesByStack.merge(where, e.getLong("weight"), Long::sum);
         }
         if (bytesByStack.isEmpty()) {
-            return "(JFR sampled no allocation in this thread)";
+            // Starting a recording may deoptimize and recompile the calls, which can drop an allocation that one JIT
+            // state made; a recording started with the JVM found such a site (docs/design-log.md, 2026-12-07).
+            return "(JFR sampled no allocation in this thread; a recording started now may recompile the calls: to see"
+                    + " a site, start one with the JVM,"
+                    + " JDK_JAVA_OPTIONS=-XX:StartFlightRecording=filename=/tmp/r%p.jfr,settings=profile)";
         }
         return bytesByStack.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(3)
                 .map(s -> "~" + s.getValue() + " B sampled: " + s.getKey())
