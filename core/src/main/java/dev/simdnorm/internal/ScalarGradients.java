@@ -287,9 +287,9 @@ final class ScalarGradients {
      * is dy, −0 included), +0 for m = 0 and a finite dy, the mask's bits; otherwise NaN. The largest |g| is taken in
      * the loop that computes g: a loop of its own over dx afterwards took about two fifths of the run's time (a
      * probe, ns a value: 0.86 with it, 0.51 with no check, 0.71 with the check in the loop; with the correction 1.14
-     * and 0.98). With the correction, g is first written to dx and the map applied in a second loop: one loop of
-     * both left C2 too large a body to vectorize (a probe: 3.9 ns a value, as without vectorization, against about
-     * 0.8 for each half).
+     * and 0.98). With the correction, g is first written to dx and the map applied by {@link #gradientRun}: one
+     * loop of both left C2 too large a body to vectorize (a probe: 3.9 ns a value, as without vectorization, against
+     * about 0.8 for each half).
      *
      * @return whether every g of the run is finite, so that each was the mask's (a finite g that the map takes past
      *         the largest float gives the same dx one value at a time)
@@ -300,8 +300,6 @@ final class ScalarGradients {
         double[] lo = q[1];
         double[] scale = q[2];
         double[] shift = q[3];
-        double[] e = q[4];
-        double[] o = q[5];
         float worst = 0f;
         if (!corrected) {
             for (int p = 0; p < length; p++) {
@@ -315,10 +313,7 @@ final class ScalarGradients {
                 worst = Math.max(worst, Math.abs(g));
                 dx[i + p] = g;
             }
-            for (int p = 0; p < length; p++) {
-                float v = (x[i + p] - (float) hi[p]) - (float) lo[p];
-                dx[i + p] = Math.fma(dx[i + p], (float) scale[p], Math.fma(v, (float) e[p], (float) o[p]));
-            }
+            gradientRun(x, dx, dx, i, length, q, true); // the correction's map, g read from dx
         }
         return worst < Float.POSITIVE_INFINITY;
     }
