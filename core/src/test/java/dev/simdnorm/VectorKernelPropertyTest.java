@@ -278,11 +278,16 @@ class VectorKernelPropertyTest {
                             }
                             assertTrue(negativeZeros > 0, "no −0 output at the probed channels, C = " + c);
                         }
+                        // In place too: a last partial vector taken as the top lanes of the vector ending with
+                        // it reads floats already written, and must store only its own lanes.
+                        float[] inPlace = x.clone();
+                        vector.normalize(inPlace, 0, inPlace, 0, rows, p, relu);
                         for (int i = 0; i < x.length; i++) {
-                            if (Float.floatToRawIntBits(ys[i]) != Float.floatToRawIntBits(yv[i])) {
+                            if (Float.floatToRawIntBits(ys[i]) != Float.floatToRawIntBits(yv[i])
+                                    || Float.floatToRawIntBits(ys[i]) != Float.floatToRawIntBits(inPlace[i])) {
                                 throw new AssertionError("C = " + c + ", rows " + rows + ", relu " + relu
                                         + ", low " + low[c / 2] + ": y[" + i + "] scalar " + ys[i] + ", vector "
-                                        + yv[i]);
+                                        + yv[i] + ", vector in place " + inPlace[i]);
                             }
                         }
                     }

@@ -32,6 +32,21 @@ final class Lanes {
     private Lanes() {
     }
 
+    /**
+     * Where the vector that holds the last, partial vector's floats of a run of {@code length} floats starts: the
+     * vector that ends with the run, where the run is a vector long or longer, so that a masked access stays inside the
+     * arrays (past an array's end the JDK checks the mask lane by lane, which was seen allocating in compiled code:
+     * docs/design-log.md); the run's start otherwise. Its lanes for the floats from {@code first} to the run's end are
+     * {@code FLOATS.indexInRange(offset - first, length - first)}. Each lane does its position's operations, so the
+     * bits do not depend on which vector holds a float.
+     *
+     * @param length floats in the run
+     * @return the vector's offset in the run
+     */
+    static int lastOffset(int length) {
+        return length >= FLOAT_LANES ? length - FLOAT_LANES : 0;
+    }
+
     private static Integer bits(String property) {
         try {
             return property == null ? null : Integer.valueOf(property.trim());

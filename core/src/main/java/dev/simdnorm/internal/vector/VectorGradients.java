@@ -36,8 +36,9 @@ final class VectorGradients implements GradientSums.BlockSums {
             sum4(x, xBase, dy, dyBase, period, periods, v * LANES, f, relu, sumG, sumVG);
         }
         for (; v * LANES < period; v++) {
-            sumMasked(x, xBase, dy, dyBase, period, periods, v * LANES, Math.min(LANES, period - v * LANES), f, relu,
-                    sumG, sumVG);
+            int first = v * LANES;
+            sumMasked(x, xBase, dy, dyBase, period, periods, first + LANES <= period ? first : Lanes.lastOffset(period),
+                    first, f, relu, sumG, sumVG);
         }
         if (tail != 0) {
             sumTail(x, xBase + periods * period, dy, dyBase + periods * period, tail, f, relu, sumG, sumVG);
@@ -48,21 +49,22 @@ final class VectorGradients implements GradientSums.BlockSums {
     private static void sumTail(float[] x, int xt, float[] dy, int dt, int tail, AffineParams f, boolean relu,
                                 float[] sumG, float[] sumVG) {
         for (int off = 0; off < tail; off += LANES) {
-            VectorMask<Float> m = FLOATS.indexInRange(off, tail);
+            int at = off + LANES <= tail ? off : Lanes.lastOffset(tail);
+            VectorMask<Float> m = FLOATS.indexInRange(at - off, tail - off); // positions off to the tail's end
             // Masked lanes: x and dy load 0 and the masked subtractions keep 0, so v = g = 0 there; the masked add and
             // blend leave those positions' sums as they are. Masked arithmetic as lanewise, not sub(v, m) or add(v, m):
             // see VectorStatistics.sumTail.
-            FloatVector d = FloatVector.fromArray(FLOATS, x, xt + off, m)
-                    .lanewise(VectorOperators.SUB, FloatVector.fromArray(FLOATS, f.center(), off), m);
-            d = d.lanewise(VectorOperators.SUB, FloatVector.fromArray(FLOATS, f.centerLow(), off), m);
-            FloatVector g = FloatVector.fromArray(FLOATS, dy, dt + off, m);
+            FloatVector d = FloatVector.fromArray(FLOATS, x, xt + at, m)
+                    .lanewise(VectorOperators.SUB, FloatVector.fromArray(FLOATS, f.center(), at), m);
+            d = d.lanewise(VectorOperators.SUB, FloatVector.fromArray(FLOATS, f.centerLow(), at), m);
+            FloatVector g = FloatVector.fromArray(FLOATS, dy, dt + at, m);
             if (relu) {
-                g = g.blend(0f, d.fma(FloatVector.fromArray(FLOATS, f.scale(), off),
-                        FloatVector.fromArray(FLOATS, f.shift(), off)).compare(VectorOperators.LE, 0f));
+                g = g.blend(0f, d.fma(FloatVector.fromArray(FLOATS, f.scale(), at),
+                        FloatVector.fromArray(FLOATS, f.shift(), at)).compare(VectorOperators.LE, 0f));
             }
-            FloatVector.fromArray(FLOATS, sumG, off).lanewise(VectorOperators.ADD, g, m).intoArray(sumG, off);
-            FloatVector w = FloatVector.fromArray(FLOATS, sumVG, off);
-            w.blend(d.fma(g, w), m).intoArray(sumVG, off);
+            FloatVector.fromArray(FLOATS, sumG, at).lanewise(VectorOperators.ADD, g, m).intoArray(sumG, at);
+            FloatVector w = FloatVector.fromArray(FLOATS, sumVG, at);
+            w.blend(d.fma(g, w), m).intoArray(sumVG, at);
         }
     }
 
@@ -132,12 +134,13 @@ final class VectorGradients implements GradientSums.BlockSums {
     }
 
     /**
-     * Like {@link #sum4} for one vector whose first {@code lanes} lanes hold positions of the period; the others are
-     * padding, where x, dy and the parameters are 0, so they sum 0.
+     * Like {@link #sum4} for the positions from {@code first} to the next vector's or the period's end, in the vector
+     * at {@code off} ({@code first}, or {@link Lanes#lastOffset} for the last positions): its other lanes load 0, sum 0
+     * and are not stored.
      */
     private static void sumMasked(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int off,
-                                  int lanes, AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
-        VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
+                                  int first, AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
+        VectorMask<Float> m = FLOATS.indexInRange(off - first, period - first);
         FloatVector c = FloatVector.fromArray(FLOATS, f.center(), off);
         FloatVector l = FloatVector.fromArray(FLOATS, f.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
@@ -154,8 +157,8 @@ final class VectorGradients implements GradientSums.BlockSums {
             g = g.add(d);
             w = v.fma(d, w);
         }
-        g.intoArray(sumG, off);
-        w.intoArray(sumVG, off);
+        g.intoArray(sumG, off, m);
+        w.intoArray(sumVG, off, m);
     }
 
     /**
@@ -184,26 +187,32 @@ final class VectorGradients implements GradientSums.BlockSums {
                 }
             }
             for (; v * LANES < period; v++) {
-                inputLanes(x, xOffset, dy, dyOffset, dx, dxOffset, period, k0, k1, v * LANES,
-                        Math.min(LANES, period - v * LANES), f, correction, relu);
+                int first = v * LANES;
+                inputLanes(x, xOffset, dy, dyOffset, dx, dxOffset, period, k0, k1,
+                        first + LANES <= period ? first : Lanes.lastOffset(period), first, period, f, correction, relu);
             }
         }
-        // The last, partial period: one masked vector per position, as far as the data go.
-        for (int i = periods * period, off = 0; off < n - i; off += LANES) {
-            inputLanes(x, xOffset + i, dy, dyOffset + i, dx, dxOffset + i, period, 0, 1, off,
-                    Math.min(LANES, n - i - off), f, correction, relu);
+        // The last, partial period: one vector per position, as far as the data go.
+        int i = periods * period;
+        for (int off = 0; off < n - i; off += LANES) {
+            inputLanes(x, xOffset + i, dy, dyOffset + i, dx, dxOffset + i, period, 0, 1,
+                    off + LANES <= n - i ? off : Lanes.lastOffset(n - i), off, n - i, f, correction, relu);
         }
     }
 
-    /** The first {@code lanes} lanes of one vector, for each case. */
+    /**
+     * The positions from {@code first} to the next vector's end or {@code end}, in the vector at {@code off}
+     * ({@code first}, or {@link Lanes#lastOffset} for the last positions), for each case.
+     */
     private static void inputLanes(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int period, int k0,
-                                   int k1, int off, int lanes, AffineParams f, GradientParams k, boolean relu) {
+                                   int k1, int off, int first, int end, AffineParams f, GradientParams k,
+                                   boolean relu) {
         if (k != null) {
-            correctedMasked(x, xo, dy, dyo, dx, dxo, period, k0, k1, off, lanes, f, k, relu);
+            correctedMasked(x, xo, dy, dyo, dx, dxo, period, k0, k1, off, first, end, f, k, relu);
         } else if (relu) {
-            maskedMasked(x, xo, dy, dyo, dx, dxo, period, k0, k1, off, lanes, f);
+            maskedMasked(x, xo, dy, dyo, dx, dxo, period, k0, k1, off, first, end, f);
         } else {
-            scaledMasked(dy, dyo, dx, dxo, period, k0, k1, off, lanes, f);
+            scaledMasked(dy, dyo, dx, dxo, period, k0, k1, off, first, end, f);
         }
     }
 
@@ -323,11 +332,11 @@ final class VectorGradients implements GradientSums.BlockSums {
         }
     }
 
-    /** Like {@link #corrected4} for the first {@code lanes} lanes of one vector. */
+    /** Like {@link #corrected4} for the positions from {@code first} to the next vector's end or {@code end}. */
     private static void correctedMasked(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int period,
-                                        int k0, int k1, int off, int lanes, AffineParams f, GradientParams k,
+                                        int k0, int k1, int off, int first, int end, AffineParams f, GradientParams k,
                                         boolean relu) {
-        VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
+        VectorMask<Float> m = FLOATS.indexInRange(off - first, end - first);
         FloatVector c = FloatVector.fromArray(FLOATS, f.center(), off);
         FloatVector l = FloatVector.fromArray(FLOATS, f.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
@@ -345,10 +354,10 @@ final class VectorGradients implements GradientSums.BlockSums {
         }
     }
 
-    /** Like {@link #masked4} for the first {@code lanes} lanes of one vector. */
+    /** Like {@link #masked4} for the positions from {@code first} to the next vector's end or {@code end}. */
     private static void maskedMasked(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int period, int k0,
-                                     int k1, int off, int lanes, AffineParams f) {
-        VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
+                                     int k1, int off, int first, int end, AffineParams f) {
+        VectorMask<Float> m = FLOATS.indexInRange(off - first, end - first);
         FloatVector c = FloatVector.fromArray(FLOATS, f.center(), off);
         FloatVector l = FloatVector.fromArray(FLOATS, f.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
@@ -361,10 +370,10 @@ final class VectorGradients implements GradientSums.BlockSums {
         }
     }
 
-    /** Like {@link #scaled4} for the first {@code lanes} lanes of one vector. */
+    /** Like {@link #scaled4} for the positions from {@code first} to the next vector's end or {@code end}. */
     private static void scaledMasked(float[] dy, int dyo, float[] dx, int dxo, int period, int k0, int k1, int off,
-                                     int lanes, AffineParams f) {
-        VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
+                                     int first, int end, AffineParams f) {
+        VectorMask<Float> m = FLOATS.indexInRange(off - first, end - first);
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
         for (int j = k0, i = k0 * period + off; j < k1; j++, i += period) {
             FloatVector.fromArray(FLOATS, dy, dyo + i, m).mul(s).intoArray(dx, dxo + i, m);

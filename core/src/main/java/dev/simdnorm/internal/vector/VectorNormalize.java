@@ -23,6 +23,11 @@ import jdk.incubator.vector.VectorSpecies;
  * where the map has none ({@link AffineParams#lowPart()}, an inference map): it subtracts +0, which changes no bit,
  * and costs a load and an operation per vector of x there. The other walks keep it: their parameters sit in
  * registers, or x in L1, where the skip measured no faster (docs/performance.md).
+ *
+ * <p>A period's last floats that are not a whole vector are taken in the vector that ends with them
+ * ({@link Lanes#lastOffset}), so that a masked access stays inside both arrays: past an array's end the JDK checks the
+ * mask lane by lane, which was seen allocating on every call where C2 left {@code rest} a call of its own. Only a
+ * partial period shorter than one vector (C &lt; 16, a few rows) still takes a masked vector from its start.
  */
 final class VectorNormalize {
 
@@ -75,26 +80,28 @@ final class VectorNormalize {
             group1(x, xo, y, yo, period, periods, v * LANES, p, relu);
         }
         if (period % LANES != 0) {
-            groupMasked(x, xo, y, yo, period, periods, full * LANES, period % LANES, p, relu);
+            groupMasked(x, xo, y, yo, period, periods, period % LANES, p, relu);
         }
     }
 
     /**
-     * The last, partial period, from float {@code from} (a period start, so channel 0) to {@code n}: one masked
-     * vector per {@code LANES} positions.
+     * The last, partial period, from float {@code from} (a period start, so channel 0) to {@code n}: whole vectors,
+     * then the last floats in the vector that {@link Lanes#lastOffset} places.
      */
     private static void tail(float[] x, int xo, float[] y, int yo, int from, int n, AffineParams p, boolean relu) {
-        for (int off = 0; from + off < n; off += LANES) {
-            VectorMask<Float> m = FLOATS.indexInRange(from + off, n);
-            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + from + off, m)
-                    .sub(FloatVector.fromArray(FLOATS, p.center(), off));
-            v = v.sub(FloatVector.fromArray(FLOATS, p.centerLow(), off));
-            FloatVector t = v.fma(FloatVector.fromArray(FLOATS, p.scale(), off),
-                    FloatVector.fromArray(FLOATS, p.shift(), off));
+        int length = n - from;
+        for (int off = 0; off < length; off += LANES) {
+            int at = off + LANES <= length ? off : Lanes.lastOffset(length);
+            VectorMask<Float> m = FLOATS.indexInRange(at - off, length - off); // positions off to the end
+            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + from + at, m)
+                    .sub(FloatVector.fromArray(FLOATS, p.center(), at));
+            v = v.sub(FloatVector.fromArray(FLOATS, p.centerLow(), at));
+            FloatVector t = v.fma(FloatVector.fromArray(FLOATS, p.scale(), at),
+                    FloatVector.fromArray(FLOATS, p.shift(), at));
             if (relu) {
                 t = t.blend(0f, t.lt(0f));
             }
-            t.intoArray(y, yo + from + off, m);
+            t.intoArray(y, yo + from + at, m);
         }
     }
 
@@ -193,20 +200,24 @@ final class VectorNormalize {
         }
     }
 
-    /** The masked last vector of one period, when the period is not whole vectors (C > 1024, say). */
+    /**
+     * The last {@code period % LANES} floats of one period, when the period is not whole vectors (C itself, where its
+     * lcm with 16 is over 64 vectors: 65, 1000, 5000): the top lanes of the vector that ends where the period ends
+     * ({@link Lanes#lastOffset}).
+     */
     private static void rest(float[] x, int xb, float[] y, int yb, int period, AffineParams p, boolean relu) {
-        int whole = period / LANES * LANES;
-        VectorMask<Float> m = FLOATS.indexInRange(whole, period);
-        FloatVector t = FloatVector.fromArray(FLOATS, x, xb + whole, m)
-                .sub(FloatVector.fromArray(FLOATS, p.center(), whole));
+        int last = Lanes.lastOffset(period); // period - LANES: such a period is longer than four vectors
+        VectorMask<Float> m = FLOATS.indexInRange(period % LANES - LANES, period % LANES);
+        FloatVector t = FloatVector.fromArray(FLOATS, x, xb + last)
+                .sub(FloatVector.fromArray(FLOATS, p.center(), last));
         if (p.lowPart()) {
-            t = t.sub(FloatVector.fromArray(FLOATS, p.centerLow(), whole));
+            t = t.sub(FloatVector.fromArray(FLOATS, p.centerLow(), last));
         }
-        t = t.fma(FloatVector.fromArray(FLOATS, p.scale(), whole), FloatVector.fromArray(FLOATS, p.shift(), whole));
+        t = t.fma(FloatVector.fromArray(FLOATS, p.scale(), last), FloatVector.fromArray(FLOATS, p.shift(), last));
         if (relu) {
             t = t.blend(0f, t.lt(0f));
         }
-        t.intoArray(y, yb + whole, m);
+        t.intoArray(y, yb + last, m);
     }
 
     /**
@@ -357,16 +368,20 @@ final class VectorNormalize {
         }
     }
 
-    /** The first {@code lanes} lanes of one vector at offset {@code off} of every period. */
-    private static void groupMasked(float[] x, int xo, float[] y, int yo, int period, int periods, int off,
-                                    int lanes, AffineParams p, boolean relu) {
-        VectorMask<Float> m = FLOATS.indexInRange(0, lanes);
-        FloatVector c = FloatVector.fromArray(FLOATS, p.center(), off);
-        FloatVector l = FloatVector.fromArray(FLOATS, p.centerLow(), off);
-        FloatVector s = FloatVector.fromArray(FLOATS, p.scale(), off);
-        FloatVector b = FloatVector.fromArray(FLOATS, p.shift(), off);
-        for (int k = 0, i = off; k < periods; k++, i += period) {
-            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + i, m).sub(c);
+    /**
+     * The last {@code lanes} floats of every period: the top lanes of the vector that ends where the period ends
+     * ({@link Lanes#lastOffset}; a period not whole vectors is C itself, longer than four vectors).
+     */
+    private static void groupMasked(float[] x, int xo, float[] y, int yo, int period, int periods, int lanes,
+                                    AffineParams p, boolean relu) {
+        int last = Lanes.lastOffset(period); // period - LANES
+        VectorMask<Float> m = FLOATS.indexInRange(lanes - LANES, lanes);
+        FloatVector c = FloatVector.fromArray(FLOATS, p.center(), last);
+        FloatVector l = FloatVector.fromArray(FLOATS, p.centerLow(), last);
+        FloatVector s = FloatVector.fromArray(FLOATS, p.scale(), last);
+        FloatVector b = FloatVector.fromArray(FLOATS, p.shift(), last);
+        for (int k = 0, i = last; k < periods; k++, i += period) {
+            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + i).sub(c);
             v = v.sub(l);
             v = v.fma(s, b);
             if (relu) {
