@@ -127,7 +127,7 @@ final class ScalarGradients {
                         sumVG);
             }
         }
-        java.util.Arrays.fill(sumG, period, sumG.length, 0f); // as before: the padding past the period reads as 0
+        java.util.Arrays.fill(sumG, period, sumG.length, 0f); // the padding past the period 0, as exactSums leaves it
         java.util.Arrays.fill(sumVG, period, sumVG.length, 0f);
     }
 

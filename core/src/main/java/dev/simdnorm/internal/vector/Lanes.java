@@ -37,8 +37,9 @@ final class Lanes {
      * vector that ends with the run, where the run is a vector long or longer, so that a masked access stays inside the
      * arrays (past an array's end the JDK checks the mask lane by lane, which was seen allocating in compiled code:
      * docs/design-log.md); the run's start otherwise. Its lanes for the floats from {@code first} to the run's end are
-     * {@code FLOATS.indexInRange(offset - first, length - first)}. Each lane does its position's operations, so the
-     * bits do not depend on which vector holds a float.
+     * {@code FLOATS.indexInRange(0, length - offset).and(FLOATS.indexInRange(0, first - offset).not())}: masks from an
+     * offset of 0, as the JDK builds a mask from a negative offset with the same lane-by-lane check. Each lane does its
+     * position's operations, so the bits do not depend on which vector holds a float.
      *
      * @param length floats in the run
      * @return the vector's offset in the run

@@ -37,8 +37,8 @@ final class VectorGradients implements GradientSums.BlockSums {
         }
         for (; v * LANES < period; v++) {
             int first = v * LANES;
-            sumMasked(x, xBase, dy, dyBase, period, periods, first + LANES <= period ? first : Lanes.lastOffset(period),
-                    first, f, relu, sumG, sumVG);
+            sum1(x, xBase, dy, dyBase, period, periods, first + LANES <= period ? first : Lanes.lastOffset(period), f,
+                    relu, sumG, sumVG);
         }
         if (tail != 0) {
             sumTail(x, xBase + periods * period, dy, dyBase + periods * period, tail, f, relu, sumG, sumVG);
@@ -50,7 +50,8 @@ final class VectorGradients implements GradientSums.BlockSums {
                                 float[] sumG, float[] sumVG) {
         for (int off = 0; off < tail; off += LANES) {
             int at = off + LANES <= tail ? off : Lanes.lastOffset(tail);
-            VectorMask<Float> m = FLOATS.indexInRange(at - off, tail - off); // positions off to the tail's end
+            // Positions off to the tail's end (Lanes.lastOffset: masks from offsets of 0).
+            VectorMask<Float> m = FLOATS.indexInRange(0, tail - at).and(FLOATS.indexInRange(0, off - at).not());
             // Masked lanes: x and dy load 0 and the masked subtractions keep 0, so v = g = 0 there; the masked add and
             // blend leave those positions' sums as they are. Masked arithmetic as lanewise, not sub(v, m) or add(v, m):
             // see VectorStatistics.sumTail.
@@ -134,13 +135,13 @@ final class VectorGradients implements GradientSums.BlockSums {
     }
 
     /**
-     * Like {@link #sum4} for the positions from {@code first} to the next vector's or the period's end, in the vector
-     * at {@code off} ({@code first}, or {@link Lanes#lastOffset} for the last positions): its other lanes load 0, sum 0
-     * and are not stored.
+     * Like {@link #sum4} for one vector at {@code off}: a whole vector's position or, for the period's last positions
+     * when it is not whole vectors, {@link Lanes#lastOffset}'s (a period is at least a vector). The lanes below those
+     * positions sum again the values of the vectors before, the same operations in the same order, and store the sums
+     * those stored: no mask.
      */
-    private static void sumMasked(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int off,
-                                  int first, AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
-        VectorMask<Float> m = FLOATS.indexInRange(off - first, period - first);
+    private static void sum1(float[] x, int xBase, float[] dy, int dyBase, int period, int periods, int off,
+                             AffineParams f, boolean relu, float[] sumG, float[] sumVG) {
         FloatVector c = FloatVector.fromArray(FLOATS, f.center(), off);
         FloatVector l = FloatVector.fromArray(FLOATS, f.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
@@ -148,17 +149,17 @@ final class VectorGradients implements GradientSums.BlockSums {
         FloatVector g = FloatVector.zero(FLOATS);
         FloatVector w = FloatVector.zero(FLOATS);
         for (int j = 0, i = xBase + off, k = dyBase + off; j < periods; j++, i += period, k += period) {
-            FloatVector v = FloatVector.fromArray(FLOATS, x, i, m).sub(c);
+            FloatVector v = FloatVector.fromArray(FLOATS, x, i).sub(c);
             v = v.sub(l);
-            FloatVector d = FloatVector.fromArray(FLOATS, dy, k, m);
+            FloatVector d = FloatVector.fromArray(FLOATS, dy, k);
             if (relu) {
                 d = d.blend(0f, v.fma(s, b).compare(VectorOperators.LE, 0f));
             }
             g = g.add(d);
             w = v.fma(d, w);
         }
-        g.intoArray(sumG, off, m);
-        w.intoArray(sumVG, off, m);
+        g.intoArray(sumG, off);
+        w.intoArray(sumVG, off);
     }
 
     /**
@@ -336,7 +337,7 @@ final class VectorGradients implements GradientSums.BlockSums {
     private static void correctedMasked(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int period,
                                         int k0, int k1, int off, int first, int end, AffineParams f, GradientParams k,
                                         boolean relu) {
-        VectorMask<Float> m = FLOATS.indexInRange(off - first, end - first);
+        VectorMask<Float> m = FLOATS.indexInRange(0, end - off).and(FLOATS.indexInRange(0, first - off).not());
         FloatVector c = FloatVector.fromArray(FLOATS, f.center(), off);
         FloatVector l = FloatVector.fromArray(FLOATS, f.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
@@ -357,7 +358,7 @@ final class VectorGradients implements GradientSums.BlockSums {
     /** Like {@link #masked4} for the positions from {@code first} to the next vector's end or {@code end}. */
     private static void maskedMasked(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int period, int k0,
                                      int k1, int off, int first, int end, AffineParams f) {
-        VectorMask<Float> m = FLOATS.indexInRange(off - first, end - first);
+        VectorMask<Float> m = FLOATS.indexInRange(0, end - off).and(FLOATS.indexInRange(0, first - off).not());
         FloatVector c = FloatVector.fromArray(FLOATS, f.center(), off);
         FloatVector l = FloatVector.fromArray(FLOATS, f.centerLow(), off);
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
@@ -373,7 +374,7 @@ final class VectorGradients implements GradientSums.BlockSums {
     /** Like {@link #scaled4} for the positions from {@code first} to the next vector's end or {@code end}. */
     private static void scaledMasked(float[] dy, int dyo, float[] dx, int dxo, int period, int k0, int k1, int off,
                                      int first, int end, AffineParams f) {
-        VectorMask<Float> m = FLOATS.indexInRange(off - first, end - first);
+        VectorMask<Float> m = FLOATS.indexInRange(0, end - off).and(FLOATS.indexInRange(0, first - off).not());
         FloatVector s = FloatVector.fromArray(FLOATS, f.scale(), off);
         for (int j = k0, i = k0 * period + off; j < k1; j++, i += period) {
             FloatVector.fromArray(FLOATS, dy, dyo + i, m).mul(s).intoArray(dx, dxo + i, m);

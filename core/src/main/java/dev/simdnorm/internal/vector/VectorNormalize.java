@@ -92,7 +92,8 @@ final class VectorNormalize {
         int length = n - from;
         for (int off = 0; off < length; off += LANES) {
             int at = off + LANES <= length ? off : Lanes.lastOffset(length);
-            VectorMask<Float> m = FLOATS.indexInRange(at - off, length - off); // positions off to the end
+            // Positions off to the end (Lanes.lastOffset: masks from offsets of 0).
+            VectorMask<Float> m = FLOATS.indexInRange(0, length - at).and(FLOATS.indexInRange(0, off - at).not());
             FloatVector v = FloatVector.fromArray(FLOATS, x, xo + from + at, m)
                     .sub(FloatVector.fromArray(FLOATS, p.center(), at));
             v = v.sub(FloatVector.fromArray(FLOATS, p.centerLow(), at));
@@ -207,7 +208,7 @@ final class VectorNormalize {
      */
     private static void rest(float[] x, int xb, float[] y, int yb, int period, AffineParams p, boolean relu) {
         int last = Lanes.lastOffset(period); // period - LANES: such a period is longer than four vectors
-        VectorMask<Float> m = FLOATS.indexInRange(period % LANES - LANES, period % LANES);
+        VectorMask<Float> m = FLOATS.indexInRange(0, LANES - period % LANES).not();
         FloatVector t = FloatVector.fromArray(FLOATS, x, xb + last)
                 .sub(FloatVector.fromArray(FLOATS, p.center(), last));
         if (p.lowPart()) {
@@ -375,7 +376,7 @@ final class VectorNormalize {
     private static void groupMasked(float[] x, int xo, float[] y, int yo, int period, int periods, int lanes,
                                     AffineParams p, boolean relu) {
         int last = Lanes.lastOffset(period); // period - LANES
-        VectorMask<Float> m = FLOATS.indexInRange(lanes - LANES, lanes);
+        VectorMask<Float> m = FLOATS.indexInRange(0, LANES - lanes).not();
         FloatVector c = FloatVector.fromArray(FLOATS, p.center(), last);
         FloatVector l = FloatVector.fromArray(FLOATS, p.centerLow(), last);
         FloatVector s = FloatVector.fromArray(FLOATS, p.scale(), last);
