@@ -48,6 +48,18 @@ final class Lanes {
         return length >= FLOAT_LANES ? length - FLOAT_LANES : 0;
     }
 
+    /**
+     * The offset of the vector that holds a run's floats from {@code first} (a multiple of the lanes): {@code first}
+     * where a whole vector fits before the run's end, {@link #lastOffset} otherwise.
+     *
+     * @param first  the first float the vector is for
+     * @param length floats in the run
+     * @return the vector's offset in the run
+     */
+    static int vectorAt(int first, int length) {
+        return first + FLOAT_LANES <= length ? first : lastOffset(length);
+    }
+
     private static Integer bits(String property) {
         try {
             return property == null ? null : Integer.valueOf(property.trim());

@@ -36,9 +36,7 @@ final class VectorGradients implements GradientSums.BlockSums {
             sum4(x, xBase, dy, dyBase, period, periods, v * LANES, f, relu, sumG, sumVG);
         }
         for (; v * LANES < period; v++) {
-            int first = v * LANES;
-            sum1(x, xBase, dy, dyBase, period, periods, first + LANES <= period ? first : Lanes.lastOffset(period), f,
-                    relu, sumG, sumVG);
+            sum1(x, xBase, dy, dyBase, period, periods, Lanes.vectorAt(v * LANES, period), f, relu, sumG, sumVG);
         }
         if (tail != 0) {
             sumTail(x, xBase + periods * period, dy, dyBase + periods * period, tail, f, relu, sumG, sumVG);
@@ -49,7 +47,7 @@ final class VectorGradients implements GradientSums.BlockSums {
     private static void sumTail(float[] x, int xt, float[] dy, int dt, int tail, AffineParams f, boolean relu,
                                 float[] sumG, float[] sumVG) {
         for (int off = 0; off < tail; off += LANES) {
-            int at = off + LANES <= tail ? off : Lanes.lastOffset(tail);
+            int at = Lanes.vectorAt(off, tail);
             // Positions off to the tail's end (Lanes.lastOffset: masks from offsets of 0).
             VectorMask<Float> m = FLOATS.indexInRange(0, tail - at).and(FLOATS.indexInRange(0, off - at).not());
             // Masked lanes: x and dy load 0 and the masked subtractions keep 0, so v = g = 0 there; the masked add and
@@ -188,16 +186,15 @@ final class VectorGradients implements GradientSums.BlockSums {
                 }
             }
             for (; v * LANES < period; v++) {
-                int first = v * LANES;
-                inputLanes(x, xOffset, dy, dyOffset, dx, dxOffset, period, k0, k1,
-                        first + LANES <= period ? first : Lanes.lastOffset(period), first, period, f, correction, relu);
+                inputLanes(x, xOffset, dy, dyOffset, dx, dxOffset, period, k0, k1, Lanes.vectorAt(v * LANES, period),
+                        v * LANES, period, f, correction, relu);
             }
         }
         // The last, partial period: one vector per position, as far as the data go.
         int i = periods * period;
         for (int off = 0; off < n - i; off += LANES) {
-            inputLanes(x, xOffset + i, dy, dyOffset + i, dx, dxOffset + i, period, 0, 1,
-                    off + LANES <= n - i ? off : Lanes.lastOffset(n - i), off, n - i, f, correction, relu);
+            inputLanes(x, xOffset + i, dy, dyOffset + i, dx, dxOffset + i, period, 0, 1, Lanes.vectorAt(off, n - i),
+                    off, n - i, f, correction, relu);
         }
     }
 

@@ -91,7 +91,7 @@ final class VectorNormalize {
     private static void tail(float[] x, int xo, float[] y, int yo, int from, int n, AffineParams p, boolean relu) {
         int length = n - from;
         for (int off = 0; off < length; off += LANES) {
-            int at = off + LANES <= length ? off : Lanes.lastOffset(length);
+            int at = Lanes.vectorAt(off, length);
             // Positions off to the end (Lanes.lastOffset: masks from offsets of 0).
             VectorMask<Float> m = FLOATS.indexInRange(0, length - at).and(FLOATS.indexInRange(0, off - at).not());
             FloatVector v = FloatVector.fromArray(FLOATS, x, xo + from + at, m)
