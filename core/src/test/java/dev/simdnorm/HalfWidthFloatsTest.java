@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * second float shape that calls {@code FloatVector}'s shared methods (an add, a store, a mask's range check) puts its
  * class in their type profiles, and C2 then compiled the kernels' adds and stores for two classes and boxed vectors at
  * the merge, in some JVMs (docs/design-log.md, 2026-12-06). A source rule, since which JVMs box depends on compile
- * order.
+ * order. It narrows the cause, not removes it: the half-width loads share {@code FloatVector.fromArray}'s profile
+ * with the kernels' loads (2026-12-07, night).
  */
 class HalfWidthFloatsTest {
 

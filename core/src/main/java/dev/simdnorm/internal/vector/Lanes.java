@@ -21,10 +21,13 @@ final class Lanes {
     static final int DOUBLE_LANES = DOUBLES.length();
     /**
      * Floats of half the width: as many as {@link #DOUBLES} has lanes, the floats that widen into them. Only for
-     * whole, unmasked loads that are then converted ({@code convertShape}, a method each vector class has of its own):
-     * a vector of a second float shape that calls {@code FloatVector}'s shared methods ({@code add}, {@code intoArray},
-     * a mask's range checks) puts its class in their profiles, C2 then inlines them for both classes, and the merge
-     * of the two can box the kernels' vectors (docs/design-log.md). Masks and stores use {@link #FLOATS}' low lanes.
+     * whole, unmasked loads that are then converted: a vector of a second float shape that calls {@code FloatVector}'s
+     * shared methods ({@code add}, {@code intoArray}, a mask's range checks) puts its class in their profiles, C2 then
+     * inlines them for both classes, and the merge of the two can box the kernels' vectors. Masks and stores use
+     * {@link #FLOATS}' low lanes. The load itself is shared too ({@code FloatVector.fromArray} is static): in some JVMs
+     * its class checks reach C2's trap limit and the float kernels box again; widening whole vectors of {@link #FLOATS}
+     * instead cost the double statistics 1.2–2.5× beyond L2, so this stays (docs/design-log.md, 2026-12-06 and
+     * 2026-12-07, night).
      */
     static final VectorSpecies<Float> HALF_FLOATS =
             VectorSpecies.of(float.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
