@@ -2,6 +2,7 @@ package dev.simdnorm;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import java.io.BufferedReader;
@@ -52,8 +53,7 @@ class CompilationTest {
             """;
 
     @Test
-    void everyMethodCompilesAtEveryTier() throws IOException, InterruptedException {
-        Path dir = Files.createTempDirectory("simdnorm-compilation");
+    void everyMethodCompilesAtEveryTier(@TempDir Path dir) throws IOException, InterruptedException {
         Path source = Files.writeString(dir.resolve("Probe.java"), PROBE);
         String path = String.join(File.pathSeparator, System.getProperty("jdk.module.path", ""),
                 System.getProperty("java.class.path", ""));

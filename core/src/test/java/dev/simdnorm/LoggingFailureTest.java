@@ -3,8 +3,10 @@ package dev.simdnorm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -49,12 +51,13 @@ class LoggingFailureTest {
             """;
 
     @Test
-    void theScalarChoiceInTheClassInitializerSurvivesAThrowingHandler() throws IOException, InterruptedException {
-        ProbeJvm.assertSucceeds(PROBE, List.of("-Dsimdnorm.kernels=scalar"), "scalar");
+    void theScalarChoiceInTheClassInitializerSurvivesAThrowingHandler(@TempDir Path dir)
+            throws IOException, InterruptedException {
+        ProbeJvm.assertSucceeds(dir, PROBE, List.of("-Dsimdnorm.kernels=scalar"), "scalar");
     }
 
     @Test
-    void theWarmUpSurvivesAThrowingHandler() throws IOException, InterruptedException {
-        ProbeJvm.assertSucceeds(PROBE, List.of("-Dsimdnorm.kernels=vector"), "vector");
+    void theWarmUpSurvivesAThrowingHandler(@TempDir Path dir) throws IOException, InterruptedException {
+        ProbeJvm.assertSucceeds(dir, PROBE, List.of("-Dsimdnorm.kernels=vector"), "vector");
     }
 }

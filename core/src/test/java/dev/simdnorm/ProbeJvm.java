@@ -25,13 +25,13 @@ final class ProbeJvm {
     /**
      * Asserts that the probe ends with 0 within 10 minutes; its output is in the failure message.
      *
+     * @param dir        a directory of the test's own ({@code @TempDir}), which JUnit deletes after it
      * @param source     the probe's source
      * @param jvmOptions options before the class path, e.g. a system property
      * @param args       the probe's arguments
      */
-    static void assertSucceeds(String source, List<String> jvmOptions, String... args)
+    static void assertSucceeds(Path dir, String source, List<String> jvmOptions, String... args)
             throws IOException, InterruptedException {
-        Path dir = Files.createTempDirectory("simdnorm-probe");
         Path file = Files.writeString(dir.resolve("Probe.java"), source);
         Path log = dir.resolve("probe.log");
         String path = String.join(File.pathSeparator, System.getProperty("jdk.module.path", ""),

@@ -3,8 +3,10 @@ package dev.simdnorm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -103,12 +105,13 @@ class WarmUpThreadTest {
             """;
 
     @Test
-    void anInterruptedThreadStillChoosesAndWarmsWhatWasAskedFor() throws IOException, InterruptedException {
-        ProbeJvm.assertSucceeds(PROBE, List.of(), "interrupted");
+    void anInterruptedThreadStillChoosesAndWarmsWhatWasAskedFor(@TempDir Path dir)
+            throws IOException, InterruptedException {
+        ProbeJvm.assertSucceeds(dir, PROBE, List.of(), "interrupted");
     }
 
     @Test
-    void endsWhenDoneAndStartsAgainWhenNeeded() throws IOException, InterruptedException {
-        ProbeJvm.assertSucceeds(PROBE, List.of());
+    void endsWhenDoneAndStartsAgainWhenNeeded(@TempDir Path dir) throws IOException, InterruptedException {
+        ProbeJvm.assertSucceeds(dir, PROBE, List.of());
     }
 }
