@@ -47,8 +47,10 @@ import java.lang.foreign.MemorySegment;
  * only, so running statistics made non-finite by such data are repaired by loading finite ones. Finite data whose
  * batch variance exceeds float range (a standard deviation above about 1.8e19; under a convention whose running
  * update takes the unbiased variance, that variance, a factor n/(n − 1) larger: from about 1.3e19 at n = 2) train
- * with finite outputs and exact batch moments in double, but the running variance, a float, becomes +Inf, and
- * inference then gives β: load finite statistics to go on. Inference on finite x whose deviation from a running
+ * with finite outputs and exact batch moments in double, but the running variance, a float, becomes +Inf; the calls
+ * that use the running statistics ({@link #inference}, {@link #inferenceMap}, {@link #backwardInference},
+ * {@link FoldedLayer#of}) then throw {@code IllegalStateException}, since their scale γ/√(σ² + ε) would be 0 and
+ * every output β whatever x, until finite statistics are loaded. Inference on finite x whose deviation from a running
  * mean overflows float (x and a mean of at least about 1e31 of opposite signs near float's limits) gives the true
  * output, computed for those elements in double (such a call runs without the vector kernels), not ±Inf.
  */
@@ -366,6 +368,8 @@ public final class BatchNorm extends BatchNormBackward {
      * @throws NullPointerException      if an array is null
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
      * @throws IllegalArgumentException  if {@code rows < 0} or x and y partially overlap
+     * @throws IllegalStateException     if a running variance is +Inf (the class's Failure paragraph); every
+     *                                   inference overload refuses it so, before writing
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, int rows) {
         Check.rowsInOut(x, xOffset, y, yOffset, rows, channels);
@@ -430,7 +434,7 @@ public final class BatchNorm extends BatchNormBackward {
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
      * @throws IllegalArgumentException  if {@code rows} is negative, a segment is misaligned, y is read-only, x and
      *                                   y partially overlap, or the layer has more than 2¹⁴ channels
-     * @throws IllegalStateException     if an arena is closed
+     * @throws IllegalStateException     if an arena is closed, or a running variance is +Inf
      * @throws WrongThreadException      if a segment is confined to another thread
      */
     public void inference(MemorySegment x, MemorySegment y, long rows, Parallelism parallelism) {

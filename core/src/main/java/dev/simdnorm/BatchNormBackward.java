@@ -25,10 +25,11 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * bit as {@link BatchNorm#train} computed the output, so the output itself is not needed; that holds while γ and β are
      * those of the step (call this before loading new ones). NaN and ±Inf propagate per IEEE into their channel's
      * gradients; dγ and dβ are rounded to float once, so sums beyond float's range give ±Inf. The backward passes take
-     * NHWC rows only: the moments of a step trained on an NCHW {@link TensorShape} have the same form, and are not
-     * told apart. The moments must be those {@link BatchNorm#train} computed for x: the pass bounds each deviation
-     * by √(n·σ²) to decide where float cannot carry dx's correction term, and moments of other data void that bound
-     * (dx may then be ±Inf where the formula's value is finite).
+     * NHWC rows: the moments of a step trained on an NCHW {@link TensorShape} have the same form, and are not told
+     * apart, so pass such a step's tensors to the overload with its {@link TensorShape}. The moments must be those
+     * {@link BatchNorm#train} computed for x: the pass bounds each deviation by √(n·σ²) to decide where float cannot
+     * carry dx's correction term, and moments of other data void that bound (dx may then be ±Inf where the formula's
+     * value is finite).
      *
      * @param x        the step's input, NHWC, as passed to {@link BatchNorm#train}
      * @param xOffset  index of the first input float
@@ -49,6 +50,68 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
     public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                               Moments batch) {
         return backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backward(float[], int, float[], int, float[], int, int, Moments)} on a tensor of the given shape, NHWC
+     * or NCHW, for a step that {@link BatchNorm#train(float[], int, float[], int, TensorShape)} took on it. An NCHW
+     * tensor is staged: x and dy are copied into NHWC arrays made for the call, the NHWC pass runs on them, and dx is
+     * copied back, so the gradients are the bits of the NHWC pass on the same tensor in NHWC order; the call allocates
+     * three tensors' worth of new memory. An NHWC shape runs the NHWC pass, allocating nothing but its result.
+     *
+     * @param x        the step's input, of {@code shape}, as passed to {@link BatchNorm#train}
+     * @param xOffset  index of the first input float
+     * @param dy       gradient with respect to the step's output, of {@code shape}
+     * @param dyOffset index of the first float of {@code dy}
+     * @param dx       out: gradient with respect to {@code x}, of {@code shape}; may be {@code x} or {@code dy} at the
+     *                 same offset
+     * @param dxOffset index of the first float of {@code dx}
+     * @param shape    the tensor's layout and dimensions; N·H·W equal to {@code batch.count()}
+     * @param batch    the moments {@link BatchNorm#train} returned for {@code x}
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array, {@code shape} or {@code batch} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  as the NHWC form, and if the shape's channels are not the layer's
+     */
+    public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                              TensorShape shape, Moments batch) {
+        Check.tensorRange(x, "x", xOffset, shape, channels);
+        Check.tensorRange(dy, "dy", dyOffset, shape, channels);
+        int floats = Check.tensorRange(dx, "dx", dxOffset, shape, channels);
+        Check.noPartialOverlap(x, "x", xOffset, dx, "dx", dxOffset, floats);
+        Check.noPartialOverlap(dy, "dy", dyOffset, dx, "dx", dxOffset, floats);
+        Check.notNull(batch, "batch");
+        int rows = floats / channels;
+        if (shape.layout() == TensorLayout.NHWC) {
+            return backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch);
+        }
+        float[] xRows = toRows(x, xOffset, shape);
+        float[] dyRows = toRows(dy, dyOffset, shape);
+        float[] dxRows = new float[floats];
+        Gradients g = backward(xRows, 0, dyRows, 0, dxRows, 0, rows, batch); // checks the batch; dx unwritten yet
+        int spatial = shape.spatial();
+        for (int i = 0, at = dxOffset; i < shape.n(); i++) {
+            for (int c = 0; c < channels; c++) {
+                for (int s = 0, r = (i * spatial) * channels + c; s < spatial; s++, r += channels) {
+                    dx[at++] = dxRows[r];
+                }
+            }
+        }
+        return g;
+    }
+
+    /** An NCHW tensor of {@code shape} from {@code offset}, copied into a new array in NHWC order. */
+    private float[] toRows(float[] a, int offset, TensorShape shape) {
+        int spatial = shape.spatial();
+        float[] rows = new float[shape.n() * spatial * channels];
+        for (int i = 0, at = offset; i < shape.n(); i++) {
+            for (int c = 0; c < channels; c++) {
+                for (int s = 0, r = (i * spatial) * channels + c; s < spatial; s++, r += channels) {
+                    rows[r] = a[at++];
+                }
+            }
+        }
+        return rows;
     }
 
     /**
@@ -210,6 +273,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @throws NullPointerException      if an array is null
      * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
      * @throws IllegalArgumentException  if {@code rows < 0} or {@code dx} partially overlaps {@code x} or {@code dy}
+     * @throws IllegalStateException     if a running variance is +Inf ({@link BatchNorm}'s Failure paragraph), before
+     *                                   anything is written
      */
     public Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                                        int rows) {
@@ -287,8 +352,9 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
             for (int c = 0; c < channels; c++) {
                 t.variance[c] = runningVariance[c];
             }
-            BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, refresh().params(), relu,
-                    t.variance, gamma, epsilon, false, t, dGamma, dBeta, parallelism);
+            AffineParams map = refresh().usable().params(); // refused before anything is written
+            BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, map, relu, t.variance, gamma,
+                    epsilon, false, t, dGamma, dBeta, parallelism);
         } finally {
             lock.unlock();
         }

@@ -3,8 +3,10 @@ package dev.simdnorm;
 import java.util.Arrays;
 
 /**
- * One consistent state of a {@link BatchNorm}'s parameters ({@link BatchNorm#parameters()}). Immutable: the arrays are
- * copied in and out.
+ * One consistent state of a {@link BatchNorm}'s parameters ({@link BatchNorm#parameters()}), loaded back at once by
+ * {@link BatchNorm#setParameters}. Immutable, so thread-safe: the arrays are copied in and out. The constructor
+ * checks the shape (no null array, one length for all four, at least 1, a step count ≥ 0); the values are checked
+ * where they are loaded, since a layer trained on non-finite data holds non-finite running statistics.
  *
  * @param gamma           γ, one per channel
  * @param beta            β, one per channel
@@ -15,12 +17,26 @@ import java.util.Arrays;
 public record BatchNormParameters(float[] gamma, float[] beta, float[] runningMean, float[] runningVariance,
                                   long batchesTracked) {
 
-    /** Copies the arrays. */
+    /**
+     * Copies the arrays.
+     *
+     * @throws NullPointerException     if an array is null
+     * @throws IllegalArgumentException if the arrays are empty or not all of one length, or {@code batchesTracked < 0}
+     */
     public BatchNormParameters {
-        gamma = gamma.clone();
-        beta = beta.clone();
-        runningMean = runningMean.clone();
-        runningVariance = runningVariance.clone();
+        gamma = Check.notNull(gamma, "gamma").clone();
+        beta = Check.notNull(beta, "beta").clone();
+        runningMean = Check.notNull(runningMean, "runningMean").clone();
+        runningVariance = Check.notNull(runningVariance, "runningVariance").clone();
+        int c = gamma.length;
+        if (c == 0 || beta.length != c || runningMean.length != c || runningVariance.length != c) {
+            throw new IllegalArgumentException("gamma, beta, runningMean and runningVariance must have one length, at"
+                    + " least 1; got " + c + ", " + beta.length + ", " + runningMean.length + ", "
+                    + runningVariance.length);
+        }
+        if (batchesTracked < 0) {
+            throw new IllegalArgumentException("batchesTracked must be >= 0, got " + batchesTracked);
+        }
     }
 
     /**

@@ -32,8 +32,8 @@ abstract sealed class BatchNormState permits BatchNormBackward {
     /** The working arrays of training and the backward passes, made at the first of them. */
     TrainingState training;
     /** The inference map of the state when it was last refreshed; immutable, so readers need no lock. */
-    volatile ChannelAffine inferenceMap;
-    /** Whether the state changed since {@link #inferenceMap} was made. */
+    volatile Snapshot snapshot;
+    /** Whether the state changed since {@link #snapshot} was made. */
     volatile boolean stale;
     /** Whether an inference found the map stale while the lock was held: the holder then refreshes it. */
     volatile boolean inferenceWaiting;
@@ -53,7 +53,7 @@ abstract sealed class BatchNormState permits BatchNormBackward {
         this.runningMean = b.runningMean != null ? b.runningMean.clone() : filled(0f);
         this.runningVariance = b.runningVariance != null ? b.runningVariance.clone() : filled(1f);
         Check.trainableGamma(gamma, epsilon);
-        this.inferenceMap = fold();
+        this.snapshot = fold();
     }
 
     private float[] filled(float value) {
@@ -94,11 +94,12 @@ abstract sealed class BatchNormState permits BatchNormBackward {
      * does not change it.
      *
      * @return the map
+     * @throws IllegalStateException if a running variance is +Inf ({@link BatchNorm}'s Failure paragraph)
      */
     public ChannelAffine inferenceMap() {
         lock.lock();
         try {
-            return refresh();
+            return refresh().usable();
         } finally {
             lock.unlock();
         }
@@ -114,29 +115,65 @@ abstract sealed class BatchNormState permits BatchNormBackward {
         if (stale) {
             if (lock.tryLock()) {
                 try {
-                    return refresh();
+                    return refresh().usable();
                 } finally {
                     lock.unlock();
                 }
             }
             inferenceWaiting = true;
         }
-        return inferenceMap;
+        return snapshot.usable();
     }
 
     /** With the lock held: a new snapshot if the state changed. */
-    ChannelAffine refresh() {
+    Snapshot refresh() {
         if (stale) {
-            inferenceMap = fold();
+            snapshot = fold();
             stale = false;
         }
-        return inferenceMap;
+        return snapshot;
     }
 
     /** With the lock held (or in the constructor): the inference map of the current state. */
-    ChannelAffine fold() {
-        return ChannelAffine.of(ChannelAffine.inference(runningMean, runningVariance, gamma, beta, epsilon),
-                activation);
+    Snapshot fold() {
+        return new Snapshot(ChannelAffine.of(ChannelAffine.inference(runningMean, runningVariance, gamma, beta,
+                epsilon), activation), refusal(runningVariance));
+    }
+
+    /**
+     * An inference map and, where the running statistics cannot give a right answer, why (else null): replaced
+     * together, so a reader never pairs one state's map with another's verdict.
+     */
+    record Snapshot(ChannelAffine map, String refusal) {
+
+        /**
+         * The map, where it may be used.
+         *
+         * @throws IllegalStateException if a running variance is +Inf
+         */
+        ChannelAffine usable() {
+            if (refusal != null) {
+                throw new IllegalStateException(refusal);
+            }
+            return map;
+        }
+    }
+
+    /**
+     * Why running statistics cannot serve inference, or null. A running variance of +Inf (finite data whose batch
+     * variance passed float's range, σ above about 1.8e19, in a training step) makes the scale γ/√(σ² + ε) 0, and
+     * every output β whatever x: a wrong answer without a sign, refused. NaN statistics (from NaN or infinite data)
+     * give NaN outputs, which show themselves, and pass.
+     */
+    static String refusal(float[] runningVariance) {
+        for (int c = 0; c < runningVariance.length; c++) {
+            if (runningVariance[c] == Float.POSITIVE_INFINITY) {
+                return "the running variance of channel " + c + " is +Infinity (a training step's batch variance "
+                        + "beyond float's range, a standard deviation above about 1.8e19), so inference would give β "
+                        + "whatever x; load finite running statistics (setRunningVariance, setParameters) first";
+            }
+        }
+        return null;
     }
 
     /**
@@ -376,7 +413,8 @@ abstract sealed class BatchNormState permits BatchNormBackward {
 
     /**
      * Returns γ, β, the running statistics and the step count as one consistent state, read under the layer's lock:
-     * the getters one by one could each see a different training step. For saving a layer, or folding it.
+     * the getters one by one could each see a different training step. For saving a layer (and restoring it with
+     * {@link #setParameters}), or folding it.
      *
      * @return a snapshot; its arrays are copies
      */
@@ -384,6 +422,45 @@ abstract sealed class BatchNormState permits BatchNormBackward {
         lock.lock();
         try {
             return new BatchNormParameters(gamma, beta, runningMean, runningVariance, batchesTracked);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Loads γ, β, the running statistics and the step count at once, as {@link #parameters()} returned them (a saved
+     * layer, restored): every value is checked as the setters check it before any is written, and inference sees the
+     * old state or the new one, never a mix.
+     *
+     * @param parameters the state to load; its arrays are copied
+     * @throws NullPointerException     if {@code parameters} is null
+     * @throws IllegalArgumentException as the setters: an array's length is not C, a value is not finite, a running
+     *                                  variance is negative, |γ|/√ε overflows float, or {@code batchesTracked < 0};
+     *                                  nothing is written then
+     */
+    public void setParameters(BatchNormParameters parameters) {
+        Check.notNull(parameters, "parameters");
+        float[] g = Check.finite(Check.length(parameters.gamma(), "gamma", channels), "gamma"); // copies
+        Check.trainableGamma(g, epsilon);
+        float[] b = Check.finite(Check.length(parameters.beta(), "beta", channels), "beta");
+        float[] m = Check.finite(Check.length(parameters.runningMean(), "runningMean", channels), "runningMean");
+        float[] v = Check.nonNegativeFinite(Check.length(parameters.runningVariance(), "runningVariance", channels),
+                "runningVariance");
+        long steps = parameters.batchesTracked();
+        if (steps < 0) {
+            throw new IllegalArgumentException("batchesTracked must be >= 0, got " + steps);
+        }
+        lockForChange();
+        try {
+            System.arraycopy(g, 0, gamma, 0, channels);
+            System.arraycopy(b, 0, beta, 0, channels);
+            System.arraycopy(m, 0, runningMean, 0, channels);
+            System.arraycopy(v, 0, runningVariance, 0, channels);
+            batchesTracked = steps;
+            if (training != null) {
+                training.parametersChanged();
+            }
+            changed();
         } finally {
             lock.unlock();
         }

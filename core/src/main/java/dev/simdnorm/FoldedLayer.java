@@ -48,6 +48,8 @@ public final class FoldedLayer {
      * @throws IllegalArgumentException if the shape does not fit the layout, the BatchNorm or the weights, if the bias
      *                                  has the wrong length, or if a weight or bias is not finite
      * @throws ArithmeticException      if a folded weight or bias overflows float
+     * @throws IllegalStateException    if a running variance of {@code bn} is +Inf (from a training step's batch
+     *                                  variance beyond float's range): the fold would drop x
      */
     public static FoldedLayer of(BatchNorm bn, float[] weights, int[] shape, WeightLayout layout, float[] bias) {
         Check.notNull(bn, "bn");
@@ -65,6 +67,10 @@ public final class FoldedLayer {
         float[] beta = p.beta();
         float[] mean = p.runningMean();
         float[] variance = p.runningVariance();
+        String refusal = BatchNormState.refusal(variance);
+        if (refusal != null) {
+            throw new IllegalStateException(refusal);
+        }
         double[] scale = new double[channels];
         float[] foldedBias = new float[channels];
         for (int o = 0; o < channels; o++) {

@@ -9,6 +9,7 @@ import java.util.concurrent.Future;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Defaults, special values and concurrency of the layer. */
@@ -90,6 +91,164 @@ class BatchNormTest {
             reader.get();
         } finally {
             pool.shutdown();
+        }
+    }
+
+    /** A saved state loads back at once: the same bits after, checked before anything is written. */
+    @Test
+    void savedParametersLoadBackAtOnce() {
+        int channels = 5;
+        int rows = 40;
+        float[] x = new float[channels * rows];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(0.37 * i) * (1 + i % channels);
+        }
+        float[] y = new float[x.length];
+        BatchNorm trained = BatchNorm.builder(channels).convention(Convention.PYTORCH).build();
+        for (int step = 0; step < 3; step++) {
+            trained.train(x, 0, y, 0, rows);
+        }
+        BatchNormParameters saved = trained.parameters();
+        BatchNorm restored = BatchNorm.builder(channels).convention(Convention.PYTORCH).build();
+        restored.setParameters(saved);
+        assertEquals(saved, restored.parameters());
+        float[] expected = new float[x.length];
+        trained.inference(x, 0, expected, 0, rows);
+        restored.inference(x, 0, y, 0, rows);
+        assertArrayEquals(expected, y, "the restored layer's inference");
+        trained.train(x, 0, expected, 0, rows);
+        restored.train(x, 0, y, 0, rows);
+        assertArrayEquals(expected, y, "the next training step");
+        assertEquals(trained.parameters(), restored.parameters(), "the running statistics and the step count");
+
+        // Each bad value is refused before anything is written.
+        BatchNormParameters before = restored.parameters();
+        float[] ok = new float[channels];
+        float[] bad = new float[channels];
+        bad[3] = Float.NaN;
+        float[] negative = new float[channels];
+        negative[1] = -1;
+        for (BatchNormParameters p : new BatchNormParameters[] {
+                new BatchNormParameters(bad, ok, ok, ok, 0),
+                new BatchNormParameters(ok, bad, ok, ok, 0),
+                new BatchNormParameters(ok, ok, bad, ok, 0),
+                new BatchNormParameters(ok, ok, ok, negative, 0),
+                new BatchNormParameters(new float[4], new float[4], new float[4], new float[4], 0)}) {
+            assertThrows(IllegalArgumentException.class, () -> restored.setParameters(p), p.toString());
+            assertEquals(before, restored.parameters());
+        }
+        assertThrows(NullPointerException.class, () -> restored.setParameters(null));
+        assertThrows(NullPointerException.class, () -> new BatchNormParameters(null, ok, ok, ok, 0));
+        assertThrows(IllegalArgumentException.class, () -> new BatchNormParameters(ok, ok, ok, new float[4], 0));
+        assertThrows(IllegalArgumentException.class,
+                () -> new BatchNormParameters(new float[0], new float[0], new float[0], new float[0], 0));
+        assertThrows(IllegalArgumentException.class, () -> new BatchNormParameters(ok, ok, ok, ok, -1));
+    }
+
+    /** Loading whole states races with inference, which sees one state or the other, never a mix of the two. */
+    @Test
+    void concurrentInferenceSeesWholeLoadedStates() throws Exception {
+        int channels = 16;
+        int rows = 256;
+        float[] x = new float[channels * rows];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i % 7) - 3;
+        }
+        float[] two = new float[channels];
+        java.util.Arrays.fill(two, 2f);
+        float[] one = new float[channels];
+        java.util.Arrays.fill(one, 1f);
+        BatchNormParameters a = new BatchNormParameters(one, one, new float[channels], one, 0);
+        BatchNormParameters b = new BatchNormParameters(two, two, one, two, 1);
+        BatchNorm bn = BatchNorm.builder(channels).build();
+        float[] expectedA = new float[x.length];
+        float[] expectedB = new float[x.length];
+        bn.setParameters(b);
+        bn.inference(x, 0, expectedB, 0, rows);
+        bn.setParameters(a);
+        bn.inference(x, 0, expectedA, 0, rows);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> reader = pool.submit(() -> {
+                float[] y = new float[x.length];
+                for (int k = 0; k < 2000; k++) {
+                    bn.inference(x, 0, y, 0, rows);
+                    if (!java.util.Arrays.equals(y, expectedA) && !java.util.Arrays.equals(y, expectedB)) {
+                        throw new AssertionError("inference mixed two loaded states");
+                    }
+                }
+            });
+            for (int k = 0; k < 2000 || !reader.isDone(); k++) {
+                bn.setParameters(k % 2 == 0 ? b : a);
+            }
+            reader.get();
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /**
+     * The backward pass of a step on an NCHW tensor, given its shape: the bits of the NHWC pass on the same tensor in
+     * NHWC order (transposed here by index, apart from the library), with and without ReLU, in place too.
+     */
+    @Test
+    void backwardOnAnNchwStepIsTheNhwcPassOnTheSameTensor() {
+        int n = 3;
+        int c = 5;
+        int spatial = 7;
+        int rows = n * spatial;
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        for (Activation activation : Activation.values()) {
+            float[] x = new float[n * c * spatial];
+            float[] dy = new float[x.length];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) random.nextGaussian(2, 3);
+                dy[i] = (float) random.nextGaussian();
+            }
+            float[] xRows = new float[x.length];
+            float[] dyRows = new float[x.length];
+            for (int i = 0; i < n; i++) {
+                for (int ch = 0; ch < c; ch++) {
+                    for (int s = 0; s < spatial; s++) {
+                        xRows[(i * spatial + s) * c + ch] = x[(i * c + ch) * spatial + s];
+                        dyRows[(i * spatial + s) * c + ch] = dy[(i * c + ch) * spatial + s];
+                    }
+                }
+            }
+            BatchNorm bn = BatchNorm.builder(c).activation(activation).build();
+            TensorShape shape = TensorShape.nchw(n, c, spatial);
+            Moments m = bn.train(x, 0, new float[x.length], 0, shape);
+            float[] dx = new float[x.length + 2];
+            Gradients g = bn.backward(x, 0, dy, 0, dx, 2, shape, m);
+            float[] dxRows = new float[x.length];
+            Gradients expected = bn.backward(xRows, 0, dyRows, 0, dxRows, 0, rows, m);
+            assertArrayEquals(expected.dGamma(), g.dGamma(), activation + ": dγ");
+            assertArrayEquals(expected.dBeta(), g.dBeta(), activation + ": dβ");
+            for (int i = 0; i < n; i++) {
+                for (int ch = 0; ch < c; ch++) {
+                    for (int s = 0; s < spatial; s++) {
+                        assertEquals(dxRows[(i * spatial + s) * c + ch], dx[2 + (i * c + ch) * spatial + s],
+                                activation + ": dx of image " + i + ", channel " + ch + ", position " + s);
+                    }
+                }
+            }
+            float[] inPlace = dy.clone();
+            bn.backward(x, 0, inPlace, 0, inPlace, 0, shape, m);
+            assertArrayEquals(java.util.Arrays.copyOfRange(dx, 2, dx.length), inPlace, "dx in dy's place");
+            // An NHWC shape is the rows form.
+            float[] dxNhwc = new float[x.length];
+            bn.backward(xRows, 0, dyRows, 0, dxNhwc, 0, TensorShape.nhwc(n, spatial, c), m);
+            assertArrayEquals(dxRows, dxNhwc, "NHWC shape");
+            // Refused before dx is written: another count, other channels, a partial overlap.
+            float[] untouched = new float[x.length];
+            Moments other = Moments.of(x, 0, rows - 1, c);
+            assertThrows(IllegalArgumentException.class,
+                    () -> bn.backward(x, 0, dy, 0, untouched, 0, shape, other));
+            assertThrows(IllegalArgumentException.class,
+                    () -> bn.backward(x, 0, dy, 0, untouched, 0, TensorShape.nchw(n, c + 1, spatial), m));
+            float[] both = new float[x.length + 1];
+            assertThrows(IllegalArgumentException.class, () -> bn.backward(both, 0, dy, 0, both, 1, shape, m));
+            assertArrayEquals(new float[x.length], untouched, "dx unwritten");
         }
     }
 

@@ -395,24 +395,39 @@ class ReliabilityTest {
 
     /**
      * What the class Javadoc says of finite data whose batch variance exceeds float range: the step's output and
-     * moments are finite, the running variance (a float; 0.99·1 + 0.01·9e72 is far beyond 3.4e38) is +Inf, and
-     * inference then gives β (scale γ/√∞ = 0).
+     * moments are finite, the running variance (a float; 0.99·1 + 0.01·9e72 is far beyond 3.4e38) is +Inf, and the
+     * calls that would use it (their scale γ/√∞ = 0: β whatever x) refuse, writing nothing, until finite statistics
+     * are loaded; training goes on.
      */
     @Test
-    void aBatchVarianceBeyondFloatMakesTheRunningVarianceInfinite() {
+    void aBatchVarianceBeyondFloatMakesTheRunningVarianceInfiniteAndInferenceRefuse() {
         float[] x = {-3e36f, 3e36f, -3e36f, 3e36f};
         BatchNorm bn = BatchNorm.builder(1).beta(new float[] {0.25f}).build();
         float[] y = new float[4];
         Moments m = bn.train(x, 0, y, 0, 4);
         assertTrue(Double.isFinite(m.varianceAsDouble(0)) && Float.isFinite(y[0]), "the step itself is finite");
         assertEquals(Float.POSITIVE_INFINITY, bn.runningVariance()[0]);
-        bn.inference(x, 0, y, 0, 4);
-        assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f, 0.25f}, y, "inference gives β");
-        // Folded into a dense layer (one output, two inputs, bias 5), as its inference: zero weights, the bias β.
-        FoldedLayer folded = FoldedLayer.of(bn, new float[] {2, 3}, new int[] {1, 2}, WeightLayout.OUT_IN,
-                new float[] {5});
-        assertArrayEquals(new float[] {0, 0}, folded.weights());
-        assertArrayEquals(new float[] {0.25f}, folded.bias());
+        float[] out = {7, 7, 7, 7};
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> bn.inference(x, 0, out, 0, 4));
+        assertTrue(e.getMessage().contains("+Infinity"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> bn.inference(x, 0, out, 0, TensorShape.nchw(1, 1, 4)));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
+            MemorySegment ys = arena.allocate(16, 4);
+            assertThrows(IllegalStateException.class, () -> bn.inference(xs, ys, 4));
+            assertEquals(0f, ys.get(ValueLayout.JAVA_FLOAT, 0), "segment y unwritten");
+        }
+        assertThrows(IllegalStateException.class, bn::inferenceMap);
+        assertThrows(IllegalStateException.class, () -> bn.backwardInference(x, 0, x.clone(), 0, out, 0, 4));
+        assertThrows(IllegalStateException.class, () -> FoldedLayer.of(bn, new float[] {2, 3}, new int[] {1, 2},
+                WeightLayout.OUT_IN, new float[] {5}));
+        assertArrayEquals(new float[] {7, 7, 7, 7}, out, "nothing written");
+        bn.train(x, 0, y, 0, 4); // training goes on: its map is the batch's
+        assertTrue(Float.isFinite(y[0]), "a later step");
+        bn.setRunningVariance(new float[] {4});
+        bn.inference(x, 0, out, 0, 4);
+        // Mean 0: y = x·γ/√(4 + ε) + β, within a few float roundings of 1.5e36 (an ulp there is 1.4e29).
+        assertEquals((float) (-3e36 / Math.sqrt(4 + 1e-3f) + 0.25f), out[0], 1e30f, "finite statistics loaded");
     }
 
     // ------------------------------------------------------------------------------------------------ D3, D4
