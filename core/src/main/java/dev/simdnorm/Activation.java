@@ -1,6 +1,6 @@
 package dev.simdnorm;
 
-/** An activation fused into the normalize pass, so that it costs no extra memory traffic. */
+/** An activation fused into the normalize pass, so that it costs no extra memory traffic. Immutable, thread-safe. */
 public enum Activation {
     /** The identity: y is the affine output. */
     NONE,

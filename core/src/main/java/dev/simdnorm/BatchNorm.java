@@ -3,7 +3,7 @@ package dev.simdnorm;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A batch-normalization layer over float tensors, NHWC by default or NCHW where a {@link TensorLayout} says so, with
+ * A batch-normalization layer over float tensors, NHWC by default or NCHW where a {@link TensorShape} says so, with
  * TensorFlow 1 semantics by default and the other frameworks' selectable by {@link BatchNormBuilder#convention}.
  *
  * <ul>
@@ -351,14 +351,15 @@ public final class BatchNorm extends BatchNormBackward {
         Check.positiveRows(rows);
         if (rows == 1 && convention == Convention.PYTORCH) {
             throw new IllegalArgumentException(
-                    "PYTORCH convention: expected more than 1 value per channel when training, got rows = 1");
+                    "PYTORCH convention: expected more than 1 value per channel when training (N·H·W), got 1");
         }
     }
 
     // ---------------------------------------------------------------------------------------------- inference
 
     /**
-     * Normalizes {@code x} into {@code y} with the running statistics. Lock-free, allocation-free.
+     * Normalizes {@code x} into {@code y} with the running statistics. Lock-free; allocation-free but for the new
+     * snapshot the first call after a change makes (the class's Thread safety paragraph).
      *
      * @param x       input, NHWC
      * @param xOffset index of the first input float
@@ -393,7 +394,8 @@ public final class BatchNorm extends BatchNormBackward {
     }
 
     /**
-     * Normalizes a tensor of the given shape, NHWC or NCHW, with the running statistics. Lock-free, allocation-free.
+     * Normalizes a tensor of the given shape, NHWC or NCHW, with the running statistics. Lock-free; allocation-free
+     * but for the new snapshot the first call after a change makes (the class's Thread safety paragraph).
      *
      * @param x       input
      * @param xOffset index of the first input float

@@ -28,8 +28,8 @@ final class Check {
     /** Channels given as {@code name} (an array's length, say): at least 1 and at most {@link #MAX_CHANNELS}. */
     static int channels(int channels, String name) {
         if (channels <= 0 || channels > MAX_CHANNELS) {
-            throw new IllegalArgumentException(name + " (the channels) must be in [1, " + MAX_CHANNELS + "], got "
-                    + channels);
+            String what = name.equals("channels") ? name : name + " (the channels)";
+            throw new IllegalArgumentException(what + " must be in [1, " + MAX_CHANNELS + "], got " + channels);
         }
         return channels;
     }
@@ -78,7 +78,7 @@ final class Check {
     static int size(int size) {
         if (size <= 0 || size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("size must be in [1, " + (Integer.MAX_VALUE - 8)
-                    + "] (γ, and LayerNorm's β, are arrays of size floats), got " + size);
+                    + "] (γ and β are arrays of size floats), got " + size);
         }
         return size;
     }
@@ -375,13 +375,13 @@ final class Check {
 
     static void positiveRows(long rows) {
         if (rows <= 0) {
-            throw new IllegalArgumentException("rows must be > 0 for statistics, got " + rows);
+            throw new IllegalArgumentException("rows must be > 0 (statistics need values), got " + rows);
         }
     }
 
     static void positiveRows(int rows) {
         if (rows <= 0) {
-            throw new IllegalArgumentException("rows must be > 0 for statistics, got " + rows);
+            throw new IllegalArgumentException("rows must be > 0 (statistics need values), got " + rows);
         }
     }
 

@@ -25,6 +25,8 @@ package dev.simdnorm;
  *   <tr><td>{@link #ONNX}</td><td>1e-5</td><td>0.9, weight of old</td><td>R·m + B·(1−m)</td><td>biased</td></tr>
  *   </tbody>
  * </table>
+ *
+ * <p>Immutable, thread-safe.
  */
 public enum Convention {
 

@@ -24,6 +24,9 @@ import java.time.Duration;
  * no other is called within 2 s; the first call of another operation starts it again. So a container that unloads
  * an application finds no thread of simdnorm left running soon after its last first call.
  *
+ * <p><b>Thread safety.</b> A record, immutable; its static methods may be called from any thread, {@link #warmUp}
+ * from several at once (each waits for the same warm-up).
+ *
  * @param name       {@code "scalar"} or {@code "vector"}: the kernels chosen
  * @param vectorBits the float species width in bits, or 0 for the scalar kernels
  * @param reason     a one-line explanation, e.g. {@code "scalar: jdk.incubator.vector is not readable; ..."}

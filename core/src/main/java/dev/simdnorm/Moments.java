@@ -9,8 +9,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Immutable per-channel mean and variance of a float tensor, reduced over N, H and W: NHWC by default, NCHW where the
- * {@link TensorLayout} says so.
+ * Immutable per-channel mean and variance of a float tensor, reduced over N, H and W: NHWC by default, NCHW where a
+ * {@link TensorShape} says so.
  *
  * <p><b>Accuracy.</b> One pass over memory: blocks of rows are summed in float around a center close to the block's
  * mean (the mean so far, checked, else the block's own mean from a second pass in cache), and the blocks are folded

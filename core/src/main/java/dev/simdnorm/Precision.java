@@ -4,6 +4,7 @@ package dev.simdnorm;
  * The arithmetic in which {@link Moments#of(float[], int, int, int, Precision)} and its overloads sum a tensor's
  * deviations. Both keep the mean and M2 in double and merge blocks, slices and partial results with Chan's formula;
  * they differ in the sums over a block. Both run on the vector kernel and on the scalar fallback, with the same bits.
+ * Immutable, thread-safe.
  */
 public enum Precision {
     /**

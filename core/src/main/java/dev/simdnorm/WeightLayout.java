@@ -8,7 +8,7 @@ package dev.simdnorm;
  * <p>Only these five are accepted. Other layouts must be transposed first: the out dimension is found by position,
  * so a wrong layout is caught only when its dimensions do not fit. In particular PyTorch's {@code ConvTranspose2d}
  * weight is {@code [in, out, kH, kW]}, not OIHW. A TensorFlow depthwise kernel {@code [kH, kW, in, multiplier]} is
- * rejected as HWIO unless {@code in} is 1, where it coincides with HWIO.
+ * rejected as HWIO unless {@code in} is 1, where it coincides with HWIO. Immutable, thread-safe.
  */
 public enum WeightLayout {
     /** {@code [out, in, kH, kW]}: PyTorch {@code Conv2d.weight}, ONNX {@code Conv} W (also grouped convolutions). */
