@@ -57,7 +57,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * or NCHW, for a step that {@link BatchNorm#train(float[], int, float[], int, TensorShape)} took on it. An NCHW
      * tensor is staged: x and dy are copied into NHWC arrays made for the call, the NHWC pass runs on them, and dx is
      * copied back, so the gradients are the bits of the NHWC pass on the same tensor in NHWC order; the call allocates
-     * three tensors' worth of new memory. An NHWC shape runs the NHWC pass, allocating nothing but its result.
+     * two tensors' worth of new memory. An NHWC shape runs the NHWC pass, allocating nothing but its result.
      *
      * @param x        the step's input, of {@code shape}, as passed to {@link BatchNorm#train}
      * @param xOffset  index of the first input float
@@ -75,20 +75,46 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      */
     public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                               TensorShape shape, Moments batch) {
+        return backward(x, xOffset, dy, dyOffset, dx, dxOffset, shape, batch, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backward(float[], int, float[], int, float[], int, TensorShape, Moments)} spread over threads: the
+     * NHWC pass's, the same bits for every parallelism.
+     *
+     * @param x           the step's input, of {@code shape}, as passed to {@link BatchNorm#train}
+     * @param xOffset     index of the first input float
+     * @param dy          gradient with respect to the step's output, of {@code shape}
+     * @param dyOffset    index of the first float of {@code dy}
+     * @param dx          out: gradient with respect to {@code x}, of {@code shape}
+     * @param dxOffset    index of the first float of {@code dx}
+     * @param shape       the tensor's layout and dimensions; N·H·W equal to {@code batch.count()}
+     * @param batch       the moments {@link BatchNorm#train} returned for {@code x}
+     * @param parallelism where to run the work
+     * @return dγ and dβ
+     */
+    public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                              TensorShape shape, Moments batch, Parallelism parallelism) {
         Check.tensorRange(x, "x", xOffset, shape, channels);
         Check.tensorRange(dy, "dy", dyOffset, shape, channels);
         int floats = Check.tensorRange(dx, "dx", dxOffset, shape, channels);
         Check.noPartialOverlap(x, "x", xOffset, dx, "dx", dxOffset, floats);
         Check.noPartialOverlap(dy, "dy", dyOffset, dx, "dx", dxOffset, floats);
         Check.notNull(batch, "batch");
+        Check.notNull(parallelism, "parallelism");
         int rows = floats / channels;
         if (shape.layout() == TensorLayout.NHWC) {
-            return backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch);
+            return backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, parallelism);
+        }
+        // The batch's form before the copies are made (the rows form checks the rest): a wrong one fails at once.
+        if (batch.channels() != channels || batch.count() != rows) {
+            throw new IllegalArgumentException("batch has " + batch.channels() + " channels and count "
+                    + batch.count() + ", expected " + channels + " and N·H·W " + rows + " (the moments of this step)");
         }
         float[] xRows = toRows(x, xOffset, shape);
         float[] dyRows = toRows(dy, dyOffset, shape);
-        float[] dxRows = new float[floats];
-        Gradients g = backward(xRows, 0, dyRows, 0, dxRows, 0, rows, batch); // checks the batch; dx unwritten yet
+        float[] dxRows = dyRows; // the rows form takes dx in dy's place
+        Gradients g = backward(xRows, 0, dyRows, 0, dxRows, 0, rows, batch, parallelism); // dx unwritten yet
         int spatial = shape.spatial();
         for (int i = 0, at = dxOffset; i < shape.n(); i++) {
             for (int c = 0; c < channels; c++) {

@@ -435,8 +435,7 @@ abstract sealed class BatchNormState permits BatchNormBackward {
      * @param parameters the state to load; its arrays are copied
      * @throws NullPointerException     if {@code parameters} is null
      * @throws IllegalArgumentException as the setters: an array's length is not C, a value is not finite, a running
-     *                                  variance is negative, |γ|/√ε overflows float, or {@code batchesTracked < 0};
-     *                                  nothing is written then
+     *                                  variance is negative, or |γ|/√ε overflows float; nothing is written then
      */
     public void setParameters(BatchNormParameters parameters) {
         Check.notNull(parameters, "parameters");

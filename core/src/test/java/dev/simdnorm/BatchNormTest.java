@@ -109,7 +109,11 @@ class BatchNormTest {
             trained.train(x, 0, y, 0, rows);
         }
         BatchNormParameters saved = trained.parameters();
-        BatchNorm restored = BatchNorm.builder(channels).convention(Convention.PYTORCH).build();
+        // A layer that has trained already, with another β: its training map's laid-out β must follow the load.
+        float[] otherBeta = new float[channels];
+        java.util.Arrays.fill(otherBeta, 3f);
+        BatchNorm restored = BatchNorm.builder(channels).convention(Convention.PYTORCH).beta(otherBeta).build();
+        restored.train(x, 0, y, 0, rows);
         restored.setParameters(saved);
         assertEquals(saved, restored.parameters());
         float[] expected = new float[x.length];
@@ -235,6 +239,9 @@ class BatchNormTest {
             float[] inPlace = dy.clone();
             bn.backward(x, 0, inPlace, 0, inPlace, 0, shape, m);
             assertArrayEquals(java.util.Arrays.copyOfRange(dx, 2, dx.length), inPlace, "dx in dy's place");
+            float[] xInPlace = x.clone();
+            bn.backward(xInPlace, 0, dy, 0, xInPlace, 0, shape, m);
+            assertArrayEquals(java.util.Arrays.copyOfRange(dx, 2, dx.length), xInPlace, "dx in x's place");
             // An NHWC shape is the rows form.
             float[] dxNhwc = new float[x.length];
             bn.backward(xRows, 0, dyRows, 0, dxNhwc, 0, TensorShape.nhwc(n, spatial, c), m);
