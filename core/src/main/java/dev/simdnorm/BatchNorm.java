@@ -105,6 +105,9 @@ public final class BatchNorm extends BatchNormBackward {
      * @param rows        N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @param parallelism where to run the work
      * @return the batch moments
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  as {@link #train(float[], int, float[], int, int)}
      */
     public Moments train(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
         checkTraining(x, xOffset, y, yOffset, rows, parallelism);
@@ -135,6 +138,10 @@ public final class BatchNorm extends BatchNormBackward {
      * @param rows          N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @param batchMean     out: the batch mean per channel, length C
      * @param batchVariance out: the batch's biased variance per channel, length C, another array than batchMean
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  as {@link #train(float[], int, float[], int, int)}, and if an array's length is
+     *                                   not C or both are one array
      */
     public void train(float[] x, int xOffset, float[] y, int yOffset, int rows, double[] batchMean,
                       double[] batchVariance) {
@@ -152,6 +159,10 @@ public final class BatchNorm extends BatchNormBackward {
      * @param batchMean     out: the batch mean per channel, length C
      * @param batchVariance out: the batch's biased variance per channel, length C, another array than batchMean
      * @param parallelism   where to run the work
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  as {@link #train(float[], int, float[], int, int)}, and if an array's length is
+     *                                   not C or both are one array
      */
     public void train(float[] x, int xOffset, float[] y, int yOffset, int rows, double[] batchMean,
                       double[] batchVariance, Parallelism parallelism) {
@@ -181,6 +192,10 @@ public final class BatchNorm extends BatchNormBackward {
      * @param yOffset index of the first output float
      * @param shape   N, C and H·W, and the layout; N and H·W at least 1, C the layer's
      * @return the batch moments
+     * @throws NullPointerException      if an array or {@code shape} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if the shape's channels are not C, N·H·W is 0 (or 1 under
+     *                                   {@link Convention#PYTORCH}), or x and y partially overlap
      */
     public Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape) {
         return train(x, xOffset, y, yOffset, shape, Parallelism.sequential());
@@ -196,6 +211,10 @@ public final class BatchNorm extends BatchNormBackward {
      * @param shape       N, C and H·W, and the layout; N and H·W at least 1, C the layer's
      * @param parallelism where to run the work
      * @return the batch moments
+     * @throws NullPointerException      if an array, {@code shape} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if the shape's channels are not C, N·H·W is 0 (or 1 under
+     *                                   {@link Convention#PYTORCH}), or x and y partially overlap
      */
     public Moments train(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, Parallelism parallelism) {
         int floats = Check.tensorInOut(x, xOffset, y, yOffset, shape, channels);
@@ -329,6 +348,11 @@ public final class BatchNorm extends BatchNormBackward {
      * @param y    output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
      * @param rows N·H·W, at least 1 (at least 2 under {@link Convention#PYTORCH})
      * @return the batch moments
+     * @throws NullPointerException      if a segment is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  as {@link #train(MemorySegment, MemorySegment, long, Parallelism)}
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
      */
     public Moments train(MemorySegment x, MemorySegment y, long rows) {
         return train(x, y, rows, Parallelism.sequential());
@@ -387,6 +411,10 @@ public final class BatchNorm extends BatchNormBackward {
      * @param yOffset     index of the first output float
      * @param rows        N·H·W, ≥ 0
      * @param parallelism where to run the work
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if {@code rows < 0} or x and y partially overlap
+     * @throws IllegalStateException     if a running variance is +Inf (the class's Failure paragraph)
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, int rows, Parallelism parallelism) {
         Check.rowsInOut(x, xOffset, y, yOffset, rows, channels);
@@ -403,6 +431,10 @@ public final class BatchNorm extends BatchNormBackward {
      * @param y       output, in the same shape
      * @param yOffset index of the first output float
      * @param shape   N, C and H·W, and the layout; C the layer's
+     * @throws NullPointerException      if an array or {@code shape} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if the shape's channels are not C or x and y partially overlap
+     * @throws IllegalStateException     if a running variance is +Inf (the class's Failure paragraph)
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape) {
         inference(x, xOffset, y, yOffset, shape, Parallelism.sequential());
@@ -417,6 +449,10 @@ public final class BatchNorm extends BatchNormBackward {
      * @param yOffset     index of the first output float
      * @param shape       N, C and H·W, and the layout; C the layer's
      * @param parallelism where to run the work
+     * @throws NullPointerException      if an array, {@code shape} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if the shape's channels are not C or x and y partially overlap
+     * @throws IllegalStateException     if a running variance is +Inf (the class's Failure paragraph)
      */
     public void inference(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, Parallelism parallelism) {
         int floats = Check.tensorInOut(x, xOffset, y, yOffset, shape, channels);
@@ -452,6 +488,11 @@ public final class BatchNorm extends BatchNormBackward {
      * @param x    input, NHWC, aligned to 4 bytes
      * @param y    output, NHWC, writable, aligned to 4 bytes; may be the same bytes as {@code x}
      * @param rows N·H·W, ≥ 0
+     * @throws NullPointerException      if a segment is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  as {@link #inference(MemorySegment, MemorySegment, long, Parallelism)}
+     * @throws IllegalStateException     if an arena is closed, or a running variance is +Inf
+     * @throws WrongThreadException      if a segment is confined to another thread
      */
     public void inference(MemorySegment x, MemorySegment y, long rows) {
         inference(x, y, rows, Parallelism.sequential());

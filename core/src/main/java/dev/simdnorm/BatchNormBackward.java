@@ -92,6 +92,9 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param batch       the moments {@link BatchNorm#train} returned for {@code x}
      * @param parallelism where to run the work
      * @return dγ and dβ
+     * @throws NullPointerException      if an array, {@code shape}, {@code batch} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  as the form without a {@link Parallelism}
      */
     public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                               TensorShape shape, Moments batch, Parallelism parallelism) {
@@ -154,6 +157,9 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param batch       the moments {@link BatchNorm#train} returned for {@code x}
      * @param parallelism where to run the work
      * @return dγ and dβ
+     * @throws NullPointerException      if an array, {@code batch} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  as {@link #backward(float[], int, float[], int, float[], int, int, Moments)}
      */
     public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                               Moments batch, Parallelism parallelism) {
@@ -225,6 +231,9 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param dGamma        out: dγ, length C, another array than x, dy, dx and dβ
      * @param dBeta         out: dβ, length C, another array than x, dy and dx
      * @param parallelism   where to run the work
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  as the form without a {@link Parallelism}
      */
     public void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
                          double[] batchMean, double[] batchVariance, float[] dGamma, float[] dBeta,
@@ -319,6 +328,10 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param rows        N·H·W, ≥ 0
      * @param parallelism where to run the work
      * @return dγ and dβ
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  as the form without a {@link Parallelism}
+     * @throws IllegalStateException     if a running variance is +Inf, before anything is written
      */
     public Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                                        int rows, Parallelism parallelism) {
@@ -342,6 +355,11 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param rows     N·H·W, ≥ 0
      * @param dGamma   out: dγ, length C, another array than x, dy, dx and dβ
      * @param dBeta    out: dβ, length C, another array than x, dy and dx
+     * @throws NullPointerException      if an array is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if {@code rows < 0}, an array's length is not C, dγ or dβ is one of x, dy, dx
+     *                                   or the other, or {@code dx} partially overlaps {@code x} or {@code dy}
+     * @throws IllegalStateException     if a running variance is +Inf, before anything is written
      */
     public void backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                                   int rows, float[] dGamma, float[] dBeta) {
@@ -362,6 +380,10 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * @param dGamma      out: dγ, length C, another array than x, dy, dx and dβ
      * @param dBeta       out: dβ, length C, another array than x, dy and dx
      * @param parallelism where to run the work
+     * @throws NullPointerException      if an array or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the rows do not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  as the form without a {@link Parallelism}
+     * @throws IllegalStateException     if a running variance is +Inf, before anything is written
      */
     public void backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                                   int rows, float[] dGamma, float[] dBeta, Parallelism parallelism) {

@@ -28,6 +28,7 @@ public final class BatchNormBuilder {
      *
      * @param convention the convention (default {@link Convention#TENSORFLOW})
      * @return this builder
+     * @throws NullPointerException if {@code convention} is null
      */
     public BatchNormBuilder convention(Convention convention) {
         this.convention = Check.notNull(convention, "convention");
@@ -39,6 +40,7 @@ public final class BatchNormBuilder {
      *
      * @param epsilon ε, finite and &gt; 0 (default: the convention's, 0.001 for TensorFlow)
      * @return this builder
+     * @throws IllegalArgumentException unless ε is finite and &gt; 0
      */
     public BatchNormBuilder epsilon(float epsilon) {
         this.epsilon = Check.epsilon(epsilon);
@@ -52,6 +54,7 @@ public final class BatchNormBuilder {
      *
      * @param momentum in [0, 1] (default: the convention's, 0.99 for TensorFlow)
      * @return this builder
+     * @throws IllegalArgumentException if {@code momentum} is not in [0, 1]
      */
     public BatchNormBuilder momentum(float momentum) {
         this.momentum = Check.momentum(momentum);
@@ -75,6 +78,7 @@ public final class BatchNormBuilder {
      *
      * @param activation fused into the output (default {@link Activation#NONE})
      * @return this builder
+     * @throws NullPointerException if {@code activation} is null
      */
     public BatchNormBuilder activation(Activation activation) {
         this.activation = Check.notNull(activation, "activation");
@@ -87,6 +91,8 @@ public final class BatchNormBuilder {
      *
      * @param gamma per-channel scale γ, finite, length C (default 1); copied
      * @return this builder
+     * @throws NullPointerException     if {@code gamma} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite
      */
     public BatchNormBuilder gamma(float[] gamma) {
         this.gamma = Check.finite(Check.copyOfLength(gamma, "gamma", channels), "gamma");
@@ -98,6 +104,8 @@ public final class BatchNormBuilder {
      *
      * @param beta per-channel offset β, finite, length C (default 0); copied
      * @return this builder
+     * @throws NullPointerException     if {@code beta} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite
      */
     public BatchNormBuilder beta(float[] beta) {
         this.beta = Check.finite(Check.copyOfLength(beta, "beta", channels), "beta");
@@ -109,6 +117,8 @@ public final class BatchNormBuilder {
      *
      * @param runningMean initial running mean, finite, length C (default 0); copied
      * @return this builder
+     * @throws NullPointerException     if {@code runningMean} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite
      */
     public BatchNormBuilder runningMean(float[] runningMean) {
         this.runningMean = Check.finite(Check.copyOfLength(runningMean, "runningMean", channels), "runningMean");
@@ -120,6 +130,8 @@ public final class BatchNormBuilder {
      *
      * @param runningVariance initial running variance, finite and ≥ 0, length C (default 1); copied
      * @return this builder
+     * @throws NullPointerException     if {@code runningVariance} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite or negative
      */
     public BatchNormBuilder runningVariance(float[] runningVariance) {
         this.runningVariance = Check.nonNegativeFinite(

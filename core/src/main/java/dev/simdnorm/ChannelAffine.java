@@ -311,6 +311,9 @@ public final class ChannelAffine {
      * @param y       output, in the same shape
      * @param yOffset index of the first output float
      * @param shape   N, C and H·W, and the layout; C the map's
+     * @throws NullPointerException      if an array or {@code shape} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if the shape's channels are not the map's or x and y partially overlap
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape) {
         apply(x, xOffset, y, yOffset, shape, Parallelism.sequential());
@@ -326,6 +329,9 @@ public final class ChannelAffine {
      * @param yOffset     index of the first output float
      * @param shape       N, C and H·W, and the layout; C the map's
      * @param parallelism where to run the work
+     * @throws NullPointerException      if an array, {@code shape} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  if the shape's channels are not the map's or x and y partially overlap
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, Parallelism parallelism) {
         int floats = Check.tensorInOut(x, xOffset, y, yOffset, shape, params.channels());

@@ -143,6 +143,9 @@ public final class GroupNorm {
      * @param yOffset     index of the first output float
      * @param shape       the tensor's layout and dimensions; its channels must be this layer's
      * @param parallelism the threads to use
+     * @throws NullPointerException      if an array, {@code shape} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  as the form without a {@link Parallelism}
      */
     public void apply(float[] x, int xOffset, float[] y, int yOffset, TensorShape shape, Parallelism parallelism) {
         Check.notNull(parallelism, "parallelism");
@@ -196,6 +199,11 @@ public final class GroupNorm {
      * @param y       output, the same; may be {@code x} (the same bytes)
      * @param n       N, the images, ≥ 0
      * @param spatial H·W, ≥ 0
+     * @throws NullPointerException      if a segment is null
+     * @throws IndexOutOfBoundsException if the images do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  as {@link #apply(MemorySegment, MemorySegment, long, int, Parallelism)}
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
      */
     public void apply(MemorySegment x, MemorySegment y, long n, int spatial) {
         apply(x, y, n, spatial, Parallelism.sequential());
@@ -260,6 +268,12 @@ public final class GroupNorm {
      * @param layout  NHWC (channels innermost) or NCHW (planes)
      * @param n       N, the images, ≥ 0
      * @param spatial H·W, ≥ 0
+     * @throws NullPointerException      if a segment or {@code layout} is null
+     * @throws IndexOutOfBoundsException if the images do not fit in {@code x} or {@code y}
+     * @throws IllegalArgumentException  as {@link #apply(MemorySegment, MemorySegment, TensorLayout, long, int,
+     *                                   Parallelism)}
+     * @throws IllegalStateException     if an arena is closed
+     * @throws WrongThreadException      if a segment is confined to another thread
      */
     public void apply(MemorySegment x, MemorySegment y, TensorLayout layout, long n, int spatial) {
         apply(x, y, layout, n, spatial, Parallelism.sequential());

@@ -23,6 +23,7 @@ public final class GroupNormBuilder {
      *
      * @param epsilon ε, finite and &gt; 0
      * @return this builder
+     * @throws IllegalArgumentException unless ε is finite and &gt; 0
      */
     public GroupNormBuilder epsilon(float epsilon) {
         this.epsilon = Check.epsilon(epsilon);
@@ -34,6 +35,8 @@ public final class GroupNormBuilder {
      *
      * @param gamma {@code channels} finite floats; copied
      * @return this builder
+     * @throws NullPointerException     if {@code gamma} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite
      */
     public GroupNormBuilder gamma(float[] gamma) {
         this.gamma = Check.finite(Check.copyOfLength(gamma, "gamma", channels), "gamma");
@@ -45,6 +48,8 @@ public final class GroupNormBuilder {
      *
      * @param beta {@code channels} finite floats; copied
      * @return this builder
+     * @throws NullPointerException     if {@code beta} is null
+     * @throws IllegalArgumentException if its length is not C or a value is not finite
      */
     public GroupNormBuilder beta(float[] beta) {
         this.beta = Check.finite(Check.copyOfLength(beta, "beta", channels), "beta");

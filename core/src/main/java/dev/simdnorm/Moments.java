@@ -230,6 +230,9 @@ public final class Moments {
      * @param shape       N, C and H·W, and the layout; N and H·W at least 1
      * @param parallelism where to run the work
      * @return the per-channel moments over the N·H·W values of each channel
+     * @throws NullPointerException      if {@code x}, {@code shape} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x}
+     * @throws IllegalArgumentException  as {@link #of(float[], int, TensorShape)}
      */
     public static Moments of(float[] x, int offset, TensorShape shape, Parallelism parallelism) {
         return of(x, offset, shape, Precision.FLOAT, parallelism);
@@ -271,6 +274,9 @@ public final class Moments {
      * @param mean  per-channel means
      * @param m2    per-channel sums of squared deviations, each ≥ 0, same length as {@code mean}
      * @return the moments
+     * @throws NullPointerException     if an array is null
+     * @throws IllegalArgumentException if {@code count ≤ 0}, the lengths differ or are not in [1, 2²⁸], a mean is not
+     *                                  finite, or an M2 is negative, NaN or infinite
      */
     public static Moments ofSums(long count, double[] mean, double[] m2) {
         Check.notNull(mean, "mean");
@@ -454,6 +460,7 @@ public final class Moments {
      *
      * @param c channel index
      * @return the mean of channel {@code c}, rounded to float
+     * @throws IndexOutOfBoundsException if {@code c} is not in [0, C)
      */
     public float mean(int c) {
         return (float) mean[Objects.checkIndex(c, mean.length)];
@@ -464,6 +471,7 @@ public final class Moments {
      *
      * @param c channel index
      * @return the population (biased, ÷n) variance of channel {@code c}, as {@code tf.nn.moments} returns it
+     * @throws IndexOutOfBoundsException if {@code c} is not in [0, C)
      */
     public float variance(int c) {
         return (float) (m2[Objects.checkIndex(c, m2.length)] / count);
@@ -474,6 +482,7 @@ public final class Moments {
      *
      * @param c channel index
      * @return the sample (unbiased, ÷(n−1)) variance of channel {@code c}; NaN when the count is 1
+     * @throws IndexOutOfBoundsException if {@code c} is not in [0, C)
      */
     public float sampleVariance(int c) {
         double v = m2[Objects.checkIndex(c, m2.length)];
@@ -524,6 +533,7 @@ public final class Moments {
      *
      * @param c channel index
      * @return the mean of channel {@code c} in double, as accumulated (more precise than {@link #mean(int)})
+     * @throws IndexOutOfBoundsException if {@code c} is not in [0, C)
      */
     public double meanAsDouble(int c) {
         return mean[Objects.checkIndex(c, mean.length)];
@@ -534,6 +544,7 @@ public final class Moments {
      *
      * @param c channel index
      * @return the population variance of channel {@code c} in double, as accumulated
+     * @throws IndexOutOfBoundsException if {@code c} is not in [0, C)
      */
     public double varianceAsDouble(int c) {
         return m2[Objects.checkIndex(c, m2.length)] / count;

@@ -19,6 +19,7 @@ public final class RmsNormBuilder {
      *
      * @param epsilon ε, finite and &gt; 0
      * @return this builder
+     * @throws IllegalArgumentException unless ε is finite and &gt; 0
      */
     public RmsNormBuilder epsilon(float epsilon) {
         this.epsilon = Check.epsilon(epsilon);
@@ -30,6 +31,8 @@ public final class RmsNormBuilder {
      *
      * @param gamma {@code size} finite floats; copied
      * @return this builder
+     * @throws NullPointerException     if {@code gamma} is null
+     * @throws IllegalArgumentException if its length is not {@code size} or a value is not finite
      */
     public RmsNormBuilder gamma(float[] gamma) {
         this.gamma = Check.finite(Check.copyOfSize(gamma, "gamma", size), "gamma");

@@ -46,6 +46,7 @@ public record TensorShape(TensorLayout layout, int n, int channels, int spatial)
      * @param spatial  H·W
      * @param channels C
      * @return the shape
+     * @throws IllegalArgumentException as the constructor
      */
     public static TensorShape nhwc(int n, int spatial, int channels) {
         return new TensorShape(TensorLayout.NHWC, n, channels, spatial);
@@ -58,6 +59,7 @@ public record TensorShape(TensorLayout layout, int n, int channels, int spatial)
      * @param channels C
      * @param spatial  H·W
      * @return the shape
+     * @throws IllegalArgumentException as the constructor
      */
     public static TensorShape nchw(int n, int channels, int spatial) {
         return new TensorShape(TensorLayout.NCHW, n, channels, spatial);
