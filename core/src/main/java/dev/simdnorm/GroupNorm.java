@@ -215,7 +215,7 @@ public final class GroupNorm {
      * with BatchNorm's segment checks. NHWC is {@link #apply(MemorySegment, MemorySegment, long, int, Parallelism)}. In
      * NCHW a segment over a {@code float[]} is read as that array; any other is staged an image at a time through a
      * per-thread heap buffer of one image (allocated on a thread's first call, and again only for a larger image; an
-     * image of more than 2²² floats gets an array of its own each call, as a buffer that large kept by every thread
+     * image of more than 2²² floats gets an array of its own, as a buffer that large kept by every thread
      * would outlive the call), so an NCHW image on such a segment must fit in an array. The same bits as the array
      * overload on the same values.
      *
