@@ -98,14 +98,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      */
     public Gradients backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                               TensorShape shape, Moments batch, Parallelism parallelism) {
-        Check.tensorRange(x, "x", xOffset, shape, channels);
-        Check.tensorRange(dy, "dy", dyOffset, shape, channels);
-        int floats = Check.tensorRange(dx, "dx", dxOffset, shape, channels);
-        Check.noPartialOverlap(x, "x", xOffset, dx, "dx", dxOffset, floats);
-        Check.noPartialOverlap(dy, "dy", dyOffset, dx, "dx", dxOffset, floats);
+        int rows = checkShaped(x, xOffset, dy, dyOffset, dx, dxOffset, shape, parallelism);
         Check.notNull(batch, "batch");
-        Check.notNull(parallelism, "parallelism");
-        int rows = floats / channels;
         if (shape.layout() == TensorLayout.NHWC) {
             return backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, parallelism);
         }
@@ -114,10 +108,40 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
             throw new IllegalArgumentException("batch has " + batch.channels() + " channels and count "
                     + batch.count() + ", expected " + channels + " and N·H·W " + rows + " (the moments of this step)");
         }
-        float[] xRows = toRows(x, xOffset, shape);
-        float[] dyRows = toRows(dy, dyOffset, shape);
-        float[] dxRows = dyRows; // the rows form takes dx in dy's place
-        Gradients g = backward(xRows, 0, dyRows, 0, dxRows, 0, rows, batch, parallelism); // dx unwritten yet
+        return staged(x, xOffset, dy, dyOffset, dx, dxOffset, shape,
+                (xRows, dyRows) -> backward(xRows, 0, dyRows, 0, dyRows, 0, rows, batch, parallelism));
+    }
+
+    /**
+     * The checks of a shaped backward pass: x, dy and dx hold the tensor, dx the same range as x or dy or apart.
+     *
+     * @return the tensor's rows, N·H·W
+     */
+    private int checkShaped(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                            TensorShape shape, Parallelism parallelism) {
+        Check.tensorRange(x, "x", xOffset, shape, channels);
+        Check.tensorRange(dy, "dy", dyOffset, shape, channels);
+        int floats = Check.tensorRange(dx, "dx", dxOffset, shape, channels);
+        Check.noPartialOverlap(x, "x", xOffset, dx, "dx", dxOffset, floats);
+        Check.noPartialOverlap(dy, "dy", dyOffset, dx, "dx", dxOffset, floats);
+        Check.notNull(parallelism, "parallelism");
+        return floats / channels;
+    }
+
+    /** A pass of the rows form on NHWC copies of x and dy, writing dx in dy's copy. */
+    @FunctionalInterface
+    private interface RowsPass {
+        Gradients run(float[] xRows, float[] dyRows);
+    }
+
+    /**
+     * An NCHW tensor's backward pass through the rows form: x and dy copied into NHWC arrays made for the call, the
+     * pass run on them (dx in dy's copy), dx copied back in NCHW. dx is written only after the pass returned.
+     */
+    private Gradients staged(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                             TensorShape shape, RowsPass pass) {
+        float[] dxRows = toRows(dy, dyOffset, shape);
+        Gradients g = pass.run(toRows(x, xOffset, shape), dxRows);
         int spatial = shape.spatial();
         for (int i = 0, at = dxOffset; i < shape.n(); i++) {
             for (int c = 0; c < channels; c++) {
@@ -295,7 +319,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * The backward pass of {@link BatchNorm#inference}, for a layer whose statistics are frozen: the running statistics are
      * constants, so {@code dx = g·γ/√(R_σ² + ε)}, {@code dγ = Σ(x − R_μ)·g/√(R_σ² + ε)} and {@code dβ = Σg}, with
      * {@code g = dy} (with {@link Activation#RELU}, 0 where the inference output was ≤ 0, recomputed from x). One pass
-     * over x and dy, and a second that reads dy (and x only for the ReLU mask).
+     * over x and dy, and a second that reads dy (and x only for the ReLU mask). x, dy and dx are NHWC rows; for an
+     * NCHW tensor use the overload with its {@link TensorShape}.
      *
      * @param x        the input, as passed to {@link BatchNorm#inference}
      * @param xOffset  index of the first input float
@@ -340,6 +365,60 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         float[] dBeta = new float[channels];
         backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, dGamma, dBeta, parallelism);
         return new Gradients(dGamma, dBeta);
+    }
+
+    /**
+     * {@link #backwardInference(float[], int, float[], int, float[], int, int)} on a tensor of the given shape, NHWC or
+     * NCHW, as {@link BatchNorm#inference(float[], int, float[], int, TensorShape)} took it. An NCHW tensor is staged
+     * as in {@link #backward(float[], int, float[], int, float[], int, TensorShape, Moments)}: the NHWC pass's bits,
+     * two tensors' worth of new memory a call.
+     *
+     * @param x        the input, of {@code shape}, as passed to {@link BatchNorm#inference}
+     * @param xOffset  index of the first input float
+     * @param dy       gradient with respect to the output, of {@code shape}
+     * @param dyOffset index of the first float of {@code dy}
+     * @param dx       out: gradient with respect to {@code x}, of {@code shape}; may be {@code x} or {@code dy} at the
+     *                 same offset
+     * @param dxOffset index of the first float of {@code dx}
+     * @param shape    the tensor's layout and dimensions
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array or {@code shape} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  if the shape's channels are not C, or {@code dx} partially overlaps {@code x}
+     *                                   or {@code dy}
+     * @throws IllegalStateException     if a running variance is +Inf, before {@code dx} is written
+     */
+    public Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                       TensorShape shape) {
+        return backwardInference(x, xOffset, dy, dyOffset, dx, dxOffset, shape, Parallelism.sequential());
+    }
+
+    /**
+     * {@link #backwardInference(float[], int, float[], int, float[], int, TensorShape)} spread over threads; the same
+     * bits.
+     *
+     * @param x           the input, of {@code shape}, as passed to {@link BatchNorm#inference}
+     * @param xOffset     index of the first input float
+     * @param dy          gradient with respect to the output, of {@code shape}
+     * @param dyOffset    index of the first float of {@code dy}
+     * @param dx          out: gradient with respect to {@code x}, of {@code shape}
+     * @param dxOffset    index of the first float of {@code dx}
+     * @param shape       the tensor's layout and dimensions
+     * @param parallelism where to run the work
+     * @return dγ and dβ
+     * @throws NullPointerException      if an array, {@code shape} or {@code parallelism} is null
+     * @throws IndexOutOfBoundsException if the tensor does not fit in {@code x}, {@code dy} or {@code dx}
+     * @throws IllegalArgumentException  as the form without a {@link Parallelism}
+     * @throws IllegalStateException     if a running variance is +Inf, before {@code dx} is written
+     */
+    public Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                       TensorShape shape, Parallelism parallelism) {
+        int rows = checkShaped(x, xOffset, dy, dyOffset, dx, dxOffset, shape, parallelism);
+        if (shape.layout() == TensorLayout.NHWC) {
+            return backwardInference(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
+        }
+        return staged(x, xOffset, dy, dyOffset, dx, dxOffset, shape,
+                (xRows, dyRows) -> backwardInference(xRows, 0, dyRows, 0, dyRows, 0, rows, parallelism));
     }
 
     /**

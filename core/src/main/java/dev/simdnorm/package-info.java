@@ -41,13 +41,12 @@
  *       innermost</td><td>all</td></tr>
  *   <tr><td>shaped array</td><td>{@code float[] x, int xOffset, …, TensorShape shape}: NHWC or NCHW, the dimensions
  *       in memory order</td><td>{@code Moments.of}, {@code ChannelAffine.apply}, {@code BatchNorm.train},
- *       {@code BatchNorm.inference}, {@code BatchNorm.backward}</td></tr>
+ *       {@code BatchNorm.inference}, {@code BatchNorm.backward}, {@code BatchNorm.backwardInference}</td></tr>
  *   <tr><td>segments</td><td>{@code MemorySegment x, …, long rows}: NHWC float32 in native order, on or off the
  *       heap, any size</td><td>{@code Moments.of}, {@code ChannelAffine.apply}, {@code BatchNorm.train},
  *       {@code BatchNorm.inference}</td></tr>
  * </table>
- * The backward passes take NHWC arrays ({@code backward} also shaped ones, an NCHW tensor staged through NHWC
- * copies). {@code BatchNorm.train}, {@code backward} and {@code backwardInference}
+ * The backward passes take NHWC arrays, and shaped ones (an NCHW tensor staged through NHWC copies). {@code BatchNorm.train}, {@code backward} and {@code backwardInference}
  * also write into the caller's arrays instead of returning objects, for training loops that allocate nothing. Every
  * form and every parallelism gives the same bits for the same values.
  *

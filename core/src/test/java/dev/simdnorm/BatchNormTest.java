@@ -192,8 +192,9 @@ class BatchNormTest {
     }
 
     /**
-     * The backward pass of a step on an NCHW tensor, given its shape: the bits of the NHWC pass on the same tensor in
-     * NHWC order (transposed here by index, apart from the library), with and without ReLU, in place too.
+     * The backward passes of a step on an NCHW tensor, given its shape (training and frozen): the bits of the NHWC
+     * passes on the same tensor in NHWC order (transposed here by index, apart from the library), with and without
+     * ReLU, in place too.
      */
     @Test
     void backwardOnAnNchwStepIsTheNhwcPassOnTheSameTensor() {
@@ -242,6 +243,21 @@ class BatchNormTest {
             float[] xInPlace = x.clone();
             bn.backward(xInPlace, 0, dy, 0, xInPlace, 0, shape, m);
             assertArrayEquals(java.util.Arrays.copyOfRange(dx, 2, dx.length), xInPlace, "dx in x's place");
+            // The frozen backward likewise.
+            float[] frozen = new float[x.length];
+            Gradients f = bn.backwardInference(x, 0, dy, 0, frozen, 0, shape);
+            float[] frozenRows = new float[x.length];
+            Gradients fExpected = bn.backwardInference(xRows, 0, dyRows, 0, frozenRows, 0, rows);
+            assertArrayEquals(fExpected.dGamma(), f.dGamma(), activation + ": frozen dγ");
+            assertArrayEquals(fExpected.dBeta(), f.dBeta(), activation + ": frozen dβ");
+            for (int i = 0; i < n; i++) {
+                for (int ch = 0; ch < c; ch++) {
+                    for (int s = 0; s < spatial; s++) {
+                        assertEquals(frozenRows[(i * spatial + s) * c + ch], frozen[(i * c + ch) * spatial + s],
+                                activation + ": frozen dx of image " + i + ", channel " + ch + ", position " + s);
+                    }
+                }
+            }
             // An NHWC shape is the rows form.
             float[] dxNhwc = new float[x.length];
             bn.backward(xRows, 0, dyRows, 0, dxNhwc, 0, TensorShape.nhwc(n, spatial, c), m);
