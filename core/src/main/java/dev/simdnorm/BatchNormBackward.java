@@ -103,11 +103,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         if (shape.layout() == TensorLayout.NHWC) {
             return backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, parallelism);
         }
-        // The batch's form before the copies are made (the rows form checks the rest): a wrong one fails at once.
-        if (batch.channels() != channels || batch.count() != rows) {
-            throw new IllegalArgumentException("batch has " + batch.channels() + " channels and count "
-                    + batch.count() + ", expected " + channels + " and N·H·W " + rows + " (the moments of this step)");
-        }
+        checkMoments(batch, rows); // before the copies are made: a wrong batch fails at once
         return staged(x, xOffset, dy, dyOffset, dx, dxOffset, shape,
                 (xRows, dyRows) -> backward(xRows, 0, dyRows, 0, dyRows, 0, rows, batch, parallelism));
     }
@@ -126,6 +122,24 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         Check.noPartialOverlap(dy, "dy", dyOffset, dx, "dx", dxOffset, floats);
         Check.notNull(parallelism, "parallelism");
         return floats / channels;
+    }
+
+    /** Moments a training step over {@code rows} rows of this layer can have returned. */
+    private void checkMoments(Moments batch, long rows) {
+        if (batch.channels() != channels) {
+            throw new IllegalArgumentException("batch has " + batch.channels() + " channels, expected " + channels);
+        }
+        if (batch.count() != rows) {
+            throw new IllegalArgumentException("rows must equal batch.count() " + batch.count()
+                    + " (the moments of these rows), got " + rows);
+        }
+        Check.floatMeans(batch.meanArray());
+        for (int c = 0; c < channels; c++) {
+            // No data give an infinite variance with a finite or NaN one elsewhere: only bytes made by hand do.
+            if (batch.varianceAsDouble(c) == Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("batch variance[" + c + "] is +Inf: not the moments of a batch");
+            }
+        }
     }
 
     /** A pass of the rows form on NHWC copies of x and dy, writing dx in dy's copy. */
@@ -189,20 +203,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                               Moments batch, Parallelism parallelism) {
         Check.notNull(batch, "batch");
         checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
-        if (batch.channels() != channels) {
-            throw new IllegalArgumentException("batch has " + batch.channels() + " channels, expected " + channels);
-        }
-        if (batch.count() != rows) {
-            throw new IllegalArgumentException("rows must equal batch.count() " + batch.count()
-                    + " (the moments of these rows), got " + rows);
-        }
-        Check.floatMeans(batch.meanArray());
-        for (int c = 0; c < channels; c++) {
-            // No data give an infinite variance with a finite or NaN one elsewhere: only bytes made by hand do.
-            if (batch.varianceAsDouble(c) == Double.POSITIVE_INFINITY) {
-                throw new IllegalArgumentException("batch variance[" + c + "] is +Inf: not the moments of a batch");
-            }
-        }
+        checkMoments(batch, rows);
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
         backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, null, null, dGamma, dBeta,
