@@ -24,9 +24,9 @@ import java.lang.foreign.MemorySegment;
  *
  * <p><b>Overloads.</b> {@code train} and {@code inference} take NHWC arrays ({@code rows} = N·H·W), arrays described
  * by a {@link TensorShape} (NHWC or NCHW), or NHWC {@link MemorySegment}s of any size; the backward passes take NHWC
- * arrays, and shaped ones too (an NCHW tensor staged through NHWC copies). Each has a form with and
- * without a {@link Parallelism}, which changes no bit of any result. {@code y} (or {@code dx}) may be the input at
- * the same offset. The arguments of every overload are described once, in the package documentation.
+ * arrays, and shaped ones too (an NCHW tensor staged a slice at a time through per-thread NHWC buffers). Each has a
+ * form with and without a {@link Parallelism}, which changes no bit of any result. {@code y} (or {@code dx}) may be
+ * the input at the same offset. The arguments of every overload are described once, in the package documentation.
  *
  * <p><b>Thread safety.</b> {@link #inference} is lock-free and allocates nothing (but the new snapshot that its first
  * call after a training step or setter folds, and on segments a thread's first call's working arrays): it reads an

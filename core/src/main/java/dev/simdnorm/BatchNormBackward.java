@@ -55,9 +55,11 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
     /**
      * {@link #backward(float[], int, float[], int, float[], int, int, Moments)} on a tensor of the given shape, NHWC
      * or NCHW, for a step that {@link BatchNorm#train(float[], int, float[], int, TensorShape)} took on it. An NCHW
-     * tensor is staged: x and dy are copied into NHWC arrays made for the call, the NHWC pass runs on them, and dx is
-     * copied back, so the gradients are the bits of the NHWC pass on the same tensor in NHWC order; the call allocates
-     * two tensors' worth of new memory. An NHWC shape runs the NHWC pass, allocating nothing but its result.
+     * tensor is staged: the rows of each of the NHWC pass's slices are copied into per-thread NHWC buffers (kept by the
+     * thread, as the segment overloads' are) and the NHWC kernels run on them, dx copied back a chunk of rows at a
+     * time, so the gradients are the bits of the NHWC pass on the same tensor in NHWC order. Up to 2¹⁴ channels the
+     * call allocates nothing proportional to the tensor (beyond, a slice of 256 rows is more than a thread keeps, 16
+     * MiB, and is staged through arrays of its own). An NHWC shape runs the NHWC pass.
      *
      * @param x        the step's input, of {@code shape}, as passed to {@link BatchNorm#train}
      * @param xOffset  index of the first input float
@@ -103,9 +105,12 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         if (shape.layout() == TensorLayout.NHWC) {
             return backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, parallelism);
         }
-        checkMoments(batch, rows); // before the copies are made: a wrong batch fails at once
-        return staged(x, xOffset, dy, dyOffset, dx, dxOffset, shape,
-                (xRows, dyRows) -> backward(xRows, 0, dyRows, 0, dyRows, 0, rows, batch, parallelism));
+        checkMoments(batch, rows);
+        float[] dGamma = new float[channels];
+        float[] dBeta = new float[channels];
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, shape, batch, null, null, dGamma, dBeta,
+                parallelism);
+        return new Gradients(dGamma, dBeta);
     }
 
     /**
@@ -142,45 +147,6 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         }
     }
 
-    /** A pass of the rows form on NHWC copies of x and dy, writing dx in dy's copy. */
-    @FunctionalInterface
-    private interface RowsPass {
-        Gradients run(float[] xRows, float[] dyRows);
-    }
-
-    /**
-     * An NCHW tensor's backward pass through the rows form: x and dy copied into NHWC arrays made for the call, the
-     * pass run on them (dx in dy's copy), dx copied back in NCHW. dx is written only after the pass returned.
-     */
-    private Gradients staged(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
-                             TensorShape shape, RowsPass pass) {
-        float[] dxRows = toRows(dy, dyOffset, shape);
-        Gradients g = pass.run(toRows(x, xOffset, shape), dxRows);
-        int spatial = shape.spatial();
-        for (int i = 0, at = dxOffset; i < shape.n(); i++) {
-            for (int c = 0; c < channels; c++) {
-                for (int s = 0, r = (i * spatial) * channels + c; s < spatial; s++, r += channels) {
-                    dx[at++] = dxRows[r];
-                }
-            }
-        }
-        return g;
-    }
-
-    /** An NCHW tensor of {@code shape} from {@code offset}, copied into a new array in NHWC order. */
-    private float[] toRows(float[] a, int offset, TensorShape shape) {
-        int spatial = shape.spatial();
-        float[] rows = new float[shape.n() * spatial * channels];
-        for (int i = 0, at = offset; i < shape.n(); i++) {
-            for (int c = 0; c < channels; c++) {
-                for (int s = 0, r = (i * spatial) * channels + c; s < spatial; s++, r += channels) {
-                    rows[r] = a[at++];
-                }
-            }
-        }
-        return rows;
-    }
-
     /**
      * {@link #backward(float[], int, float[], int, float[], int, int, Moments)} spread over threads: the per-slice
      * sums are added in a fixed tree, so dx, dγ and dβ are the same bits for every parallelism.
@@ -206,7 +172,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         checkMoments(batch, rows);
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
-        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, null, null, dGamma, dBeta,
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, batch, null, null, dGamma, dBeta,
                 parallelism);
         return new Gradients(dGamma, dBeta);
     }
@@ -270,8 +236,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         Check.length(batchVariance, "batchVariance", channels);
         checkBatch(batchMean, batchVariance);
         Check.gradientsOut(dGamma, dBeta, channels, x, dy, dx);
-        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, batchMean, batchVariance, dGamma, dBeta,
-                parallelism);
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, null, batchMean, batchVariance, dGamma,
+                dBeta, parallelism);
     }
 
     /** A batch's statistics as train writes them: a variance finite and ≥ 0 or NaN, a mean within float's range. */
@@ -286,10 +252,13 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         Check.floatMeans(batchMean);
     }
 
-    /** The training backward pass, for the statistics in {@code batch}, or else {@code mean} and {@code variance}. */
+    /**
+     * The training backward pass, for the statistics in {@code batch}, or else {@code mean} and {@code variance}; over
+     * NHWC rows, or the NCHW tensor of shape {@code planes} where not null.
+     */
     private void backwardTraining(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
-                                  int rows, Moments batch, double[] mean, double[] variance, float[] dGamma,
-                                  float[] dBeta, Parallelism parallelism) {
+                                  int rows, TensorShape planes, Moments batch, double[] mean, double[] variance,
+                                  float[] dGamma, float[] dBeta, Parallelism parallelism) {
         lockForChange();
         try {
             TrainingState t = trainingState();
@@ -309,8 +278,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                 checkBatch(mean, variance);
             }
             AffineParams forward = t.map(mean, variance, rows, gamma, beta, epsilon);
-            BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, relu, variance, gamma,
-                    epsilon, true, t, dGamma, dBeta, parallelism);
+            BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, planes, forward, relu, variance,
+                    gamma, epsilon, true, t, dGamma, dBeta, parallelism);
         } finally {
             lock.unlock();
         }
@@ -364,7 +333,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
-        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, dGamma, dBeta, parallelism);
+        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, dGamma, dBeta, parallelism);
         return new Gradients(dGamma, dBeta);
     }
 
@@ -372,7 +341,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
      * {@link #backwardInference(float[], int, float[], int, float[], int, int)} on a tensor of the given shape, NHWC or
      * NCHW, as {@link BatchNorm#inference(float[], int, float[], int, TensorShape)} took it. An NCHW tensor is staged
      * as in {@link #backward(float[], int, float[], int, float[], int, TensorShape, Moments)}: the NHWC pass's bits,
-     * two tensors' worth of new memory a call.
+     * nothing allocated proportional to the tensor up to 2¹⁴ channels.
      *
      * @param x        the input, of {@code shape}, as passed to {@link BatchNorm#inference}
      * @param xOffset  index of the first input float
@@ -418,8 +387,10 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         if (shape.layout() == TensorLayout.NHWC) {
             return backwardInference(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
         }
-        return staged(x, xOffset, dy, dyOffset, dx, dxOffset, shape,
-                (xRows, dyRows) -> backwardInference(xRows, 0, dyRows, 0, dyRows, 0, rows, parallelism));
+        float[] dGamma = new float[channels];
+        float[] dBeta = new float[channels];
+        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, shape, dGamma, dBeta, parallelism);
+        return new Gradients(dGamma, dBeta);
     }
 
     /**
@@ -469,11 +440,12 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                                   int rows, float[] dGamma, float[] dBeta, Parallelism parallelism) {
         checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
         Check.gradientsOut(dGamma, dBeta, channels, x, dy, dx);
-        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, dGamma, dBeta, parallelism);
+        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, dGamma, dBeta, parallelism);
     }
 
+    /** The frozen backward pass, over NHWC rows, or the NCHW tensor of shape {@code planes} where not null. */
     private void backwardFrozen(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
-                                int rows, float[] dGamma, float[] dBeta, Parallelism parallelism) {
+                                int rows, TensorShape planes, float[] dGamma, float[] dBeta, Parallelism parallelism) {
         lockForChange();
         try {
             TrainingState t = trainingState();
@@ -481,8 +453,8 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                 t.variance[c] = runningVariance[c];
             }
             AffineParams map = refresh().usable().params(); // refused before anything is written
-            BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, map, relu, t.variance, gamma,
-                    epsilon, false, t, dGamma, dBeta, parallelism);
+            BatchNormGradient.backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, planes, map, relu, t.variance,
+                    gamma, epsilon, false, t, dGamma, dBeta, parallelism);
         } finally {
             lock.unlock();
         }

@@ -25,19 +25,25 @@ final class BatchNormGradient {
      * Both passes: the sums slice by slice, added in the fixed {@link MergeTree} (so the result does not depend on the
      * threads), the coefficients in double, then dx.
      *
+     * @param planes   the shape of an NCHW tensor x, dy and dx hold ({@link PlaneGradients}), or null for NHWC rows
      * @param forward  the forward map: its center, scale and shift are the forward pass's
      * @param variance per channel, the σ² the forward map's scale was computed from, in double
      * @param training whether μ and σ² are the batch's (their gradient flows into dx) or constants
      * @param work     the layer's working arrays: sums and coefficients
      */
     static void backward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
-                         AffineParams forward, boolean relu, double[] variance, float[] gamma, float epsilon,
-                         boolean training, TrainingState work, float[] dGamma, float[] dBeta,
+                         TensorShape planes, AffineParams forward, boolean relu, double[] variance, float[] gamma,
+                         float epsilon, boolean training, TrainingState work, float[] dGamma, float[] dBeta,
                          Parallelism parallelism) {
         int channels = forward.channels();
         double[] sumG = work.sumG;
         double[] sumVG = work.sumVG;
-        Engine.gradientSums(x, xOffset, dy, dyOffset, rows, forward, relu, parallelism, sumG, sumVG);
+        if (planes == null) {
+            Engine.gradientSums(x, xOffset, dy, dyOffset, rows, forward, relu, parallelism, sumG, sumVG);
+        } else {
+            PlaneGradients.gradientSums(x, xOffset, dy, dyOffset, planes.n(), planes.spatial(), forward, relu,
+                    parallelism, sumG, sumVG);
+        }
         GradientParams correction = training ? work.correction : null;
         // The coefficients in loops of plain array arithmetic, which C2 can vectorize (as one loop with a call in it,
         // a root and four quotients a channel took about 9 ns a channel); each value is the same expression.
@@ -70,11 +76,15 @@ final class BatchNormGradient {
                         rows * variance[c]);
             }
         }
-        if (inDouble) {
-            InputGradientInDouble.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction,
-                    work.deviationScale, work.offset, variance, relu);
-            return;
+        if (planes != null) {
+            PlaneGradients.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, planes.n(), planes.spatial(), forward,
+                    correction, relu, parallelism, inDouble, work.deviationScale, work.offset, variance);
+        } else if (inDouble) {
+            InputGradientInDouble.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, rows, forward,
+                    correction, work.deviationScale, work.offset, variance, relu);
+        } else {
+            Engine.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction, relu,
+                    parallelism);
         }
-        Engine.inputGradient(x, xOffset, dy, dyOffset, dx, dxOffset, rows, forward, correction, relu, parallelism);
     }
 }

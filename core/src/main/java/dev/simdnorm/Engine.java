@@ -455,10 +455,7 @@ final class Engine {
 
         @Override
         public void combine(long left, double[] sumG, double[] sumVG, long right, double[] rightG, double[] rightVG) {
-            for (int c = 0; c < forward.channels(); c++) {
-                sumG[c] += rightG[c];
-                sumVG[c] += rightVG[c];
-            }
+            MergeTree.add(forward.channels(), sumG, sumVG, rightG, rightVG);
         }
 
         void clear() {

@@ -55,7 +55,7 @@ final class InputGradientInDouble {
     }
 
     /**
-     * dx over {@code rows} NHWC rows, the channels where {@link #needed} in double.
+     * dx over {@code rows} NHWC rows of a batch of {@code batchRows}, the channels where {@link #needed} in double.
      *
      * @param correction     the coefficients in float, laid out, or null for a frozen backward pass ({@code dx = g·k})
      * @param deviationScale per channel, {@code −k·Σvg/(n·(σ² + ε))} in double (training)
@@ -63,8 +63,8 @@ final class InputGradientInDouble {
      * @param variance       per channel, the σ² of the forward map (training)
      */
     static void inputGradient(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset, int rows,
-                              AffineParams f, GradientParams correction, double[] deviationScale, double[] offset,
-                              double[] variance, boolean relu) {
+                              int batchRows, AffineParams f, GradientParams correction, double[] deviationScale,
+                              double[] offset, double[] variance, boolean relu) {
         int channels = f.channels();
         float[] hi = f.center();
         float[] lo = f.centerLow();
@@ -79,7 +79,7 @@ final class InputGradientInDouble {
                 double k1 = correction == null ? 0 : deviationScale[c];
                 if (correction == null) {
                     dx[dxOffset + base + c] = g * scale[c];
-                } else if (needed(f, c, k1, offset[c], rows * variance[c])) {
+                } else if (needed(f, c, k1, offset[c], batchRows * variance[c])) {
                     double vd = ((double) xi - hi[c]) - lo[c];
                     dx[dxOffset + base + c] = (float) ((double) g * scale[c] + (vd * k1 + offset[c]));
                 } else {

@@ -31,6 +31,14 @@ final class MergeTree {
     private MergeTree() {
     }
 
+    /** {@link Work#combine} of plain sums: the right partials added into the left, channel by channel. */
+    static void add(int channels, double[] a, double[] b, double[] rightA, double[] rightB) {
+        for (int c = 0; c < channels; c++) {
+            a[c] += rightA[c];
+            b[c] += rightB[c];
+        }
+    }
+
     /**
      * Evaluates the tree over {@code count} slices into {@code a} and {@code b}.
      *

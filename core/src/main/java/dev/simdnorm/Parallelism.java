@@ -27,11 +27,11 @@ import java.util.function.IntConsumer;
  * task of the library touches the call's arrays after the call has returned or thrown. An executor that runs other
  * work inside {@code execute} must not make that work train, set or run a backward pass on the {@link BatchNorm}
  * whose call is handing it the task: such a call throws {@code IllegalStateException}. A parallel call allocates a few
- * small objects per task and one pair of per-channel arrays per slice; sequential calls allocate nothing. The
- * working arrays are per thread, made at a thread's first call: an executor that starts a new thread per task (or
- * virtual threads) makes them again for each task (for a task staging segments, two buffers of 1 MiB, of C KiB above
- * 1,024 channels, or of a row for rows longer than 2¹⁸ floats, each kept up to 16 MiB). Instances are immutable and
- * thread-safe.
+ * small objects per task and one pair of per-channel arrays per slice; sequential calls allocate nothing (but an NCHW
+ * backward pass's two small work objects). The working arrays are per thread, made at a thread's first call: an
+ * executor that starts a new thread per task (or virtual threads) makes them again for each task (for a task staging
+ * segments or an NCHW backward pass's slices, two buffers of 1 MiB, of C KiB above 1,024 channels, or of a row for
+ * rows longer than 2¹⁸ floats, each kept up to 16 MiB). Instances are immutable and thread-safe.
  */
 public final class Parallelism {
 

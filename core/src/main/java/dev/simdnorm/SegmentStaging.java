@@ -96,6 +96,26 @@ final class SegmentStaging {
      * kept, above {@link #RETAINED_FLOATS}).
      */
     private static float[] read(ThreadLocal<float[]> buffer, MemorySegment x, long from, int floats) {
+        float[] staged = buffer(buffer, floats);
+        MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, from * Float.BYTES, staged, 0, floats);
+        return staged;
+    }
+
+    /**
+     * This thread's slice buffer, at least {@code floats} long, as {@link #read} grows it; valid until this thread's
+     * next call. The NCHW backward pass stages its slices here ({@link PlaneGradients}).
+     */
+    static float[] sliceBuffer(int floats) {
+        return buffer(SLICE, floats);
+    }
+
+    /** This thread's second slice buffer, at least {@code floats} long, as {@link #sliceBuffer}. */
+    static float[] asideBuffer(int floats) {
+        return buffer(ASIDE, floats);
+    }
+
+    /** The given per-thread buffer, grown first if shorter than {@code floats} (not kept above the retained size). */
+    private static float[] buffer(ThreadLocal<float[]> buffer, int floats) {
         float[] staged = buffer.get();
         if (staged.length < floats) {
             staged = new float[floats];
@@ -103,7 +123,6 @@ final class SegmentStaging {
                 buffer.set(staged);
             }
         }
-        MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, from * Float.BYTES, staged, 0, floats);
         return staged;
     }
 

@@ -46,9 +46,10 @@
  *       heap, any size</td><td>{@code Moments.of}, {@code ChannelAffine.apply}, {@code BatchNorm.train},
  *       {@code BatchNorm.inference}</td></tr>
  * </table>
- * The backward passes take NHWC arrays, and shaped ones (an NCHW tensor staged through NHWC copies). {@code BatchNorm.train}, {@code backward} and {@code backwardInference}
- * also write into the caller's arrays instead of returning objects, for training loops that allocate nothing. Every
- * form and every parallelism gives the same bits for the same values.
+ * The backward passes take NHWC arrays, and shaped ones (an NCHW tensor staged a slice at a time through per-thread
+ * NHWC buffers). {@code BatchNorm.train}, {@code backward} and {@code backwardInference} also write into the caller's
+ * arrays instead of returning objects, for training loops that allocate nothing. Every form and every parallelism
+ * gives the same bits for the same values.
  *
  * <h2>Arguments and errors</h2>
  * An output ({@code y}, {@code dx}) may be the input at the same offset (in place) and must not overlap it otherwise.
@@ -68,7 +69,8 @@
  * also while another thread trains; {@code train}, the setters and the backward passes hold the layer's lock.
  * Sequential calls allocate nothing but what they return, once warm: a layer's first inference after a training step
  * or setter folds a new snapshot of its parameters, and a thread's first call of a segment overload, LayerNorm,
- * RMSNorm or GroupNorm makes its working arrays. Parallel calls allocate a few objects per task.
+ * RMSNorm, GroupNorm or an NCHW backward pass makes its working arrays; an NCHW backward pass also allocates two
+ * small work objects. Parallel calls allocate a few objects per task.
  *
  * <h2>Kernels</h2>
  * With {@code --add-modules jdk.incubator.vector} the vector kernels run, after a warm-up of a few seconds during

@@ -275,6 +275,96 @@ class BatchNormTest {
         }
     }
 
+    /**
+     * As {@link #backwardOnAnNchwStepIsTheNhwcPassOnTheSameTensor} on a tensor of five slices (cuts inside images)
+     * and more than 2²⁰ floats, so that three threads share it, whose dx chunks cross images, x, dy and dx at offsets
+     * of their own, and in place; once with every channel near zero (the kernels' dx, x staged with the training
+     * correction and the ReLU mask), once with a channel centered beyond 2¹⁰³ (dx by the double path, in training and
+     * frozen with ReLU): the NHWC pass's bits, which the staging must keep slice by slice.
+     */
+    @Test
+    void backwardOnAnNchwStepOfSeveralSlicesIsTheNhwcPass() {
+        int n = 2;
+        int c = 3;
+        int spatial = 180_000; // 360,000 rows of 3, 1.08e6 floats: five slices of 2^18 floats, spread over threads
+        int rows = n * spatial;
+        int floats = n * c * spatial;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            for (boolean wide : new boolean[] {false, true}) {
+                java.util.SplittableRandom random = new java.util.SplittableRandom(wide ? 13 : 12);
+                float[] x = new float[1 + floats];
+                float[] dy = new float[3 + floats];
+                float[] xRows = new float[floats];
+                float[] dyRows = new float[floats];
+                for (int i = 0; i < n; i++) {
+                    for (int ch = 0; ch < c; ch++) {
+                        for (int s = 0; s < spatial; s++) {
+                            int at = (i * c + ch) * spatial + s;
+                            int r = (i * spatial + s) * c + ch;
+                            x[1 + at] = (float) (wide && ch == 2 ? random.nextGaussian(3e31, 1e30)
+                                    : random.nextGaussian(ch, 2));
+                            dy[3 + at] = (float) random.nextGaussian();
+                            xRows[r] = x[1 + at];
+                            dyRows[r] = dy[3 + at];
+                        }
+                    }
+                }
+                TensorShape shape = TensorShape.nchw(n, c, spatial);
+                for (Activation activation : Activation.values()) {
+                    String what = activation + (wide ? ", a channel at 3e31" : "");
+                    BatchNorm bn = BatchNorm.builder(c).activation(activation).build();
+                    Moments m = bn.train(x, 1, new float[floats], 0, shape);
+                    float[] expectedDx = new float[floats];
+                    Gradients expected = bn.backward(xRows, 0, dyRows, 0, expectedDx, 0, rows, m);
+                    // The step's running variance of channel 2 is +Inf where it is wide (a spread of 1e30): frozen
+                    // statistics of our own, that channel still centered beyond 2^103 (with ReLU, the double path).
+                    bn.setRunningMean(new float[] {0f, 1f, wide ? 3e31f : 2f});
+                    bn.setRunningVariance(new float[] {4f, 4f, wide ? 1e30f : 4f});
+                    float[] expectedFrozenDx = new float[floats];
+                    Gradients expectedFrozen = bn.backwardInference(xRows, 0, dyRows, 0, expectedFrozenDx, 0, rows);
+                    for (Parallelism p : java.util.List.of(Parallelism.sequential(), Parallelism.of(pool, 3))) {
+                        String how = what + ", " + p;
+                        float[] dx = new float[2 + floats];
+                        Gradients g = bn.backward(x, 1, dy, 3, dx, 2, shape, m, p);
+                        assertArrayEquals(expected.dGamma(), g.dGamma(), how + ": dγ");
+                        assertArrayEquals(expected.dBeta(), g.dBeta(), how + ": dβ");
+                        assertNchwIsRows(expectedDx, dx, 2, n, c, spatial, how + ": dx");
+                        float[] frozen = new float[2 + floats];
+                        Gradients f = bn.backwardInference(x, 1, dy, 3, frozen, 2, shape, p);
+                        assertArrayEquals(expectedFrozen.dGamma(), f.dGamma(), how + ": frozen dγ");
+                        assertArrayEquals(expectedFrozen.dBeta(), f.dBeta(), how + ": frozen dβ");
+                        assertNchwIsRows(expectedFrozenDx, frozen, 2, n, c, spatial, how + ": frozen dx");
+                        float[] inX = x.clone();
+                        bn.backward(inX, 1, dy, 3, inX, 1, shape, m, p);
+                        assertNchwIsRows(expectedDx, inX, 1, n, c, spatial, how + ": dx in x's place");
+                        float[] inDy = dy.clone();
+                        bn.backwardInference(x, 1, inDy, 3, inDy, 3, shape, p);
+                        assertNchwIsRows(expectedFrozenDx, inDy, 3, n, c, spatial, how + ": frozen dx in dy's place");
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The NCHW tensor {@code nchw} from {@code offset} holds the NHWC rows {@code rows}, bit for bit. */
+    private static void assertNchwIsRows(float[] rows, float[] nchw, int offset, int n, int c, int spatial,
+                                         String what) {
+        for (int i = 0; i < n; i++) {
+            for (int ch = 0; ch < c; ch++) {
+                for (int s = 0; s < spatial; s++) {
+                    int r = (i * spatial + s) * c + ch;
+                    int at = offset + (i * c + ch) * spatial + s;
+                    if (Float.floatToRawIntBits(rows[r]) != Float.floatToRawIntBits(nchw[at])) {
+                        assertEquals(rows[r], nchw[at], what + " of image " + i + ", channel " + ch + ", at " + s);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void backwardPropagatesNonFiniteValuesIntoTheirChannelOnly() {
         int rows = 300;

@@ -112,6 +112,14 @@ class WarmUpAndAllocationTest {
         long gradients = 3 * 16 + 2 * (16 + 4L * c) + 64;
         assertAllocatesAtMost(gradients, "backward", () -> bn.backward(x, 0, dy, 0, y, 0, rows, batch));
         assertAllocatesAtMost(gradients, "backwardInference", () -> bn.backwardInference(x, 0, dy, 0, y, 0, rows));
+        // On an NCHW tensor too, staged through the thread's buffers: nothing that grows with the tensor (at most the
+        // call's two small work objects, the slice sums' and the dx pass's, where C2 does not take them apart).
+        TensorShape planes = TensorShape.nchw(10, c, rows / 10);
+        Moments planesBatch = bn.train(x, 0, y, 0, planes);
+        assertAllocatesAtMost(gradients + 256, "backward NCHW",
+                () -> bn.backward(x, 0, dy, 0, y, 0, planes, planesBatch));
+        assertAllocatesAtMost(gradients + 256, "backwardInference NCHW",
+                () -> bn.backwardInference(x, 0, dy, 0, y, 0, planes));
         // LayerNorm and RMSNorm allocate nothing, the residual forms and the per-row outputs included.
         LayerNorm ln = LayerNorm.builder(c).build();
         RmsNorm rms = RmsNorm.builder(c).build();
