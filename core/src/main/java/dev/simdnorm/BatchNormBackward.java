@@ -102,15 +102,13 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
                               TensorShape shape, Moments batch, Parallelism parallelism) {
         int rows = checkShaped(x, xOffset, dy, dyOffset, dx, dxOffset, shape, parallelism);
         Check.notNull(batch, "batch");
-        if (shape.layout() == TensorLayout.NHWC) {
-            return backward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, batch, parallelism);
-        }
         checkMoments(batch, rows);
-        float[] dGamma = new float[channels];
-        float[] dBeta = new float[channels];
-        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, shape, batch, null, null, dGamma, dBeta,
-                parallelism);
-        return new Gradients(dGamma, dBeta);
+        return trainingGradients(x, xOffset, dy, dyOffset, dx, dxOffset, rows, planes(shape), batch, parallelism);
+    }
+
+    /** The NCHW shape, or null for NHWC, whose passes are the rows form's. */
+    private static TensorShape planes(TensorShape shape) {
+        return shape.layout() == TensorLayout.NCHW ? shape : null;
     }
 
     /**
@@ -170,9 +168,15 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
         Check.notNull(batch, "batch");
         checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
         checkMoments(batch, rows);
+        return trainingGradients(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, batch, parallelism);
+    }
+
+    /** The training backward pass for {@code batch}, into new {@link Gradients}; the arguments checked. */
+    private Gradients trainingGradients(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                        int rows, TensorShape planes, Moments batch, Parallelism parallelism) {
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
-        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, batch, null, null, dGamma, dBeta,
+        backwardTraining(x, xOffset, dy, dyOffset, dx, dxOffset, rows, planes, batch, null, null, dGamma, dBeta,
                 parallelism);
         return new Gradients(dGamma, dBeta);
     }
@@ -331,9 +335,15 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
     public Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                                        int rows, Parallelism parallelism) {
         checkBackward(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
+        return frozenGradients(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, parallelism);
+    }
+
+    /** The frozen backward pass into new {@link Gradients}; the arguments checked. */
+    private Gradients frozenGradients(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                      int rows, TensorShape planes, Parallelism parallelism) {
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
-        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, null, dGamma, dBeta, parallelism);
+        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, planes, dGamma, dBeta, parallelism);
         return new Gradients(dGamma, dBeta);
     }
 
@@ -384,13 +394,7 @@ abstract sealed class BatchNormBackward extends BatchNormState permits BatchNorm
     public Gradients backwardInference(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                                        TensorShape shape, Parallelism parallelism) {
         int rows = checkShaped(x, xOffset, dy, dyOffset, dx, dxOffset, shape, parallelism);
-        if (shape.layout() == TensorLayout.NHWC) {
-            return backwardInference(x, xOffset, dy, dyOffset, dx, dxOffset, rows, parallelism);
-        }
-        float[] dGamma = new float[channels];
-        float[] dBeta = new float[channels];
-        backwardFrozen(x, xOffset, dy, dyOffset, dx, dxOffset, rows, shape, dGamma, dBeta, parallelism);
-        return new Gradients(dGamma, dBeta);
+        return frozenGradients(x, xOffset, dy, dyOffset, dx, dxOffset, rows, planes(shape), parallelism);
     }
 
     /**
