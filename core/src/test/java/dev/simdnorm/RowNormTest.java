@@ -316,6 +316,20 @@ class RowNormTest {
                     rms.apply(x, r * size, residual, r * size, single, r * size, 1);
                 }
                 assertArrayEquals(single, inPlace, "RMSNorm residual in place, " + what);
+                // y over the residual and h over x: each row's sum is formed (reading x and the residual) before
+                // its row of h or of y is written, also where the pipeline forms the sums rows ahead.
+                float[] onX = x.clone();
+                float[] onResidual = residual.clone();
+                ln.apply(onX, 0, onResidual, 0, onResidual, 0, onX, 0, rows);
+                ln.apply(x, 0, residual, 0, whole, 0, h, 0, rows);
+                assertArrayEquals(whole, onResidual, "LayerNorm residual, y on the residual, " + what);
+                assertArrayEquals(h, onX, "LayerNorm residual, h on x, " + what);
+                onX = x.clone();
+                onResidual = residual.clone();
+                rms.apply(onX, 0, onResidual, 0, onResidual, 0, onX, 0, rows);
+                rms.apply(x, 0, residual, 0, whole, 0, h, 0, rows);
+                assertArrayEquals(whole, onResidual, "RMSNorm residual, y on the residual, " + what);
+                assertArrayEquals(h, onX, "RMSNorm residual, h on x, " + what);
             }
         }
     }
