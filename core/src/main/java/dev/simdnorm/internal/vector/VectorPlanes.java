@@ -320,14 +320,20 @@ final class VectorPlanes {
             v.intoArray(y, yo + j);
         }
         if (j < spatial) {
-            VectorMask<Float> m = FLOATS.indexInRange(j, spatial);
-            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + j, m).sub(center);
+            // The vector that ends with the plane (Lanes.lastOffset), masked to the floats from j: it stays inside the
+            // arrays, where a vector from j reaches past their end at the last plane and the JDK checks the mask lane
+            // by lane (seen allocating 64 B a call, as in VectorNormalize.tail). In place, its lanes below j are
+            // neither read nor written. A plane shorter than a vector keeps the vector from its start.
+            int at = Lanes.lastOffset(spatial);
+            VectorMask<Float> m = at == 0 ? FLOATS.indexInRange(j, spatial)
+                    : FLOATS.indexInRange(0, j - at).not();
+            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + at, m).sub(center);
             v = v.sub(low);
             v = v.fma(s, b);
             if (relu) {
                 v = v.blend(0f, v.lt(0f));
             }
-            v.intoArray(y, yo + j, m);
+            v.intoArray(y, yo + at, m);
         }
     }
 }
