@@ -256,6 +256,15 @@ class RowNormSegmentTest {
         BadInputTest.fails(IllegalArgumentException.class, "read-only", () -> rms.apply(x, r, ys.asReadOnly(), 2));
         BadInputTest.fails(IllegalArgumentException.class, "h",
                 () -> ln.apply(x, r, ys, ys.asSlice(4), 1)); // h overlaps y
+        BadInputTest.fails(IllegalArgumentException.class, "h", () -> rms.apply(x, r, ys, ys, 2)); // h is y
+        BadInputTest.fails(IllegalArgumentException.class, "h",
+                () -> ln.apply(x, r, ys, ys.asSlice(12), 1)); // h starts at y's last float: one float shared
+        try (Arena arena = Arena.ofConfined()) { // native memory: compared by address
+            MemorySegment ny = arena.allocate(64, 64);
+            BadInputTest.fails(IllegalArgumentException.class, "h", () -> ln.apply(x, r, ny, ny.asSlice(12), 1));
+            BadInputTest.fails(IllegalArgumentException.class, "h", () -> ln.apply(x, r, ny, ny, 1));
+            ln.apply(x, r, ny, ny.asSlice(16), 1); // h right after y: allowed
+        }
         BadInputTest.fails(IllegalArgumentException.class, "residual",
                 () -> rms.apply(x, ys.asSlice(4), ys, 2)); // the residual partially overlaps y
         BadInputTest.fails(IllegalArgumentException.class, "h",
