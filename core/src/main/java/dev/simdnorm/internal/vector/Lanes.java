@@ -32,7 +32,62 @@ final class Lanes {
     static final VectorSpecies<Float> HALF_FLOATS =
             VectorSpecies.of(float.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
 
+    /**
+     * Floats a staged tail holds: a tail of under 64 floats whose masked vectors start at most 64 floats into it (the
+     * statistics' widest period), each {@link #FLOAT_LANES} long.
+     */
+    static final int STAGE = 64 + FLOAT_LANES;
+
+    /** A thread's copy of a tail ({@link #staged}). */
+    private static final ThreadLocal<float[]> STAGED = ThreadLocal.withInitial(() -> new float[STAGE]);
+
     private Lanes() {
+    }
+
+    /**
+     * Whether a run's tail from {@code start} (its masked vectors from at most 64 floats in) may reach past x's end,
+     * where the JDK checks a mask lane by lane, which was seen allocating in compiled code (docs/design-log.md). Such
+     * a tail, at most once per call at the end of x, is read from {@link #staged}: its accumulator lanes are
+     * positions, so the vector cannot move back inside x as a map's can ({@link #lastOffset}).
+     *
+     * @param x     the array read
+     * @param start the tail's first float
+     * @return whether to read the tail from a copy
+     */
+    static boolean nearEnd(float[] x, int start) {
+        return start > x.length - STAGE;
+    }
+
+    /**
+     * How many of {@code count} vectors of {@link #FLOAT_LANES} floats, the first at {@code first} and each
+     * {@code step} floats after the one before, end inside x: the first ones, as the offsets grow. A masked vector past
+     * x's end has the JDK check its mask lane by lane, which was seen allocating in compiled code
+     * (docs/design-log.md); the kernels add such vectors' lanes one at a time.
+     *
+     * @param x     the array read
+     * @param first the first vector's offset
+     * @param step  floats from one vector to the next (any, where {@code count} is 1)
+     * @param count the vectors
+     * @return the vectors from the first that end inside x
+     */
+    static int inside(float[] x, int first, int step, int count) {
+        int room = x.length - FLOAT_LANES - first;
+        return room < 0 ? 0 : count == 1 || step <= 0 ? count : (int) Math.min(count, room / step + 1L);
+    }
+
+    /**
+     * The floats {@code [start, start + tail)} of x at the start of this thread's stage, {@link #STAGE} floats long,
+     * whose masked vectors read the same values. Called before a kernel's vectors are live, so that none crosses it.
+     *
+     * @param x     the array
+     * @param start the tail's first float
+     * @param tail  its length, under 64
+     * @return the stage
+     */
+    static float[] staged(float[] x, int start, int tail) {
+        float[] stage = STAGED.get();
+        System.arraycopy(x, start, stage, 0, tail);
+        return stage;
     }
 
     /**

@@ -23,6 +23,7 @@ final class VectorDoubleStatistics {
     private static final VectorSpecies<Float> HALF_FLOATS = Lanes.HALF_FLOATS;
     private static final VectorSpecies<Double> DOUBLES = Lanes.DOUBLES;
     private static final int LANES = Lanes.DOUBLE_LANES;
+    private static final int FLOAT_LANES = Lanes.FLOAT_LANES;
     private static final int WIDTH = PlaneStatistics.WIDTH;
     private static final VectorOperators.Conversion<Float, Double> F2D = VectorOperators.F2D;
     /** Vectors whose accumulators stay in registers while a group walks a block: eight at 512 bits, else four. */
@@ -124,6 +125,10 @@ final class VectorDoubleStatistics {
         int end = partial == 0 ? vectors : vectors + LANES;
         for (int j = 0, i = base; j < periods; j++, i += period) {
             for (int o = j < whole ? vectors : 0; o < end; o += LANES) {
+                if (i + o > x.length - FLOAT_LANES) { // a vector past x's end: one lane at a time (sumLanes)
+                    sumLanes(x, i + o, 0, 1, o < vectors ? LANES : partial, center, o, outR, outQ);
+                    continue;
+                }
                 // Past the whole vectors, masked lanes load 0 and the center is 0 there (padding): they add 0.
                 VectorMask<Float> lanes = FLOATS.indexInRange(0, o < vectors ? LANES : partial);
                 DoubleVector d = ((DoubleVector) FloatVector.fromArray(FLOATS, x, i + o, lanes)
@@ -310,7 +315,9 @@ final class VectorDoubleStatistics {
         DoubleVector m = DoubleVector.fromArray(DOUBLES, center, off);
         DoubleVector r = DoubleVector.zero(DOUBLES);
         DoubleVector q = r;
-        for (int j = 0, i = base + off; j < periods; j++, i += period) {
+        int inside = Lanes.inside(x, base + off, period, periods); // the periods whose vector ends inside x
+        int j = 0;
+        for (int i = base + off; j < inside; j++, i += period) {
             // Masked lanes load 0 and the center is 0 there (padding): they add 0.
             DoubleVector d = ((DoubleVector) FloatVector.fromArray(FLOATS, x, i, mask)
                     .convertShape(F2D, DOUBLES, 0)).sub(m);
@@ -319,11 +326,35 @@ final class VectorDoubleStatistics {
         }
         r.intoArray(outR, off);
         q.intoArray(outQ, off);
+        if (j < periods) { // the last periods, whose vector would reach past x's end
+            sumLanes(x, base + off + j * period, period, periods - j, lanes, center, off, outR, outQ);
+        }
+    }
+
+    /**
+     * Adds {@code periods} periods' floats from {@code i}, the first {@code lanes} lanes of a vector at offset
+     * {@code off} of the accumulators, one lane at a time: each lane's double operations as the vector's, so the same
+     * bits, where a masked vector would reach past x's end. There the JDK checks the mask lane by lane, which was seen
+     * allocating in compiled code (docs/design-log.md). A vector's masked lanes add +0 to sums that are never −0.
+     */
+    private static void sumLanes(float[] x, int i, int period, int periods, int lanes, double[] center, int off,
+                                 double[] outR, double[] outQ) {
+        for (int j = 0; j < periods; j++, i += period) {
+            for (int l = 0; l < lanes; l++) {
+                double d = x[i + l] - center[off + l];
+                outR[off + l] += d;
+                outQ[off + l] = Math.fma(d, d, outQ[off + l]);
+            }
+        }
     }
 
     /** Adds the first {@code tail} positions of one more period, from {@code t}, to the accumulators. */
     private static void rowTail(float[] x, int t, int tail, double[] center, double[] outR, double[] outQ) {
         for (int off = 0; off < tail; off += LANES) {
+            if (t + off > x.length - FLOAT_LANES) { // a vector past x's end: one lane at a time (sumLanes)
+                sumLanes(x, t + off, 0, 1, Math.min(LANES, tail - off), center, off, outR, outQ);
+                continue;
+            }
             VectorMask<Double> md = DOUBLES.indexInRange(off, tail);
             VectorMask<Float> mf = FLOATS.indexInRange(off, Math.min(tail, off + LANES));
             // Lanes past the tail keep 0 and add +0: the sums there are never −0, so they keep every bit. Masked
@@ -399,7 +430,9 @@ final class VectorDoubleStatistics {
             VectorMask<Float> mf = FLOATS.indexInRange(off, Math.min(tail, off + LANES));
             DoubleVector r = DoubleVector.fromArray(DOUBLES, outR, off);
             DoubleVector q = DoubleVector.fromArray(DOUBLES, outQ, off);
-            for (int k = 0, i = start + off; k < runs; k++, i += stride) {
+            int inside = Lanes.inside(x, start + off, stride, runs); // the runs whose vector ends inside x
+            int k = 0;
+            for (int i = start + off; k < inside; k++, i += stride) {
                 DoubleVector d = ((DoubleVector) FloatVector.fromArray(FLOATS, x, i, mf)
                         .convertShape(F2D, DOUBLES, 0)).sub(c);
                 r = r.lanewise(VectorOperators.ADD, d, md); // not add(d, md): see VectorStatistics.sumTail
@@ -407,6 +440,13 @@ final class VectorDoubleStatistics {
             }
             r.intoArray(outR, off);
             q.intoArray(outQ, off);
+            for (int i = start + off + k * stride; k < runs; k++, i += stride) { // past x's end (sumLanes)
+                for (int l = 0; l < Math.min(LANES, tail - off); l++) {
+                    double d = x[i + l] - center;
+                    outR[off + l] += d;
+                    outQ[off + l] = Math.fma(d, d, outQ[off + l]);
+                }
+            }
         }
     }
 }

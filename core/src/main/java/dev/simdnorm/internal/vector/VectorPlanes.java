@@ -35,13 +35,23 @@ final class VectorPlanes {
         @Override
         public void sumReduced(float[] x, int base, int stride, int runs, int length, float center, float[] r,
                                float[] q, float[] sumR, float[] sumQ) {
-            if (LANES == WIDTH / 4 && runs == 1) {
+            if (LANES == WIDTH / 4 && runs == 1 && tailInside(x, base, length)) {
                 VectorPlanes.sumReduced(x, base, length, center, sumR, sumQ);
             } else {
                 PlaneStatistics.Deviations.super.sumReduced(x, base, stride, runs, length, center, r, q, sumR, sumQ);
             }
         }
     };
+
+    /**
+     * Whether the masked vectors of a run's tail ({@link #sumReduced}'s) end inside x. Past x's end the JDK checks a
+     * mask lane by lane, which was seen allocating in compiled code (docs/design-log.md); such a run, at most the last
+     * of a call, takes {@link #sumTails}, whose lanes past the end are added one at a time.
+     */
+    private static boolean tailInside(float[] x, int base, int length) {
+        int tail = length % WIDTH;
+        return tail == 0 || base + length - tail + (tail + LANES - 1) / LANES * LANES <= x.length;
+    }
 
     /**
      * {@link PlaneStatistics.Deviations#sumReduced} of one run where the 64 accumulators are four vectors, kept in
@@ -273,7 +283,12 @@ final class VectorPlanes {
         q3.intoArray(outQ, g + 3 * LANES);
     }
 
-    /** Adds the {@code tail} floats after the whole periods of every run, from {@code start} in the first. */
+    /**
+     * Adds the {@code tail} floats after the whole periods of every run, from {@code start} in the first. A masked
+     * vector that would reach past x's end (the last runs of a call's last block) is added one lane at a time, each
+     * lane's float operations as the vector's, so the same bits: past the end the JDK checks a mask lane by lane,
+     * which was seen allocating in compiled code (docs/design-log.md).
+     */
     private static void sumTails(float[] x, int start, int stride, int runs, int tail, float center, float[] outR,
                                  float[] outQ) {
         FloatVector c = FloatVector.broadcast(FLOATS, center);
@@ -281,13 +296,31 @@ final class VectorPlanes {
             VectorMask<Float> m = FLOATS.indexInRange(off, tail);
             FloatVector r = FloatVector.fromArray(FLOATS, outR, off);
             FloatVector q = FloatVector.fromArray(FLOATS, outQ, off);
-            for (int k = 0, i = start + off; k < runs; k++, i += stride) {
+            int inside = Lanes.inside(x, start + off, stride, runs); // the runs whose vector ends inside x
+            int k = 0;
+            for (int i = start + off; k < inside; k++, i += stride) {
                 FloatVector d = FloatVector.fromArray(FLOATS, x, i, m).sub(c);
                 r = r.lanewise(VectorOperators.ADD, d, m); // not add(d, m): see VectorStatistics.sumTail
                 q = q.blend(d.fma(d, q), m);
             }
             r.intoArray(outR, off);
             q.intoArray(outQ, off);
+            if (k < runs) {
+                sumLanes(x, start + off + k * stride, stride, runs - k, Math.min(LANES, tail - off), center, outR,
+                        outQ, off);
+            }
+        }
+    }
+
+    /** {@link #sumTails}' vector for {@code runs} runs from {@code i}, its {@code lanes} lanes one at a time. */
+    private static void sumLanes(float[] x, int i, int stride, int runs, int lanes, float center, float[] outR,
+                                 float[] outQ, int off) {
+        for (int k = 0; k < runs; k++, i += stride) {
+            for (int l = 0; l < lanes; l++) {
+                float d = x[i + l] - center;
+                outR[off + l] += d;
+                outQ[off + l] = Math.fma(d, d, outQ[off + l]);
+            }
         }
     }
 

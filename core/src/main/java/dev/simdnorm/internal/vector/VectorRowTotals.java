@@ -143,6 +143,14 @@ final class VectorRowTotals {
      */
     static void rowDeviations(float[] x, int base, int length, double center, double[] r, int rAt, double[] q,
                               int qAt) {
+        int full = length / WIDTH;
+        int tail = length % WIDTH;
+        int start = base + full * WIDTH;
+        float[] t = x;
+        if (tail != 0 && Lanes.nearEnd(x, start)) { // the tail's vectors read a copy (Lanes.nearEnd)
+            t = Lanes.staged(x, start, tail);
+            start = 0;
+        }
         DoubleVector c = DoubleVector.broadcast(DOUBLES, center);
         DoubleVector r0 = DoubleVector.zero(DOUBLES);
         DoubleVector r1 = r0;
@@ -152,7 +160,6 @@ final class VectorRowTotals {
         DoubleVector q1 = r0;
         DoubleVector q2 = r0;
         DoubleVector q3 = r0;
-        int full = length / WIDTH;
         for (int k = 0, i = base; k < full; k++, i += WIDTH) {
             DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
@@ -171,9 +178,7 @@ final class VectorRowTotals {
             q2 = d2.fma(d2, q2);
             q3 = d3.fma(d3, q3);
         }
-        int tail = length % WIDTH;
         if (tail != 0) {
-            int start = base + full * WIDTH;
             VectorMask<Double> m0 = DOUBLES.indexInRange(0, tail);
             VectorMask<Double> m1 = DOUBLES.indexInRange(LANES, tail);
             VectorMask<Double> m2 = DOUBLES.indexInRange(2 * LANES, tail);
@@ -183,13 +188,13 @@ final class VectorRowTotals {
             VectorMask<Float> h1 = FLOATS.indexInRange(LANES, Math.min(tail, 2 * LANES));
             VectorMask<Float> h2 = FLOATS.indexInRange(2 * LANES, Math.min(tail, 3 * LANES));
             VectorMask<Float> h3 = FLOATS.indexInRange(3 * LANES, Math.min(tail, 4 * LANES));
-            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(FLOATS, x, start, h0)
+            DoubleVector d0 = ((DoubleVector) FloatVector.fromArray(FLOATS, t, start, h0)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(FLOATS, x, start + LANES, h1)
+            DoubleVector d1 = ((DoubleVector) FloatVector.fromArray(FLOATS, t, start + LANES, h1)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(FLOATS, x, start + 2 * LANES, h2)
+            DoubleVector d2 = ((DoubleVector) FloatVector.fromArray(FLOATS, t, start + 2 * LANES, h2)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
-            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(FLOATS, x, start + 3 * LANES, h3)
+            DoubleVector d3 = ((DoubleVector) FloatVector.fromArray(FLOATS, t, start + 3 * LANES, h3)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(c);
             r0 = r0.blend(r0.add(d0), m0);
             r1 = r1.blend(r1.add(d1), m1);
@@ -209,11 +214,18 @@ final class VectorRowTotals {
      * (w = 16, then 8) at {@code s[at]}.
      */
     static void rowSquares(float[] x, int base, int length, double[] s, int at) {
+        int full = length / WIDTH;
+        int tail = length % WIDTH;
+        int start = base + full * WIDTH;
+        float[] t = x;
+        if (tail != 0 && Lanes.nearEnd(x, start)) { // the tail's vectors read a copy (Lanes.nearEnd)
+            t = Lanes.staged(x, start, tail);
+            start = 0;
+        }
         DoubleVector a0 = DoubleVector.zero(DOUBLES);
         DoubleVector a1 = a0;
         DoubleVector a2 = a0;
         DoubleVector a3 = a0;
-        int full = length / WIDTH;
         for (int k = 0, i = base; k < full; k++, i += WIDTH) {
             DoubleVector d0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, x, i)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
@@ -228,21 +240,19 @@ final class VectorRowTotals {
             a2 = d2.fma(d2, a2);
             a3 = d3.fma(d3, a3);
         }
-        int tail = length % WIDTH;
         if (tail != 0) {
             // A masked lane adds 0² to a sum ≥ +0, unchanged.
-            int start = base + full * WIDTH;
             VectorMask<Float> h0 = FLOATS.indexInRange(0, Math.min(tail, LANES));
             VectorMask<Float> h1 = FLOATS.indexInRange(LANES, Math.min(tail, 2 * LANES));
             VectorMask<Float> h2 = FLOATS.indexInRange(2 * LANES, Math.min(tail, 3 * LANES));
             VectorMask<Float> h3 = FLOATS.indexInRange(3 * LANES, Math.min(tail, 4 * LANES));
-            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start, h0)
+            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(FLOATS, t, start, h0)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + LANES, h1)
+            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(FLOATS, t, start + LANES, h1)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + 2 * LANES, h2)
+            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(FLOATS, t, start + 2 * LANES, h2)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + 3 * LANES, h3)
+            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(FLOATS, t, start + 3 * LANES, h3)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
             a0 = d0.fma(d0, a0);
             a1 = d1.fma(d1, a1);

@@ -75,12 +75,15 @@ final class VectorRows {
             FloatVector.fromArray(FLOATS, x, xo + j).sub(c0).sub(l0).fma(s0, t0).fma(g, b).intoArray(y, yo + j);
             FloatVector.fromArray(FLOATS, x, x1 + j).sub(c1).sub(l1).fma(s1, t1).fma(g, b).intoArray(y, y1 + j);
         }
-        if (j < size) {
-            VectorMask<Float> m = FLOATS.indexInRange(j, size);
-            FloatVector g = FloatVector.fromArray(FLOATS, gamma, j, m);
-            FloatVector b = FloatVector.fromArray(FLOATS, beta, j, m);
-            FloatVector.fromArray(FLOATS, x, xo + j, m).sub(c0).sub(l0).fma(s0, t0).fma(g, b).intoArray(y, yo + j, m);
-            FloatVector.fromArray(FLOATS, x, x1 + j, m).sub(c1).sub(l1).fma(s1, t1).fma(g, b).intoArray(y, y1 + j, m);
+        if (j < size) { // the vector that ends with the row (see row)
+            int at = Lanes.lastOffset(size);
+            VectorMask<Float> m = at == 0 ? FLOATS.indexInRange(0, size) : FLOATS.indexInRange(0, j - at).not();
+            FloatVector g = FloatVector.fromArray(FLOATS, gamma, at, m);
+            FloatVector b = FloatVector.fromArray(FLOATS, beta, at, m);
+            FloatVector.fromArray(FLOATS, x, xo + at, m).sub(c0).sub(l0).fma(s0, t0).fma(g, b)
+                    .intoArray(y, yo + at, m);
+            FloatVector.fromArray(FLOATS, x, x1 + at, m).sub(c1).sub(l1).fma(s1, t1).fma(g, b)
+                    .intoArray(y, y1 + at, m);
         }
     }
 
@@ -98,10 +101,15 @@ final class VectorRows {
                     .intoArray(y, yo + j);
         }
         if (j < size) {
-            VectorMask<Float> m = FLOATS.indexInRange(j, size);
-            FloatVector u = FloatVector.fromArray(FLOATS, x, xo + j, m).sub(c).sub(lo).fma(s, t);
-            u.fma(FloatVector.fromArray(FLOATS, gamma, j, m), FloatVector.fromArray(FLOATS, beta, j, m))
-                    .intoArray(y, yo + j, m);
+            // The vector that ends with the row (Lanes.lastOffset), masked to the floats from j: γ and β hold exactly
+            // a row, and past an array's end the JDK checks a mask lane by lane, seen allocating in compiled code
+            // (docs/design-log.md). Each lane's operations are its position's, so the bits do not change; in place,
+            // the lanes below j are neither read nor written. A row shorter than a vector keeps it from its start.
+            int at = Lanes.lastOffset(size);
+            VectorMask<Float> m = at == 0 ? FLOATS.indexInRange(0, size) : FLOATS.indexInRange(0, j - at).not();
+            FloatVector u = FloatVector.fromArray(FLOATS, x, xo + at, m).sub(c).sub(lo).fma(s, t);
+            u.fma(FloatVector.fromArray(FLOATS, gamma, at, m), FloatVector.fromArray(FLOATS, beta, at, m))
+                    .intoArray(y, yo + at, m);
         }
     }
 
@@ -130,11 +138,12 @@ final class VectorRows {
             FloatVector.fromArray(FLOATS, x, xo + j).mul(s0).mul(g).intoArray(y, yo + j);
             FloatVector.fromArray(FLOATS, x, x1 + j).mul(s1).mul(g).intoArray(y, y1 + j);
         }
-        if (j < size) {
-            VectorMask<Float> m = FLOATS.indexInRange(j, size);
-            FloatVector g = FloatVector.fromArray(FLOATS, gamma, j, m);
-            FloatVector.fromArray(FLOATS, x, xo + j, m).mul(s0).mul(g).intoArray(y, yo + j, m);
-            FloatVector.fromArray(FLOATS, x, x1 + j, m).mul(s1).mul(g).intoArray(y, y1 + j, m);
+        if (j < size) { // the vector that ends with the row (see row)
+            int at = Lanes.lastOffset(size);
+            VectorMask<Float> m = at == 0 ? FLOATS.indexInRange(0, size) : FLOATS.indexInRange(0, j - at).not();
+            FloatVector g = FloatVector.fromArray(FLOATS, gamma, at, m);
+            FloatVector.fromArray(FLOATS, x, xo + at, m).mul(s0).mul(g).intoArray(y, yo + at, m);
+            FloatVector.fromArray(FLOATS, x, x1 + at, m).mul(s1).mul(g).intoArray(y, y1 + at, m);
         }
     }
 
@@ -146,10 +155,11 @@ final class VectorRows {
             FloatVector.fromArray(FLOATS, x, xo + j).mul(s).mul(FloatVector.fromArray(FLOATS, gamma, j))
                     .intoArray(y, yo + j);
         }
-        if (j < size) {
-            VectorMask<Float> m = FLOATS.indexInRange(j, size);
-            FloatVector.fromArray(FLOATS, x, xo + j, m).mul(s).mul(FloatVector.fromArray(FLOATS, gamma, j, m))
-                    .intoArray(y, yo + j, m);
+        if (j < size) { // the vector that ends with the row (see row)
+            int at = Lanes.lastOffset(size);
+            VectorMask<Float> m = at == 0 ? FLOATS.indexInRange(0, size) : FLOATS.indexInRange(0, j - at).not();
+            FloatVector.fromArray(FLOATS, x, xo + at, m).mul(s).mul(FloatVector.fromArray(FLOATS, gamma, at, m))
+                    .intoArray(y, yo + at, m);
         }
     }
 
@@ -164,12 +174,18 @@ final class VectorRows {
             rowScaled(x, xo, y, yo, size, scale, gamma);
             return RowSquares.total(SQUARES, x, next, size);
         }
+        int full = size / WIDTH;
+        int start = next + full * WIDTH;
+        float[] t = x;
+        if (size % WIDTH != 0 && Lanes.nearEnd(x, start)) { // the tail's vectors read a copy (Lanes.nearEnd)
+            t = Lanes.staged(x, start, size % WIDTH);
+            start = 0;
+        }
         FloatVector s = FloatVector.broadcast(FLOATS, scale);
         DoubleVector a0 = DoubleVector.zero(DOUBLES);
         DoubleVector a1 = DoubleVector.zero(DOUBLES);
         DoubleVector a2 = DoubleVector.zero(DOUBLES);
         DoubleVector a3 = DoubleVector.zero(DOUBLES);
-        int full = size / WIDTH;
         int j = 0;
         for (int k = 0; k < full; k++, j += WIDTH) {
             int i = next + j;
@@ -192,27 +208,27 @@ final class VectorRows {
         }
         int tail = size - j;
         if (tail != 0) {
-            int start = next + j;
             VectorMask<Float> h0 = FLOATS.indexInRange(0, Math.min(tail, DOUBLE_LANES));
             VectorMask<Float> h1 = FLOATS.indexInRange(DOUBLE_LANES, Math.min(tail, 2 * DOUBLE_LANES));
             VectorMask<Float> h2 = FLOATS.indexInRange(2 * DOUBLE_LANES, Math.min(tail, 3 * DOUBLE_LANES));
             VectorMask<Float> h3 = FLOATS.indexInRange(3 * DOUBLE_LANES, Math.min(tail, 4 * DOUBLE_LANES));
-            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start, h0)
+            DoubleVector d0 = (DoubleVector) FloatVector.fromArray(FLOATS, t, start, h0)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + DOUBLE_LANES, h1)
+            DoubleVector d1 = (DoubleVector) FloatVector.fromArray(FLOATS, t, start + DOUBLE_LANES, h1)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + 2 * DOUBLE_LANES, h2)
+            DoubleVector d2 = (DoubleVector) FloatVector.fromArray(FLOATS, t, start + 2 * DOUBLE_LANES, h2)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + 3 * DOUBLE_LANES, h3)
+            DoubleVector d3 = (DoubleVector) FloatVector.fromArray(FLOATS, t, start + 3 * DOUBLE_LANES, h3)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
             a0 = d0.fma(d0, a0);
             a1 = d1.fma(d1, a1);
             a2 = d2.fma(d2, a2);
             a3 = d3.fma(d3, a3);
-            for (; j < size; j += LANES) {
-                VectorMask<Float> m = FLOATS.indexInRange(j, size);
-                FloatVector.fromArray(FLOATS, x, xo + j, m).mul(s).mul(FloatVector.fromArray(FLOATS, gamma, j, m))
-                        .intoArray(y, yo + j, m);
+            for (; j < size; j += LANES) { // each vector inside the row (see row): its lanes from j to the end
+                int at = Lanes.vectorAt(j, size);
+                VectorMask<Float> m = FLOATS.indexInRange(0, size - at).and(FLOATS.indexInRange(0, j - at).not());
+                FloatVector.fromArray(FLOATS, x, xo + at, m).mul(s).mul(FloatVector.fromArray(FLOATS, gamma, at, m))
+                        .intoArray(y, yo + at, m);
             }
         }
         DoubleVector v = a0.add(a2).add(a1.add(a3));
@@ -293,6 +309,10 @@ final class VectorRows {
 
     /** The last {@code tail} floats, into accumulators [0, tail): a masked lane adds 0² to a sum ≥ +0, unchanged. */
     private static void squaresTail(float[] x, int start, int tail, double[] acc) {
+        if (Lanes.nearEnd(x, start)) { // the vectors read a copy (Lanes.nearEnd)
+            x = Lanes.staged(x, start, tail);
+            start = 0;
+        }
         for (int off = 0; off < tail; off += DOUBLE_LANES) {
             VectorMask<Float> m = FLOATS.indexInRange(off, Math.min(tail, off + DOUBLE_LANES));
             DoubleVector d = (DoubleVector) FloatVector.fromArray(FLOATS, x, start + off, m)
@@ -456,6 +476,10 @@ final class VectorRows {
 
     /** The last {@code tail} floats, into accumulators [0, tail); the lanes past the row keep their sums. */
     private static void deviationsTail(float[] x, int start, int tail, double center, double[] r, double[] q) {
+        if (Lanes.nearEnd(x, start)) { // the vectors read a copy (Lanes.nearEnd)
+            x = Lanes.staged(x, start, tail);
+            start = 0;
+        }
         DoubleVector c = DoubleVector.broadcast(DOUBLES, center);
         for (int off = 0; off < tail; off += DOUBLE_LANES) {
             VectorMask<Double> m = DOUBLES.indexInRange(off, tail);
@@ -476,10 +500,11 @@ final class VectorRows {
             FloatVector.fromArray(FLOATS, a, ao + i).add(FloatVector.fromArray(FLOATS, b, bo + i))
                     .intoArray(out, oo + i);
         }
-        if (i < length) {
-            VectorMask<Float> m = FLOATS.indexInRange(i, length);
-            FloatVector.fromArray(FLOATS, a, ao + i, m).add(FloatVector.fromArray(FLOATS, b, bo + i, m))
-                    .intoArray(out, oo + i, m);
+        if (i < length) { // the vector that ends with the run (see row)
+            int at = Lanes.lastOffset(length);
+            VectorMask<Float> m = at == 0 ? FLOATS.indexInRange(0, length) : FLOATS.indexInRange(0, i - at).not();
+            FloatVector.fromArray(FLOATS, a, ao + at, m).add(FloatVector.fromArray(FLOATS, b, bo + at, m))
+                    .intoArray(out, oo + at, m);
         }
     }
 }

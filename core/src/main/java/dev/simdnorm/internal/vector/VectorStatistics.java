@@ -319,7 +319,9 @@ final class VectorStatistics implements RowStatistics.Deviations {
         FloatVector mv = FloatVector.fromArray(FLOATS, center, off);
         FloatVector r = FloatVector.zero(FLOATS);
         FloatVector q = FloatVector.zero(FLOATS);
-        for (int j = 0, i = base + off; j < periods; j++, i += period) {
+        int inside = Lanes.inside(x, base + off, period, periods); // the periods whose vector ends inside x
+        int j = 0;
+        for (int i = base + off; j < inside; j++, i += period) {
             // Masked lanes load 0 and the center is 0 there (padding): they add 0.
             FloatVector d = FloatVector.fromArray(FLOATS, x, i, m).sub(mv);
             r = r.add(d);
@@ -327,11 +329,35 @@ final class VectorStatistics implements RowStatistics.Deviations {
         }
         r.intoArray(outR, off);
         q.intoArray(outQ, off);
+        if (j < periods) { // the last periods, whose vector would reach past x's end
+            sumLanes(x, base + off + j * period, period, periods - j, lanes, center, off, outR, outQ);
+        }
+    }
+
+    /**
+     * Adds {@code periods} periods' floats from {@code i}, the first {@code lanes} lanes of a vector at offset
+     * {@code off} of the accumulators, one lane at a time: each lane's float operations as the vector's, so the same
+     * bits, where a masked vector would reach past x's end. There the JDK checks the mask lane by lane, which was seen
+     * allocating in compiled code (docs/design-log.md). A vector's masked lanes add +0 to sums that are never −0.
+     */
+    private static void sumLanes(float[] x, int i, int period, int periods, int lanes, float[] center, int off,
+                                 float[] outR, float[] outQ) {
+        for (int j = 0; j < periods; j++, i += period) {
+            for (int l = 0; l < lanes; l++) {
+                float d = x[i + l] - center[off + l];
+                outR[off + l] += d;
+                outQ[off + l] = Math.fma(d, d, outQ[off + l]);
+            }
+        }
     }
 
     /** Adds the first {@code tail} positions of one more period, from {@code t}, to the accumulators. */
     private static void sumTail(float[] x, int t, int tail, float[] center, float[] outR, float[] outQ) {
         for (int off = 0; off < tail; off += LANES) {
+            if (t + off > x.length - LANES) { // a vector past x's end: one lane at a time (sumLanes)
+                sumLanes(x, t + off, 0, 1, Math.min(LANES, tail - off), center, off, outR, outQ);
+                continue;
+            }
             VectorMask<Float> m = FLOATS.indexInRange(off, tail);
             // lanewise(SUB, v, m), not sub(v, m): the JDK's masked add and sub call lanewise through their own type
             // profile, shared by every caller and seldom warm. In 6 of ~95 JVMs C2 found add's empty in the double

@@ -33,8 +33,11 @@ final class VectorTrainingValues {
         // Floats in the low lanes of FLOATS' vectors, not in vectors of half the width: a second float shape's calls
         // of FloatVector's shared methods make C2 inline them for two classes, and the merge can box (design log).
         VectorMask<Float> low = FLOATS.indexInRange(0, DOUBLE_LANES);
+        // Only vectors that end inside every array: past an array's end the JDK checks a mask lane by lane, which was
+        // seen allocating in compiled code (docs/design-log.md); the channels after them take the scalar steps.
+        int inside = Math.min(Math.min(gamma.length, scale.length), Math.min(hi.length, lo.length)) - FLOATS.length();
         int c = 0;
-        for (int end = p.channels() - p.channels() % DOUBLE_LANES; c < end; c += DOUBLE_LANES) {
+        for (int end = p.channels() - p.channels() % DOUBLE_LANES; c < end && c <= inside; c += DOUBLE_LANES) {
             DoubleVector v = DoubleVector.fromArray(DOUBLES, variance, c);
             DoubleVector g = (DoubleVector) FloatVector.fromArray(FLOATS, gamma, c, low)
                     .convertShape(VectorOperators.F2D, DOUBLES, 0);
