@@ -33,8 +33,8 @@ final class Lanes {
             VectorSpecies.of(float.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
 
     /**
-     * Floats a staged tail holds: a tail of under 64 floats whose masked vectors start at most 64 floats into it (the
-     * statistics' widest period), each {@link #FLOAT_LANES} long.
+     * Floats a staged tail holds: a tail of under 64 floats (the row sums' are under 32) and a whole vector from any of
+     * its floats.
      */
     static final int STAGE = 64 + FLOAT_LANES;
 
