@@ -107,6 +107,42 @@ class GroupNormPropertyTest {
         }
     }
 
+    /**
+     * One large NCHW image spread over two threads (its groups' statistics and its map by slices of whole channels)
+     * gives the bits of one thread, with γ and β set, for groups of many channels, of a few, and of one; out of place
+     * at another offset, and in place.
+     */
+    @Test
+    void oneLargeNchwImageGivesTheSequentialBitsWithGammaAndBeta() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            // {channels, spatial, groups}: images of 2^20 floats, which two threads spread (MIN_PARALLEL_FLOATS).
+            int[][] cases = {{64, 16384, 2}, {64, 16384, 16}, {64, 16384, 64}, {256, 4096, 64}, {256, 4096, 128},
+                {256, 4096, 256}};
+            for (int[] k : cases) {
+                int c = k[0];
+                int spatial = k[1];
+                SplittableRandom r = new SplittableRandom(c + k[2]);
+                float[] x = NchwPropertyTest.gaussians(r, c * spatial, 3, 2);
+                GroupNorm gn = GroupNorm.builder(c, k[2]).gamma(NchwPropertyTest.gaussians(r, c, 1, 0.3))
+                        .beta(NchwPropertyTest.gaussians(r, c, 0, 0.3)).build();
+                float[] spread = new float[x.length];
+                gn.apply(x, 0, spread, 0, TensorLayout.NCHW, 1, spatial, Parallelism.of(pool, 2));
+                float[] sequential = new float[x.length + 3];
+                gn.apply(x, 0, sequential, 3, TensorLayout.NCHW, 1, spatial);
+                String what = c + " channels in " + k[2] + " groups";
+                assertArrayEquals(NormalizePropertyTest.bits(spread, 0, x.length),
+                        NormalizePropertyTest.bits(sequential, 3, x.length), what);
+                float[] inPlace = x.clone();
+                gn.apply(inPlace, 0, inPlace, 0, TensorLayout.NCHW, 1, spatial);
+                assertArrayEquals(NormalizePropertyTest.bits(spread, 0, x.length),
+                        NormalizePropertyTest.bits(inPlace, 0, x.length), what + ", in place");
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     @Test
     void instanceNormOfOneImageIsBatchNormTraining() {
         Property.check("InstanceNorm of one image is BatchNorm.train on it, bit for bit", CASES, a -> {
