@@ -41,6 +41,13 @@ final class Lanes {
     /** A thread's copy of a tail ({@link #staged}). */
     private static final ThreadLocal<float[]> STAGED = ThreadLocal.withInitial(() -> new float[STAGE]);
 
+    /** How many runs {@link #shortRuns} holds: a map's input and second input, γ and β. */
+    private static final int SHORT_RUN_COPIES = 4;
+
+    /** A thread's copies of runs shorter than a vector ({@link #shortRuns}). */
+    private static final ThreadLocal<float[][]> SHORT_RUNS =
+            ThreadLocal.withInitial(() -> new float[SHORT_RUN_COPIES][FLOAT_LANES]);
+
     private Lanes() {
     }
 
@@ -88,6 +95,32 @@ final class Lanes {
         float[] stage = STAGED.get();
         System.arraycopy(x, start, stage, 0, tail);
         return stage;
+    }
+
+    /**
+     * Whether a vector from {@code start} would reach past a's end. A run shorter than a vector (C below the lanes in
+     * NHWC, rows and planes shorter than a vector, a tensor's last partial period) has no vector that ends with it
+     * inside the run ({@link #lastOffset}), so a map takes its masked vector from the run's start; where that vector
+     * would reach past an array's end, where the JDK checks a mask lane by lane (seen allocating in compiled code:
+     * docs/design-log.md), the kernels run the same vector on copies ({@link #shortRuns}), at the arrays' end only.
+     *
+     * @param a     the array
+     * @param start the vector's first float
+     * @return whether the vector would end past a's end
+     */
+    static boolean pastEnd(float[] a, int start) {
+        return start > a.length - FLOAT_LANES;
+    }
+
+    /**
+     * This thread's arrays of {@link #FLOAT_LANES} floats for runs shorter than a vector ({@link #pastEnd}): a masked
+     * vector reads and writes the same values in a copy, so the bits do not change. The kernels copy into them before
+     * their vectors are live.
+     *
+     * @return four arrays: a map's input and second input, then γ and β
+     */
+    static float[][] shortRuns() {
+        return SHORT_RUNS.get();
     }
 
     /**

@@ -38,8 +38,16 @@ final class VectorGradients implements GradientSums.BlockSums {
         for (; v * LANES < period; v++) {
             sum1(x, xBase, dy, dyBase, period, periods, Lanes.vectorAt(v * LANES, period), f, relu, sumG, sumVG);
         }
-        if (tail != 0) {
-            sumTail(x, xBase + periods * period, dy, dyBase + periods * period, tail, f, relu, sumG, sumVG);
+        int xt = xBase + periods * period;
+        int dt = dyBase + periods * period;
+        if (tail != 0 && tail < LANES && (Lanes.pastEnd(x, xt) || Lanes.pastEnd(dy, dt))) {
+            // The tail's vector from its start would reach past x's or dy's end: the same vector on copies.
+            float[][] runs = Lanes.shortRuns();
+            System.arraycopy(x, xt, runs[0], 0, tail);
+            System.arraycopy(dy, dt, runs[1], 0, tail);
+            sumTail(runs[0], 0, runs[1], 0, tail, f, relu, sumG, sumVG);
+        } else if (tail != 0) {
+            sumTail(x, xt, dy, dt, tail, f, relu, sumG, sumVG);
         }
     }
 
@@ -192,6 +200,21 @@ final class VectorGradients implements GradientSums.BlockSums {
         }
         // The last, partial period: one vector per position, as far as the data go.
         int i = periods * period;
+        boolean readsX = correction != null || relu;
+        boolean pastEnd = (readsX && Lanes.pastEnd(x, xOffset + i)) || Lanes.pastEnd(dy, dyOffset + i)
+                || Lanes.pastEnd(dx, dxOffset + i);
+        if (n - i > 0 && n - i < LANES && pastEnd) {
+            // Its vector from its start would reach past an array's end: the same vector on copies (Lanes.pastEnd),
+            // dx written over x's copy, each lane after its reads.
+            float[][] runs = Lanes.shortRuns();
+            if (readsX) {
+                System.arraycopy(x, xOffset + i, runs[0], 0, n - i);
+            }
+            System.arraycopy(dy, dyOffset + i, runs[1], 0, n - i);
+            inputLanes(runs[0], 0, runs[1], 0, runs[0], 0, period, 0, 1, 0, 0, n - i, f, correction, relu);
+            System.arraycopy(runs[0], 0, dx, dxOffset + i, n - i);
+            return;
+        }
         for (int off = 0; off < n - i; off += LANES) {
             inputLanes(x, xOffset + i, dy, dyOffset + i, dx, dxOffset + i, period, 0, 1, Lanes.vectorAt(off, n - i),
                     off, n - i, f, correction, relu);

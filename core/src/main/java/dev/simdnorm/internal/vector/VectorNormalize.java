@@ -26,8 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>A period's last floats that are not a whole vector are taken in the vector that ends with them
  * ({@link Lanes#lastOffset}), so that a masked access stays inside both arrays: past an array's end the JDK checks the
- * mask lane by lane, which was seen allocating on every call where C2 left {@code rest} a call of its own. Only a
- * partial period shorter than one vector (C &lt; 16, a few rows) still takes a masked vector from its start.
+ * mask lane by lane, which was seen allocating on every call where C2 left {@code rest} a call of its own. A partial
+ * period shorter than one vector (C &lt; 16, a few rows) takes a masked vector from its start, on a copy where that
+ * vector would reach past x's or y's end ({@link Lanes#pastEnd}).
  */
 final class VectorNormalize {
 
@@ -65,7 +66,24 @@ final class VectorNormalize {
                 groups(x, xo, y, yo, periods, period, p, relu);
             }
         }
-        tail(x, xo, y, yo, n / period * period, n, p, relu);
+        int from = n / period * period;
+        if (n - from < LANES && n > from && (Lanes.pastEnd(x, xo + from) || Lanes.pastEnd(y, yo + from))) {
+            shortTail(x, xo + from, y, yo + from, n - from, p, relu);
+        } else {
+            tail(x, xo + from, y, yo + from, n - from, p, relu);
+        }
+    }
+
+    /**
+     * {@link #tail} of fewer floats than a vector, whose vector from the tail's start would reach past x's or y's end:
+     * the same vector on a copy of the tail ({@link Lanes#pastEnd}).
+     */
+    private static void shortTail(float[] x, int xStart, float[] y, int yStart, int length, AffineParams p,
+                                  boolean relu) {
+        float[] run = Lanes.shortRuns()[0];
+        System.arraycopy(x, xStart, run, 0, length);
+        tail(run, 0, run, 0, length, p, relu);
+        System.arraycopy(run, 0, y, yStart, length);
     }
 
     /** Whole periods in L1: each group of four vectors keeps its parameters in registers while it walks them. */
@@ -85,16 +103,15 @@ final class VectorNormalize {
     }
 
     /**
-     * The last, partial period, from float {@code from} (a period start, so channel 0) to {@code n}: whole vectors,
-     * then the last floats in the vector that {@link Lanes#lastOffset} places.
+     * The last, partial period, {@code length} floats from {@code xStart} and {@code yStart} (a period start, so
+     * channel 0): whole vectors, then the last floats in the vector that {@link Lanes#lastOffset} places.
      */
-    private static void tail(float[] x, int xo, float[] y, int yo, int from, int n, AffineParams p, boolean relu) {
-        int length = n - from;
+    private static void tail(float[] x, int xStart, float[] y, int yStart, int length, AffineParams p, boolean relu) {
         for (int off = 0; off < length; off += LANES) {
             int at = Lanes.vectorAt(off, length);
             // Positions off to the end (Lanes.lastOffset: masks from offsets of 0).
             VectorMask<Float> m = FLOATS.indexInRange(0, length - at).and(FLOATS.indexInRange(0, off - at).not());
-            FloatVector v = FloatVector.fromArray(FLOATS, x, xo + from + at, m)
+            FloatVector v = FloatVector.fromArray(FLOATS, x, xStart + at, m)
                     .sub(FloatVector.fromArray(FLOATS, p.center(), at));
             v = v.sub(FloatVector.fromArray(FLOATS, p.centerLow(), at));
             FloatVector t = v.fma(FloatVector.fromArray(FLOATS, p.scale(), at),
@@ -102,7 +119,7 @@ final class VectorNormalize {
             if (relu) {
                 t = t.blend(0f, t.lt(0f));
             }
-            t.intoArray(y, yo + from + at, m);
+            t.intoArray(y, yStart + at, m);
         }
     }
 

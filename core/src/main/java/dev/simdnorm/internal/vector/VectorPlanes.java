@@ -327,8 +327,20 @@ final class VectorPlanes {
     static void normalize(float[] x, int xOffset, float[] y, int yOffset, int n, int spatial, AffineParams p,
                           boolean relu) {
         int channels = p.channels();
-        for (int k = 0, c = 0; k < n * channels; k++, c = c + 1 == channels ? 0 : c + 1) {
+        int planes = n * channels;
+        int inside = planes;
+        if (spatial < LANES) { // planes whose vector would reach past x's or y's end go on a copy (Lanes.pastEnd)
+            inside = Math.min(Lanes.inside(x, xOffset, spatial, planes), Lanes.inside(y, yOffset, spatial, planes));
+        }
+        int k = 0;
+        for (int c = 0; k < inside; k++, c = c + 1 == channels ? 0 : c + 1) {
             normalizePlane(x, xOffset + k * spatial, y, yOffset + k * spatial, spatial, p, c, relu);
+        }
+        for (; k < planes; k++) {
+            float[] run = Lanes.shortRuns()[0];
+            System.arraycopy(x, xOffset + k * spatial, run, 0, spatial);
+            normalizePlane(run, 0, run, 0, spatial, p, k % channels, relu);
+            System.arraycopy(run, 0, y, yOffset + k * spatial, spatial);
         }
     }
 
@@ -356,7 +368,8 @@ final class VectorPlanes {
             // The vector that ends with the plane (Lanes.lastOffset), masked to the floats from j: it stays inside the
             // arrays, where a vector from j reaches past their end at the last plane and the JDK checks the mask lane
             // by lane (seen allocating 64 B a call, as in VectorNormalize.tail). In place, its lanes below j are
-            // neither read nor written. A plane shorter than a vector keeps the vector from its start.
+            // neither read nor written. A plane shorter than a vector keeps the vector from its start, on a copy where
+            // it would reach past x's or y's end (normalize).
             int at = Lanes.lastOffset(spatial);
             VectorMask<Float> m = at == 0 ? FLOATS.indexInRange(j, spatial)
                     : FLOATS.indexInRange(0, j - at).not();

@@ -44,17 +44,46 @@ final class VectorRows {
      * {@link #PAIRED_BELOW} floats or more go one at a time.
      */
     static void normalize(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, RowParams p) {
+        float[] gamma = p.gamma();
+        float[] beta = p.beta();
+        int inside = rows;
+        float[][] runs = null;
+        if (size < LANES) {
+            // Rows shorter than a vector (Lanes.pastEnd): γ and β, exactly a row, are read from copies, and the rows
+            // whose vector would reach past x's or y's end are normalized on a copy.
+            runs = Lanes.shortRuns();
+            gamma = copy(gamma, runs[2], size);
+            beta = copy(beta, runs[3], size);
+            inside = Math.min(Lanes.inside(x, xOffset, size, rows), Lanes.inside(y, yOffset, size, rows));
+        }
         int r = 0;
-        for (; r + 2 <= rows && size < PAIRED_BELOW; r += 2) {
-            twoRows(x, xOffset + r * size, y, yOffset + r * size, size, p, r);
+        for (; r + 2 <= inside && size < PAIRED_BELOW; r += 2) {
+            twoRows(x, xOffset + r * size, y, yOffset + r * size, size, p, r, gamma, beta);
+        }
+        for (; r < inside; r++) {
+            row(x, xOffset + r * size, y, yOffset + r * size, size, p.center()[r], p.centerLow()[r], p.scale()[r],
+                    p.offset()[r], gamma, beta);
         }
         for (; r < rows; r++) {
-            row(x, xOffset + r * size, y, yOffset + r * size, size, p.center()[r], p.centerLow()[r], p.scale()[r],
-                    p.offset()[r], p.gamma(), p.beta());
+            float[] run = copy(x, xOffset + r * size, runs[0], size);
+            row(run, 0, run, 0, size, p.center()[r], p.centerLow()[r], p.scale()[r], p.offset()[r], gamma, beta);
+            System.arraycopy(run, 0, y, yOffset + r * size, size);
         }
     }
 
-    private static void twoRows(float[] x, int xo, float[] y, int yo, int size, RowParams p, int r) {
+    /** The first {@code length} floats of {@code from} in {@code to}. */
+    private static float[] copy(float[] from, float[] to, int length) {
+        return copy(from, 0, to, length);
+    }
+
+    /** {@code length} floats of {@code from} from {@code start} in {@code to}. */
+    private static float[] copy(float[] from, int start, float[] to, int length) {
+        System.arraycopy(from, start, to, 0, length);
+        return to;
+    }
+
+    private static void twoRows(float[] x, int xo, float[] y, int yo, int size, RowParams p, int r, float[] gamma,
+                                float[] beta) {
         FloatVector c0 = FloatVector.broadcast(FLOATS, p.center()[r]);
         FloatVector c1 = FloatVector.broadcast(FLOATS, p.center()[r + 1]);
         FloatVector l0 = FloatVector.broadcast(FLOATS, p.centerLow()[r]);
@@ -63,8 +92,6 @@ final class VectorRows {
         FloatVector s1 = FloatVector.broadcast(FLOATS, p.scale()[r + 1]);
         FloatVector t0 = FloatVector.broadcast(FLOATS, p.offset()[r]);
         FloatVector t1 = FloatVector.broadcast(FLOATS, p.offset()[r + 1]);
-        float[] gamma = p.gamma();
-        float[] beta = p.beta();
         int x1 = xo + size;
         int y1 = yo + size;
         int whole = FLOATS.loopBound(size);
@@ -104,7 +131,8 @@ final class VectorRows {
             // The vector that ends with the row (Lanes.lastOffset), masked to the floats from j: γ and β hold exactly
             // a row, and past an array's end the JDK checks a mask lane by lane, seen allocating in compiled code
             // (docs/design-log.md). Each lane's operations are its position's, so the bits do not change; in place,
-            // the lanes below j are neither read nor written. A row shorter than a vector keeps it from its start.
+            // the lanes below j are neither read nor written. A row shorter than a vector keeps it from its start, γ
+            // and β then copies and x and y copies where the vector would reach past their end (normalize).
             int at = Lanes.lastOffset(size);
             VectorMask<Float> m = at == 0 ? FLOATS.indexInRange(0, size) : FLOATS.indexInRange(0, j - at).not();
             FloatVector u = FloatVector.fromArray(FLOATS, x, xo + at, m).sub(c).sub(lo).fma(s, t);
@@ -116,12 +144,24 @@ final class VectorRows {
     /** RMSNorm's {@code (x · scale) · γ}, rows paired as in {@link #normalize}, the others one at a time. */
     static void scale(float[] x, int xOffset, float[] y, int yOffset, int rows, int size, float[] scale,
                       float[] gamma) {
+        int inside = rows;
+        float[][] runs = null;
+        if (size < LANES) { // as in normalize
+            runs = Lanes.shortRuns();
+            gamma = copy(gamma, runs[2], size);
+            inside = Math.min(Lanes.inside(x, xOffset, size, rows), Lanes.inside(y, yOffset, size, rows));
+        }
         int r = 0;
-        for (; r + 2 <= rows && size < PAIRED_BELOW; r += 2) {
+        for (; r + 2 <= inside && size < PAIRED_BELOW; r += 2) {
             twoRowsScaled(x, xOffset + r * size, y, yOffset + r * size, size, scale[r], scale[r + 1], gamma);
         }
-        for (; r < rows; r++) {
+        for (; r < inside; r++) {
             rowScaled(x, xOffset + r * size, y, yOffset + r * size, size, scale[r], gamma);
+        }
+        for (; r < rows; r++) {
+            float[] run = copy(x, xOffset + r * size, runs[0], size);
+            rowScaled(run, 0, run, 0, size, scale[r], gamma);
+            System.arraycopy(run, 0, y, yOffset + r * size, size);
         }
     }
 
@@ -494,6 +534,19 @@ final class VectorRows {
     }
 
     static void add(float[] a, int ao, float[] b, int bo, float[] out, int oo, int length) {
+        if (length < LANES && (Lanes.pastEnd(a, ao) || Lanes.pastEnd(b, bo) || Lanes.pastEnd(out, oo))) {
+            // A run shorter than a vector, whose vector would reach past an array's end: on copies (Lanes.pastEnd).
+            float[][] runs = Lanes.shortRuns();
+            float[] sum = copy(a, ao, runs[0], length);
+            addRun(sum, 0, copy(b, bo, runs[1], length), 0, sum, 0, length);
+            System.arraycopy(sum, 0, out, oo, length);
+        } else {
+            addRun(a, ao, b, bo, out, oo, length);
+        }
+    }
+
+    /** {@code out = a + b} over {@code length} floats: whole vectors, then the vector that ends with the run. */
+    private static void addRun(float[] a, int ao, float[] b, int bo, float[] out, int oo, int length) {
         int whole = FLOATS.loopBound(length);
         int i = 0;
         for (; i < whole; i += LANES) {
