@@ -69,9 +69,10 @@ final class Lanes {
      * How many of {@code count} vectors of {@link #FLOAT_LANES} floats, the first at {@code first} and each
      * {@code step} floats after the one before, end inside x: the first ones, as the offsets grow. A masked vector past
      * x's end has the JDK check its mask lane by lane, which was seen allocating in compiled code
-     * (docs/design-log.md); the kernels add such vectors' lanes one at a time.
+     * (docs/design-log.md); the statistics add such vectors' lanes one at a time, the maps of runs shorter than a
+     * vector run them on copies ({@link #pastEnd}).
      *
-     * @param x     the array read
+     * @param x     the array, read or written
      * @param first the first vector's offset
      * @param step  floats from one vector to the next (any, where {@code count} is 1)
      * @param count the vectors

@@ -336,8 +336,8 @@ final class VectorPlanes {
         for (int c = 0; k < inside; k++, c = c + 1 == channels ? 0 : c + 1) {
             normalizePlane(x, xOffset + k * spatial, y, yOffset + k * spatial, spatial, p, c, relu);
         }
+        float[] run = k < planes ? Lanes.shortRuns()[0] : null;
         for (; k < planes; k++) {
-            float[] run = Lanes.shortRuns()[0];
             System.arraycopy(x, xOffset + k * spatial, run, 0, spatial);
             normalizePlane(run, 0, run, 0, spatial, p, k % channels, relu);
             System.arraycopy(run, 0, y, yOffset + k * spatial, spatial);
